@@ -1,0 +1,1 @@
+"""cnncalc: shapes, parameters and MACs of convolutional networks, derived and verified."""
