@@ -1,0 +1,154 @@
+"""Deciding the checks of layers: proven, impossible, or a constraint on the symbols.
+
+A layer's check (``padded input >= kernel``, ``groups divides channels``) is decided exactly when
+its value is concrete. When it depends on open symbols it is
+
+- *proven* when it holds for every value the symbols may take (their declared bounds and the
+  constraints found so far);
+- *impossible* when it fails for every such value, an error like a concrete failure;
+- otherwise a :class:`Constraint`: a condition on the symbols, reported with the analysis,
+  never a guess. A condition on one symbol is solved into a bound (``H >= 32``) that tightens
+  what later checks may assume.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from . import dims
+from .errors import ShapeError
+from .layers import Check
+from .spec import Symbol
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A condition the symbols must satisfy for the network to be valid."""
+
+    condition: str  # "H >= 32", in spec syntax
+    layer: str  # the first layer that needs it
+    reason: str  # the layer's check, in words
+
+    def __str__(self) -> str:
+        return f"{self.condition}  ({self.layer}: {self.reason})"
+
+
+class Decider:
+    """Decides checks against the declared bounds, collecting constraints in order."""
+
+    def __init__(self, symbols: dict[str, Symbol], scope: dict[str, Any]):
+        self.symbols = symbols
+        self.lower: dict[Any, Any] = {}
+        self.upper: dict[Any, Any] = {}
+        for name, value in scope.items():
+            if not dims.is_concrete(value) and name in symbols:
+                self.lower[value] = symbols[name].lower
+                if symbols[name].max is not None:
+                    self.upper[value] = symbols[name].max
+        self._general: dict[str, Constraint] = {}
+        self._bounds: dict[tuple[str, str], Constraint] = {}  # (symbol, '>=' or '<=') -> tightest
+
+    @property
+    def constraints(self) -> list[Constraint]:
+        """The tightest bound on each symbol, then every other condition, in order found."""
+        return [*self._bounds.values(), *self._general.values()]
+
+    def require(self, check: Check, layer: str) -> None:
+        """Decide ``check`` for ``layer``; raise ShapeError if it cannot hold.
+
+        Raises:
+            ShapeError: with the check's message (``layer`` is added by the caller).
+        """
+        value = check.value
+        if dims.is_concrete(value):
+            ok = value >= 0 if check.relation == "nonneg" else value == 0
+            if not ok:
+                raise ShapeError(check.message)
+            return
+        if check.relation == "zero":
+            self._record(f"{dims.fmt(value)} == 0" if not _is_mod(value) else _mod_text(value),
+                         layer, check.message)
+            return
+        self._nonneg(check, layer)
+
+    # -- inequalities ------------------------------------------------------------------------
+
+    def _nonneg(self, check: Check, layer: str) -> None:
+        s = dims.sp()
+        e = _strip_floors(dims.to_sympy(check.value))
+        if self._proven(e):
+            return
+        syms = sorted(e.free_symbols, key=str)
+        if len(syms) == 1 and e.is_polynomial(syms[0]) and s.degree(e, syms[0]) == 1:
+            sym = syms[0]
+            a, b = (s.Poly(e, sym).all_coeffs())
+            a, b = dims.canon(a), dims.canon(b)
+            if dims.is_concrete(a) and dims.is_concrete(b):
+                self._bound(sym, a, b, check, layer)
+                return
+        self._record(f"{dims.fmt(check.value)} >= 0", layer, check.message)
+
+    def _bound(self, sym, a, b, check: Check, layer: str) -> None:
+        """Record ``a*sym + b >= 0`` as a bound on ``sym``."""
+        integer = bool(sym.is_integer)
+        lo, hi = self.lower.get(sym), self.upper.get(sym)
+        if a > 0:
+            t = Fraction(-b) / Fraction(a)
+            t = math.ceil(t) if integer else dims.canon(t)
+            if lo is not None and t <= lo:
+                return
+            if hi is not None and t > hi:
+                raise ShapeError(f"{check.message}: this needs {sym} >= {dims.fmt(t)}, but {sym} <= {dims.fmt(hi)}")
+            self.lower[sym] = t
+            self._bounds[(str(sym), ">=")] = Constraint(f"{sym} >= {dims.fmt(t)}", layer, check.message)
+        else:
+            t = Fraction(b) / Fraction(-a)
+            t = math.floor(t) if integer else dims.canon(t)
+            if hi is not None and t >= hi:
+                return
+            if lo is not None and t < lo:
+                raise ShapeError(f"{check.message}: this needs {sym} <= {dims.fmt(t)}, but {sym} >= {dims.fmt(lo)}")
+            self.upper[sym] = t
+            self._bounds[(str(sym), "<=")] = Constraint(f"{sym} <= {dims.fmt(t)}", layer, check.message)
+
+    def _proven(self, e) -> bool:
+        """True when ``e >= 0`` for every value allowed by the bounds."""
+        s = dims.sp()
+        subs = {}
+        for sym in e.free_symbols:
+            lo = self.lower.get(sym)
+            if lo is None:
+                continue
+            t = s.Symbol(f"_t_{sym}", integer=bool(sym.is_integer), nonnegative=True)
+            subs[sym] = dims.to_sympy(lo) + t
+        shifted = s.expand(e.xreplace(subs)) if subs else e
+        return bool(shifted.is_nonnegative)
+
+    def _record(self, condition: str, layer: str, reason: str) -> None:
+        self._general.setdefault(condition, Constraint(condition, layer, reason))
+
+
+def _strip_floors(e):
+    """``floor(y) + c >= 0`` is ``y + c >= 0`` for integer-valued ``c``; applied repeatedly."""
+    s = dims.sp()
+    while True:
+        terms = s.Add.make_args(e)
+        floors = [t for t in terms if isinstance(t, s.floor)]
+        if len(floors) != 1:
+            return e
+        rest = e - floors[0]
+        if not rest.is_integer:
+            return e
+        e = floors[0].args[0] + rest
+
+
+def _is_mod(v) -> bool:
+    return isinstance(v, dims.sp().Mod)
+
+
+def _mod_text(v) -> str:
+    a, b = v.args
+    return f"{dims.fmt(a)} is a multiple of {dims.fmt(b)}"

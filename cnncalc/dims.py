@@ -1,0 +1,307 @@
+"""Dimensions: exact arithmetic on "an int or an expression".
+
+A dimension, a parameter count or a MAC count is a ``Dim``: a Python ``int`` when it is known,
+or a sympy expression of the spec's symbols when it is not. Symbol values that are not integers
+(a width multiplier ``alpha = 3/4``) are ``Fraction``\\ s. Every rule in cnncalc is written once
+over these values, so a fully bound analysis runs on Python integers and never imports sympy.
+
+sympy does not keep chains of floor divisions compact by itself, so this module brings its own
+integer-aware rules (valid for real ``y``, integer ``c`` and a positive integer ``b``)::
+
+    floor(y) + c          = floor(y + c)
+    floor(floor(y) / b)   = floor(y / b)
+    ceiling(u / a)        = floor((u + a - 1) / a)        (u integer)
+
+With them a whole chain of conv and pool layers stays one ``floor((H + A)/S)``.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    import sympy
+
+Dim: TypeAlias = "int | sympy.Expr"
+Value: TypeAlias = "int | Fraction | sympy.Expr"
+
+CONCRETE = (int, Fraction)
+
+
+@cache
+def sp() -> Any:
+    """The sympy module, imported on first use (it costs about half a second)."""
+    import sympy
+
+    return sympy
+
+
+def is_concrete(v: Any) -> bool:
+    """True for ints and Fractions (bools are refused elsewhere)."""
+    return isinstance(v, CONCRETE)
+
+
+def canon(v: Any) -> Value:
+    """The simplest exact form: an int, a Fraction, or a sympy expression with symbols."""
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, Fraction):
+        return v.numerator if v.denominator == 1 else v
+    s = sp()
+    if isinstance(v, s.Basic):
+        if v.is_Integer:
+            return int(v)
+        if v.is_Rational:
+            return Fraction(int(v.p), int(v.q))
+        return v
+    raise TypeError(f"not a dimension value: {v!r}")
+
+
+def to_sympy(v: Value) -> sympy.Expr:
+    """``v`` as a sympy object (Fractions become exact Rationals)."""
+    s = sp()
+    if isinstance(v, Fraction):
+        return s.Rational(v.numerator, v.denominator)
+    return s.sympify(v) if isinstance(v, int) else v
+
+
+def symbol(name: str, *, integer: bool = True) -> sympy.Symbol:
+    """A positive integer symbol (or a positive rational one for multipliers)."""
+    s = sp()
+    if integer:
+        return s.Symbol(name, integer=True, positive=True)
+    return s.Symbol(name, rational=True, positive=True)
+
+
+def free_symbols(v: Value) -> set:
+    return set() if is_concrete(v) else set(v.free_symbols)
+
+
+def is_integer_valued(v: Value) -> bool | None:
+    """True when ``v`` is an integer for every allowed value of its symbols; None if unknown."""
+    if isinstance(v, int):
+        return True
+    if isinstance(v, Fraction):
+        return v.denominator == 1
+    return v.is_integer
+
+
+# ---------------------------------------------------------------------------------------------
+# Arithmetic that keeps ints as ints.
+
+
+def add(*vs: Value) -> Value:
+    if all(is_concrete(v) for v in vs):
+        return canon(sum(vs, 0))
+    return canon(sp().Add(*(to_sympy(v) for v in vs)))
+
+
+def mul(*vs: Value) -> Value:
+    if all(is_concrete(v) for v in vs):
+        return canon(math.prod(vs))
+    return canon(sp().Mul(*(to_sympy(v) for v in vs)))
+
+
+def prod(vs) -> Value:
+    return mul(*vs)
+
+
+def div(a: Value, b: Value) -> Value:
+    """Exact true division (``b`` must be non-zero; callers check)."""
+    if is_concrete(a) and is_concrete(b):
+        return canon(Fraction(a) / Fraction(b))
+    return canon(to_sympy(a) / to_sympy(b))
+
+
+def floor(v: Value) -> Value:
+    if is_concrete(v):
+        return math.floor(v)
+    return canon(_floor_sym(to_sympy(v)))
+
+
+def ceil(v: Value) -> Value:
+    if is_concrete(v):
+        return math.ceil(v)
+    s = sp()
+    v = to_sympy(v)
+    as_floor = _ceiling_as_floor_arg(v)
+    if as_floor is not None:
+        return canon(_floor_sym(as_floor))
+    return canon(s.ceiling(v))
+
+
+def floordiv(a: Value, b: Value) -> Value:
+    """``floor(a / b)``, folded so that chains of floor divisions stay one floor."""
+    if is_concrete(a) and is_concrete(b):
+        return math.floor(Fraction(a) / Fraction(b))
+    return floor(div(a, b))
+
+
+def ceildiv(a: Value, b: Value) -> Value:
+    """``ceiling(a / b)``; for integer ``a`` and positive integer ``b`` it is written as a floor."""
+    if is_concrete(a) and is_concrete(b):
+        return math.ceil(Fraction(a) / Fraction(b))
+    if is_integer_valued(a) and is_integer_valued(b) and _positive(b):
+        return floordiv(add(a, b, -1), b)
+    return ceil(div(a, b))
+
+
+def mod(a: Value, b: Value) -> Value:
+    if is_concrete(a) and is_concrete(b):
+        return canon(Fraction(a) % Fraction(b))
+    return canon(sp().Mod(to_sympy(a), to_sympy(b)))
+
+
+def dmin(*vs: Value) -> Value:
+    if all(is_concrete(v) for v in vs):
+        return canon(min(vs))
+    return canon(sp().Min(*(to_sympy(v) for v in vs)))
+
+
+def dmax(*vs: Value) -> Value:
+    if all(is_concrete(v) for v in vs):
+        return canon(max(vs))
+    return canon(sp().Max(*(to_sympy(v) for v in vs)))
+
+
+def _positive(v: Value) -> bool:
+    return v > 0 if is_concrete(v) else bool(v.is_positive)
+
+
+def _floor_sym(y: sympy.Expr) -> sympy.Expr:
+    """``floor(y)`` with the nested floor folded into a single one when the rules allow."""
+    s = sp()
+    inner = _fold_floor_arg(y)
+    return s.floor(inner if inner is not None else y)
+
+
+def _fold_floor_arg(y: sympy.Expr) -> sympy.Expr | None:
+    """For ``y = (floor(z) + c) / b`` return ``(z + c) / b``, else None.
+
+    ``b`` must be a positive integer and ``c`` integer-valued. A ceiling of an integer over a
+    positive integer counts as a floor (``ceiling(u/a) = floor((u + a - 1)/a)``).
+    """
+    s = sp()
+    num, den = s.fraction(s.together(y))
+    if not (den.is_integer and den.is_positive):
+        return None
+    floors = []
+    rest = []
+    for term in s.Add.make_args(s.expand(num)):
+        z = _as_floor_arg(term)
+        if z is None:
+            rest.append(term)
+        else:
+            floors.append(z)
+    if len(floors) != 1:
+        return None
+    c = s.Add(*rest)
+    if not c.is_integer:
+        return None
+    return (floors[0] + c) / den
+
+
+def _as_floor_arg(term: sympy.Expr) -> sympy.Expr | None:
+    """``z`` if ``term == floor(z)`` (a ceiling of an integer ratio qualifies), else None."""
+    s = sp()
+    if isinstance(term, s.floor):
+        return term.args[0]
+    if isinstance(term, s.ceiling):
+        return _ceiling_as_floor_arg(term.args[0])
+    return None
+
+
+def _ceiling_as_floor_arg(z: sympy.Expr) -> sympy.Expr | None:
+    """For ``z = u/a`` (u integer, a positive integer) the ``w`` with ``ceiling(z) = floor(w)``."""
+    s = sp()
+    num, den = s.fraction(s.together(z))
+    if den == 1 or not (den.is_integer and den.is_positive and num.is_integer):
+        return None
+    return (num + den - 1) / den
+
+
+# ---------------------------------------------------------------------------------------------
+# The one conv / pool window formula.
+
+
+def window_out(
+    size: Dim,
+    kernel: Dim,
+    stride: Dim,
+    pad_before: Dim,
+    pad_after: Dim,
+    dilation: Dim = 1,
+    ceil_mode: bool = False,
+) -> Dim:
+    """Number of window positions along one axis (PyTorch's rule, ceil mode included).
+
+    ``floor((size + pad_before + pad_after - dilation*(kernel - 1) - 1) / stride) + 1``; in ceil
+    mode the division rounds up, but the last window must start inside the input or the
+    leading padding (so ``out - 1 <= floor((size + pad_before - 1)/stride)``).
+    """
+    span = add(size, pad_before, pad_after, mul(-1, dilation, add(kernel, -1)), -1)
+    if not ceil_mode:
+        return floordiv(add(span, stride), stride)
+    out_minus_1 = ceildiv(span, stride)
+    last_start_limit = floordiv(add(size, pad_before, -1), stride)
+    if all(is_concrete(v) for v in (kernel, stride, pad_before, dilation)):
+        # The correction can only bite when the stride exceeds the effective kernel minus the
+        # leading padding; otherwise keep the single ceiling.
+        if stride <= dilation * (kernel - 1) + 1 - pad_before:
+            return add(out_minus_1, 1)
+    return add(dmin(out_minus_1, last_start_limit), 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Printing in the spec's own expression syntax (which sympy can also read back).
+
+
+def fmt(v: Value) -> str:
+    """``v`` in spec syntax: ``floor((H - 1)/2)``, ``ceiling(H/2)``, ``Max(1, H - 6)``."""
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, Fraction):
+        return f"{v.numerator}/{v.denominator}"
+    return _printer().doprint(v)
+
+
+@cache
+def _printer():
+    s = sp()
+    from sympy.printing.str import StrPrinter
+
+    class SpecPrinter(StrPrinter):
+        """sympy's str printer with floors written as ``floor((num)/den)``."""
+
+        def _print_floor(self, expr):
+            num, den = s.fraction(s.together(expr.args[0]))
+            if den == 1:
+                return f"floor({self._print(num)})"
+            # floor((u + d - 1)/d) reads better as ceiling(u/d) when that drops a constant.
+            if den.is_Integer and num.is_integer:
+                u = s.expand(num - den + 1)
+                if s.Add.make_args(u) and not any(t.is_Number for t in s.Add.make_args(u)):
+                    return f"ceiling({self._ratio(u, den)})"
+            return f"floor({self._ratio(num, den)})"
+
+        def _print_ceiling(self, expr):
+            num, den = s.fraction(s.together(expr.args[0]))
+            if den == 1:
+                return f"ceiling({self._print(num)})"
+            return f"ceiling({self._ratio(num, den)})"
+
+        def _ratio(self, num, den):
+            n = self._print(num)
+            if isinstance(num, s.Add):
+                n = f"({n})"
+            d = self._print(den)
+            if not (den.is_Atom):
+                d = f"({d})"
+            return f"{n}/{d}"
+
+    return SpecPrinter()

@@ -1,0 +1,266 @@
+"""The analysis: every layer's shape, parameters, MACs and FLOPs, exact.
+
+:func:`analyze` binds the spec's symbols (defaults, then the values given), expands the graph,
+and threads shapes through it layer by layer. It returns plain frozen records and never prints.
+Values are ints when concrete and sympy expressions of the open symbols otherwise; when every
+symbol is bound, sympy is never imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from . import dims
+from .constraints import Constraint, Decider
+from .dims import Dim
+from .errors import CnncalcError, ShapeError, SpecError, UsageError
+from .expr import parse
+from .graph import Graph, Node, build
+from .layers import Layer, Param, Shape
+from .spec import INPUT, Spec
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """What one layer application produces and costs."""
+
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    weights: tuple[tuple[str, Param], ...]  # every tensor the layer owns (or shares)
+    params: Dim  # learnable parameters it owns (0 when it shares another layer's)
+    buffers: Dim
+    macs: Dim
+    flops: Dim
+    trainable: bool
+    shares: str | None
+    layer: Layer  # bound: arguments evaluated
+
+    def params_by_role(self) -> dict[str, Dim]:
+        """Parameters owned, split into weight / bias / norm."""
+        out: dict[str, Dim] = {"weight": 0, "bias": 0, "norm": 0}
+        if self.shares:
+            return out
+        for _, p in self.weights:
+            if p.role != "buffer":
+                out[p.role] = dims.add(out[p.role], dims.prod(p.shape))
+        return out
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: Dim
+    trainable_params: Dim
+    frozen_params: Dim
+    buffers: Dim
+    macs: Dim
+    flops: Dim
+    activations: Dim  # elements of every layer output, summed
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result of analysing a spec at given symbol values."""
+
+    name: str
+    filename: str
+    symbols: dict[str, Any]  # name -> value in force, or None when left open
+    input_shape: Shape
+    layers: tuple[LayerResult, ...]
+    totals: Totals
+    constraints: tuple[Constraint, ...]
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    @property
+    def open_symbols(self) -> tuple[str, ...]:
+        return tuple(n for n, v in self.symbols.items() if v is None)
+
+    @property
+    def concrete(self) -> bool:
+        return not self.open_symbols
+
+
+def resolve_symbols(spec: Spec, values: dict[str, Any] | None = None,
+                    symbolic: bool = False) -> dict[str, Any]:
+    """The value of every symbol: given, else its default (unless ``symbolic``), else open.
+
+    ``values`` maps names to numbers or to text such as ``"3/4"``.
+
+    Raises:
+        UsageError: for an unknown symbol, a value that is not a number, or out of bounds.
+    """
+    values = dict(values or {})
+    for name in values:
+        if name not in spec.symbols:
+            from .layers import unknown_message
+
+            raise UsageError(unknown_message("symbol", name, spec.symbols) +
+                             f" (declared in {spec.filename})")
+    out: dict[str, Any] = {}
+    for name, sym in spec.symbols.items():
+        if name in values:
+            out[name] = _check_value(sym, values[name])
+        elif sym.default is not None and not symbolic:
+            out[name] = sym.default
+        else:
+            out[name] = None
+    return out
+
+
+def _check_value(sym, raw: Any):
+    try:
+        e = parse(raw)
+    except CnncalcError as exc:
+        raise UsageError(f"--set {sym.name}={raw}: {exc}") from None
+    if e.constant is None:
+        raise UsageError(f"--set {sym.name}={raw}: expected a number")
+    v = e.constant
+    if sym.integer and not isinstance(v, int):
+        raise UsageError(f"--set {sym.name}={raw}: {sym.name} is an integer symbol")
+    if v < sym.lower or (sym.max is not None and v > sym.max):
+        hi = dims.fmt(sym.max) if sym.max is not None else "inf"
+        raise UsageError(f"--set {sym.name}={raw}: {sym.name} must be in [{dims.fmt(sym.lower)}, {hi}]")
+    return v
+
+
+def analyze(spec: Spec, values: dict[str, Any] | None = None, *, symbolic: bool = False) -> Analysis:
+    """Analyse ``spec`` with the given symbol values.
+
+    Args:
+        spec: a loaded spec.
+        values: symbol values to bind, overriding defaults.
+        symbolic: leave every symbol not in ``values`` open, ignoring defaults.
+
+    Raises:
+        SpecError: for mistakes found while expanding blocks.
+        ShapeError: when a layer cannot apply to its input, naming the layer.
+    """
+    bound = resolve_symbols(spec, values, symbolic)
+    scope: dict[str, Any] = {}
+    for name, value in bound.items():
+        scope[name] = value if value is not None else dims.symbol(name, integer=spec.symbols[name].integer)
+    graph = build(spec, scope)
+    return _Analyser(graph, bound).run()
+
+
+class _Analyser:
+    def __init__(self, graph: Graph, bound: dict[str, Any]):
+        self.graph = graph
+        self.bound = bound
+        self.spec = graph.spec
+        self.decider = Decider(self.spec.symbols, graph.scope)
+        self.shapes: dict[str, Shape] = {INPUT: graph.input_shape}
+        self.owners: dict[str, LayerResult] = {}
+
+    def run(self) -> Analysis:
+        results = tuple(self._node(node) for node in self.graph.nodes)
+        return Analysis(
+            name=self.spec.name,
+            filename=self.spec.filename,
+            symbols=self.bound,
+            input_shape=self.graph.input_shape,
+            layers=results,
+            totals=_totals(results),
+            constraints=tuple(self.decider.constraints),
+        )
+
+    def _where(self, node: Node) -> str:
+        return f"{self.spec.source.where(node.path)}: layer {node.name!r} ({node.kind})"
+
+    def _node(self, node: Node) -> LayerResult:
+        xs = tuple(self.shapes[i] for i in node.inputs)
+        layer = node.layer
+        if layer.arity == 1 and len(xs) != 1:
+            raise SpecError(f"{self._where(node)}: takes one input, got {len(xs)}")
+        try:
+            bound, arg_checks = layer.bind(node.scope)
+            for check in arg_checks:
+                self.decider.require(check, node.name)
+            for check in bound.checks(*xs):
+                self.decider.require(check, node.name)
+            y = bound.output_shape(*xs)
+            weights = bound.weights(*xs)
+            macs = bound.macs(*xs, out=y)
+            flops = bound.flops(*xs, out=y)
+        except ShapeError as exc:
+            detail = ""
+            if len(xs) > 1 or node.inputs != (INPUT,) and len(xs) > 1:
+                detail = "; inputs: " + ", ".join(
+                    f"{n!r} {_shape_text(s)}" for n, s in zip(node.inputs, xs, strict=True))
+            raise ShapeError(f"{self._where(node)}: {exc}{detail}") from None
+        self.shapes[node.name] = y
+        own = tuple(weights.items())
+        params = dims.add(*(dims.prod(p.shape) for _, p in own if p.role != "buffer"))
+        buffers = dims.add(*(dims.prod(p.shape) for _, p in own if p.role == "buffer"))
+        if node.share:
+            owner = self.owners[node.share]
+            theirs = dict(owner.weights)
+            for key, p in own:
+                if key not in theirs or not _same_shape(theirs[key].shape, p.shape):
+                    raise ShapeError(
+                        f"{self._where(node)}: cannot share the weights of {node.share!r}: "
+                        f"{key} would be {_shape_text(p.shape)} here but is "
+                        f"{_shape_text(theirs[key].shape) if key in theirs else 'absent'} there")
+            params, buffers = 0, 0
+        result = LayerResult(
+            name=node.name,
+            kind=node.kind,
+            inputs=node.inputs,
+            input_shapes=xs,
+            output_shape=y,
+            weights=own,
+            params=params,
+            buffers=buffers,
+            macs=macs,
+            flops=flops,
+            trainable=not node.frozen,
+            shares=node.share,
+            layer=bound,
+        )
+        if not node.share:
+            self.owners[node.name] = result
+        return result
+
+
+def _same_shape(a: Shape, b: Shape) -> bool:
+    return len(a) == len(b) and all(dims.add(x, dims.mul(-1, y)) == 0 for x, y in zip(a, b, strict=True))
+
+
+def _shape_text(shape: Shape) -> str:
+    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
+
+
+def _totals(results: tuple[LayerResult, ...]) -> Totals:
+    def total(values) -> Dim:
+        return dims.add(*values) if values else 0
+
+    trainable = [r.params for r in results if r.trainable]
+    frozen = [r.params for r in results if not r.trainable]
+    return Totals(
+        params=total([r.params for r in results]),
+        trainable_params=total(trainable),
+        frozen_params=total(frozen),
+        buffers=total([r.buffers for r in results]),
+        macs=total([r.macs for r in results]),
+        flops=total([r.flops for r in results]),
+        activations=total([dims.prod(r.output_shape) for r in results]),
+    )
+
+
+def evaluate_at(value: Dim, values: dict[str, Any]) -> Dim:
+    """Substitute symbol values into a result (exact; for sampling symbolic results)."""
+    if dims.is_concrete(value):
+        return value
+    s = dims.sp()
+    subs = {sym: dims.to_sympy(values[str(sym)]) for sym in value.free_symbols if str(sym) in values}
+    return dims.canon(value.xreplace(subs)) if subs else value
+
+
+__all__ = ["Analysis", "Fraction", "LayerResult", "Totals", "analyze", "evaluate_at", "resolve_symbols"]

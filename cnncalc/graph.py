@@ -1,0 +1,249 @@
+"""Expanding a spec into a graph of layer applications.
+
+:func:`build` takes a loaded :class:`~cnncalc.spec.Spec` and the symbol values in force and
+returns the network as a flat list of :class:`Node` in execution order: blocks are expanded with
+their arguments evaluated, repeats unrolled, residuals and branches turned into merge nodes, and
+every node named after its place in the nesting (``layer3.2.conv1``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import dims
+from .errors import ExpressionError, SpecError
+from .expr import Expr, evaluate
+from .layers import REGISTRY, Layer
+from .source import Path_
+from .spec import INPUT, Entry, Spec
+
+#: Most nodes a spec may expand to (repeat counts are user input).
+MAX_NODES = 200_000
+
+
+@dataclass(frozen=True)
+class Node:
+    """One application of a layer: its name, inputs and the scope its arguments read."""
+
+    name: str
+    layer: Layer
+    inputs: tuple[str, ...]
+    scope: dict[str, Any]
+    path: Path_
+    frozen: bool = False
+    share: str | None = None  # the node whose weights this one uses
+
+    @property
+    def kind(self) -> str:
+        return self.layer.kind
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A spec expanded for given symbol values."""
+
+    spec: Spec
+    scope: dict[str, Any]  # symbol name -> int, Fraction or sympy Symbol
+    input_shape: tuple
+    nodes: tuple[Node, ...]
+
+
+@dataclass
+class _Namespace:
+    prefix: str
+    input: str
+    parent: _Namespace | None = None
+    local: dict[str, str] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+def build(spec: Spec, scope: dict[str, Any]) -> Graph:
+    """Expand ``spec`` with symbol values ``scope`` into a :class:`Graph`.
+
+    Raises:
+        SpecError: for a repeat count that is not a known positive integer, a bad block
+            argument value, an unknown reference or a duplicate name, with its location.
+    """
+    return _Builder(spec, scope).graph()
+
+
+class _Builder:
+    def __init__(self, spec: Spec, scope: dict[str, Any]):
+        self.spec = spec
+        self.scope = scope
+        self.nodes: list[Node] = []
+        self.paths: dict[str, Path_] = {}  # qualified name -> where it was declared
+        self.outputs: dict[str, str] = {}  # qualified name of a node or block -> its output node
+        self.source = spec.source
+
+    def graph(self) -> Graph:
+        input_shape = tuple(self._input_dim(e, i) for i, e in enumerate(self.spec.input))
+        ns = _Namespace(prefix="", input=INPUT)
+        self._entries(self.spec.layers, ns, self.scope, INPUT, frozen=False)
+        nodes = self.nodes
+        if self.spec.freeze_until:
+            nodes = self._freeze_until(nodes, self.spec.freeze_until)
+        return Graph(self.spec, self.scope, input_shape, tuple(nodes))
+
+    def _input_dim(self, e: Expr, i: int) -> dims.Dim:
+        path = ("input", i)
+        value = self._eval(e, self.scope, path)
+        if dims.is_integer_valued(value) is not True:
+            raise self.source.error(path, f"input dimension {e.text} = {dims.fmt(value)} is not an integer")
+        if dims.is_concrete(value) and value < 1:
+            raise self.source.error(path, f"input dimension {e.text} = {value} must be at least 1")
+        return value
+
+    def _eval(self, e: Expr, scope: dict, path: Path_) -> Any:
+        try:
+            return evaluate(e, scope)
+        except ExpressionError as exc:
+            raise self.source.error(path, str(exc)) from None
+
+    # -- expansion ---------------------------------------------------------------------------
+
+    def _entries(self, entries, ns: _Namespace, scope: dict, current: str, frozen: bool) -> str:
+        for entry in entries:
+            current = self._entry(entry, ns, scope, current, frozen)
+        return current
+
+    def _entry(self, entry: Entry, ns: _Namespace, scope: dict, current: str, frozen: bool) -> str:
+        times = self._repeat(entry, scope)
+        frozen = frozen or entry.freeze
+        for i in range(times):
+            start = self._resolve(entry.source_ref, ns, entry.path, "from") if (
+                entry.source_ref and i == 0) else current
+            if entry.kind in self.spec.blocks:
+                current = self._invoke(entry, i, times, ns, scope, start, frozen)
+            elif entry.kind == "residual":
+                current = self._merge(entry, i, times, ns, scope, start, frozen, REGISTRY["add"])
+            elif entry.branches:
+                current = self._merge(entry, i, times, ns, scope, start, frozen, REGISTRY[entry.kind])
+            else:
+                inputs = tuple(self._resolve(r, ns, entry.path, "inputs") for r in entry.inputs) or (start,)
+                current = self._leaf(entry, entry.layer, i, times, ns, scope, inputs, frozen)
+        return current
+
+    def _repeat(self, entry: Entry, scope: dict) -> int:
+        if entry.repeat is None:
+            return 1
+        path = (*entry.path, "repeat")
+        value = self._eval(entry.repeat, scope, path)
+        if not isinstance(value, int):
+            if dims.is_concrete(value):
+                raise self.source.error(path, f"repeat = {entry.repeat.text} = {dims.fmt(value)} is not an integer")
+            open_ = ", ".join(sorted(str(s) for s in dims.free_symbols(value)))
+            raise self.source.error(
+                path, f"repeat = {entry.repeat.text} must be a known number, but {open_} "
+                f"has no value; give it one with --set")
+        if value < 1:
+            raise self.source.error(path, f"repeat = {entry.repeat.text} = {value} must be at least 1")
+        if value > MAX_NODES:
+            raise self.source.error(path, f"repeat = {value} is too large (at most {MAX_NODES} layers in all)")
+        return value
+
+    def _name(self, entry: Entry, prefix: str, i: int, times: int, ns: _Namespace) -> str:
+        """Local name of repetition ``i``: ``name``, ``name.i`` or a generated ``conv3``."""
+        if entry.name:
+            return entry.name if times == 1 else f"{entry.name}.{i}"
+        n = ns.counters.get(prefix, 0)
+        while True:
+            n += 1
+            candidate = f"{prefix}{n}"
+            if ns.prefix + candidate not in self.paths and candidate not in ns.local:
+                break
+        ns.counters[prefix] = n
+        return candidate
+
+    def _declare(self, local: str, ns: _Namespace, path: Path_, output: str | None) -> str:
+        qualified = ns.prefix + local
+        if qualified in self.paths or qualified == INPUT:
+            first = self.source.where(self.paths.get(qualified, ()))
+            raise self.source.error(path, f"the name {qualified!r} is already used (at {first})")
+        self.paths[qualified] = path
+        if output is not None:
+            self.outputs[qualified] = output
+            ns.local[local] = output
+        return qualified
+
+    def _leaf(self, entry: Entry, layer: Layer, i: int, times: int, ns: _Namespace, scope: dict,
+              inputs: tuple[str, ...], frozen: bool) -> str:
+        if len(self.nodes) >= MAX_NODES:
+            raise self.source.error(entry.path, f"the network expands to more than {MAX_NODES} layers")
+        local = self._name(entry, type(layer).prefix, i, times, ns)
+        qualified = ns.prefix + local
+        self._declare(local, ns, entry.path, qualified)
+        share = None
+        if entry.share:
+            share = self._resolve(entry.share, ns, entry.path, "share")
+            owner = next(n for n in self.nodes if n.name == share)
+            while owner.share:
+                owner = next(n for n in self.nodes if n.name == owner.share)
+            if owner.kind != layer.kind:
+                raise self.source.error(
+                    (*entry.path, "share"), f"cannot share the weights of {share!r}, a "
+                    f"{owner.kind}, with a {layer.kind}")
+            share = owner.name
+        self.nodes.append(Node(qualified, layer, inputs, scope, entry.path, frozen, share))
+        return qualified
+
+    def _merge(self, entry: Entry, i: int, times: int, ns: _Namespace, scope: dict, start: str,
+               frozen: bool, cls: type[Layer]) -> str:
+        outs = tuple(self._entries(branch, ns, scope, start, frozen) for branch in entry.branches)
+        layer = entry.layer if entry.layer is not None else cls()
+        return self._leaf(entry, layer, i, times, ns, scope, outs, frozen)
+
+    def _invoke(self, entry: Entry, i: int, times: int, ns: _Namespace, scope: dict, start: str,
+                frozen: bool) -> str:
+        block = self.spec.blocks[entry.kind]
+        local = self._name(entry, entry.kind, i, times, ns)
+        qualified = self._declare(local, ns, entry.path, None)
+        args = dict(entry.block_args)
+        if i == 0 and entry.first:
+            args.update(entry.first)
+        inner_scope = {k: v for k, v in self.scope.items()}
+        for name, e in args.items():
+            where = (*entry.path, "first", name) if (i == 0 and entry.first and name in entry.first) else (*entry.path, name)
+            inner_scope[name] = self._eval(e, scope, where)
+        for name, default in block.args.items():
+            if name not in args:
+                inner_scope[name] = self._eval(default, inner_scope, (*block.path, "args", name))
+        inner = _Namespace(prefix=qualified + ".", input=start, parent=ns)
+        out = self._entries(block.layers, inner, inner_scope, start, frozen)
+        self.outputs[qualified] = out
+        ns.local[local] = out
+        return out
+
+    def _resolve(self, ref: str, ns: _Namespace, path: Path_, key: str) -> str:
+        if ref == INPUT:
+            return ns.input
+        scope: _Namespace | None = ns
+        while scope is not None:
+            if ref in scope.local:
+                return scope.local[ref]
+            scope = scope.parent
+        if ref in self.outputs:
+            return self.outputs[ref]
+        import difflib
+
+        known = sorted(set(self.outputs) | {INPUT})
+        close = difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        shown = ", ".join(known[-8:])
+        raise self.source.error(
+            (*path, key), f"no earlier layer is named {ref!r}{hint}; a reference must name a "
+            f"layer defined above it (the latest: {shown})")
+
+    def _freeze_until(self, nodes: list[Node], target: str) -> list[Node]:
+        last = None
+        for k, n in enumerate(nodes):
+            if n.name == target or n.name.startswith(target + "."):
+                last = k
+        if last is None:
+            raise SpecError(
+                f"{self.source.where(('freeze_until',))}: freeze_until: no layer or block is "
+                f"named {target!r}")
+        from dataclasses import replace
+
+        return [replace(n, frozen=True) if k <= last else n for k, n in enumerate(nodes)]

@@ -1,0 +1,260 @@
+"""The layer interface and the argument types layers are declared with.
+
+A layer kind is one pydantic model: its fields are the spec arguments (validated when the spec
+is loaded, as expressions that are evaluated later), and its methods are the rules. The engine
+calls the rules on a *bound* copy of the layer, whose expression fields have been evaluated in
+the scope of the spec (concrete ints, or sympy expressions of the open symbols):
+
+- ``checks(*xs)``: the conditions the inputs must meet (a kernel fits, groups divide channels);
+- ``output_shape(*xs)``: the output shape;
+- ``weights(*xs)``: the named tensors it learns or keeps (shape and role);
+- ``macs(*xs, out=y)`` and ``flops(*xs, out=y)``: what it costs, by the formula in its
+  docstring.
+
+Unary layers write ``def output_shape(self, x)``; merge layers take several inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from .. import dims
+from ..dims import Dim
+from ..errors import ExpressionError, ShapeError
+from ..expr import Expr, evaluate, parse
+
+Shape = tuple[Dim, ...]
+
+#: Roles of a layer's tensors. ``buffer`` tensors (running statistics) are not parameters.
+ROLES = ("weight", "bias", "norm", "buffer")
+
+
+class Param(NamedTuple):
+    """A tensor a layer owns: its shape and its role (weight, bias, norm or buffer)."""
+
+    shape: Shape
+    role: str
+
+
+class Check(NamedTuple):
+    """A condition on the inputs: ``value >= 0`` (``relation='nonneg'``) or ``value == 0``.
+
+    ``message`` says what the condition means with the values in it (``fmt`` already applied).
+    """
+
+    value: Dim
+    relation: str
+    message: str
+
+
+def at_least(lhs: Dim, rhs: Dim, message: str) -> Check:
+    """The check ``lhs >= rhs``."""
+    return Check(dims.add(lhs, dims.mul(-1, rhs)), "nonneg", message)
+
+
+def divides(divisor: Dim, value: Dim, message: str) -> Check:
+    """The check that ``divisor`` divides ``value``."""
+    return Check(dims.mod(value, divisor), "zero", message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument types. Each is an Expr (or a pair of them) at load time and a Dim once bound.
+
+
+@dataclass(frozen=True)
+class Arg:
+    """How an expression argument is bound: its smallest allowed value and whether a pair."""
+
+    minimum: int = 1
+    pair: bool = False
+
+
+def _to_expr(value: Any) -> Expr:
+    try:
+        return parse(value)
+    except ExpressionError as exc:
+        raise PydanticCustomError("expression", str(exc)) from None
+
+
+def _to_pair(value: Any) -> tuple[Expr, Expr]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise PydanticCustomError(
+                "pair", f"expected one value or a pair [height, width], found {len(value)} values"
+            )
+        return (_to_expr(value[0]), _to_expr(value[1]))
+    e = _to_expr(value)
+    return (e, e)
+
+
+_EXPR_SCHEMA = {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}]}
+_PAIR_SCHEMA = {
+    "anyOf": [
+        *_EXPR_SCHEMA["anyOf"],
+        {"type": "array", "items": _EXPR_SCHEMA, "minItems": 2, "maxItems": 2},
+    ]
+}
+
+#: A positive integer expression (channels, kernel size, stride...).
+Int = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(1)]
+#: A non-negative integer expression.
+NonNegInt = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(0)]
+#: A positive integer or a pair ``[height, width]``.
+Pair = Annotated[
+    tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(1, pair=True)
+]
+#: A non-negative integer or a pair ``[height, width]``.
+NonNegPair = Annotated[
+    tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(0, pair=True)
+]
+
+
+def _to_padding(value: Any) -> str | tuple[Expr, Expr]:
+    if isinstance(value, str) and value.strip() in ("same", "valid"):
+        return value.strip()
+    return _to_pair(value)
+
+
+#: Padding: a non-negative integer, a pair, ``same`` (output = ceil(input / stride), the odd
+#: extra pixel at the bottom and right, as TensorFlow) or ``valid`` (no padding).
+Padding = Annotated[
+    Literal["same", "valid"] | tuple[Expr, Expr],
+    PlainValidator(_to_padding),
+    WithJsonSchema({"anyOf": [{"enum": ["same", "valid"]}, *_PAIR_SCHEMA["anyOf"]]}),
+    Arg(0, pair=True),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Layer(BaseModel):
+    """Base of every layer kind. Subclasses are registered with ``@register``."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=True
+    )
+
+    #: The tag written in spec files (``conv2d``).
+    kind: ClassVar[str] = ""
+    #: Prefix of generated names (``conv`` gives conv1, conv2, ...).
+    prefix: ClassVar[str] = ""
+    #: Number of inputs: 1, or None for merge layers taking two or more.
+    arity: ClassVar[int | None] = 1
+
+    # -- binding -----------------------------------------------------------------------------
+
+    def bind(self, scope: dict[str, dims.Value]) -> tuple[Layer, list[Check]]:
+        """A copy with every expression argument evaluated in ``scope``, and the checks that
+        the evaluated arguments are integers within their bounds (when that is not decided)."""
+        values: dict[str, Any] = {}
+        checks: list[Check] = []
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            arg = next((m for m in info.metadata if isinstance(m, Arg)), None)
+            if arg is None or isinstance(value, str):
+                values[name] = value
+            elif arg.pair:
+                values[name] = tuple(
+                    _bind_value(e, scope, f"{name}[{i}]" if value[0] != value[1] else name,
+                                arg.minimum, checks)
+                    for i, e in enumerate(value)
+                )
+            else:
+                values[name] = _bind_value(value, scope, name, arg.minimum, checks)
+        return type(self).model_construct(**values), checks
+
+    def expressions(self) -> list[tuple[str, Expr]]:
+        """Every expression argument, with its field path (for name checks at load time)."""
+        out = []
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if not any(isinstance(m, Arg) for m in info.metadata) or isinstance(value, str):
+                continue
+            if isinstance(value, tuple):
+                out.extend((f"{name}", e) for e in value)
+            elif value is not None:
+                out.append((name, value))
+        return out
+
+    # -- rules (called on a bound copy) ------------------------------------------------------
+
+    def checks(self, *xs: Shape) -> list[Check]:
+        """Conditions the inputs must satisfy. None by default."""
+        return []
+
+    def output_shape(self, *xs: Shape) -> Shape:
+        raise NotImplementedError
+
+    def weights(self, *xs: Shape) -> dict[str, Param]:
+        """Learnable tensors and buffers. None by default."""
+        return {}
+
+    def macs(self, *xs: Shape, out: Shape) -> Dim:
+        """Multiply-accumulates. Zero by default: layers without products declare nothing."""
+        return 0
+
+    def flops(self, *xs: Shape, out: Shape) -> Dim:
+        raise NotImplementedError
+
+    # -- helpers for rules -------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """The bound arguments in one line (``out=64, kernel=(3, 3), stride=(1, 1)``)."""
+        parts = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            parts.append(f"{name}={_show(value)}")
+        return ", ".join(parts)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        if len(value) == 2 and value[0] == value[1]:
+            return _show(value[0])
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return dims.fmt(value)
+
+
+def _bind_value(expr: Expr, scope: dict, field: str, minimum: int, checks: list[Check]) -> Dim:
+    try:
+        value = evaluate(expr, scope)
+    except ExpressionError as exc:
+        raise ShapeError(f"{field}: {exc}") from None
+    integral = dims.is_integer_valued(value)
+    if integral is False:
+        raise ShapeError(
+            f"{field} = {expr.text} = {dims.fmt(value)} is not an integer"
+            if expr.text != dims.fmt(value)
+            else f"{field} = {dims.fmt(value)} is not an integer"
+        )
+    if integral is None:
+        raise ShapeError(
+            f"{field} = {expr.text} is not always an integer; round it with floor() or ceil()"
+        )
+    if dims.is_concrete(value):
+        if value < minimum:
+            shown = expr.text if expr.text == dims.fmt(value) else f"{expr.text} = {value}"
+            raise ShapeError(f"{field} = {shown} must be at least {minimum}")
+    else:
+        checks.append(at_least(value, minimum, f"{field} = {dims.fmt(value)} must be at least {minimum}"))
+    return value
+
+
+def numel(shape: Shape) -> Dim:
+    """Number of elements of a shape."""
+    return dims.prod(shape)
+
+
+def rank_error(layer: Layer, expected: str, x: Shape) -> ShapeError:
+    """A ShapeError for an input of the wrong rank."""
+    shown = "[" + ", ".join(dims.fmt(d) for d in x) + "]"
+    return ShapeError(f"expects {expected}, got a rank-{len(x)} input {shown}")

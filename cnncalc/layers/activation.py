@@ -1,0 +1,162 @@
+"""Elementwise activations, softmax, dropout and identity.
+
+Each is a map of one tensor to a tensor of the same shape. FLOPs count the elementary
+operations per element (a comparison, addition, multiplication, division, exp, erf or tanh is
+one FLOP each); MACs are zero.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+from pydantic import Field
+
+from .. import dims
+from ..errors import ShapeError
+from . import register
+from ._base import Layer, Shape
+
+
+class Elementwise(Layer):
+    """Base of the activations: same shape out, ``per_element`` FLOPs per element."""
+
+    per_element: ClassVar[int] = 1
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.mul(self.per_element, dims.prod(x))
+
+
+@register
+class ReLU(Elementwise):
+    """max(0, x). Params: none. MACs: 0. FLOPs: 1 per element (one comparison)."""
+
+    kind = "relu"
+    per_element = 1
+
+
+@register
+class ReLU6(Elementwise):
+    """min(max(0, x), 6). Params: none. MACs: 0. FLOPs: 2 per element (two comparisons)."""
+
+    kind = "relu6"
+    per_element = 2
+
+
+@register
+class LeakyReLU(Elementwise):
+    """x if x > 0 else negative_slope*x.
+
+    Params: none. MACs: 0. FLOPs: 2 per element (a comparison and a multiplication).
+    """
+
+    kind = "leaky_relu"
+    prefix = "lrelu"
+    per_element = 2
+
+    negative_slope: float = 0.01
+
+
+@register
+class Sigmoid(Elementwise):
+    """1 / (1 + exp(-x)).
+
+    Params: none. MACs: 0. FLOPs: 4 per element (negation, exp, addition, division).
+    """
+
+    kind = "sigmoid"
+    per_element = 4
+
+
+@register
+class Tanh(Elementwise):
+    """tanh(x). Params: none. MACs: 0. FLOPs: 1 per element."""
+
+    kind = "tanh"
+    per_element = 1
+
+
+@register
+class HardSigmoid(Elementwise):
+    """relu6(x + 3) / 6 (PyTorch's hardsigmoid).
+
+    Params: none. MACs: 0. FLOPs: 4 per element (addition, two comparisons, division).
+    """
+
+    kind = "hardsigmoid"
+    per_element = 4
+
+
+@register
+class HardSwish(Elementwise):
+    """x * relu6(x + 3) / 6 (MobileNet v3).
+
+    Params: none. MACs: 0. FLOPs: 5 per element (hardsigmoid's 4 and a multiplication).
+    """
+
+    kind = "hardswish"
+    per_element = 5
+
+
+@register
+class SiLU(Elementwise):
+    """x * sigmoid(x), also called swish.
+
+    Params: none. MACs: 0. FLOPs: 5 per element (sigmoid's 4 and a multiplication).
+    """
+
+    kind = "silu"
+    per_element = 5
+
+
+@register
+class GELU(Elementwise):
+    """x * (1 + erf(x / sqrt(2))) / 2, the exact form (PyTorch's default).
+
+    Params: none. MACs: 0. FLOPs: 5 per element (division, erf, addition, two multiplications).
+    """
+
+    kind = "gelu"
+    per_element = 5
+
+
+@register
+class Softmax(Elementwise):
+    """exp(x) / sum(exp(x)) along axis ``dim`` (default 1, the channels or features).
+
+    Params: none. MACs: 0. FLOPs: 3 per element (exp, addition into the sum, division); the
+    maximum subtracted for numerical stability is not counted.
+    """
+
+    kind = "softmax"
+    per_element = 3
+
+    dim: int = 1
+
+    def output_shape(self, x: Shape) -> Shape:
+        if not -len(x) <= self.dim < len(x):
+            raise ShapeError(f"dim {self.dim} is out of range for a rank-{len(x)} input")
+        return x
+
+
+@register
+class Dropout(Elementwise):
+    """Identity at inference; ``p`` is the training-time drop probability.
+
+    Params: none. MACs: 0. FLOPs: 0 (inference).
+    """
+
+    kind = "dropout"
+    per_element = 0
+
+    p: Annotated[float, Field(ge=0, lt=1)] = 0.5
+
+
+@register
+class Identity(Elementwise):
+    """Returns its input. Params: none. MACs: 0. FLOPs: 0."""
+
+    kind = "identity"
+    per_element = 0

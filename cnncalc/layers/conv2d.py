@@ -1,0 +1,126 @@
+"""2-D convolution (cross-correlation, as PyTorch and every framework compute it)."""
+
+from __future__ import annotations
+
+from .. import dims
+from . import register
+from ._base import Check, Int, Layer, Padding, Pair, Param, Shape, at_least, divides, rank_error
+
+
+def same_padding(size: dims.Dim, kernel: dims.Dim, stride: dims.Dim, dilation: dims.Dim):
+    """``(before, after)`` padding of ``padding: same`` along one axis, as TensorFlow pads.
+
+    The total is ``max(0, (ceil(size/stride) - 1)*stride + dilation*(kernel - 1) + 1 - size)``,
+    the odd pixel after. With stride 1 that is ``dilation*(kernel - 1)`` whatever the size.
+    """
+    out = dims.ceildiv(size, stride)
+    total = dims.add(
+        dims.mul(dims.add(out, -1), stride), dims.mul(dilation, dims.add(kernel, -1)), 1,
+        dims.mul(-1, size),
+    )
+    if stride != 1:
+        total = dims.dmax(0, total)
+    before = dims.floordiv(total, 2)
+    return before, dims.add(total, dims.mul(-1, before))
+
+
+def resolve_padding(padding, x: Shape, kernel, stride, dilation):
+    """((top, bottom), (left, right)) for a ``Padding`` argument and input ``x``."""
+    out = []
+    for axis in range(2):
+        if padding == "valid":
+            out.append((0, 0))
+        elif padding == "same":
+            out.append(same_padding(x[2 + axis], kernel[axis], stride[axis], dilation[axis]))
+        else:
+            out.append((padding[axis], padding[axis]))
+    return tuple(out)
+
+
+def padded_checks(kind: str, x: Shape, kernel, dilation, pads) -> list[Check]:
+    """The dilated kernel must fit in the padded input, along both axes."""
+    out = []
+    for axis, size, k, d, (before, after) in zip(
+        ("height", "width"), x[2:], kernel, dilation, pads, strict=True
+    ):
+        eff = dims.add(dims.mul(d, dims.add(k, -1)), 1)
+        padded = dims.add(size, before, after)
+        shown = dims.fmt(padded)
+        if not (dims.is_concrete(before) and before == 0 and after == 0):
+            shown = f"{dims.fmt(size)} + {dims.fmt(before)} + {dims.fmt(after)} = {shown}"
+        eff_text = dims.fmt(eff) if d == 1 else f"{dims.fmt(eff)} (dilated)"
+        out.append(
+            at_least(padded, eff,
+                     f"the {kind} {axis} {eff_text} must fit in the padded input {axis} {shown}")
+        )
+    return out
+
+
+@register
+class Conv2d(Layer):
+    """Convolution over (N, C_in, H, W), ``out`` filters of size ``kernel``.
+
+    Output: (N, out, H_out, W_out) with
+    H_out = floor((H + pad_top + pad_bottom - dilation*(kernel - 1) - 1) / stride) + 1, and
+    H_out = ceil(H / stride) for ``padding: same``.
+
+    Params: weight out*(C_in/groups)*kh*kw, plus bias ``out`` when ``bias`` is true.
+
+    MACs: N*out*H_out*W_out*(C_in/groups)*kh*kw (every tap, padding included; bias excluded).
+    FLOPs: 2*MACs, plus N*out*H_out*W_out bias additions when ``bias`` is true.
+    """
+
+    kind = "conv2d"
+    prefix = "conv"
+
+    out: Int
+    kernel: Pair
+    stride: Pair = 1
+    padding: Padding = 0
+    dilation: Pair = 1
+    groups: Int = 1
+    bias: bool = True
+
+    def pads(self, x: Shape):
+        """((top, bottom), (left, right)) padding for input ``x``."""
+        return resolve_padding(self.padding, x, self.kernel, self.stride, self.dilation)
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        c_in = x[1]
+        out = [
+            divides(self.groups, c_in,
+                    f"groups = {dims.fmt(self.groups)} must divide the input channels "
+                    f"{dims.fmt(c_in)}"),
+            divides(self.groups, self.out,
+                    f"groups = {dims.fmt(self.groups)} must divide out = {dims.fmt(self.out)}"),
+        ]
+        if self.padding != "same":
+            out += padded_checks("kernel", x, self.kernel, self.dilation, self.pads(x))
+        return out
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.padding == "same":
+            spatial = tuple(dims.ceildiv(size, s) for size, s in zip(x[2:], self.stride, strict=True))
+        else:
+            spatial = tuple(
+                dims.window_out(size, k, s, before, after, d)
+                for size, k, s, d, (before, after) in zip(
+                    x[2:], self.kernel, self.stride, self.dilation, self.pads(x), strict=True
+                )
+            )
+        return (x[0], self.out, *spatial)
+
+    def weights(self, x: Shape) -> dict[str, Param]:
+        w = {"weight": Param((self.out, dims.floordiv(x[1], self.groups), *self.kernel), "weight")}
+        if self.bias:
+            w["bias"] = Param((self.out,), "bias")
+        return w
+
+    def macs(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.mul(dims.prod(out), dims.floordiv(x[1], self.groups), *self.kernel)
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        bias_adds = dims.prod(out) if self.bias else 0
+        return dims.add(dims.mul(2, self.macs(x, out=out)), bias_adds)

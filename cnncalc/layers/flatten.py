@@ -1,0 +1,34 @@
+"""Flatten a range of axes into one."""
+
+from __future__ import annotations
+
+from .. import dims
+from ..errors import ShapeError
+from . import register
+from ._base import Layer, Shape
+
+
+@register
+class Flatten(Layer):
+    """Merge axes ``start`` to ``end`` (inclusive, negative counts from the end) into one.
+
+    The default (1 to -1) turns (N, C, H, W) into (N, C*H*W), as PyTorch's nn.Flatten.
+    Params: none. MACs: 0. FLOPs: 0 (a view).
+    """
+
+    kind = "flatten"
+
+    start: int = 1
+    end: int = -1
+
+    def output_shape(self, x: Shape) -> Shape:
+        start = self.start + len(x) if self.start < 0 else self.start
+        end = self.end + len(x) if self.end < 0 else self.end
+        if not (0 <= start < len(x) and 0 <= end < len(x)) or start > end:
+            raise ShapeError(
+                f"cannot flatten axes {self.start} to {self.end} of a rank-{len(x)} input"
+            )
+        return (*x[:start], dims.prod(x[start : end + 1]), *x[end + 1 :])
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return 0

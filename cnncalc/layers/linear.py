@@ -1,0 +1,43 @@
+"""Fully connected layer."""
+
+from __future__ import annotations
+
+from .. import dims
+from . import register
+from ._base import Check, Int, Layer, Param, Shape, rank_error
+
+
+@register
+class Linear(Layer):
+    """Affine map of the last axis: (N, ..., in) to (N, ..., out), as PyTorch's nn.Linear.
+
+    Params: weight out*in, plus bias ``out`` when ``bias`` is true.
+    MACs: rows*in*out, where rows = N*... is the number of vectors transformed.
+    FLOPs: 2*MACs, plus rows*out bias additions when ``bias`` is true.
+    """
+
+    kind = "linear"
+    prefix = "fc"
+
+    out: Int
+    bias: bool = True
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) < 2:
+            raise rank_error(self, "an input (N, features)", x)
+        return []
+
+    def output_shape(self, x: Shape) -> Shape:
+        return (*x[:-1], self.out)
+
+    def weights(self, x: Shape) -> dict[str, Param]:
+        w = {"weight": Param((self.out, x[-1]), "weight")}
+        if self.bias:
+            w["bias"] = Param((self.out,), "bias")
+        return w
+
+    def macs(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.mul(dims.prod(x), self.out)
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.add(dims.mul(2, self.macs(x, out=out)), dims.prod(out) if self.bias else 0)

@@ -1,0 +1,114 @@
+"""Layers that merge several tensors: residual add, channel concat, broadcast multiply."""
+
+from __future__ import annotations
+
+from .. import dims
+from ..errors import ShapeError
+from . import register
+from ._base import Check, Layer, Shape
+
+
+def _same_rank(kind: str, xs: tuple[Shape, ...]) -> None:
+    ranks = {len(x) for x in xs}
+    if len(ranks) > 1:
+        raise ShapeError(f"{kind} needs inputs of one rank, got ranks {', '.join(str(len(x)) for x in xs)}")
+
+
+def _equal(a: dims.Dim, b: dims.Dim, message: str) -> Check:
+    return Check(dims.add(a, dims.mul(-1, b)), "zero", message)
+
+
+@register
+class Add(Layer):
+    """Elementwise sum of two or more tensors of one shape (a residual connection).
+
+    Params: none. MACs: 0. FLOPs: (inputs - 1) additions per output element.
+    """
+
+    kind = "add"
+    arity = None
+
+    def checks(self, *xs: Shape) -> list[Check]:
+        _same_rank(self.kind, xs)
+        return [
+            _equal(x[axis], xs[0][axis], f"axis {axis} must match: {dims.fmt(x[axis])} vs "
+                   f"{dims.fmt(xs[0][axis])}")
+            for x in xs[1:] for axis in range(len(x))
+        ]
+
+    def output_shape(self, *xs: Shape) -> Shape:
+        return xs[0]
+
+    def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
+        return dims.mul(len(xs) - 1, dims.prod(out))
+
+
+@register
+class Concat(Layer):
+    """Concatenation along axis ``dim`` (default 1, the channels); other axes must match.
+
+    Params: none. MACs: 0. FLOPs: 0 (a copy).
+    """
+
+    kind = "concat"
+    arity = None
+
+    dim: int = 1
+
+    def _axis(self, xs: tuple[Shape, ...]) -> int:
+        rank = len(xs[0])
+        if not -rank <= self.dim < rank:
+            raise ShapeError(f"dim {self.dim} is out of range for rank-{rank} inputs")
+        return self.dim % rank
+
+    def checks(self, *xs: Shape) -> list[Check]:
+        _same_rank(self.kind, xs)
+        axis = self._axis(xs)
+        return [
+            _equal(x[a], xs[0][a], f"axis {a} must match: {dims.fmt(x[a])} vs {dims.fmt(xs[0][a])}")
+            for x in xs[1:] for a in range(len(x)) if a != axis
+        ]
+
+    def output_shape(self, *xs: Shape) -> Shape:
+        axis = self._axis(xs)
+        out = list(xs[0])
+        out[axis] = dims.add(*(x[axis] for x in xs))
+        return tuple(out)
+
+    def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
+        return 0
+
+
+@register
+class Multiply(Layer):
+    """Elementwise product with broadcasting (NumPy rules), e.g. squeeze-and-excitation gating
+    of (N, C, H, W) by (N, C, 1, 1).
+
+    Params: none. MACs: 0. FLOPs: (inputs - 1) multiplications per output element.
+    """
+
+    kind = "multiply"
+    prefix = "mul"
+    arity = None
+
+    def checks(self, *xs: Shape) -> list[Check]:
+        _same_rank(self.kind, xs)
+        out = []
+        for axis in range(len(xs[0])):
+            sizes = [x[axis] for x in xs if not (dims.is_concrete(x[axis]) and x[axis] == 1)]
+            out += [
+                _equal(s, sizes[0], f"axis {axis} must match or be 1: {dims.fmt(s)} vs "
+                       f"{dims.fmt(sizes[0])}")
+                for s in sizes[1:]
+            ]
+        return out
+
+    def output_shape(self, *xs: Shape) -> Shape:
+        out = []
+        for axis in range(len(xs[0])):
+            sizes = [x[axis] for x in xs if not (dims.is_concrete(x[axis]) and x[axis] == 1)]
+            out.append(sizes[0] if sizes else 1)
+        return tuple(out)
+
+    def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
+        return dims.mul(len(xs) - 1, dims.prod(out))

@@ -1,0 +1,78 @@
+"""Normalisation layers: batch norm (inference) and local response normalisation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from .. import dims
+from . import register
+from ._base import Check, Int, Layer, Param, Shape, rank_error
+
+
+@register
+class BatchNorm2d(Layer):
+    """Per-channel normalisation of (N, C, H, W) with running statistics (inference form).
+
+    Params: weight and bias C each when ``affine`` (role ``norm``); buffers running_mean and
+    running_var, C each (not parameters).
+    MACs: 0. FLOPs: 2 per element (the folded scale and shift, x*a + b).
+    """
+
+    kind = "batch_norm2d"
+    prefix = "bn"
+
+    eps: Annotated[float, Field(gt=0)] = 1e-5
+    affine: bool = True
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        return []
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
+
+    def weights(self, x: Shape) -> dict[str, Param]:
+        c = x[1]
+        w = {}
+        if self.affine:
+            w["weight"] = Param((c,), "norm")
+            w["bias"] = Param((c,), "norm")
+        w["running_mean"] = Param((c,), "buffer")
+        w["running_var"] = Param((c,), "buffer")
+        return w
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.mul(2, dims.prod(x))
+
+
+@register
+class LocalResponseNorm(Layer):
+    """AlexNet's normalisation across ``size`` neighbouring channels (PyTorch semantics).
+
+    y = x / (k + alpha/size * sum of x^2 over the channel window)^beta.
+    Params: none. MACs: 0.
+    FLOPs: (size + 4) per element: a square, size - 1 additions for the window sum, then a
+    multiplication, an addition, a power and a division.
+    """
+
+    kind = "local_response_norm"
+    prefix = "lrn"
+
+    size: Int
+    alpha: float = 1e-4
+    beta: float = 0.75
+    k: float = 1.0
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) < 3:
+            raise rank_error(self, "an input (N, C, ...)", x)
+        return []
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.mul(dims.add(self.size, 4), dims.prod(x))

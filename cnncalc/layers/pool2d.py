@@ -1,0 +1,133 @@
+"""Max and average pooling over windows (PyTorch semantics, ceil mode included)."""
+
+from __future__ import annotations
+
+from .. import dims
+from . import register
+from ._base import Check, Layer, NonNegPair, Pair, Shape, at_least, rank_error
+from .conv2d import padded_checks
+
+
+class _Pool2d(Layer):
+    kernel: Pair
+    stride: Pair | None = None
+    padding: NonNegPair = 0
+    ceil_mode: bool = False
+
+    @property
+    def strides(self):
+        """The stride, which defaults to the kernel size."""
+        return self.stride if self.stride is not None else self.kernel
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        out = [
+            at_least(dims.floordiv(k, 2), p,
+                     f"padding {dims.fmt(p)} must be at most half the kernel size {dims.fmt(k)}")
+            for k, p in zip(self.kernel, self.padding, strict=True)
+        ]
+        pads = tuple((p, p) for p in self.padding)
+        return out + padded_checks("window", x, self.kernel, self._dilation(), pads)
+
+    def _dilation(self):
+        """Window dilation (average pooling has none)."""
+        return getattr(self, "dilation", (1, 1))
+
+    def output_shape(self, x: Shape) -> Shape:
+        spatial = tuple(
+            dims.window_out(size, k, s, p, p, d, self.ceil_mode)
+            for size, k, s, p, d in zip(
+                x[2:], self.kernel, self.strides, self.padding, self._dilation(), strict=True
+            )
+        )
+        return (x[0], x[1], *spatial)
+
+
+@register
+class MaxPool2d(_Pool2d):
+    """Maximum over each window of (N, C, H, W); output as for a convolution of that window.
+
+    H_out = floor((H + 2*padding - dilation*(kernel - 1) - 1) / stride) + 1 (rounded up with
+    ``ceil_mode``, the last window starting inside the input or its leading padding).
+    Params: none. MACs: 0.
+    FLOPs: N*C*H_out*W_out*(kh*kw - 1) comparisons.
+    """
+
+    kind = "max_pool2d"
+    prefix = "maxpool"
+
+    dilation: Pair = 1
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.mul(dims.prod(out), dims.add(dims.mul(*self.kernel), -1))
+
+
+@register
+class AvgPool2d(_Pool2d):
+    """Mean over each window of (N, C, H, W); output as for a convolution of that window.
+
+    H_out = floor((H + 2*padding - kernel) / stride) + 1 (rounded up with ``ceil_mode``).
+    ``count_include_pad`` divides by the whole window, padding included (PyTorch's default).
+    Params: none. MACs: 0.
+    FLOPs: N*C*H_out*W_out*kh*kw (kh*kw - 1 additions and one division per output).
+    """
+
+    kind = "avg_pool2d"
+    prefix = "avgpool"
+
+    count_include_pad: bool = True
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.mul(dims.prod(out), *self.kernel)
+
+
+@register
+class AdaptiveAvgPool2d(Layer):
+    """Mean over adaptive bins giving a fixed output size (PyTorch's bins).
+
+    Output: (N, C, out_h, out_w); bin i spans floor(i*H/out_h) to ceil((i+1)*H/out_h).
+    Params: none. MACs: 0.
+    FLOPs: N*C*(H*W + out_h*out_w): one addition per input element and one division per output
+    (exact when the bins tile the input; overlapping bins re-read some elements, not counted).
+    """
+
+    kind = "adaptive_avg_pool2d"
+    prefix = "avgpool"
+
+    output: Pair
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        return []
+
+    def output_shape(self, x: Shape) -> Shape:
+        return (x[0], x[1], *self.output)
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.add(dims.prod(x), dims.prod(out))
+
+
+@register
+class GlobalAvgPool2d(Layer):
+    """Mean over all of H and W: (N, C, H, W) to (N, C, 1, 1), as adaptive_avg_pool2d to 1x1.
+
+    Params: none. MACs: 0.
+    FLOPs: N*C*(H*W + 1), counted as adaptive_avg_pool2d counts: one addition per input element
+    and one division per output.
+    """
+
+    kind = "global_avg_pool2d"
+    prefix = "avgpool"
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        return []
+
+    def output_shape(self, x: Shape) -> Shape:
+        return (x[0], x[1], 1, 1)
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.add(dims.prod(x), dims.prod(out))

@@ -1,0 +1,237 @@
+"""Reports of an :class:`~cnncalc.engine.Analysis`: rich renderables, JSON, CSV and Markdown.
+
+Nothing here prints: functions return renderables or text, and the command line writes them.
+Numbers are exact integers; symbolic values are expressions in the spec's own syntax (so they
+can be pasted back into a spec, and sympy can read them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from fractions import Fraction
+from typing import Any
+
+from . import dims
+from .engine import Analysis, LayerResult
+
+CONVENTION = (
+    "MACs: multiply-accumulates of conv and linear layers, bias excluded. "
+    "FLOPs: 2 per MAC plus bias additions, normalisation, activations, pooling and merges, "
+    "by each layer's stated formula. Params: learnable parameters; running statistics are "
+    "buffers. Totals are per batch of N."
+)
+
+_UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+
+
+def number(v: Any) -> str:
+    """An exact integer with thousands separators, or an expression."""
+    if isinstance(v, int):
+        return f"{v:,}"
+    return dims.fmt(v)
+
+
+def human(v: Any) -> str:
+    """A short reading of a large integer (``15.47 G``); empty for expressions and small ones."""
+    if not isinstance(v, int):
+        return ""
+    for scale, unit in _UNITS:
+        if abs(v) >= scale:
+            return f"{v / scale:.2f} {unit}"
+    return ""
+
+
+def shape_text(shape) -> str:
+    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
+
+
+def json_value(v: Any) -> Any:
+    """A JSON integer when concrete, else the expression as a string."""
+    if isinstance(v, int):
+        return v
+    if isinstance(v, Fraction):
+        return float(v) if Fraction(float(v)) == v else dims.fmt(v)
+    return dims.fmt(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def to_dict(a: Analysis) -> dict[str, Any]:
+    """The documented JSON contract of ``cnncalc analyze --format json``."""
+    return {
+        "name": a.name,
+        "spec": a.filename,
+        "symbols": {k: (None if v is None else json_value(v)) for k, v in a.symbols.items()},
+        "input_shape": [json_value(d) for d in a.input_shape],
+        "output_shape": [json_value(d) for d in a.output_shape],
+        "layers": [_layer_dict(r) for r in a.layers],
+        "totals": {
+            "params": json_value(a.totals.params),
+            "trainable_params": json_value(a.totals.trainable_params),
+            "frozen_params": json_value(a.totals.frozen_params),
+            "buffers": json_value(a.totals.buffers),
+            "macs": json_value(a.totals.macs),
+            "flops": json_value(a.totals.flops),
+            "activations": json_value(a.totals.activations),
+        },
+        "constraints": [
+            {"condition": c.condition, "layer": c.layer, "reason": c.reason} for c in a.constraints
+        ],
+        "convention": CONVENTION,
+    }
+
+
+def _layer_dict(r: LayerResult) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "kind": r.kind,
+        "inputs": list(r.inputs),
+        "output_shape": [json_value(d) for d in r.output_shape],
+        "params": json_value(r.params),
+        "macs": json_value(r.macs),
+        "flops": json_value(r.flops),
+        "trainable": r.trainable,
+        **({"shares": r.shares} if r.shares else {}),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV and Markdown
+
+CSV_COLUMNS = ("name", "kind", "output_shape", "params", "macs", "flops", "trainable")
+
+
+def to_csv(a: Analysis) -> str:
+    """One row per layer, execution order; values as in JSON (integers or expressions)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in a.layers:
+        w.writerow([r.name, r.kind, shape_text(r.output_shape), json_value(r.params),
+                    json_value(r.macs), json_value(r.flops), str(r.trainable).lower()])
+    return buf.getvalue()
+
+
+def to_markdown(a: Analysis) -> str:
+    """A GitHub-flavoured Markdown table with totals and constraints."""
+    lines = [f"## {a.name}", "", _symbols_line(a), ""]
+    lines.append("| # | layer | kind | output shape | params | MACs | FLOPs |")
+    lines.append("|---:|---|---|---|---:|---:|---:|")
+    for i, r in enumerate(a.layers, 1):
+        name = r.name if r.trainable else f"{r.name} (frozen)"
+        lines.append(
+            f"| {i} | `{name}` | {r.kind} | {_md_shape(r.output_shape)} | "
+            f"{_md(r.params)} | {_md(r.macs)} | {_md(r.flops)} |"
+        )
+    t = a.totals
+    lines.append(
+        f"| | **total** | | {_md_shape(a.output_shape)} | **{_md(t.params)}** | "
+        f"**{_md(t.macs)}** | **{_md(t.flops)}** |"
+    )
+    lines += ["", *_totals_lines(a, markdown=True)]
+    if a.constraints:
+        lines += ["", "Valid when:", ""]
+        lines += [f"- `{c.condition}` ({c.layer}: {c.reason})" for c in a.constraints]
+    lines += ["", f"_{CONVENTION}_", ""]
+    return "\n".join(lines)
+
+
+def _md(v: Any) -> str:
+    """A number as is, an expression as code (pipes escaped for the table)."""
+    if isinstance(v, int):
+        return number(v)
+    return "`" + dims.fmt(v).replace("|", "\\|") + "`"
+
+
+def _md_shape(shape) -> str:
+    text = shape_text(shape)
+    return text if all(isinstance(d, int) for d in shape) else f"`{text}`"
+
+
+def _symbols_line(a: Analysis) -> str:
+    parts = [f"{k} = {dims.fmt(v)}" if v is not None else f"{k} open" for k, v in a.symbols.items()]
+    return "Symbols: " + (", ".join(parts) if parts else "none") + \
+        f"; input {shape_text(a.input_shape)}"
+
+
+def _totals_lines(a: Analysis, markdown: bool = False) -> list[str]:
+    t = a.totals
+
+    def item(label: str, v: Any) -> str:
+        h = human(v)
+        text = number(v)
+        if markdown:
+            text = f"`{text}`" if not isinstance(v, int) else text
+        return f"{label}: {text}" + (f" ({h})" if h else "")
+
+    out = [
+        item("Params", t.params),
+        item("Trainable params", t.trainable_params),
+        item("Frozen params", t.frozen_params),
+        item("MACs", t.macs),
+        item("FLOPs", t.flops),
+    ]
+    if t.buffers != 0:
+        out.insert(3, item("Buffers (not params)", t.buffers))
+    if markdown:
+        out = [f"- {line}" for line in out]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# rich
+
+
+def layer_table(a: Analysis):
+    """The per-layer table: name, kind, output shape, params, MACs, FLOPs, with a totals row."""
+    from rich.table import Table
+
+    table = Table(title=f"{a.name}", caption=_symbols_line(a), show_footer=True,
+                  header_style="bold", footer_style="bold")
+    t = a.totals
+    table.add_column("#", justify="right", style="dim", footer="")
+    table.add_column("layer", footer="total", overflow="fold")
+    table.add_column("kind", style="cyan")
+    table.add_column("output shape", overflow="fold", footer=shape_text(a.output_shape))
+    table.add_column("params", justify="right", overflow="fold", footer=number(t.params))
+    table.add_column("MACs", justify="right", overflow="fold", footer=number(t.macs))
+    table.add_column("FLOPs", justify="right", overflow="fold", footer=number(t.flops))
+    for i, r in enumerate(a.layers, 1):
+        name = r.name
+        style = None
+        if not r.trainable:
+            name += " (frozen)"
+            style = "dim"
+        params = number(r.params) if not r.shares else f"shared: {r.shares}"
+        table.add_row(str(i), name, r.kind, shape_text(r.output_shape), params, number(r.macs),
+                      number(r.flops), style=style)
+    return table
+
+
+def totals_panel(a: Analysis):
+    """Totals with readable units, the constraints found, and the counting convention."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    text = Text()
+    for line in _totals_lines(a):
+        label, _, value = line.partition(": ")
+        text.append(f"{label}: ", style="bold")
+        text.append(value + "\n")
+    if a.constraints:
+        text.append("Valid when:\n", style="bold")
+        for c in a.constraints:
+            text.append(f"  {c.condition}", style="yellow")
+            text.append(f"  ({c.layer}: {c.reason})\n", style="dim")
+    text.append(CONVENTION, style="dim italic")
+    return Panel(text, title="totals", title_align="left", expand=False)
+
+
+def render(a: Analysis):
+    """The whole report as one renderable."""
+    from rich.console import Group
+
+    return Group(layer_table(a), totals_panel(a))

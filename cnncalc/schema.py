@@ -1,0 +1,123 @@
+"""The JSON Schema of spec files (``cnncalc schema``), built from the layer registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .layers import REGISTRY
+
+_EXPR = {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}],
+         "description": "a number or an expression: + - * / // % **, min max floor ceil"}
+
+_META = {
+    "name": {"type": "string", "description": "the layer's name (default: kind and a counter)"},
+    "freeze": {"type": "boolean", "description": "parameters are frozen (not trainable)"},
+    "from": {"type": "string", "description": "take the output of this earlier layer as input"},
+    "repeat": {**_EXPR, "description": "apply this entry several times in a row"},
+    "share": {"type": "string", "description": "use the weights of this earlier layer"},
+}
+
+
+def _layer_schema(cls) -> dict[str, Any]:
+    schema = cls.model_json_schema()
+    schema.pop("title", None)
+    props = dict(schema.get("properties", {}))
+    for p in props.values():
+        p.pop("title", None)
+    props.update(_META)
+    if cls.arity != 1:
+        props["inputs"] = {"type": "array", "items": {"type": "string"}, "minItems": 2,
+                           "description": "names of the earlier layers to merge"}
+        props["branches"] = {"type": "array", "minItems": 2,
+                             "items": {"$ref": "#/$defs/layers"},
+                             "description": "layer lists applied to the input, then merged"}
+    schema["properties"] = props
+    schema["additionalProperties"] = False
+    return schema
+
+
+def spec_schema() -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) describing spec files, for editors' autocompletion."""
+    kinds = sorted(REGISTRY)
+    bare = [k for k in kinds if not REGISTRY[k].model_json_schema().get("required")
+            and REGISTRY[k].arity == 1]
+    entry_variants: list[dict[str, Any]] = [
+        {"enum": bare, "description": "a layer without arguments"},
+    ]
+    defs: dict[str, Any] = {}
+    for k in kinds:
+        defs[k] = _layer_schema(REGISTRY[k])
+        entry_variants.append({
+            "type": "object",
+            "properties": {k: {"anyOf": [{"$ref": f"#/$defs/{k}"}, {"type": "null"}]}},
+            "required": [k],
+            "additionalProperties": False,
+        })
+    entry_variants.append({
+        "type": "object",
+        "properties": {"residual": {
+            "type": "object",
+            "properties": {"body": {"$ref": "#/$defs/layers"},
+                           "shortcut": {"$ref": "#/$defs/layers"}, **_META},
+            "required": ["body"],
+            "additionalProperties": False,
+        }},
+        "required": ["residual"],
+        "additionalProperties": False,
+    })
+    entry_variants.append({
+        "type": "object",
+        "description": "a block defined under 'blocks', with its arguments",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": {"type": ["object", "null"]},
+    })
+    defs["entry"] = {"anyOf": entry_variants}
+    defs["layers"] = {"type": "array", "items": {"$ref": "#/$defs/entry"}}
+    symbol = {
+        "anyOf": [
+            {"type": "number"},
+            {"type": "null"},
+            {
+                "type": "object",
+                "properties": {
+                    "default": {"type": "number"},
+                    "min": {"type": "number"},
+                    "max": {"type": "number"},
+                    "type": {"enum": ["integer", "rational"]},
+                    "doc": {"type": "string"},
+                },
+                "additionalProperties": False,
+            },
+        ]
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "cnncalc spec",
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "symbols": {"type": "object", "additionalProperties": symbol},
+            "input": {"type": "array", "items": _EXPR, "minItems": 1},
+            "blocks": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "args": {"type": "object",
+                                 "additionalProperties": {"anyOf": [_EXPR, {"type": "null"}]}},
+                        "layers": {"$ref": "#/$defs/layers"},
+                        "doc": {"type": "string"},
+                    },
+                    "required": ["layers"],
+                    "additionalProperties": False,
+                },
+            },
+            "layers": {"$ref": "#/$defs/layers"},
+            "freeze_until": {"type": "string"},
+        },
+        "required": ["input", "layers"],
+        "additionalProperties": False,
+        "$defs": defs,
+    }

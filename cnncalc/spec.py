@@ -1,0 +1,565 @@
+"""The spec file format: loading and validating it into a :class:`Spec`.
+
+A spec is YAML read top to bottom like a paper's table::
+
+    name: LeNet-5
+    symbols:
+      N: 1                            # a symbol with its default value
+      H: {default: 32, min: 5}        # ... with bounds
+    input: [N, 1, H, H]
+    layers:
+      - conv2d: {out: 6, kernel: 5}
+      - avg_pool2d: {kernel: 2}
+      - relu                           # a layer without arguments
+      ...
+
+Loading checks everything that does not depend on symbol values: the YAML, the structure, every
+layer's arguments (pydantic models with ``extra="forbid"``, so a misspelt argument is an error),
+the names used in expressions, block definitions and references. Errors carry the file, line and
+column. :func:`cnncalc.graph.build` then expands blocks and repeats for given symbol values.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from . import layers as registry
+from .errors import ExpressionError, SpecError, UnknownLayerError
+from .expr import FUNCTIONS, Expr, parse
+from .source import Path_, Source, load_yaml, read_text
+
+#: Keys every entry may carry besides its arguments.
+META_KEYS = ("name", "freeze", "from", "repeat", "first", "share")
+#: Structural entries that are not layers.
+CONSTRUCTS = ("residual",)
+#: The name of the network's (or a block's) input in references.
+INPUT = "input"
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LAYER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+
+
+# ---------------------------------------------------------------------------------------------
+# What a loaded spec is made of.
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A declared symbol: its default value (None if it has none), bounds and kind."""
+
+    name: str
+    default: int | Fraction | None
+    min: int | Fraction | None
+    max: int | Fraction | None
+    integer: bool
+    doc: str = ""
+
+    @property
+    def lower(self) -> int | Fraction:
+        """The smallest allowed value (1 for integers unless a minimum says otherwise)."""
+        if self.min is not None:
+            return self.min
+        return 1 if self.integer else 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a ``layers`` list, validated but not expanded."""
+
+    kind: str
+    path: Path_
+    layer: registry.Layer | None = None  # a leaf layer, validated
+    block_args: dict[str, Expr] = field(default_factory=dict)  # a block invocation
+    name: str | None = None
+    freeze: bool = False
+    source_ref: str | None = None  # `from:`
+    inputs: tuple[str, ...] = ()  # `inputs:` of a merge layer
+    branches: tuple[tuple[Entry, ...], ...] = ()  # `branches:` of a merge layer, or residual
+    repeat: Expr | None = None
+    first: dict[str, Expr] | None = None  # argument overrides for the first repetition
+    share: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """A reusable block: named arguments (None = required) and its layers."""
+
+    name: str
+    args: dict[str, Expr | None]
+    layers: tuple[Entry, ...]
+    path: Path_
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A loaded, validated spec file."""
+
+    name: str
+    description: str
+    symbols: dict[str, Symbol]
+    input: tuple[Expr, ...]
+    blocks: dict[str, Block]
+    layers: tuple[Entry, ...]
+    freeze_until: str | None
+    source: Source
+
+    @property
+    def filename(self) -> str:
+        return self.source.filename
+
+
+# ---------------------------------------------------------------------------------------------
+# pydantic models for the parts with a fixed structure.
+
+
+class _SymbolModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default: int | float | str | None = None
+    min: int | float | str | None = None
+    max: int | float | str | None = None
+    type: str = "integer"
+    doc: str = ""
+
+    @field_validator("type")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in ("integer", "rational"):
+            raise ValueError(f"type must be 'integer' or 'rational', found {v!r}")
+        return v
+
+
+class _BlockModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    args: dict[str, int | float | str | None] = {}
+    layers: list[Any]
+    doc: str = ""
+
+
+class _SpecModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    description: str = ""
+    symbols: dict[str, int | float | str | _SymbolModel] = {}
+    input: list[Any]
+    blocks: dict[str, _BlockModel] = {}
+    layers: list[Any]
+    freeze_until: str | None = None
+
+
+def _raise_validation(exc: ValidationError, source: Source, base: Path_, what: str = "") -> None:
+    """Turn the first pydantic error into a located SpecError."""
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+    path = (*base, *loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        name = loc[-1]
+        raise source.error(path[:-1], f"{what}unknown argument {name!r}" + _suggest(name, err))
+    if kind == "missing":
+        raise source.error(path[:-1], f"{what}missing required argument {loc[-1]!r}")
+    msg = err["msg"]
+    if kind in ("expression", "pair"):
+        raise source.error(path, f"{what}{msg}")
+    found = err.get("input")
+    shown = "" if isinstance(found, (dict, list)) else f", found {found!r}"
+    raise source.error(path, f"{what}{msg[0].lower()}{msg[1:]}{shown}")
+
+
+_UNION_TAGS = {"int", "float", "str", "_SymbolModel", "function-after[_kind(), str]"}
+_SUGGEST: dict[int, list[str]] = {}
+
+
+def _suggest(name: Any, err: dict) -> str:
+    known = err.get("ctx", {}).get("known") or _SUGGEST.get(id(err))
+    if not known:
+        return ""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), known, n=2, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"{hint} Known arguments: {', '.join(known)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading.
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file.
+
+    Raises:
+        SpecError: for anything wrong in the file, with file, line and column.
+    """
+    text = read_text(path)
+    return parse_spec(text, str(path))
+
+
+def parse_spec(text: str, filename: str = "<spec>") -> Spec:
+    """Validate spec text (see :func:`load_spec`)."""
+    data, source = load_yaml(text, filename)
+    if not isinstance(data, dict):
+        raise source.error((), f"a spec is a mapping with 'input' and 'layers'; found {_kind(data)}")
+    unknown = [k for k in data if k not in _SpecModel.model_fields]
+    if unknown:
+        import difflib
+
+        key = unknown[0]
+        close = difflib.get_close_matches(key, list(_SpecModel.model_fields), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise source.error((key,), f"unknown top-level key {key!r}{hint}; expected "
+                           + ", ".join(_SpecModel.model_fields))
+    try:
+        model = _SpecModel.model_validate(data)
+    except ValidationError as exc:
+        _raise_validation(exc, source, ())
+    return _Loader(model, source).spec()
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+class _Loader:
+    def __init__(self, model: _SpecModel, source: Source):
+        self.model = model
+        self.source = source
+        self.symbols: dict[str, Symbol] = {}
+        self.blocks: dict[str, Block] = {}
+
+    def spec(self) -> Spec:
+        m = self.model
+        for name, value in m.symbols.items():
+            self.symbols[name] = self._symbol(name, value)
+        input_shape = self._input()
+        # Blocks first (by name, so a block can use a block defined after it), then layers.
+        self._block_names = set(m.blocks)
+        for name in m.blocks:
+            self._check_block_name(name)
+        for name, block in m.blocks.items():
+            self.blocks[name] = self._block(name, block)
+        self._check_block_cycles()
+        layers = self._entries(m.layers, ("layers",), set(self.symbols))
+        if not layers:
+            raise self.source.error(("layers",), "the network has no layers")
+        return Spec(
+            name=m.name or Path(self.source.filename).stem,
+            description=m.description,
+            symbols=self.symbols,
+            input=input_shape,
+            blocks=self.blocks,
+            layers=layers,
+            freeze_until=m.freeze_until,
+            source=self.source,
+        )
+
+    # -- symbols and input -------------------------------------------------------------------
+
+    def _symbol(self, name: str, value: Any) -> Symbol:
+        path = ("symbols", name)
+        if not _NAME.match(name) or keyword.iskeyword(name) or name in FUNCTIONS:
+            raise self.source.error(path, f"{name!r} cannot be a symbol name (use letters, digits, _)")
+        if name == INPUT:
+            raise self.source.error(path, f"{INPUT!r} is reserved for the network input")
+        spec = value if isinstance(value, _SymbolModel) else _SymbolModel(default=value)
+        integer = spec.type == "integer"
+
+        def number(key: str, raw: Any):
+            if raw is None:
+                return None
+            p = (*path, key) if isinstance(value, _SymbolModel) else path
+            try:
+                e = parse(raw)
+            except ExpressionError as exc:
+                raise self.source.error(p, str(exc)) from None
+            if e.constant is None:
+                raise self.source.error(p, f"{key} must be a number, found {e.text!r}")
+            v = e.constant
+            if integer and not isinstance(v, int):
+                raise self.source.error(
+                    p, f"{key} = {e.text} is not an integer; declare `type: rational` for "
+                    f"multipliers such as a width factor")
+            if v <= 0 and key != "min":
+                raise self.source.error(p, f"{key} must be positive, found {e.text}")
+            return v
+
+        default, lo, hi = number("default", spec.default), number("min", spec.min), number(
+            "max", spec.max
+        )
+        if lo is not None and lo <= 0 and integer:
+            raise self.source.error((*path, "min"), f"min must be at least 1 (sizes are positive), found {lo}")
+        sym = Symbol(name, default, lo, hi, integer, spec.doc)
+        if hi is not None and hi < sym.lower:
+            raise self.source.error(path, f"max = {hi} is below min = {sym.lower}")
+        if default is not None and not (sym.lower <= default and (hi is None or default <= hi)):
+            raise self.source.error(path, f"default {default} is outside [{sym.lower}, {hi if hi is not None else 'inf'}]")
+        return sym
+
+    def _input(self) -> tuple[Expr, ...]:
+        shape = self.model.input
+        if not shape:
+            raise self.source.error(("input",), "the input shape is empty; write it as [N, C, H, W]")
+        return tuple(self._expr(v, ("input", i), set(self.symbols)) for i, v in enumerate(shape))
+
+    def _expr(self, raw: Any, path: Path_, names: set[str]) -> Expr:
+        try:
+            e = parse(raw)
+        except ExpressionError as exc:
+            raise self.source.error(path, str(exc)) from None
+        self._check_names(e, path, names)
+        return e
+
+    def _check_names(self, e: Expr, path: Path_, names: set[str]) -> None:
+        for n in sorted(e.names):
+            if n not in names:
+                import difflib
+
+                close = difflib.get_close_matches(n, sorted(names), n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                known = ", ".join(sorted(names)) or "none are declared"
+                raise self.source.error(
+                    path, f"{e.text!r} uses {n!r}, which is not defined{hint}; names in scope: "
+                    f"{known}. Declare symbols under 'symbols:'"
+                )
+
+    # -- blocks ------------------------------------------------------------------------------
+
+    def _check_block_name(self, name: str) -> None:
+        path = ("blocks", name)
+        if not _NAME.match(name):
+            raise self.source.error(path, f"{name!r} cannot be a block name (use letters, digits, _)")
+        if name in registry.REGISTRY or name in CONSTRUCTS:
+            raise self.source.error(path, f"block {name!r} has the name of a built-in layer kind")
+
+    def _block(self, name: str, model: _BlockModel) -> Block:
+        path = ("blocks", name)
+        args: dict[str, Expr | None] = {}
+        for arg, default in model.args.items():
+            apath = (*path, "args", arg)
+            if not _NAME.match(arg) or arg in META_KEYS or arg in FUNCTIONS:
+                raise self.source.error(apath, f"{arg!r} cannot be an argument name")
+            # Defaults may use symbols and the arguments declared before them.
+            args[arg] = None if default is None else self._expr(
+                default, apath, set(self.symbols) | set(args))
+        names = set(self.symbols) | set(args)
+        layers = self._entries(model.layers, (*path, "layers"), names)
+        if not layers:
+            raise self.source.error((*path, "layers"), f"block {name!r} has no layers")
+        return Block(name, args, layers, path)
+
+    def _check_block_cycles(self) -> None:
+        def uses(entries) -> set[str]:
+            out = set()
+            for e in entries:
+                if e.kind in self.blocks:
+                    out.add(e.kind)
+                for branch in e.branches:
+                    out |= uses(branch)
+            return out
+
+        graph = {n: uses(b.layers) for n, b in self.blocks.items()}
+        state: dict[str, int] = {}
+
+        def visit(n: str, chain: list[str]) -> None:
+            if state.get(n) == 1:
+                cycle = " -> ".join([*chain[chain.index(n):], n])
+                raise self.source.error(self.blocks[n].path, f"blocks use each other in a cycle: {cycle}")
+            if state.get(n) == 2:
+                return
+            state[n] = 1
+            for m in sorted(graph[n]):
+                visit(m, [*chain, n])
+            state[n] = 2
+
+        for n in graph:
+            visit(n, [])
+
+    # -- entries -----------------------------------------------------------------------------
+
+    def _entries(self, raw: Any, path: Path_, names: set[str]) -> tuple[Entry, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            raise self.source.error(path, f"expected a list of layers, found {_kind(raw)}")
+        return tuple(self._entry(item, (*path, i), names) for i, item in enumerate(raw))
+
+    def _entry(self, raw: Any, path: Path_, names: set[str]) -> Entry:
+        if isinstance(raw, str):
+            kind, args, apath = raw.strip(), {}, path
+        elif isinstance(raw, dict) and len(raw) == 1:
+            kind, args = next(iter(raw.items()))
+            apath = (*path, kind)
+            if args is None:
+                args = {}
+            if not isinstance(args, dict):
+                raise self.source.error(
+                    apath, f"the arguments of {kind!r} must be a mapping such as "
+                    f"{{out: 64, kernel: 3}}, found {_kind(args)}")
+        elif isinstance(raw, dict):
+            keys = ", ".join(map(str, raw))
+            raise self.source.error(
+                path, f"a layer is written as `kind: {{arguments}}`, one kind per list item; "
+                f"found the keys {keys}. Are the arguments indented under the kind?")
+        else:
+            raise self.source.error(
+                path, f"expected a layer (`relu` or `conv2d: {{...}}`), found {_kind(raw)}")
+        if not isinstance(kind, str) or not kind:
+            raise self.source.error(path, "a layer kind must be a name")
+        args = dict(args)
+        meta = self._meta(args, apath, names)
+        if kind in CONSTRUCTS:
+            return self._residual(kind, args, apath, names, meta)
+        if kind in self._block_names:
+            return self._invocation(kind, args, apath, names, meta)
+        if kind not in registry.REGISTRY:
+            known = sorted(registry.REGISTRY) + list(CONSTRUCTS) + sorted(self._block_names)
+            raise self.source.error(
+                path, registry.unknown_message("layer kind", kind, known), UnknownLayerError)
+        return self._leaf(kind, args, apath, names, meta)
+
+    def _meta(self, args: dict, path: Path_, names: set[str]) -> dict[str, Any]:
+        meta: dict[str, Any] = {}
+        if "name" in args:
+            name = args.pop("name")
+            if not isinstance(name, (str, int)) or isinstance(name, bool) or not _LAYER_NAME.match(str(name)):
+                raise self.source.error((*path, "name"), f"a layer name is letters, digits, '_', '.', '-'; found {name!r}")
+            if str(name) == INPUT:
+                raise self.source.error((*path, "name"), f"{INPUT!r} is reserved for the input")
+            meta["name"] = str(name)
+        if "freeze" in args:
+            freeze = args.pop("freeze")
+            if not isinstance(freeze, bool):
+                raise self.source.error((*path, "freeze"), f"freeze is true or false, found {freeze!r}")
+            meta["freeze"] = freeze
+        for key in ("from", "share"):
+            if key in args:
+                ref = args.pop(key)
+                if not isinstance(ref, str):
+                    raise self.source.error((*path, key), f"{key} names an earlier layer, found {_kind(ref)}")
+                meta[key] = ref
+        if "repeat" in args:
+            meta["repeat"] = self._expr(args.pop("repeat"), (*path, "repeat"), names)
+        if "first" in args:
+            first = args.pop("first")
+            if not isinstance(first, dict):
+                raise self.source.error((*path, "first"), f"first is a mapping of arguments for the first repetition, found {_kind(first)}")
+            meta["first"] = first
+        return meta
+
+    def _leaf(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
+        cls = registry.REGISTRY[kind]
+        inputs: tuple[str, ...] = ()
+        branches: tuple[tuple[Entry, ...], ...] = ()
+        if cls.arity != 1:
+            if "inputs" in args and "branches" in args:
+                raise self.source.error(path, f"{kind} takes either 'inputs' or 'branches', not both")
+            if "inputs" in args:
+                refs = args.pop("inputs")
+                if not isinstance(refs, list) or len(refs) < 2 or not all(isinstance(r, str) for r in refs):
+                    raise self.source.error((*path, "inputs"), f"inputs is a list of two or more layer names, found {refs!r}")
+                inputs = tuple(refs)
+            elif "branches" in args:
+                branches = self._branches(args.pop("branches"), (*path, "branches"), names)
+        if meta.get("first") is not None:
+            raise self.source.error((*path, "first"), "'first' applies to repeated blocks")
+        layer = self._validate_layer(cls, args, path, kind)
+        for field_name, e in layer.expressions():
+            self._check_names(e, (*path, field_name), names)
+        if cls.arity != 1 and not inputs and not branches:
+            raise self.source.error(
+                path, f"{kind} merges several tensors: give it `inputs: [a, b]` (names of earlier "
+                f"layers) or `branches: [[...], [...]]` (layer lists applied to its input)")
+        return Entry(kind, path, layer=layer, name=meta.get("name"), freeze=meta.get("freeze", False),
+                     source_ref=meta.get("from"), inputs=inputs, branches=branches,
+                     repeat=meta.get("repeat"), share=meta.get("share"))
+
+    def _validate_layer(self, cls: type[registry.Layer], args: dict, path: Path_, kind: str) -> registry.Layer:
+        try:
+            return cls.model_validate(args)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            if err["type"] == "extra_forbidden":
+                name = err["loc"][-1]
+                known = [*cls.model_fields, *_meta_for(cls)]
+                import difflib
+
+                close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.source.error(
+                    (*path, name), f"{kind} has no argument {name!r}{hint} "
+                    f"({kind} takes: {', '.join(known)})") from None
+            _raise_validation(exc, self.source, path, f"{kind}: ")
+            raise  # unreachable
+
+    def _branches(self, raw: Any, path: Path_, names: set[str]) -> tuple[tuple[Entry, ...], ...]:
+        if not isinstance(raw, list) or len(raw) < 2:
+            raise self.source.error(path, f"branches is a list of two or more layer lists, found {_kind(raw)}")
+        out = []
+        for i, branch in enumerate(raw):
+            if branch is not None and not isinstance(branch, list):
+                raise self.source.error((*path, i), f"each branch is a list of layers ([] for the input itself), found {_kind(branch)}")
+            out.append(self._entries(branch, (*path, i), names))
+        return tuple(out)
+
+    def _residual(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
+        unknown = [k for k in args if k not in ("body", "shortcut")]
+        if unknown:
+            raise self.source.error((*path, unknown[0]), f"residual has no argument {unknown[0]!r} (it takes body, shortcut and {', '.join(META_KEYS)})")
+        if "body" not in args:
+            raise self.source.error(path, "residual needs a 'body': the layers whose output is added to the shortcut")
+        body = self._entries(args["body"], (*path, "body"), names)
+        if not body:
+            raise self.source.error((*path, "body"), "residual body has no layers")
+        shortcut = self._entries(args.get("shortcut"), (*path, "shortcut"), names)
+        return Entry(kind, path, name=meta.get("name"), freeze=meta.get("freeze", False),
+                     source_ref=meta.get("from"), branches=(body, shortcut),
+                     repeat=meta.get("repeat"))
+
+    def _invocation(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
+        block_args = self._block_args(kind, args, path, names)
+        first = None
+        if meta.get("first") is not None:
+            first = self._block_args(kind, meta["first"], (*path, "first"), names, partial=True)
+        if "share" in meta:
+            raise self.source.error((*path, "share"), "share applies to a single layer, not a block")
+        return Entry(kind, path, block_args=block_args, name=meta.get("name"),
+                     freeze=meta.get("freeze", False), source_ref=meta.get("from"),
+                     repeat=meta.get("repeat"), first=first)
+
+    def _block_args(self, kind: str, args: dict, path: Path_, names: set[str], partial: bool = False):
+        m = self.model.blocks[kind]
+        out = {}
+        for key, raw in args.items():
+            if key not in m.args:
+                import difflib
+
+                known = list(m.args)
+                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.source.error((*path, key), f"block {kind!r} has no argument {key!r}{hint} (it takes: {', '.join(known) or 'none'})")
+            out[key] = self._expr(raw, (*path, key), names)
+        if not partial:
+            missing = [a for a, d in m.args.items() if d is None and a not in out]
+            if missing:
+                raise self.source.error(path, f"block {kind!r} needs argument{'s' * (len(missing) > 1)} {', '.join(missing)}")
+        return out
+
+
+def _meta_for(cls: type[registry.Layer]) -> list[str]:
+    extra = ["name", "freeze", "from", "repeat", "share"]
+    if cls.arity != 1:
+        extra += ["inputs", "branches"]
+    return extra

@@ -1,0 +1,52 @@
+"""The bundled specs (the zoo and the worked examples), found by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import UsageError
+
+
+def zoo_dir() -> Path:
+    """Where the bundled specs are: inside the installed package, or beside it in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "specs", here.parent / "specs"):
+        if candidate.is_dir():
+            return candidate
+    return here / "specs"
+
+
+def bundled() -> dict[str, Path]:
+    """Bundled spec names (``vgg16``, ``examples/rgb_conv``) and their paths."""
+    root = zoo_dir()
+    if not root.is_dir():
+        return {}
+    return {
+        str(p.relative_to(root).with_suffix("")): p
+        for p in sorted(root.rglob("*.yaml"))
+    }
+
+
+def find_spec(name_or_path: str) -> Path:
+    """A spec path: the file itself if it exists, else a bundled spec of that name.
+
+    Raises:
+        UsageError: when neither exists, listing the bundled names.
+    """
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    specs = bundled()
+    key = name_or_path.removesuffix(".yaml")
+    for candidate in (key, f"examples/{key}"):
+        if candidate in specs:
+            return specs[candidate]
+    import difflib
+
+    close = difflib.get_close_matches(key, list(specs), n=2, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    raise UsageError(
+        f"{name_or_path}: no such file, and no bundled spec of that name{hint}. "
+        f"Bundled: {', '.join(k for k in specs if '/' not in k)}; "
+        f"`cnncalc zoo` lists them all"
+    )
