@@ -71,7 +71,7 @@ LAYERS = [
 
 def numpy_im2col_conv(x, w, stride, pad, groups):
     """Straightforward NumPy conv: np.pad + sliding_window_view + (batched) matmul."""
-    n, c, _, _ = x.shape
+    n = x.shape[0]
     c_out, cig, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
@@ -99,14 +99,14 @@ def bench_layers(repeats: int) -> None:
         t_np = median_time(lambda: numpy_im2col_conv(x, w, s, p, g), repeats)  # noqa: B023
         ref = numpy_im2col_conv(x, w, s, p, g)
         err = float(np.abs(out - ref).max() / np.abs(ref).max())
-        line = (
-            f"{name:24s} {macs:12,d} {macs / t_cc / 1e9:9.2f} {macs / t_np / 1e9:9.2f}"
-        )
+        line = f"{name:24s} {macs:12,d} {macs / t_cc / 1e9:9.2f} {macs / t_np / 1e9:9.2f}"
         if torch is not None:
             xt, wt = torch.from_numpy(x), torch.from_numpy(w)
             with torch.no_grad():
                 t_t = median_time(lambda: F.conv2d(xt, wt, None, s, p, 1, g), repeats)  # noqa: B023
-            line += f" {macs / t_t / 1e9:9.2f} {t_cc * 1e3:8.2f} {t_cc / t_np:6.2f} {t_cc / t_t:8.2f}"
+            line += (
+                f" {macs / t_t / 1e9:9.2f} {t_cc * 1e3:8.2f} {t_cc / t_np:6.2f} {t_cc / t_t:8.2f}"
+            )
         else:
             line += f" {'-':>9s} {t_cc * 1e3:8.2f} {t_cc / t_np:6.2f} {'-':>8s}"
         print(line + f"  relerr {err:.1e}")
@@ -141,9 +141,12 @@ def make_resnet50_params(seed: int = 0, num_classes: int = 1000) -> dict:
             s = stride if i == 0 else 1
             blk = {
                 "stride": s,
-                "conv1": conv(width, c_in, 1), "bn1": bn(width),
-                "conv2": conv(width, width, 3), "bn2": bn(width),
-                "conv3": conv(width * EXPANSION, width, 1), "bn3": bn(width * EXPANSION),
+                "conv1": conv(width, c_in, 1),
+                "bn1": bn(width),
+                "conv2": conv(width, width, 3),
+                "bn2": bn(width),
+                "conv3": conv(width * EXPANSION, width, 1),
+                "bn3": bn(width * EXPANSION),
             }
             if s != 1 or c_in != width * EXPANSION:
                 blk["down"] = conv(width * EXPANSION, c_in, 1)
@@ -177,8 +180,17 @@ def resnet50_forward_kernels(params: dict, x: np.ndarray, timings: dict | None =
         ho, wo = (h + 2 * pad - k) // stride + 1, (w_ + 2 * pad - k) // stride + 1
         out = np.empty((n, w.shape[0], ho, wo), dtype=inp.dtype)
         macs += timed(f"conv{k}x{k}", conv2d_nchw, inp, w, None, out, stride, pad, 1, 1)
-        timed("bn", batch_norm2d_nchw, out, bnp["gamma"], bnp["beta"], bnp["mean"],
-              bnp["var"], 1e-5, out)
+        timed(
+            "bn",
+            batch_norm2d_nchw,
+            out,
+            bnp["gamma"],
+            bnp["beta"],
+            bnp["mean"],
+            bnp["var"],
+            1e-5,
+            out,
+        )
         if act:
             timed("relu", relu, out, out)
         return out
@@ -220,8 +232,9 @@ def build_torch_resnet50(params: dict):
 
         model = torchvision.models.resnet50(weights=None)
         flavour = "torchvision.models.resnet50"
-        blocks = [b for layer in (model.layer1, model.layer2, model.layer3, model.layer4)
-                  for b in layer]
+        blocks = [
+            b for layer in (model.layer1, model.layer2, model.layer3, model.layer4) for b in layer
+        ]
     except ImportError:
         flavour = "hand-built torch.nn"
 
@@ -240,7 +253,8 @@ def build_torch_resnet50(params: dict):
                         nn.Conv2d(c_in, width * EXPANSION, 1, stride, bias=False),
                         nn.BatchNorm2d(width * EXPANSION),
                     )
-                    if down else None
+                    if down
+                    else None
                 )
 
             def forward(self, x):
@@ -298,13 +312,16 @@ def bench_resnet(repeats: int, size: int = 224) -> None:
     logits, macs = resnet50_forward_kernels(params, x)
     first = time.perf_counter() - t0
     t_cc = median_time(lambda: resnet50_forward_kernels(params, x), repeats)
-    print(f"cnncalc kernels: {t_cc * 1e3:8.1f} ms (median of {repeats}); first call "
-          f"{first:.2f} s (JIT compile or cache load); MACs counted {macs:,d}")
+    print(
+        f"cnncalc kernels: {t_cc * 1e3:8.1f} ms (median of {repeats}); first call "
+        f"{first:.2f} s (JIT compile or cache load); MACs counted {macs:,d}"
+    )
     timings: dict[str, float] = {}
     for _ in range(3):
         resnet50_forward_kernels(params, x, timings)
-    per_op = ", ".join(f"{k} {v / 3 * 1e3:.1f}" for k, v in sorted(timings.items(),
-                                                                      key=lambda kv: -kv[1]))
+    per_op = ", ".join(
+        f"{k} {v / 3 * 1e3:.1f}" for k, v in sorted(timings.items(), key=lambda kv: -kv[1])
+    )
     print(f"  per op (ms, mean of 3): {per_op}")
     if torch is None:
         print("torch not importable: no reference timing")
@@ -317,8 +334,10 @@ def bench_resnet(repeats: int, size: int = 224) -> None:
     err = float(np.abs(logits - ref).max() / np.abs(ref).max())
     same_top1 = int(np.argmax(logits)) == int(np.argmax(ref))
     print(f"torch ({flavour}, {torch.get_num_threads()} threads): {t_t * 1e3:8.1f} ms")
-    print(f"ratio cnncalc / torch: {t_cc / t_t:.2f}x   max rel err {err:.1e}, "
-          f"same argmax: {same_top1}")
+    print(
+        f"ratio cnncalc / torch: {t_cc / t_t:.2f}x   max rel err {err:.1e}, "
+        f"same argmax: {same_top1}"
+    )
 
 
 # ----------------------------------------------------------------------------- compile
@@ -354,8 +373,9 @@ def bench_compile() -> None:
 
     def run(env_extra):
         env = dict(os.environ, **env_extra)
-        res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
+        res = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         return [float(v) for v in res.stdout.split()[-3:]]
 
     with tempfile.TemporaryDirectory() as cache_dir:
@@ -368,22 +388,29 @@ def bench_compile() -> None:
     for name, (t_imp, t_conv, t_set) in rows:
         print(f"{name:24s} {t_imp:8.2f} {t_conv:16.2f} {t_set:21.2f}   (seconds)")
     print("  'conv2d 1st call' = pad + im2col + bias kernels compiled or loaded;")
-    print("  'ResNet-50 kernel set' = the remaining kernels of the forward (first minus "
-          "second forward at 32x32)")
+    print(
+        "  'ResNet-50 kernel set' = the remaining kernels of the forward (first minus "
+        "second forward at 32x32)"
+    )
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="layers,resnet,compile",
-                    help="comma-separated sections: layers, resnet, compile")
+    ap.add_argument(
+        "--only",
+        default="layers,resnet,compile",
+        help="comma-separated sections: layers, resnet, compile",
+    )
     ap.add_argument("--repeats", type=int, default=11)
     args = ap.parse_args(argv)
     sections = {s.strip() for s in args.only.split(",")}
     import numba
 
-    print(f"numpy {np.__version__}, numba {numba.__version__}, "
-          f"torch {torch.__version__ if torch is not None else 'absent'}, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"numpy {np.__version__}, numba {numba.__version__}, "
+        f"torch {torch.__version__ if torch is not None else 'absent'}, "
+        f"{os.cpu_count()} CPUs"
+    )
     if "layers" in sections:
         bench_layers(args.repeats)
     if "resnet" in sections:

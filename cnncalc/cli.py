@@ -87,7 +87,8 @@ def _error(message: str) -> None:
 def _console():
     from rich.console import Console
 
-    return Console()
+    # Piped output is read in files and editors: give tables room rather than 80 columns.
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

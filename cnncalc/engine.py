@@ -120,7 +120,7 @@ def _check_value(sym, raw: Any):
     except CnncalcError as exc:
         raise UsageError(f"--set {sym.name}={raw}: {exc}") from None
     if e.constant is None:
-        raise UsageError(f"--set {sym.name}={raw}: expected a number")
+        raise UsageError(f"--set {sym.name}={raw}: expected a number, found {raw!r}")
     v = e.constant
     if sym.integer and not isinstance(v, int):
         raise UsageError(f"--set {sym.name}={raw}: {sym.name} is an integer symbol")

@@ -36,6 +36,10 @@ def human(v: Any) -> str:
     """A short reading of a large integer (``15.47 G``); empty for expressions and small ones."""
     if not isinstance(v, int):
         return ""
+    if abs(v) >= 10**15:
+        digits = str(abs(v))
+        sign = "-" if v < 0 else ""
+        return f"{sign}{digits[0]}.{digits[1:3]}e{len(digits) - 1}"
     for scale, unit in _UNITS:
         if abs(v) >= scale:
             return f"{v / scale:.2f} {unit}"
@@ -192,13 +196,15 @@ def layer_table(a: Analysis):
     table = Table(title=f"{a.name}", caption=_symbols_line(a), show_footer=True,
                   header_style="bold", footer_style="bold")
     t = a.totals
+    # Exact integers never wrap; formulas may.
+    wrap = {"no_wrap": a.concrete, "overflow": "fold"}
     table.add_column("#", justify="right", style="dim", footer="")
     table.add_column("layer", footer="total", overflow="fold")
-    table.add_column("kind", style="cyan")
-    table.add_column("output shape", overflow="fold", footer=shape_text(a.output_shape))
-    table.add_column("params", justify="right", overflow="fold", footer=number(t.params))
-    table.add_column("MACs", justify="right", overflow="fold", footer=number(t.macs))
-    table.add_column("FLOPs", justify="right", overflow="fold", footer=number(t.flops))
+    table.add_column("kind", style="cyan", no_wrap=True)
+    table.add_column("output shape", footer=shape_text(a.output_shape), **wrap)
+    table.add_column("params", justify="right", footer=number(t.params), **wrap)
+    table.add_column("MACs", justify="right", footer=number(t.macs), **wrap)
+    table.add_column("FLOPs", justify="right", footer=number(t.flops), **wrap)
     for i, r in enumerate(a.layers, 1):
         name = r.name
         style = None

@@ -170,6 +170,8 @@ def _raise_validation(exc: ValidationError, source: Source, base: Path_, what: s
     msg = err["msg"]
     if kind in ("expression", "pair"):
         raise source.error(path, f"{what}{msg}")
+    if kind.startswith("bool"):
+        raise source.error(path, f"{what}expected true or false, found {err.get('input')!r}")
     found = err.get("input")
     shown = "" if isinstance(found, (dict, list)) else f", found {found!r}"
     raise source.error(path, f"{what}{msg[0].lower()}{msg[1:]}{shown}")
@@ -330,9 +332,9 @@ class _Loader:
                 close = difflib.get_close_matches(n, sorted(names), n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 known = ", ".join(sorted(names)) or "none are declared"
+                what = f"{n!r} is not defined" if e.text == n else f"{e.text!r} uses {n!r}, which is not defined"
                 raise self.source.error(
-                    path, f"{e.text!r} uses {n!r}, which is not defined{hint}; names in scope: "
-                    f"{known}. Declare symbols under 'symbols:'"
+                    path, f"{what}{hint}; names in scope: {known}. Declare symbols under 'symbols:'"
                 )
 
     # -- blocks ------------------------------------------------------------------------------
@@ -490,7 +492,9 @@ class _Loader:
         try:
             return cls.model_validate(args)
         except ValidationError as exc:
-            err = exc.errors()[0]
+            # A misspelt argument often also leaves a required one missing: report the typo.
+            errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+            err = errors[0]
             if err["type"] == "extra_forbidden":
                 name = err["loc"][-1]
                 known = [*cls.model_fields, *_meta_for(cls)]
@@ -501,7 +505,7 @@ class _Loader:
                 raise self.source.error(
                     (*path, name), f"{kind} has no argument {name!r}{hint} "
                     f"({kind} takes: {', '.join(known)})") from None
-            _raise_validation(exc, self.source, path, f"{kind}: ")
+            _raise_validation(exc, self.source, path)
             raise  # unreachable
 
     def _branches(self, raw: Any, path: Path_, names: set[str]) -> tuple[tuple[Entry, ...], ...]:

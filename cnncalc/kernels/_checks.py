@@ -100,9 +100,7 @@ def out_array(out, expected_shape: tuple[int, ...], dtype, name: str = "out"):
         raise ValueError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     expected_shape = tuple(int(s) for s in expected_shape)
     if out.shape != expected_shape:
-        raise ValueError(
-            f"{name} has shape {out.shape} but the parameters imply {expected_shape}"
-        )
+        raise ValueError(f"{name} has shape {out.shape} but the parameters imply {expected_shape}")
     if out.dtype != dtype:
         raise ValueError(f"{name} has dtype {out.dtype} but the input has dtype {dtype}")
     if not out.flags.c_contiguous:

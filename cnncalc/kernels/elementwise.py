@@ -140,8 +140,8 @@ def _softmax(x, out):
 def _flat_pair(x, out):
     x = ck.float_array(x, "x")
     ck.out_array(out, x.shape, x.dtype)
-    if out is not x and np.shares_memory(out, x):
-        raise ValueError("out must be x itself or not overlap x")
+    if np.shares_memory(out, x) and out.ctypes.data != x.ctypes.data:
+        raise ValueError("out must be x itself (in place) or not overlap x")
     return x.reshape(-1), out.reshape(-1)
 
 

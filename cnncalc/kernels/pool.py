@@ -30,8 +30,9 @@ __all__ = [
 ]
 
 
-def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int,
-                     ceil_mode: bool) -> int:
+def pool_output_size(
+    size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool
+) -> int:
     """torch's pooling output length along one axis (may be < 1 for invalid parameters)."""
     span = size + 2 * pad - dilation * (kernel - 1) - 1
     if ceil_mode:
@@ -176,7 +177,13 @@ def max_pool2d_nchw(x, out, kernel, stride=None, padding=0, dilation=1, ceil_mod
 
 
 def avg_pool2d_nchw(
-    x, out, kernel, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+    x,
+    out,
+    kernel,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
     divisor_override=None,
 ) -> int:
     """torch ``avg_pool2d``.  ``stride=None`` means stride = kernel.  Returns 0.

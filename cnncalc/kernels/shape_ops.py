@@ -119,7 +119,7 @@ def _nearest_index(n_out, n_in):
     idx = np.empty(n_out, dtype=np.int64)
     scale = np.float32(n_in) / np.float32(n_out)
     for d in range(n_out):
-        s = int(math.floor(np.float32(d) * scale))
+        s = math.floor(np.float32(d) * scale)
         idx[d] = min(s, n_in - 1)
     return idx
 
@@ -148,11 +148,9 @@ def _linear_weights(n_out, n_in, align_corners):
     else:
         scale = n_in / n_out
     for d in range(n_out):
-        if align_corners:
-            src = scale * d
-        else:
-            src = max(scale * (d + 0.5) - 0.5, 0.0)
-        lo = min(int(math.floor(src)), n_in - 1)
+        # align_corners: corner pixel centres coincide; else half-pixel centres, clamped at 0
+        src = scale * d if align_corners else max(scale * (d + 0.5) - 0.5, 0.0)
+        lo = min(math.floor(src), n_in - 1)
         i0[d] = lo
         i1[d] = lo + 1 if lo < n_in - 1 else lo
         lam[d] = src - lo
@@ -234,7 +232,11 @@ def mul_broadcast(a, b, out) -> int:
     a_strides = np.array([s // a.itemsize for s in ab.strides], dtype=np.int64)
     b_strides = np.array([s // b.itemsize for s in bb.strides], dtype=np.int64)
     _mul_strided(
-        a.reshape(-1), a_strides, b.reshape(-1), b_strides, out.reshape(-1),
+        a.reshape(-1),
+        a_strides,
+        b.reshape(-1),
+        b_strides,
+        out.reshape(-1),
         np.array(shape, dtype=np.int64),
     )
     return 0

@@ -155,8 +155,8 @@ class Layer(BaseModel):
         checks: list[Check] = []
         for name, info in type(self).model_fields.items():
             value = getattr(self, name)
-            arg = next((m for m in info.metadata if isinstance(m, Arg)), None)
-            if arg is None or isinstance(value, str):
+            arg = _arg_of(info)
+            if arg is None or value is None or isinstance(value, str):
                 values[name] = value
             elif arg.pair:
                 values[name] = tuple(
@@ -173,7 +173,7 @@ class Layer(BaseModel):
         out = []
         for name, info in type(self).model_fields.items():
             value = getattr(self, name)
-            if not any(isinstance(m, Arg) for m in info.metadata) or isinstance(value, str):
+            if _arg_of(info) is None or value is None or isinstance(value, str):
                 continue
             if isinstance(value, tuple):
                 out.extend((f"{name}", e) for e in value)
@@ -210,6 +210,20 @@ class Layer(BaseModel):
             value = getattr(self, name)
             parts.append(f"{name}={_show(value)}")
         return ", ".join(parts)
+
+
+def _arg_of(info: Any) -> Arg | None:
+    """The Arg marker of a field, also inside ``Optional[...]``."""
+    import typing
+
+    found = next((m for m in info.metadata if isinstance(m, Arg)), None)
+    if found is not None:
+        return found
+    for member in typing.get_args(info.annotation):
+        for m in getattr(member, "__metadata__", ()):
+            if isinstance(m, Arg):
+                return m
+    return None
 
 
 def _show(value: Any) -> str:

@@ -1,0 +1,52 @@
+"""Shared fixtures and the hypothesis profiles (``ci`` is derandomised and the default)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None, max_examples=300)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+from .helpers import DATA, SPECS
+
+
+@pytest.fixture
+def specs_dir() -> Path:
+    return SPECS
+
+
+@pytest.fixture(scope="session")
+def published() -> dict[str, dict]:
+    """torchvision's and the papers' figures (../shared/reference/published-figures.json)."""
+    rows = json.loads((DATA / "published_figures.json").read_text())
+    return {row["model"]: row for row in rows}
+
+
+@pytest.fixture
+def console():
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=120, color_system=None, legacy_windows=False)
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``cnncalc`` in-process: returns (exit status, stdout, stderr)."""
+    from cnncalc.cli import main
+
+    def run(*args: str):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
