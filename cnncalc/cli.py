@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--format", "-f", choices=FORMATS, default="table",
                    help="output format (default: table)")
 
+    c = sub.add_parser("compare", help="two designs side by side, with ratios",
+                       description="Compare two specs: totals side by side, the ratio B/A of "
+                       "each (a formula when symbols are open), and MACs and params per layer "
+                       "category. --set applies to every spec that declares the symbol.")
+    c.add_argument("spec_a", metavar="A", help="the reference design (spec file or bundled name)")
+    c.add_argument("spec_b", metavar="B", help="the design compared with it")
+    _add_set(c)
+    c.add_argument("--symbolic", action="store_true",
+                   help="leave every symbol not given by --set open: ratios are formulas")
+    c.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
+
     s = sub.add_parser("schema", help="print the JSON Schema of spec files",
                        description="Print the JSON Schema of spec files, for editors.")
     s.add_argument("--indent", type=int, default=2)
@@ -104,6 +115,34 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from . import compare as cmp
+    from . import report
+    from .engine import analyze
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    values = _assignments(args.assignments)
+    specs = [load_spec(find_spec(args.spec_a)), load_spec(find_spec(args.spec_b))]
+    unknown = [n for n in values if not any(n in s.symbols for s in specs)]
+    if unknown:
+        declared = sorted({n for s in specs for n in s.symbols})
+        raise UsageError(f"--set {unknown[0]}: neither spec declares a symbol {unknown[0]!r} "
+                         f"(declared: {', '.join(declared) or 'none'})")
+    a, b = (analyze(s, {k: v for k, v in values.items() if k in s.symbols},
+                    symbolic=args.symbolic) for s in specs)
+    result = cmp.compare(a, b)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report.comparison_dict(result), indent=2) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(report.comparison_markdown(result))
+    else:
+        _console().print(report.comparison_render(result))
+    return 0
+
+
 def _emit(analysis: Any, fmt: str, report: Any) -> None:
     if fmt == "json":
         import json
@@ -139,7 +178,8 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"analyze": cmd_analyze, "schema": cmd_schema, "zoo": cmd_zoo}
+_COMMANDS = {"analyze": cmd_analyze, "compare": cmd_compare, "schema": cmd_schema,
+             "zoo": cmd_zoo}
 
 
 if __name__ == "__main__":

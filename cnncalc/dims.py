@@ -295,6 +295,13 @@ def _printer():
                 return f"ceiling({self._print(num)})"
             return f"ceiling({self._ratio(num, den)})"
 
+        def _print_Pow(self, expr, rational=False):
+            # K**(-2) reads as 1/K**2.
+            base, exp = expr.args
+            if exp.is_Integer and exp < -1:
+                return f"1/{self._print(s.Pow(base, -exp))}"
+            return super()._print_Pow(expr, rational)
+
         def _ratio(self, num, den):
             n = self._print(num)
             if isinstance(num, s.Add):

@@ -28,6 +28,7 @@ class LayerResult:
 
     name: str
     kind: str
+    category: str  # the breakdown row: kind, refined by kernel size for convolutions
     inputs: tuple[str, ...]
     input_shapes: tuple[Shape, ...]
     output_shape: Shape
@@ -189,6 +190,7 @@ class _Analyser:
             weights = bound.weights(*xs)
             macs = bound.macs(*xs, out=y)
             flops = bound.flops(*xs, out=y)
+            category = bound.category(*xs)
         except ShapeError as exc:
             detail = ""
             if len(xs) > 1 or node.inputs != (INPUT,) and len(xs) > 1:
@@ -212,6 +214,7 @@ class _Analyser:
         result = LayerResult(
             name=node.name,
             kind=node.kind,
+            category=category,
             inputs=node.inputs,
             input_shapes=xs,
             output_shape=y,

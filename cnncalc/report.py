@@ -12,7 +12,7 @@ import io
 from fractions import Fraction
 from typing import Any
 
-from . import dims
+from . import breakdown, dims
 from .engine import Analysis, LayerResult
 
 CONVENTION = (
@@ -84,6 +84,7 @@ def to_dict(a: Analysis) -> dict[str, Any]:
         "constraints": [
             {"condition": c.condition, "layer": c.layer, "reason": c.reason} for c in a.constraints
         ],
+        "breakdown": breakdown.as_json(a),
         "convention": CONVENTION,
     }
 
@@ -136,6 +137,16 @@ def to_markdown(a: Analysis) -> str:
         f"**{_md(t.macs)}** | **{_md(t.flops)}** |"
     )
     lines += ["", *_totals_lines(a, markdown=True)]
+    lines += ["", "By category:", "",
+              "| category | layers | MACs | % MACs | params | % params | weights | % weights | biases | norm |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = breakdown.breakdown(a)
+    total_weights = dims.add(*(r.weights for r in rows))
+    for r in rows:
+        lines.append(
+            f"| {r.category} | {r.layers} | {_md(r.macs)} | {breakdown.percent(r.macs, a.totals.macs)} | "
+            f"{_md(r.params)} | {breakdown.percent(r.params, a.totals.params)} | {_md(r.weights)} | "
+            f"{breakdown.percent(r.weights, total_weights)} | {_md(r.biases)} | {_md(r.norm)} |")
     if a.constraints:
         lines += ["", "Valid when:", ""]
         lines += [f"- `{c.condition}` ({c.layer}: {c.reason})" for c in a.constraints]
@@ -236,8 +247,101 @@ def totals_panel(a: Analysis):
     return Panel(text, title="totals", title_align="left", expand=False)
 
 
+def breakdown_table(a: Analysis):
+    """MACs and parameters per category, with shares (weights, biases, norm apart)."""
+    from rich.table import Table
+
+    rows = breakdown.breakdown(a)
+    total_weights = dims.add(*(r.weights for r in rows))
+    table = Table(title="by category", header_style="bold", title_justify="left")
+    table.add_column("category", style="cyan")
+    table.add_column("layers", justify="right")
+    for name in ("MACs", "% MACs", "params", "% params", "weights", "% weights", "biases",
+                 "norm"):
+        table.add_column(name, justify="right", overflow="fold", no_wrap=a.concrete)
+    for r in rows:
+        table.add_row(
+            r.category, str(r.layers), number(r.macs), breakdown.percent(r.macs, a.totals.macs),
+            number(r.params), breakdown.percent(r.params, a.totals.params), number(r.weights),
+            breakdown.percent(r.weights, total_weights), number(r.biases), number(r.norm),
+        )
+    return table
+
+
 def render(a: Analysis):
     """The whole report as one renderable."""
     from rich.console import Group
 
-    return Group(layer_table(a), totals_panel(a))
+    return Group(layer_table(a), breakdown_table(a), totals_panel(a))
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparisons
+
+_METRIC_LABELS = {"params": "params", "trainable_params": "trainable params", "macs": "MACs",
+                  "flops": "FLOPs", "activations": "activations"}
+
+
+def comparison_dict(c) -> dict[str, Any]:
+    """JSON of ``cnncalc compare``: each design's totals, the ratios b/a, the categories."""
+    from .compare import ratio_json
+
+    def side(a: Analysis) -> dict[str, Any]:
+        d = to_dict(a)
+        return {"name": d["name"], "spec": d["spec"], "symbols": d["symbols"],
+                "totals": d["totals"]}
+
+    return {
+        "a": side(c.a),
+        "b": side(c.b),
+        "ratio": {m: ratio_json(v) for m, v in c.ratios.items()},
+        "by_category": [
+            {"category": cat, "macs_a": json_value(ma), "macs_b": json_value(mb),
+             "params_a": json_value(pa), "params_b": json_value(pb)}
+            for cat, ma, mb, pa, pb in c.categories
+        ],
+    }
+
+
+def comparison_render(c):
+    """Rich renderables for ``cnncalc compare``."""
+    from rich.console import Group
+    from rich.table import Table
+
+    from .compare import ratio_text
+
+    concrete = c.a.concrete and c.b.concrete
+    totals = Table(title=f"{c.b.name} (B) relative to {c.a.name} (A)", header_style="bold",
+                   caption=f"A: {_symbols_line(c.a)}\nB: {_symbols_line(c.b)}")
+    totals.add_column("")
+    totals.add_column(f"A: {c.a.name}", justify="right", overflow="fold", no_wrap=concrete)
+    totals.add_column(f"B: {c.b.name}", justify="right", overflow="fold", no_wrap=concrete)
+    totals.add_column("B / A", justify="right", overflow="fold")
+    for m, label in _METRIC_LABELS.items():
+        totals.add_row(label, number(getattr(c.a.totals, m)), number(getattr(c.b.totals, m)),
+                       ratio_text(c.ratios[m]))
+    cats = Table(title="by category", header_style="bold", title_justify="left")
+    cats.add_column("category", style="cyan")
+    for name in ("MACs A", "MACs B", "params A", "params B"):
+        cats.add_column(name, justify="right", overflow="fold", no_wrap=concrete)
+    for cat, ma, mb, pa, pb in c.categories:
+        cats.add_row(cat, number(ma), number(mb), number(pa), number(pb))
+    return Group(totals, cats)
+
+
+def comparison_markdown(c) -> str:
+    """Markdown of ``cnncalc compare``."""
+    from .compare import ratio_text
+
+    lines = [f"## {c.b.name} (B) relative to {c.a.name} (A)", "",
+             f"A: {_symbols_line(c.a)}  ", f"B: {_symbols_line(c.b)}", "",
+             f"| | A: {c.a.name} | B: {c.b.name} | B / A |", "|---|---:|---:|---:|"]
+    for m, label in _METRIC_LABELS.items():
+        r = c.ratios[m]
+        rt = ratio_text(r) if r is None or isinstance(r, (int, Fraction)) else _md(r)
+        lines.append(f"| {label} | {_md(getattr(c.a.totals, m))} | {_md(getattr(c.b.totals, m))} | {rt} |")
+    lines += ["", "| category | MACs A | MACs B | params A | params B |",
+              "|---|---:|---:|---:|---:|"]
+    for cat, ma, mb, pa, pb in c.categories:
+        lines.append(f"| {cat} | {_md(ma)} | {_md(mb)} | {_md(pa)} | {_md(pb)} |")
+    return "\n".join(lines) + "\n"

@@ -85,7 +85,7 @@ def float_array(a, name: str, *, ndim: int | None = None, min_ndim: int | None =
         raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {a.shape}")
     if a.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {a.shape}")
-    return np.ascontiguousarray(a)
+    return np.asarray(a, order="C")  # unlike ascontiguousarray, keeps 0-d arrays 0-d
 
 
 def same_dtype(dtype, **arrays) -> None:

@@ -143,10 +143,9 @@ def _linear_weights(n_out, n_in, align_corners):
     i0 = np.empty(n_out, dtype=np.int64)
     i1 = np.empty(n_out, dtype=np.int64)
     lam = np.empty(n_out, dtype=np.float64)
+    scale = n_in / n_out
     if align_corners:
         scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-    else:
-        scale = n_in / n_out
     for d in range(n_out):
         # align_corners: corner pixel centres coincide; else half-pixel centres, clamped at 0
         src = scale * d if align_corners else max(scale * (d + 0.5) - 0.5, 0.0)
@@ -225,8 +224,12 @@ def mul_broadcast(a, b, out) -> int:
         raise ValueError(f"a {a.shape} and b {b.shape} do not broadcast") from None
     ck.out_array(out, shape, a.dtype)
     for name, arr in (("a", a), ("b", b)):
-        if np.shares_memory(out, arr) and arr.shape != shape:
-            raise ValueError(f"out must not overlap the broadcast input {name}")
+        same_buffer = arr.shape == shape and arr.ctypes.data == out.ctypes.data
+        if np.shares_memory(out, arr) and not same_buffer:
+            raise ValueError(
+                f"out may be {name} itself (in place) but must not overlap it otherwise"
+            )
+    shape = shape or (1,)  # two 0-d inputs: run the loop over one element
     ab = np.broadcast_to(a, shape)
     bb = np.broadcast_to(b, shape)
     a_strides = np.array([s // a.itemsize for s in ab.strides], dtype=np.int64)

@@ -201,6 +201,10 @@ class Layer(BaseModel):
     def flops(self, *xs: Shape, out: Shape) -> Dim:
         raise NotImplementedError
 
+    def category(self, *xs: Shape) -> str:
+        """The row this layer counts under in a breakdown (the kind, unless refined)."""
+        return self.kind
+
     # -- helpers for rules -------------------------------------------------------------------
 
     def describe(self) -> str:

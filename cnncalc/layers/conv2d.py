@@ -112,6 +112,15 @@ class Conv2d(Layer):
             )
         return (x[0], self.out, *spatial)
 
+    def category(self, x: Shape) -> str:
+        """``conv2d 3x3``, ``conv2d 3x3 depthwise`` or ``conv2d 3x3 grouped``: papers count
+        by kernel size and kind (MobileNet's Table 2)."""
+        kh, kw = (dims.fmt(k) for k in self.kernel)
+        text = f"conv2d {kh}x{kw}"
+        if self.groups != 1:
+            text += " depthwise" if self.groups == x[1] else " grouped"
+        return text
+
     def weights(self, x: Shape) -> dict[str, Param]:
         w = {"weight": Param((self.out, dims.floordiv(x[1], self.groups), *self.kernel), "weight")}
         if self.bias:

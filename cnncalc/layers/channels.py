@@ -1,0 +1,70 @@
+"""Channel rearrangements: equal chunks and ShuffleNet's channel shuffle."""
+
+from __future__ import annotations
+
+from .. import dims
+from ..errors import ShapeError
+from . import register
+from ._base import Check, Int, Layer, Shape, divides, rank_error
+
+
+@register
+class Chunk(Layer):
+    """Piece ``index`` (from 0) of ``chunks`` equal pieces along ``dim`` (default 1).
+
+    The size along ``dim`` must be a multiple of ``chunks`` (ShuffleNet v2 splits channels in
+    halves with two chunk layers reading the same input). Params: none. MACs: 0. FLOPs: 0.
+    """
+
+    kind = "chunk"
+
+    chunks: Int
+    index: int = 0
+    dim: int = 1
+
+    def _axis(self, x: Shape) -> int:
+        if not -len(x) <= self.dim < len(x):
+            raise ShapeError(f"dim {self.dim} is out of range for a rank-{len(x)} input")
+        return self.dim % len(x)
+
+    def checks(self, x: Shape) -> list[Check]:
+        axis = self._axis(x)
+        if self.index < 0:
+            raise ShapeError(f"index {self.index} must be at least 0")
+        if dims.is_concrete(self.chunks) and self.index >= self.chunks:
+            raise ShapeError(f"index {self.index} is beyond the last of {self.chunks} chunks")
+        return [divides(self.chunks, x[axis], f"chunks = {dims.fmt(self.chunks)} must divide the "
+                        f"size {dims.fmt(x[axis])} along dim {self.dim}")]
+
+    def output_shape(self, x: Shape) -> Shape:
+        axis = self._axis(x)
+        out = list(x)
+        out[axis] = dims.floordiv(x[axis], self.chunks)
+        return tuple(out)
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return 0
+
+
+@register
+class ChannelShuffle(Layer):
+    """Interleave the channels of ``groups`` groups (ShuffleNet): (N, C, H, W) unchanged in
+    shape; ``groups`` must divide C. Params: none. MACs: 0. FLOPs: 0 (a permutation).
+    """
+
+    kind = "channel_shuffle"
+    prefix = "shuffle"
+
+    groups: Int
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        return [divides(self.groups, x[1], f"groups = {dims.fmt(self.groups)} must divide the "
+                        f"channels {dims.fmt(x[1])}")]
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return 0

@@ -1,0 +1,75 @@
+"""2-D transposed convolution (the adjoint of conv2d, PyTorch's ConvTranspose2d)."""
+
+from __future__ import annotations
+
+from .. import dims
+from . import register
+from ._base import Check, Int, Layer, NonNegPair, Pair, Param, Shape, at_least, divides, rank_error
+
+
+@register
+class ConvTranspose2d(Layer):
+    """Transposed convolution: every input element scatters a kernel-sized patch.
+
+    Output: (N, out, H_out, W_out) with
+    H_out = (H - 1)*stride - 2*padding + dilation*(kernel - 1) + output_padding + 1.
+
+    Params: weight C_in*(out/groups)*kh*kw, plus bias ``out`` when ``bias`` is true.
+
+    MACs: N*C_in*H*W*(out/groups)*kh*kw, counted over the *input* as the adjoint of conv2d
+    (several popular counters use the output size and report 4x too many at stride 2).
+    FLOPs: 2*MACs, plus N*out*H_out*W_out bias additions when ``bias`` is true.
+    """
+
+    kind = "conv_transpose2d"
+    prefix = "deconv"
+
+    out: Int
+    kernel: Pair
+    stride: Pair = 1
+    padding: NonNegPair = 0
+    output_padding: NonNegPair = 0
+    dilation: Pair = 1
+    groups: Int = 1
+    bias: bool = True
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        out = [
+            divides(self.groups, x[1], f"groups = {dims.fmt(self.groups)} must divide the input "
+                    f"channels {dims.fmt(x[1])}"),
+            divides(self.groups, self.out,
+                    f"groups = {dims.fmt(self.groups)} must divide out = {dims.fmt(self.out)}"),
+        ]
+        for axis, op, s, d in zip(("height", "width"), self.output_padding, self.stride,
+                                  self.dilation, strict=True):
+            limit = dims.dmax(s, d)
+            out.append(at_least(dims.add(limit, -1), op,
+                                f"output_padding {dims.fmt(op)} ({axis}) must be smaller than "
+                                f"the stride or the dilation ({dims.fmt(limit)})"))
+        for axis, size in zip(("height", "width"), self.output_shape(x)[2:], strict=True):
+            out.append(at_least(size, 1, f"the output {axis} {dims.fmt(size)} must be at least 1"))
+        return out
+
+    def output_shape(self, x: Shape) -> Shape:
+        spatial = tuple(
+            dims.add(dims.mul(dims.add(h, -1), s), dims.mul(-2, p),
+                     dims.mul(d, dims.add(k, -1)), op, 1)
+            for h, k, s, p, op, d in zip(x[2:], self.kernel, self.stride, self.padding,
+                                         self.output_padding, self.dilation, strict=True)
+        )
+        return (x[0], self.out, *spatial)
+
+    def weights(self, x: Shape) -> dict[str, Param]:
+        w = {"weight": Param((x[1], dims.floordiv(self.out, self.groups), *self.kernel), "weight")}
+        if self.bias:
+            w["bias"] = Param((self.out,), "bias")
+        return w
+
+    def macs(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return dims.mul(dims.prod(x), dims.floordiv(self.out, self.groups), *self.kernel)
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        bias_adds = dims.prod(out) if self.bias else 0
+        return dims.add(dims.mul(2, self.macs(x, out=out)), bias_adds)

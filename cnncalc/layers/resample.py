@@ -1,0 +1,82 @@
+"""Layers that change spatial size without weights: upsampling and zero padding."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .. import dims
+from ..errors import ShapeError
+from . import register
+from ._base import Check, Layer, NonNegInt, NonNegPair, Pair, Shape, rank_error
+
+
+@register
+class Upsample(Layer):
+    """Resize (N, C, H, W) by an integer ``scale`` or to a ``size`` (PyTorch's nn.Upsample).
+
+    ``mode`` is ``nearest`` or ``bilinear`` (``align_corners`` as PyTorch, default false).
+    Params: none. MACs: 0.
+    FLOPs: 0 for nearest (a copy); 7 per output element for bilinear (four products of a value
+    and a weight, three additions; the weights themselves are not counted).
+    """
+
+    kind = "upsample"
+    prefix = "up"
+
+    scale: Pair | None = None
+    size: Pair | None = None
+    mode: Literal["nearest", "bilinear"] = "nearest"
+    align_corners: bool = False
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        if (self.scale is None) == (self.size is None):
+            raise ShapeError("give exactly one of scale (an integer factor) or size")
+        if self.align_corners and self.mode == "nearest":
+            raise ShapeError("align_corners applies to bilinear mode only")
+        return []
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.size is not None:
+            return (x[0], x[1], *self.size)
+        return (x[0], x[1], *(dims.mul(h, s) for h, s in zip(x[2:], self.scale, strict=True)))
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return 0 if self.mode == "nearest" else dims.mul(7, dims.prod(out))
+
+
+@register
+class ZeroPad2d(Layer):
+    """Pad (N, C, H, W) with zeros: ``padding`` on every side (an int or [height, width]),
+    or ``top``, ``bottom``, ``left``, ``right`` one by one (added to ``padding``).
+
+    Params: none. MACs: 0. FLOPs: 0 (a copy).
+    """
+
+    kind = "zero_pad2d"
+    prefix = "pad"
+
+    padding: NonNegPair = 0
+    top: NonNegInt = 0
+    bottom: NonNegInt = 0
+    left: NonNegInt = 0
+    right: NonNegInt = 0
+
+    def pads(self) -> tuple[dims.Dim, dims.Dim, dims.Dim, dims.Dim]:
+        """(top, bottom, left, right)."""
+        ph, pw = self.padding
+        return (dims.add(ph, self.top), dims.add(ph, self.bottom),
+                dims.add(pw, self.left), dims.add(pw, self.right))
+
+    def checks(self, x: Shape) -> list[Check]:
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        return []
+
+    def output_shape(self, x: Shape) -> Shape:
+        t, b, left, r = self.pads()
+        return (x[0], x[1], dims.add(x[2], t, b), dims.add(x[3], left, r))
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return 0

@@ -1,0 +1,111 @@
+"""Depthwise and depthwise-separable convolutions, written as one layer each.
+
+Both are shorthands for conv2d: ``depthwise_conv2d`` is a conv2d with groups = channels, and
+``separable_conv2d`` is that followed directly by a 1x1 conv2d (Keras' SeparableConv2D). Their
+rules are conv2d's, applied to the equivalent layers.
+"""
+
+from __future__ import annotations
+
+from .. import dims
+from . import register
+from ._base import Check, Int, Layer, Padding, Pair, Param, Shape, rank_error
+from .conv2d import Conv2d
+
+
+class _Depthwise(Layer):
+    kernel: Pair
+    stride: Pair = 1
+    padding: Padding = 0
+    dilation: Pair = 1
+    multiplier: Int = 1
+
+    def depthwise(self, x: Shape, bias: bool) -> Conv2d:
+        """The equivalent bound conv2d (groups = input channels)."""
+        if len(x) != 4:
+            raise rank_error(self, "an input (N, C, H, W)", x)
+        return Conv2d.model_construct(
+            out=dims.mul(x[1], self.multiplier), kernel=self.kernel, stride=self.stride,
+            padding=self.padding, dilation=self.dilation, groups=x[1], bias=bias,
+        )
+
+    def category(self, x: Shape) -> str:
+        kh, kw = (dims.fmt(k) for k in self.kernel)
+        return f"{self.kind} {kh}x{kw}"
+
+
+@register
+class DepthwiseConv2d(_Depthwise):
+    """Each input channel filtered on its own: conv2d with groups = C_in and out =
+    C_in*multiplier (default 1).
+
+    Params: C_in*multiplier*kh*kw, plus a bias per output channel when ``bias`` is true.
+    MACs: N*C_in*multiplier*H_out*W_out*kh*kw. FLOPs: 2*MACs, plus bias additions.
+    Output size as conv2d.
+    """
+
+    kind = "depthwise_conv2d"
+    prefix = "dwconv"
+
+    bias: bool = True
+
+    def checks(self, x: Shape) -> list[Check]:
+        return self.depthwise(x, self.bias).checks(x)
+
+    def output_shape(self, x: Shape) -> Shape:
+        return self.depthwise(x, self.bias).output_shape(x)
+
+    def weights(self, x: Shape) -> dict[str, Param]:
+        return self.depthwise(x, self.bias).weights(x)
+
+    def macs(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return self.depthwise(x, self.bias).macs(x, out=out)
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return self.depthwise(x, self.bias).flops(x, out=out)
+
+
+@register
+class SeparableConv2d(_Depthwise):
+    """A depthwise convolution (no bias) followed by a 1x1 convolution to ``out`` channels.
+
+    Params: C_in*multiplier*kh*kw (depthwise) + out*C_in*multiplier (pointwise) + out (bias).
+    MACs: N*C_in*multiplier*H_out*W_out*(kh*kw + out), the depthwise and pointwise MACs.
+    FLOPs: 2*MACs, plus N*out*H_out*W_out bias additions when ``bias`` is true.
+    """
+
+    kind = "separable_conv2d"
+    prefix = "sepconv"
+
+    out: Int
+    bias: bool = True
+
+    def pointwise(self, x: Shape) -> tuple[Conv2d, Shape]:
+        """The bound 1x1 conv2d and its input shape."""
+        mid = self.depthwise(x, False).output_shape(x)
+        conv = Conv2d.model_construct(out=self.out, kernel=(1, 1), stride=(1, 1),
+                                      padding=(0, 0), dilation=(1, 1), groups=1, bias=self.bias)
+        return conv, mid
+
+    def checks(self, x: Shape) -> list[Check]:
+        return self.depthwise(x, False).checks(x)
+
+    def output_shape(self, x: Shape) -> Shape:
+        conv, mid = self.pointwise(x)
+        return conv.output_shape(mid)
+
+    def weights(self, x: Shape) -> dict[str, Param]:
+        dw = self.depthwise(x, False).weights(x)["weight"]
+        conv, mid = self.pointwise(x)
+        pw = conv.weights(mid)
+        return {"depthwise.weight": dw, **{f"pointwise.{k}": v for k, v in pw.items()}}
+
+    def macs(self, x: Shape, *, out: Shape) -> dims.Dim:
+        dw = self.depthwise(x, False)
+        conv, mid = self.pointwise(x)
+        return dims.add(dw.macs(x, out=mid), conv.macs(mid, out=out))
+
+    def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
+        dw = self.depthwise(x, False)
+        conv, mid = self.pointwise(x)
+        return dims.add(dw.flops(x, out=mid), conv.flops(mid, out=out))
