@@ -136,6 +136,9 @@ _SCALAR_TAGS = {
 }
 
 
+_NODE_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 class _Builder:
     """Turns a composed YAML node tree into plain data, recording marks."""
 
@@ -154,6 +157,8 @@ class _Builder:
         seen.add(id(node))
         if len(path) > MAX_DEPTH:
             raise source.error(path, f"the document is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _NODE_TAGS:
+            raise source.error(path, f"YAML tag {node.tag!r} is not allowed in specs")
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:

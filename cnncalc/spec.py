@@ -149,7 +149,7 @@ class _SpecModel(BaseModel):
 
     name: str = ""
     description: str = ""
-    symbols: dict[str, int | float | str | _SymbolModel] = {}
+    symbols: dict[str, Any] = {}
     input: list[Any]
     blocks: dict[str, _BlockModel] = {}
     layers: list[Any]
@@ -276,13 +276,22 @@ class _Loader:
             raise self.source.error(path, f"{name!r} cannot be a symbol name (use letters, digits, _)")
         if name == INPUT:
             raise self.source.error(path, f"{INPUT!r} is reserved for the network input")
-        spec = value if isinstance(value, _SymbolModel) else _SymbolModel(default=value)
+        if isinstance(value, dict):
+            try:
+                spec = _SymbolModel.model_validate(value)
+            except ValidationError as exc:
+                _raise_validation(exc, self.source, path)
+        elif value is None or isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            spec = _SymbolModel(default=value)
+        else:
+            raise self.source.error(path, f"a symbol is a default value or a mapping such as "
+                                    f"{{default: 224, min: 32}}, found {_kind(value)}")
         integer = spec.type == "integer"
 
         def number(key: str, raw: Any):
             if raw is None:
                 return None
-            p = (*path, key) if isinstance(value, _SymbolModel) else path
+            p = (*path, key) if isinstance(value, dict) else path
             try:
                 e = parse(raw)
             except ExpressionError as exc:

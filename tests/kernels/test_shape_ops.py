@@ -53,6 +53,16 @@ def test_mul_broadcast_matches_numpy(shape, seed, data):
     np.testing.assert_allclose(out, ref, rtol=1e-6)
 
 
+def test_mul_broadcast_zero_dim_inputs():
+    a, b = np.array(3.0, np.float32), np.array(-2.0, np.float32)
+    out = np.empty((), np.float32)
+    so.mul_broadcast(a, b, out)
+    assert out == -6.0
+    out = np.empty((2, 3), np.float32)
+    so.mul_broadcast(a, np.ones((2, 3), np.float32), out)
+    np.testing.assert_array_equal(out, np.full((2, 3), 3.0))
+
+
 def test_mul_broadcast_squeeze_excitation_gating():
     x = _rand((2, 4, 3, 5), 0)
     gate = _rand((2, 4, 1, 1), 1)
