@@ -37,6 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--format", "-f", choices=FORMATS, default="table",
                    help="output format (default: table)")
 
+    v = sub.add_parser("verify", help="run a spec through the reference kernels and compare",
+                       description="Bind the symbols, draw a seeded random input and random "
+                       "weights, run every layer through its numba reference kernel, and compare "
+                       "each predicted output shape, MAC count and parameter count with what the "
+                       "kernel computed, counted and accepted. Exit status 1 on any mismatch.")
+    v.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(v)
+    v.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
+    v.add_argument("--format", "-f", choices=("table", "json"), default="table")
+    v.add_argument("--memory-budget", metavar="SIZE",
+                   help="refuse runs estimated above SIZE (e.g. 2GiB; default: half the "
+                   "physical memory)")
+
     c = sub.add_parser("compare", help="two designs side by side, with ratios",
                        description="Compare two specs: totals side by side, the ratio B/A of "
                        "each (a formula when symbols are open), and MACs and params per layer "
@@ -115,6 +128,52 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from . import report
+    from .engine import analyze
+    from .spec import load_spec
+    from .verify import check_budget, default_budget, parse_bytes, verify
+    from .zoo import find_spec
+
+    values = _assignments(args.assignments)
+    spec = load_spec(find_spec(args.spec))
+    analysis = analyze(spec, values)
+    if not analysis.concrete:
+        raise UsageError(f"verification runs at concrete sizes: give "
+                         f"{', '.join(analysis.open_symbols)} a value with --set")
+    budget = parse_bytes(args.memory_budget) if args.memory_budget else default_budget()
+    check_budget(spec, analysis, values, budget)
+    if args.format == "json" or not sys.stderr.isatty():
+        result = verify(analysis, seed=args.seed)
+    else:
+        result = _verify_with_progress(analysis, args.seed, verify)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report.verification_dict(result), indent=2) + "\n")
+    else:
+        _console().print(report.verification_render(result))
+    return 0 if result.ok else 1
+
+
+def _verify_with_progress(analysis, seed, verify):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.fields[layer]}"),
+                  console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int, layer: str) -> None:
+            if phase not in tasks:
+                label = "compiling kernels" if phase == "compile" else "running layers"
+                tasks[phase] = bar.add_task(label, total=total, layer="")
+            bar.update(tasks[phase], completed=done, total=total, layer=layer)
+
+        return verify(analysis, seed=seed, progress=progress)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from . import compare as cmp
     from . import report
@@ -178,8 +237,8 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"analyze": cmd_analyze, "compare": cmd_compare, "schema": cmd_schema,
-             "zoo": cmd_zoo}
+_COMMANDS = {"analyze": cmd_analyze, "verify": cmd_verify, "compare": cmd_compare,
+             "schema": cmd_schema, "zoo": cmd_zoo}
 
 
 if __name__ == "__main__":

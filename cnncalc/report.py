@@ -345,3 +345,88 @@ def comparison_markdown(c) -> str:
     for cat, ma, mb, pa, pb in c.categories:
         lines.append(f"| {cat} | {_md(ma)} | {_md(mb)} | {_md(pa)} | {_md(pb)} |")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification
+
+
+def verification_dict(v) -> dict[str, Any]:
+    """JSON of ``cnncalc verify``."""
+    return {
+        "name": v.name,
+        "ok": v.ok,
+        "symbols": {k: json_value(x) for k, x in v.symbols.items()},
+        "seed": v.seed,
+        "compile_seconds": round(v.compile_seconds, 4),
+        "run_seconds": round(v.run_seconds, 4),
+        "memory_bytes": v.memory_bytes,
+        "layers": [
+            {
+                "name": c.name,
+                "kind": c.kind,
+                "ok": c.ok,
+                "predicted_shape": list(c.predicted_shape),
+                "observed_shape": None if c.observed_shape is None else list(c.observed_shape),
+                "predicted_macs": c.predicted_macs,
+                "counted_macs": c.counted_macs,
+                "predicted_params": c.predicted_params,
+                "allocated_params": c.allocated_params,
+                "seconds": round(c.seconds, 6),
+                **({"error": c.error} if c.error else {}),
+            }
+            for c in v.layers
+        ],
+    }
+
+
+def verification_render(v):
+    """Rich renderables for ``cnncalc verify``: one row per layer and a verdict."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{v.name}: predicted vs executed", header_style="bold",
+                  caption="Symbols: " + ", ".join(f"{k} = {dims.fmt(x)}" for k, x in v.symbols.items())
+                  + f"; seed {v.seed}")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("layer")
+    table.add_column("kind", style="cyan", no_wrap=True)
+    table.add_column("output shape", no_wrap=True)
+    table.add_column("MACs predicted / counted", justify="right", no_wrap=True)
+    table.add_column("params predicted / allocated", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for i, c in enumerate(v.layers, 1):
+        shape = shape_text(c.predicted_shape)
+        if c.observed_shape != c.predicted_shape:
+            shape += " vs " + ("-" if c.observed_shape is None else shape_text(c.observed_shape))
+        macs = f"{c.predicted_macs:,}" + ("" if c.counted_macs == c.predicted_macs else
+                                          f" / {'-' if c.counted_macs is None else f'{c.counted_macs:,}'}")
+        params = f"{c.predicted_params:,}" + ("" if c.allocated_params == c.predicted_params else
+                                              f" / {'-' if c.allocated_params is None else f'{c.allocated_params:,}'}")
+        table.add_row(str(i), c.name, c.kind, shape, macs, params,
+                      Text("ok", style="green") if c.ok else Text("MISMATCH", style="bold red"))
+    if v.ok:
+        verdict = Text(f"All {len(v.layers)} layers agree: every output shape, MAC count and "
+                       f"parameter count predicted is what the kernels computed, counted and "
+                       f"accepted.", style="green")
+    else:
+        lines = [f"{len(v.failures)} of {len(v.layers)} layers disagree:"]
+        for c in v.failures:
+            lines.append(f"  {c.name} ({c.kind}): " + (c.error or _mismatch(c)))
+        verdict = Text("\n".join(lines), style="bold red")
+    timing = Text(f"compile {v.compile_seconds:.2f} s, run {v.run_seconds:.2f} s, "
+                  f"memory about {v.memory_bytes / 2**20:,.1f} MiB", style="dim")
+    return Group(table, verdict, timing)
+
+
+def _mismatch(c) -> str:
+    parts = []
+    if c.observed_shape != c.predicted_shape:
+        parts.append(f"shape predicted {shape_text(c.predicted_shape)}, kernel gives "
+                     f"{'-' if c.observed_shape is None else shape_text(c.observed_shape)}")
+    if c.counted_macs != c.predicted_macs:
+        parts.append(f"MACs predicted {c.predicted_macs:,}, kernel counted {c.counted_macs}")
+    if c.allocated_params != c.predicted_params:
+        parts.append(f"params predicted {c.predicted_params:,}, allocated {c.allocated_params}")
+    return "; ".join(parts)

@@ -94,13 +94,25 @@ def same_dtype(dtype, **arrays) -> None:
             raise ValueError(f"{name} has dtype {a.dtype} but the input has dtype {dtype}")
 
 
+class OutShapeError(ValueError):
+    """``out`` does not have the shape the kernel's own arithmetic gives.
+
+    ``expected`` is that shape: verification reports it as the observed output shape.
+    """
+
+    def __init__(self, name: str, found: tuple[int, ...], expected: tuple[int, ...]):
+        super().__init__(f"{name} has shape {found} but the parameters imply {expected}")
+        self.found = found
+        self.expected = expected
+
+
 def out_array(out, expected_shape: tuple[int, ...], dtype, name: str = "out"):
     """``out`` must be a writeable C-contiguous array of exactly the implied shape and dtype."""
     if not isinstance(out, np.ndarray):
         raise ValueError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     expected_shape = tuple(int(s) for s in expected_shape)
     if out.shape != expected_shape:
-        raise ValueError(f"{name} has shape {out.shape} but the parameters imply {expected_shape}")
+        raise OutShapeError(name, out.shape, expected_shape)
     if out.dtype != dtype:
         raise ValueError(f"{name} has dtype {out.dtype} but the input has dtype {dtype}")
     if not out.flags.c_contiguous:

@@ -34,10 +34,12 @@ ROLES = ("weight", "bias", "norm", "buffer")
 
 
 class Param(NamedTuple):
-    """A tensor a layer owns: its shape and its role (weight, bias, norm or buffer)."""
+    """A tensor a layer owns: its shape, its role (weight, bias, norm or buffer), and how
+    verification draws it (``normal``, or ``positive`` for variances)."""
 
     shape: Shape
     role: str
+    init: str = "normal"
 
 
 class Check(NamedTuple):
@@ -201,6 +203,19 @@ class Layer(BaseModel):
     def flops(self, *xs: Shape, out: Shape) -> Dim:
         raise NotImplementedError
 
+    def forward(self, xs: list, weights: dict, out) -> int:
+        """Run the reference kernel on concrete arrays: read ``xs``, write ``out`` (allocated
+        with the predicted shape), return the multiply-accumulates the kernel counted.
+
+        Kernels compute the output shape with their own arithmetic and raise
+        ``OutShapeError`` when ``out`` disagrees. numba is imported here, never before.
+        """
+        raise NotImplementedError
+
+    def workspace(self, *xs: Shape, out: Shape) -> Dim:
+        """Elements of scratch memory ``forward`` needs besides its inputs and output."""
+        return 0
+
     def category(self, *xs: Shape) -> str:
         """The row this layer counts under in a breakdown (the kind, unless refined)."""
         return self.kind
@@ -265,6 +280,16 @@ def _bind_value(expr: Expr, scope: dict, field: str, minimum: int, checks: list[
     else:
         checks.append(at_least(value, minimum, f"{field} = {dims.fmt(value)} must be at least {minimum}"))
     return value
+
+
+def copy_checked(src, out) -> int:
+    """Copy a NumPy-computed result into ``out``, whose shape must be the result's."""
+    from ..kernels._checks import OutShapeError
+
+    if src.shape != out.shape:
+        raise OutShapeError("out", out.shape, src.shape)
+    out[...] = src
+    return 0
 
 
 def numel(shape: Shape) -> Dim:

@@ -14,13 +14,22 @@ from pydantic import Field
 from .. import dims
 from ..errors import ShapeError
 from . import register
-from ._base import Layer, Shape
+from ._base import Layer, Shape, copy_checked
 
 
 class Elementwise(Layer):
     """Base of the activations: same shape out, ``per_element`` FLOPs per element."""
 
     per_element: ClassVar[int] = 1
+    #: The function of cnncalc.kernels.elementwise that computes it (None: a copy).
+    kernel_name: ClassVar[str | None] = None
+
+    def forward(self, xs, weights, out) -> int:
+        if self.kernel_name is None:
+            return copy_checked(xs[0], out)
+        from ..kernels import elementwise
+
+        return getattr(elementwise, self.kernel_name)(xs[0], out)
 
     def output_shape(self, x: Shape) -> Shape:
         return x
@@ -34,6 +43,7 @@ class ReLU(Elementwise):
     """max(0, x). Params: none. MACs: 0. FLOPs: 1 per element (one comparison)."""
 
     kind = "relu"
+    kernel_name = "relu"
     per_element = 1
 
 
@@ -42,6 +52,7 @@ class ReLU6(Elementwise):
     """min(max(0, x), 6). Params: none. MACs: 0. FLOPs: 2 per element (two comparisons)."""
 
     kind = "relu6"
+    kernel_name = "relu6"
     per_element = 2
 
 
@@ -58,6 +69,11 @@ class LeakyReLU(Elementwise):
 
     negative_slope: float = 0.01
 
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.elementwise import leaky_relu
+
+        return leaky_relu(xs[0], out, self.negative_slope)
+
 
 @register
 class Sigmoid(Elementwise):
@@ -67,6 +83,7 @@ class Sigmoid(Elementwise):
     """
 
     kind = "sigmoid"
+    kernel_name = "sigmoid"
     per_element = 4
 
 
@@ -75,6 +92,7 @@ class Tanh(Elementwise):
     """tanh(x). Params: none. MACs: 0. FLOPs: 1 per element."""
 
     kind = "tanh"
+    kernel_name = "tanh"
     per_element = 1
 
 
@@ -86,6 +104,7 @@ class HardSigmoid(Elementwise):
     """
 
     kind = "hardsigmoid"
+    kernel_name = "hardsigmoid"
     per_element = 4
 
 
@@ -97,6 +116,7 @@ class HardSwish(Elementwise):
     """
 
     kind = "hardswish"
+    kernel_name = "hardswish"
     per_element = 5
 
 
@@ -108,6 +128,7 @@ class SiLU(Elementwise):
     """
 
     kind = "silu"
+    kernel_name = "silu"
     per_element = 5
 
 
@@ -119,6 +140,7 @@ class GELU(Elementwise):
     """
 
     kind = "gelu"
+    kernel_name = "gelu"
     per_element = 5
 
 
@@ -139,6 +161,11 @@ class Softmax(Elementwise):
         if not -len(x) <= self.dim < len(x):
             raise ShapeError(f"dim {self.dim} is out of range for a rank-{len(x)} input")
         return x
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.elementwise import softmax
+
+        return softmax(xs[0], self.dim % xs[0].ndim, out)
 
 
 @register

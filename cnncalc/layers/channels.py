@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dims
 from ..errors import ShapeError
 from . import register
-from ._base import Check, Int, Layer, Shape, divides, rank_error
+from ._base import Check, Int, Layer, Shape, copy_checked, divides, rank_error
 
 
 @register
@@ -45,6 +45,11 @@ class Chunk(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
 
+    def forward(self, xs, weights, out) -> int:
+        import numpy as np
+
+        return copy_checked(np.split(xs[0], self.chunks, axis=self.dim)[self.index], out)
+
 
 @register
 class ChannelShuffle(Layer):
@@ -68,3 +73,8 @@ class ChannelShuffle(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.shape_ops import channel_shuffle
+
+        return channel_shuffle(xs[0], self.groups, out)

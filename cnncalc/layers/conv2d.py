@@ -133,3 +133,18 @@ class Conv2d(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         bias_adds = dims.prod(out) if self.bias else 0
         return dims.add(dims.mul(2, self.macs(x, out=out)), bias_adds)
+
+    def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
+        (top, bottom), (left, right) = self.pads(x)
+        padded = dims.mul(x[0], x[1], dims.add(x[2], top, bottom), dims.add(x[3], left, right))
+        columns = dims.mul(x[1], *self.kernel, *out[2:])
+        return dims.add(padded, columns)
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.conv import conv2d_nchw
+
+        (x,) = xs
+        (top, bottom), (left, right) = self.pads(x.shape)
+        return conv2d_nchw(x, weights["weight"], weights.get("bias"), out, stride=self.stride,
+                           padding=(top, bottom, left, right), dilation=self.dilation,
+                           groups=self.groups)

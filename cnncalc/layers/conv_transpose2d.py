@@ -73,3 +73,17 @@ class ConvTranspose2d(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         bias_adds = dims.prod(out) if self.bias else 0
         return dims.add(dims.mul(2, self.macs(x, out=out)), bias_adds)
+
+    def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
+        full = dims.mul(out[1], *(dims.add(o, dims.mul(2, p)) for o, p in zip(out[2:], self.padding, strict=True)))
+        columns = dims.mul(dims.floordiv(self.out, self.groups), self.groups, *self.kernel, *x[2:])
+        return dims.add(full, columns)
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.conv import conv_transpose2d_nchw
+
+        (x,) = xs
+        return conv_transpose2d_nchw(x, weights["weight"], weights.get("bias"), out,
+                                     stride=self.stride, padding=self.padding,
+                                     output_padding=self.output_padding, dilation=self.dilation,
+                                     groups=self.groups)

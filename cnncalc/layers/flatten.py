@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dims
 from ..errors import ShapeError
 from . import register
-from ._base import Layer, Shape
+from ._base import Layer, Shape, copy_checked
 
 
 @register
@@ -32,3 +32,9 @@ class Flatten(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
+
+    def forward(self, xs, weights, out) -> int:
+        (x,) = xs
+        start = self.start % x.ndim
+        end = self.end % x.ndim
+        return copy_checked(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]), out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dims
 from ..errors import ShapeError
 from . import register
-from ._base import Check, Layer, Shape
+from ._base import Check, Layer, Shape, copy_checked
 
 
 def _same_rank(kind: str, xs: tuple[Shape, ...]) -> None:
@@ -41,6 +41,11 @@ class Add(Layer):
 
     def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
         return dims.mul(len(xs) - 1, dims.prod(out))
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.shape_ops import add
+
+        return add(list(xs), out)
 
 
 @register
@@ -78,6 +83,15 @@ class Concat(Layer):
     def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
         return 0
 
+    def forward(self, xs, weights, out) -> int:
+        import numpy as np
+
+        if self.dim % xs[0].ndim == 1 and xs[0].ndim == 4:
+            from ..kernels.shape_ops import concat_channels
+
+            return concat_channels(list(xs), out)
+        return copy_checked(np.concatenate(xs, axis=self.dim), out)
+
 
 @register
 class Multiply(Layer):
@@ -112,3 +126,15 @@ class Multiply(Layer):
 
     def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
         return dims.mul(len(xs) - 1, dims.prod(out))
+
+    def forward(self, xs, weights, out) -> int:
+        import numpy as np
+
+        from ..kernels.shape_ops import mul_broadcast
+
+        acc = xs[0]
+        for i, x in enumerate(xs[1:], 1):
+            target = out if i == len(xs) - 1 else np.empty(np.broadcast_shapes(acc.shape, x.shape), acc.dtype)
+            mul_broadcast(acc, x, target)
+            acc = target
+        return 0

@@ -41,11 +41,17 @@ class BatchNorm2d(Layer):
             w["weight"] = Param((c,), "norm")
             w["bias"] = Param((c,), "norm")
         w["running_mean"] = Param((c,), "buffer")
-        w["running_var"] = Param((c,), "buffer")
+        w["running_var"] = Param((c,), "buffer", "positive")
         return w
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(2, dims.prod(x))
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.norm import batch_norm2d_nchw
+
+        return batch_norm2d_nchw(xs[0], weights.get("weight"), weights.get("bias"),
+                                 weights["running_mean"], weights["running_var"], self.eps, out)
 
 
 @register
@@ -76,3 +82,8 @@ class LocalResponseNorm(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.add(self.size, 4), dims.prod(x))
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.norm import local_response_norm_nchw
+
+        return local_response_norm_nchw(xs[0], self.size, self.alpha, self.beta, self.k, out)

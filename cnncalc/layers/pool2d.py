@@ -62,6 +62,12 @@ class MaxPool2d(_Pool2d):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.prod(out), dims.add(dims.mul(*self.kernel), -1))
 
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.pool import max_pool2d_nchw
+
+        return max_pool2d_nchw(xs[0], out, self.kernel, self.strides, self.padding,
+                               self.dilation, self.ceil_mode)
+
 
 @register
 class AvgPool2d(_Pool2d):
@@ -80,6 +86,12 @@ class AvgPool2d(_Pool2d):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.prod(out), *self.kernel)
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.pool import avg_pool2d_nchw
+
+        return avg_pool2d_nchw(xs[0], out, self.kernel, self.strides, self.padding,
+                               self.ceil_mode, self.count_include_pad)
 
 
 @register
@@ -108,6 +120,11 @@ class AdaptiveAvgPool2d(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.prod(x), dims.prod(out))
 
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.pool import adaptive_avg_pool2d_nchw
+
+        return adaptive_avg_pool2d_nchw(xs[0], out)
+
 
 @register
 class GlobalAvgPool2d(Layer):
@@ -131,3 +148,8 @@ class GlobalAvgPool2d(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.prod(x), dims.prod(out))
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.pool import adaptive_avg_pool2d_nchw
+
+        return adaptive_avg_pool2d_nchw(xs[0], out)

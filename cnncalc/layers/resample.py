@@ -45,6 +45,13 @@ class Upsample(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0 if self.mode == "nearest" else dims.mul(7, dims.prod(out))
 
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.shape_ops import upsample_bilinear2d, upsample_nearest2d
+
+        if self.mode == "nearest":
+            return upsample_nearest2d(xs[0], out)
+        return upsample_bilinear2d(xs[0], out, self.align_corners)
+
 
 @register
 class ZeroPad2d(Layer):
@@ -80,3 +87,8 @@ class ZeroPad2d(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
+
+    def forward(self, xs, weights, out) -> int:
+        from ..kernels.shape_ops import zero_pad2d
+
+        return zero_pad2d(xs[0], out, *self.pads())

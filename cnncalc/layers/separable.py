@@ -64,6 +64,12 @@ class DepthwiseConv2d(_Depthwise):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return self.depthwise(x, self.bias).flops(x, out=out)
 
+    def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
+        return self.depthwise(x, self.bias).workspace(x, out=out)
+
+    def forward(self, xs, weights, out) -> int:
+        return self.depthwise(xs[0].shape, self.bias).forward(xs, weights, out)
+
 
 @register
 class SeparableConv2d(_Depthwise):
@@ -109,3 +115,19 @@ class SeparableConv2d(_Depthwise):
         dw = self.depthwise(x, False)
         conv, mid = self.pointwise(x)
         return dims.add(dw.flops(x, out=mid), conv.flops(mid, out=out))
+
+    def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
+        dw = self.depthwise(x, False)
+        mid = dw.output_shape(x)
+        return dims.add(dw.workspace(x, out=mid), dims.prod(mid))
+
+    def forward(self, xs, weights, out) -> int:
+        import numpy as np
+
+        (x,) = xs
+        dw = self.depthwise(x.shape, False)
+        conv, mid_shape = self.pointwise(x.shape)
+        mid = np.empty(mid_shape, dtype=x.dtype)
+        macs = dw.forward(xs, {"weight": weights["depthwise.weight"]}, mid)
+        pw = {k.removeprefix("pointwise."): v for k, v in weights.items() if k.startswith("pointwise.")}
+        return macs + conv.forward([mid], pw, out)
