@@ -19,6 +19,7 @@ from typing import Any
 from . import dims
 from .engine import Analysis, LayerResult, analyze
 from .errors import UsageError, VerificationError
+from .layers import Param
 from .spec import INPUT, Spec
 
 #: Bytes per element: verification runs in float32.
@@ -247,7 +248,7 @@ def verify(
     compile_seconds = time.perf_counter() - t0
 
     rng = np.random.default_rng(seed)
-    tensors: dict[str, Any] = {INPUT: rng.standard_normal(a.input_shape, dtype=np.float32)}
+    tensors: dict[str, Any] = {INPUT: _draw(rng, Param(a.input_shape, "input"), np)}
     last_use = {name: i for i, r in enumerate(a.layers) for name in r.inputs}
     owned: dict[str, dict[str, Any]] = {}
     checks = []
@@ -271,15 +272,23 @@ def verify(
 
 
 def _draw(rng, param, np) -> Any:
+    """Random values for a tensor: uniform with unit variance (cheap to draw for the 100M
+    weights of a VGG), scaled by 1/sqrt(fan-in) for weights; variances positive."""
     shape = tuple(int(d) for d in param.shape)
     if param.init == "positive":
         return rng.uniform(0.5, 1.5, size=shape).astype(np.float32)
+    scale = math.sqrt(12.0)
     if param.role == "weight":
-        fan_in = math.prod(shape[1:]) or 1
-        return (rng.standard_normal(shape, dtype=np.float32) / np.float32(math.sqrt(fan_in)))
-    if param.role == "norm" and len(shape) == 1:
-        return (1 + 0.1 * rng.standard_normal(shape, dtype=np.float32)).astype(np.float32)
-    return 0.1 * rng.standard_normal(shape, dtype=np.float32)
+        scale /= math.sqrt(math.prod(shape[1:]) or 1)
+    elif param.role == "bias":
+        scale *= 0.1
+    a = rng.random(shape, dtype=np.float32)
+    a -= np.float32(0.5)
+    a *= np.float32(scale)
+    if param.role == "norm":
+        a *= np.float32(0.1)
+        a += np.float32(1.0)
+    return a
 
 
 def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
