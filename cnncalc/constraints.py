@@ -50,11 +50,13 @@ class Decider:
                     self.upper[value] = symbols[name].max
         self._general: dict[str, Constraint] = {}
         self._bounds: dict[tuple[str, str], Constraint] = {}  # (symbol, '>=' or '<=') -> tightest
+        self._periodic: dict[Any, tuple[int, frozenset[int], Constraint]] = {}
 
     @property
     def constraints(self) -> list[Constraint]:
         """The tightest bound on each symbol, then every other condition, in order found."""
-        return [*self._bounds.values(), *self._general.values()]
+        return [*self._bounds.values(), *(c for _, _, c in self._periodic.values()),
+                *self._general.values()]
 
     def require(self, check: Check, layer: str) -> None:
         """Decide ``check`` for ``layer``; raise ShapeError if it cannot hold.
@@ -69,6 +71,8 @@ class Decider:
                 raise ShapeError(check.message)
             return
         if check.relation == "zero":
+            if self._zero_periodic(dims.to_sympy(value), check, layer):
+                return
             self._record(f"{dims.fmt(value)} == 0" if not _is_mod(value) else _mod_text(value),
                          layer, check.message)
             return
@@ -90,6 +94,48 @@ class Decider:
                 self._bound(sym, a, b, check, layer)
                 return
         self._record(f"{dims.fmt(check.value)} >= 0", layer, check.message)
+
+    def _zero_periodic(self, e, check: Check, layer: str) -> bool:
+        """Decide ``e == 0`` for an expression of one integer symbol that repeats with a
+        period (floors and remainders of it): the values that work are residues modulo that
+        period, merged with earlier such conditions (two skips needing H even and H a multiple
+        of 4 become ``H % 4 == 0``). False when ``e`` is not of that form."""
+        s = dims.sp()
+        syms = list(e.free_symbols)
+        if len(syms) != 1 or not syms[0].is_integer:
+            return False
+        sym = syms[0]
+        period = _period(e, sym)
+        if period is None:
+            return False
+        lo = int(self.lower.get(sym, 1))
+        residues = frozenset(
+            r % period for r in range(lo, lo + period) if e.xreplace({sym: s.Integer(r)}) == 0
+        )
+        layers = layer
+        if sym in self._periodic:
+            old_period, old_residues, old = self._periodic[sym]
+            layers = old.layer if layer in old.layer.split(", ") else f"{old.layer}, {layer}"
+            merged = math.lcm(old_period, period)
+            if merged > _MAX_PERIOD:
+                return False
+            residues = frozenset(
+                r for r in range(merged) if r % old_period in old_residues and r % period in residues
+            )
+            period = merged
+        if not residues:
+            raise ShapeError(f"{check.message}: no value of {sym} satisfies this together with "
+                             f"the conditions before it")
+        if len(residues) == period:
+            return True
+        if residues == {0}:
+            text = f"{sym} % {period} == 0"
+        elif len(residues) == 1:
+            text = f"{sym} % {period} == {next(iter(residues))}"
+        else:
+            text = f"{sym} % {period} in {{{', '.join(map(str, sorted(residues)))}}}"
+        self._periodic[sym] = (period, residues, Constraint(text, layers, check.message))
+        return True
 
     def _bound(self, sym, a, b, check: Check, layer: str) -> None:
         """Record ``a*sym + b >= 0`` as a bound on ``sym``."""
@@ -129,6 +175,39 @@ class Decider:
 
     def _record(self, condition: str, layer: str, reason: str) -> None:
         self._general.setdefault(condition, Constraint(condition, layer, reason))
+
+
+_MAX_PERIOD = 1 << 16
+
+
+def _period(e, sym) -> int | None:
+    """The smallest ``L`` built from the denominators in ``e`` with ``e(sym + L) = e(sym)``,
+    or None."""
+    s = dims.sp()
+    period = 1
+    for atom in e.atoms(s.floor, s.ceiling, s.Mod):
+        if isinstance(atom, s.Mod):
+            m = atom.args[1]
+            num, den = s.fraction(s.together(atom.args[0]))
+            if not (m.is_Integer and den.is_Integer):
+                return None
+            period = math.lcm(period, int(m) * int(den))
+        else:
+            _, den = s.fraction(s.together(atom.args[0]))
+            if not den.is_Integer:
+                return None
+            period = math.lcm(period, int(den))
+        if period > _MAX_PERIOD:
+            return None
+    for term in s.Add.make_args(s.expand(e)):
+        _, den = s.fraction(term.as_coeff_Mul()[0])
+        period = math.lcm(period, int(den))
+    if period > _MAX_PERIOD:
+        return None
+    shifted = e.xreplace({sym: sym + period})
+    if s.expand(shifted - e) != 0:
+        return None
+    return period
 
 
 def _strip_floors(e):

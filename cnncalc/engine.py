@@ -120,9 +120,12 @@ def _check_value(sym, raw: Any):
         e = parse(raw)
     except CnncalcError as exc:
         raise UsageError(f"--set {sym.name}={raw}: {exc}") from None
-    if e.constant is None:
+    try:
+        v = e.constant
+    except CnncalcError as exc:
+        raise UsageError(f"--set {sym.name}={raw}: {exc}") from None
+    if v is None:
         raise UsageError(f"--set {sym.name}={raw}: expected a number, found {raw!r}")
-    v = e.constant
     if sym.integer and not isinstance(v, int):
         raise UsageError(f"--set {sym.name}={raw}: {sym.name} is an integer symbol")
     if v < sym.lower or (sym.max is not None and v > sym.max):

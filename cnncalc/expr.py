@@ -81,8 +81,15 @@ class Expr:
 
     @property
     def constant(self) -> int | Fraction | None:
-        """The value when the expression is a plain number."""
-        return self.tree[1] if self.tree[0] == "num" else None
+        """The value when the expression uses no names (``3/4``, ``2**5``), else None.
+
+        Raises:
+            ExpressionError: if that value cannot be computed (a division by zero).
+        """
+        if self.names:
+            return None
+        value = evaluate(self, {})
+        return value if dims.is_concrete(value) else None
 
     def __str__(self) -> str:
         return self.text

@@ -137,8 +137,8 @@ class _Builder:
             raise self.source.error(
                 path, f"repeat = {entry.repeat.text} must be a known number, but {open_} "
                 f"has no value; give it one with --set")
-        if value < 1:
-            raise self.source.error(path, f"repeat = {entry.repeat.text} = {value} must be at least 1")
+        if value < 0:
+            raise self.source.error(path, f"repeat = {entry.repeat.text} = {value} must not be negative")
         if value > MAX_NODES:
             raise self.source.error(path, f"repeat = {value} is too large (at most {MAX_NODES} layers in all)")
         return value
@@ -196,7 +196,7 @@ class _Builder:
 
     def _invoke(self, entry: Entry, i: int, times: int, ns: _Namespace, scope: dict, start: str,
                 frozen: bool) -> str:
-        block = self.spec.blocks[entry.kind]
+        block = self.spec.blocks[entry.first_block if (i == 0 and entry.first_block) else entry.kind]
         local = self._name(entry, entry.kind, i, times, ns)
         qualified = self._declare(local, ns, entry.path, None)
         args = dict(entry.block_args)

@@ -19,7 +19,7 @@ CONVENTION = (
     "MACs: multiply-accumulates of conv and linear layers, bias excluded. "
     "FLOPs: 2 per MAC plus bias additions, normalisation, activations, pooling and merges, "
     "by each layer's stated formula. Params: learnable parameters; running statistics are "
-    "buffers. Totals are per batch of N."
+    "buffers. Totals are for the whole input, batch axis included."
 )
 
 _UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))

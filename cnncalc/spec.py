@@ -84,6 +84,7 @@ class Entry:
     branches: tuple[tuple[Entry, ...], ...] = ()  # `branches:` of a merge layer, or residual
     repeat: Expr | None = None
     first: dict[str, Expr] | None = None  # argument overrides for the first repetition
+    first_block: str | None = None  # a different block for the first repetition
     share: str | None = None
 
 
@@ -296,9 +297,12 @@ class _Loader:
                 e = parse(raw)
             except ExpressionError as exc:
                 raise self.source.error(p, str(exc)) from None
-            if e.constant is None:
+            try:
+                v = e.constant
+            except ExpressionError as exc:
+                raise self.source.error(p, str(exc)) from None
+            if v is None:
                 raise self.source.error(p, f"{key} must be a number, found {e.text!r}")
-            v = e.constant
             if integer and not isinstance(v, int):
                 raise self.source.error(
                     p, f"{key} = {e.text} is not an integer; declare `type: rational` for "
@@ -542,15 +546,27 @@ class _Loader:
                      repeat=meta.get("repeat"))
 
     def _invocation(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
-        block_args = self._block_args(kind, args, path, names)
         first = None
+        first_block = None
         if meta.get("first") is not None:
-            first = self._block_args(kind, meta["first"], (*path, "first"), names, partial=True)
+            raw_first = dict(meta["first"])
+            if "block" in raw_first:
+                first_block = raw_first.pop("block")
+                if first_block not in self._block_names:
+                    raise self.source.error(
+                        (*path, "first", "block"),
+                        registry.unknown_message("block", str(first_block), self._block_names))
+                # The first repetition takes the entry's arguments, overridden by `first`.
+                self._block_args(first_block, {**args, **raw_first}, path, names)
+            first = self._block_args(first_block or kind, raw_first, (*path, "first"), names,
+                                     partial=True)
+        needs_all = first_block is None or meta.get("repeat") is not None
+        block_args = self._block_args(kind, args, path, names, partial=not needs_all)
         if "share" in meta:
             raise self.source.error((*path, "share"), "share applies to a single layer, not a block")
         return Entry(kind, path, block_args=block_args, name=meta.get("name"),
                      freeze=meta.get("freeze", False), source_ref=meta.get("from"),
-                     repeat=meta.get("repeat"), first=first)
+                     repeat=meta.get("repeat"), first=first, first_block=first_block)
 
     def _block_args(self, kind: str, args: dict, path: Path_, names: set[str], partial: bool = False):
         m = self.model.blocks[kind]

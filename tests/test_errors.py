@@ -109,10 +109,10 @@ SHAPE_ERRORS = [
       r"padding 2 must be at most half the kernel size 2"),
     e("add-mismatch", "input: [1, 3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1, name: a}\n"
       "  - conv2d: {out: 5, kernel: 1, name: b, from: input}\n  - add: {inputs: [a, b]}\n",
-      r"layer 'add1' \(add\): axis 1 must match: 5 vs 4; inputs: 'a' \[1, 4, 8, 8\], 'b' \[1, 5, 8, 8\]"),
+      r"layer 'add1' \(add\): axis 1 must match: 4 \(input 1\) vs 5 \(input 2\); inputs: 'a' \[1, 4, 8, 8\], 'b' \[1, 5, 8, 8\]"),
     e("concat-mismatch", "input: [1, 3, 8, 8]\nlayers:\n  - concat:\n      branches:\n"
       "        - [conv2d: {out: 4, kernel: 3}]\n        - []\n",
-      r"\(concat\): axis 2 must match: 8 vs 6"),
+      r"\(concat\): axis 2 must match: 6 \(input 1\) vs 8 \(input 2\)"),
     e("symbolic-impossible", "symbols: {H: {default: 3, max: 4}}\ninput: [1, 3, H, H]\nlayers:\n"
       "  - conv2d: {out: 4, kernel: 7}\n", r"this needs H >= 7, but H <= 4"),
 ]

@@ -14,6 +14,11 @@ def _same_rank(kind: str, xs: tuple[Shape, ...]) -> None:
         raise ShapeError(f"{kind} needs inputs of one rank, got ranks {', '.join(str(len(x)) for x in xs)}")
 
 
+def _mismatch(axis: int, first: dims.Dim, other: dims.Dim, k: int) -> str:
+    return (f"axis {axis} must match: {dims.fmt(first)} (input 1) vs {dims.fmt(other)} "
+            f"(input {k})")
+
+
 def _equal(a: dims.Dim, b: dims.Dim, message: str) -> Check:
     return Check(dims.add(a, dims.mul(-1, b)), "zero", message)
 
@@ -31,9 +36,8 @@ class Add(Layer):
     def checks(self, *xs: Shape) -> list[Check]:
         _same_rank(self.kind, xs)
         return [
-            _equal(x[axis], xs[0][axis], f"axis {axis} must match: {dims.fmt(x[axis])} vs "
-                   f"{dims.fmt(xs[0][axis])}")
-            for x in xs[1:] for axis in range(len(x))
+            _equal(x[axis], xs[0][axis], _mismatch(axis, xs[0][axis], x[axis], k))
+            for k, x in enumerate(xs[1:], 2) for axis in range(len(x))
         ]
 
     def output_shape(self, *xs: Shape) -> Shape:
@@ -70,8 +74,8 @@ class Concat(Layer):
         _same_rank(self.kind, xs)
         axis = self._axis(xs)
         return [
-            _equal(x[a], xs[0][a], f"axis {a} must match: {dims.fmt(x[a])} vs {dims.fmt(xs[0][a])}")
-            for x in xs[1:] for a in range(len(x)) if a != axis
+            _equal(x[a], xs[0][a], _mismatch(a, xs[0][a], x[a], k))
+            for k, x in enumerate(xs[1:], 2) for a in range(len(x)) if a != axis
         ]
 
     def output_shape(self, *xs: Shape) -> Shape:
