@@ -1,0 +1,124 @@
+"""The command line: every bundled spec in every format, zoo names, schema, compare."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+import sympy
+
+from cnncalc.expr import evaluate, parse
+
+from .helpers import ROOT, SPECS, all_specs
+
+
+@pytest.mark.parametrize("path", all_specs(), ids=lambda p: str(p.relative_to(SPECS)))
+def test_every_format(path, run_cli):
+    code, out, err = run_cli("analyze", str(path), "--format", "json")
+    assert code == 0, err
+    d = json.loads(out)
+    for key in ("name", "symbols", "layers", "totals", "constraints", "breakdown"):
+        assert key in d
+    for layer in d["layers"]:
+        assert set(layer) >= {"name", "kind", "output_shape", "params", "macs", "flops",
+                              "trainable"}
+    # Per-layer values add up to the totals (checked on the numbers, not on text).
+    if all(isinstance(layer["macs"], int) for layer in d["layers"]):
+        assert sum(layer["macs"] for layer in d["layers"]) == d["totals"]["macs"]
+        assert sum(layer["params"] for layer in d["layers"]) == d["totals"]["params"]
+
+    code, out, _ = run_cli("analyze", str(path), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == len(d["layers"])
+    assert [r["name"] for r in rows] == [layer["name"] for layer in d["layers"]]
+
+    code, out, _ = run_cli("analyze", str(path), "--format", "markdown")
+    assert code == 0 and "| | **total** |" in out
+
+    code, out, _ = run_cli("analyze", str(path))
+    assert code == 0 and "total" in out
+
+
+def test_symbolic_json_reads_back(run_cli):
+    code, out, _ = run_cli("analyze", "resnet18", "--symbolic", "--format", "json")
+    d = json.loads(out)
+    assert d["symbols"] == {"N": None, "H": None, "W": None, "K": None}
+    macs = d["totals"]["macs"]
+    assert isinstance(macs, str)
+    values = {"N": 1, "H": 224, "W": 224, "K": 1000}
+    # Parsed by cnncalc's own whitelist parser, and by sympy: both give torchvision's figure.
+    assert evaluate(parse(macs), values) == 1_814_073_344
+    syms = {n: sympy.Symbol(n) for n in values}
+    assert sympy.sympify(macs, locals=syms).subs({syms[k]: v for k, v in values.items()}) == \
+        1_814_073_344
+
+
+def test_set_overrides_defaults(run_cli):
+    code, out, _ = run_cli("analyze", "vgg16", "--set", "H=112", "W=112", "K=10", "-f", "json")
+    d = json.loads(out)
+    assert d["symbols"] == {"N": 1, "H": 112, "W": 112, "K": 10}
+    assert d["input_shape"] == [1, 3, 112, 112]
+    assert d["output_shape"] == [1, 10]
+
+
+def test_zoo_names_work_from_anywhere(tmp_path, monkeypatch, run_cli):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli("analyze", "vgg16", "-f", "json")
+    assert code == 0 and json.loads(out)["totals"]["params"] == 138_357_544
+    code, out, _ = run_cli("analyze", "examples/rgb_conv", "-f", "json")
+    assert code == 0 and json.loads(out)["output_shape"] == [1, 2, 4, 4]
+    code, out, _ = run_cli("analyze", "rgb_conv", "-f", "json")
+    assert code == 0
+    code, out, _ = run_cli("zoo")
+    assert "vgg16" in out and "examples/edge_detection" in out
+
+
+def test_schema_lists_every_layer_kind(run_cli):
+    from cnncalc.layers import REGISTRY
+
+    code, out, _ = run_cli("schema")
+    schema = json.loads(out)
+    assert code == 0
+    assert set(REGISTRY) <= set(schema["$defs"])
+    assert schema["$defs"]["conv2d"]["required"] == ["out", "kernel"]
+    assert schema["$defs"]["conv2d"]["additionalProperties"] is False
+
+
+def test_compare_mobilenet_derivation(run_cli):
+    code, out, _ = run_cli("compare", "examples/standard_conv", "examples/separable_conv",
+                           "-f", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["a"]["totals"]["macs"] == "F**2*K**2*M*N"
+    assert d["b"]["totals"]["macs"] == "F**2*K**2*M + F**2*M*N"
+    assert d["ratio"]["macs"] == "1/N + 1/K**2"
+    code, out, _ = run_cli("compare", "examples/standard_conv", "examples/separable_conv")
+    assert code == 0 and "1/N + 1/K**2" in out
+
+
+def test_compare_concrete_ratios(run_cli):
+    code, out, _ = run_cli("compare", "inception_5x5", "inception_bottleneck", "-f", "json")
+    d = json.loads(out)
+    assert d["ratio"]["macs"] == pytest.approx(12_443_648 / 120_422_400)
+    cats = {row["category"]: row for row in d["by_category"]}
+    assert cats["conv2d 1x1"]["macs_b"] == 2_408_448 and cats["conv2d 1x1"]["macs_a"] == 0
+    code, out, _ = run_cli("compare", "inception_5x5", "inception_bottleneck", "-f", "markdown")
+    assert code == 0 and "| MACs | 120,422,400 | 12,443,648 |" in out
+
+
+def test_compare_set_must_name_a_declared_symbol(run_cli):
+    code, _, err = run_cli("compare", "vgg16", "resnet18", "--set", "alpha=2")
+    assert code == 2 and "neither spec declares a symbol 'alpha'" in err
+
+
+def test_python_dash_m_and_help():
+    out = subprocess.run([sys.executable, "-m", "cnncalc", "--help"], capture_output=True,
+                         text=True, cwd=ROOT, check=True).stdout
+    for command in ("analyze", "verify", "compare", "schema", "zoo"):
+        assert command in out
+    bare = subprocess.run([sys.executable, "-m", "cnncalc"], capture_output=True, text=True)
+    assert bare.returncode == 2
