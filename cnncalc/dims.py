@@ -177,7 +177,15 @@ def _floor_sym(y: sympy.Expr) -> sympy.Expr:
     """``floor(y)`` with the nested floor folded into a single one when the rules allow."""
     s = sp()
     inner = _fold_floor_arg(y)
-    return s.floor(inner if inner is not None else y)
+    arg = inner if inner is not None else y
+    num, den = arg.as_numer_denom()
+    if den == 1 and num.is_integer:
+        return num
+    if arg.free_symbols and den.is_Integer and not arg.is_integer:
+        # A linear ratio of symbols: nothing for sympy's floor evaluation to simplify, and
+        # that evaluation costs milliseconds on the large constants of long chains.
+        return s.floor(arg, evaluate=False)
+    return s.floor(arg)
 
 
 def _fold_floor_arg(y: sympy.Expr) -> sympy.Expr | None:
@@ -187,7 +195,7 @@ def _fold_floor_arg(y: sympy.Expr) -> sympy.Expr | None:
     positive integer counts as a floor (``ceiling(u/a) = floor((u + a - 1)/a)``).
     """
     s = sp()
-    num, den = s.fraction(s.together(y))
+    num, den = y.as_numer_denom()
     if not (den.is_integer and den.is_positive):
         return None
     floors = []
@@ -218,8 +226,7 @@ def _as_floor_arg(term: sympy.Expr) -> sympy.Expr | None:
 
 def _ceiling_as_floor_arg(z: sympy.Expr) -> sympy.Expr | None:
     """For ``z = u/a`` (u integer, a positive integer) the ``w`` with ``ceiling(z) = floor(w)``."""
-    s = sp()
-    num, den = s.fraction(s.together(z))
+    num, den = z.as_numer_denom()
     if den == 1 or not (den.is_integer and den.is_positive and num.is_integer):
         return None
     return (num + den - 1) / den
@@ -279,7 +286,7 @@ def _printer():
         """sympy's str printer with floors written as ``floor((num)/den)``."""
 
         def _print_floor(self, expr):
-            num, den = s.fraction(s.together(expr.args[0]))
+            num, den = expr.args[0].as_numer_denom()
             if den == 1:
                 return f"floor({self._print(num)})"
             # floor((u + d - 1)/d) reads better as ceiling(u/d) when that drops a constant.
@@ -290,7 +297,7 @@ def _printer():
             return f"floor({self._ratio(num, den)})"
 
         def _print_ceiling(self, expr):
-            num, den = s.fraction(s.together(expr.args[0]))
+            num, den = expr.args[0].as_numer_denom()
             if den == 1:
                 return f"ceiling({self._print(num)})"
             return f"ceiling({self._ratio(num, den)})"

@@ -360,6 +360,7 @@ def verification_dict(v) -> dict[str, Any]:
         "seed": v.seed,
         "compile_seconds": round(v.compile_seconds, 4),
         "run_seconds": round(v.run_seconds, 4),
+        "kernel_seconds": round(v.kernel_seconds, 4),
         "memory_bytes": v.memory_bytes,
         "layers": [
             {
@@ -415,7 +416,8 @@ def verification_render(v):
         for c in v.failures:
             lines.append(f"  {c.name} ({c.kind}): " + (c.error or _mismatch(c)))
         verdict = Text("\n".join(lines), style="bold red")
-    timing = Text(f"compile {v.compile_seconds:.2f} s, run {v.run_seconds:.2f} s, "
+    timing = Text(f"compile {v.compile_seconds:.2f} s, run {v.run_seconds:.2f} s "
+                  f"({v.kernel_seconds:.2f} s in kernels), "
                   f"memory about {v.memory_bytes / 2**20:,.1f} MiB", style="dim")
     return Group(table, verdict, timing)
 

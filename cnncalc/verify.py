@@ -62,8 +62,13 @@ class Verification:
     seed: int
     layers: tuple[LayerCheck, ...]
     compile_seconds: float
-    run_seconds: float
+    run_seconds: float  # wall time of the run, drawing the random weights included
     memory_bytes: int
+
+    @property
+    def kernel_seconds(self) -> float:
+        """Time spent inside the layers' kernels (the execution proper)."""
+        return sum(c.seconds for c in self.layers)
 
     @property
     def ok(self) -> bool:

@@ -16,6 +16,7 @@ Unary layers write ``def output_shape(self, x)``; merge layers take several inpu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
@@ -45,20 +46,25 @@ class Param(NamedTuple):
 class Check(NamedTuple):
     """A condition on the inputs: ``value >= 0`` (``relation='nonneg'``) or ``value == 0``.
 
-    ``message`` says what the condition means with the values in it (``fmt`` already applied).
+    ``describe`` says what the condition means, with the values in it: a string, or a function
+    returning one (printing expressions costs time, and most checks pass unread).
     """
 
     value: Dim
     relation: str
-    message: str
+    describe: str | Callable[[], str]
+
+    @property
+    def message(self) -> str:
+        return self.describe if isinstance(self.describe, str) else self.describe()
 
 
-def at_least(lhs: Dim, rhs: Dim, message: str) -> Check:
+def at_least(lhs: Dim, rhs: Dim, message: str | Callable[[], str]) -> Check:
     """The check ``lhs >= rhs``."""
     return Check(dims.add(lhs, dims.mul(-1, rhs)), "nonneg", message)
 
 
-def divides(divisor: Dim, value: Dim, message: str) -> Check:
+def divides(divisor: Dim, value: Dim, message: str | Callable[[], str]) -> Check:
     """The check that ``divisor`` divides ``value``."""
     return Check(dims.mod(value, divisor), "zero", message)
 
@@ -278,7 +284,8 @@ def _bind_value(expr: Expr, scope: dict, field: str, minimum: int, checks: list[
             shown = expr.text if expr.text == dims.fmt(value) else f"{expr.text} = {value}"
             raise ShapeError(f"{field} = {shown} must be at least {minimum}")
     else:
-        checks.append(at_least(value, minimum, f"{field} = {dims.fmt(value)} must be at least {minimum}"))
+        checks.append(at_least(value, minimum,
+                               lambda: f"{field} = {dims.fmt(value)} must be at least {minimum}"))
     return value
 
 

@@ -45,14 +45,16 @@ def padded_checks(kind: str, x: Shape, kernel, dilation, pads) -> list[Check]:
     ):
         eff = dims.add(dims.mul(d, dims.add(k, -1)), 1)
         padded = dims.add(size, before, after)
-        shown = dims.fmt(padded)
-        if not (dims.is_concrete(before) and before == 0 and after == 0):
-            shown = f"{dims.fmt(size)} + {dims.fmt(before)} + {dims.fmt(after)} = {shown}"
-        eff_text = dims.fmt(eff) if d == 1 else f"{dims.fmt(eff)} (dilated)"
-        out.append(
-            at_least(padded, eff,
-                     f"the {kind} {axis} {eff_text} must fit in the padded input {axis} {shown}")
-        )
+
+        def describe(axis=axis, size=size, before=before, after=after, eff=eff, padded=padded,
+                     d=d) -> str:
+            shown = dims.fmt(padded)
+            if not (dims.is_concrete(before) and before == 0 and after == 0):
+                shown = f"{dims.fmt(size)} + {dims.fmt(before)} + {dims.fmt(after)} = {shown}"
+            eff_text = dims.fmt(eff) if d == 1 else f"{dims.fmt(eff)} (dilated)"
+            return f"the {kind} {axis} {eff_text} must fit in the padded input {axis} {shown}"
+
+        out.append(at_least(padded, eff, describe))
     return out
 
 
@@ -91,10 +93,11 @@ class Conv2d(Layer):
         c_in = x[1]
         out = [
             divides(self.groups, c_in,
-                    f"groups = {dims.fmt(self.groups)} must divide the input channels "
+                    lambda: f"groups = {dims.fmt(self.groups)} must divide the input channels "
                     f"{dims.fmt(c_in)}"),
             divides(self.groups, self.out,
-                    f"groups = {dims.fmt(self.groups)} must divide out = {dims.fmt(self.out)}"),
+                    lambda: f"groups = {dims.fmt(self.groups)} must divide out = "
+                    f"{dims.fmt(self.out)}"),
         ]
         if self.padding != "same":
             out += padded_checks("kernel", x, self.kernel, self.dilation, self.pads(x))

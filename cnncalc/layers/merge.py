@@ -14,12 +14,12 @@ def _same_rank(kind: str, xs: tuple[Shape, ...]) -> None:
         raise ShapeError(f"{kind} needs inputs of one rank, got ranks {', '.join(str(len(x)) for x in xs)}")
 
 
-def _mismatch(axis: int, first: dims.Dim, other: dims.Dim, k: int) -> str:
-    return (f"axis {axis} must match: {dims.fmt(first)} (input 1) vs {dims.fmt(other)} "
-            f"(input {k})")
+def _mismatch(axis: int, first: dims.Dim, other: dims.Dim, k: int):
+    return lambda: (f"axis {axis} must match: {dims.fmt(first)} (input 1) vs {dims.fmt(other)} "
+                    f"(input {k})")
 
 
-def _equal(a: dims.Dim, b: dims.Dim, message: str) -> Check:
+def _equal(a: dims.Dim, b: dims.Dim, message) -> Check:
     return Check(dims.add(a, dims.mul(-1, b)), "zero", message)
 
 
@@ -115,8 +115,8 @@ class Multiply(Layer):
         for axis in range(len(xs[0])):
             sizes = [x[axis] for x in xs if not (dims.is_concrete(x[axis]) and x[axis] == 1)]
             out += [
-                _equal(s, sizes[0], f"axis {axis} must match or be 1: {dims.fmt(s)} vs "
-                       f"{dims.fmt(sizes[0])}")
+                _equal(s, sizes[0], lambda s=s, first=sizes[0], axis=axis: f"axis {axis} must "
+                       f"match or be 1: {dims.fmt(first)} vs {dims.fmt(s)}")
                 for s in sizes[1:]
             ]
         return out

@@ -24,7 +24,8 @@ class _Pool2d(Layer):
             raise rank_error(self, "an input (N, C, H, W)", x)
         out = [
             at_least(dims.floordiv(k, 2), p,
-                     f"padding {dims.fmt(p)} must be at most half the kernel size {dims.fmt(k)}")
+                     lambda p=p, k=k: f"padding {dims.fmt(p)} must be at most half the kernel "
+                     f"size {dims.fmt(k)}")
             for k, p in zip(self.kernel, self.padding, strict=True)
         ]
         pads = tuple((p, p) for p in self.padding)

@@ -1,0 +1,153 @@
+"""Analysis speed: whole-process times of the command line, and how symbolic analysis grows.
+
+Run: ``python benchmarks/bench_analyze.py``. Prints figures; asserts nothing.
+
+- whole process: ``cnncalc --help``, ``cnncalc analyze`` of VGG-16, ResNet-50, ResNet-152
+  (concrete and --symbolic), each the median of several runs, next to ``python -c "import
+  torch"`` measured in the same run when torch is installed (every peer tool pays that import;
+  torchinfo's ResNet-50 summary takes about 7.6 s on this machine);
+- in process: analysis of synthetic chains of 50, 200 and 1,000 conv/pool layers and of
+  synthetic ResNets of 10, 100 and 1,000 basic blocks, concrete and symbolic, with the size of
+  the final spatial expression (count_ops) and of the total MACs expression.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def wall(cmd: list[str], repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def whole_process() -> None:
+    exe = [sys.executable, "-m", "cnncalc"]
+    print("== whole process (median of 5) ==")
+    torch_import = None
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec("torch"):
+            torch_import = wall([sys.executable, "-c", "import torch"], 3)
+    except Exception:  # noqa: BLE001
+        pass
+    rows = [
+        ("cnncalc --help", exe + ["--help"]),
+        ("analyze vgg16", exe + ["analyze", "vgg16"]),
+        ("analyze resnet50", exe + ["analyze", "resnet50"]),
+        ("analyze resnet50 --symbolic", exe + ["analyze", "resnet50", "--symbolic"]),
+        ("analyze resnet152", exe + ["analyze", "resnet152"]),
+        ("analyze resnet152 --symbolic", exe + ["analyze", "resnet152", "--symbolic"]),
+        ("analyze vgg16 --format json", exe + ["analyze", "vgg16", "-f", "json"]),
+    ]
+    for label, cmd in rows:
+        t = wall(cmd)
+        extra = ""
+        if torch_import:
+            extra = f"   {t / torch_import:5.2f}x 'import torch' ({torch_import:.2f} s)"
+        print(f"{label:34} {t:6.3f} s   {t / 7.6:5.3f}x torchinfo's 7.6 s{extra}")
+
+
+def chain_spec(n: int):
+    from cnncalc.spec import parse_spec
+
+    cycle = [
+        "conv2d: {out: 8, kernel: 3, padding: 1}",
+        "conv2d: {out: 8, kernel: 3, stride: 2, padding: 1}",
+        "max_pool2d: {kernel: 3, stride: 2, padding: 1}",
+        "conv2d: {out: 8, kernel: 5, stride: 3, padding: 2}",
+        "relu",
+    ]
+    lines = "\n".join(f"  - {cycle[i % len(cycle)]}" for i in range(n))
+    return parse_spec(f"symbols: {{N: 1, H: 224, W: 224}}\ninput: [N, 8, H, W]\nlayers:\n{lines}\n")
+
+
+def resnet_spec(blocks: int):
+    from cnncalc.spec import parse_spec
+
+    return parse_spec(f"""
+symbols: {{N: 1, H: 224, W: 224}}
+input: [N, 3, H, W]
+blocks:
+  basic:
+    args: {{out: null}}
+    layers:
+      - residual:
+          body:
+            - conv2d: {{out: out, kernel: 3, padding: 1, bias: false}}
+            - batch_norm2d
+            - relu
+            - conv2d: {{out: out, kernel: 3, padding: 1, bias: false}}
+            - batch_norm2d
+      - relu
+layers:
+  - conv2d: {{out: 64, kernel: 7, stride: 2, padding: 3, bias: false}}
+  - max_pool2d: {{kernel: 3, stride: 2, padding: 1}}
+  - basic: {{out: 64, repeat: {blocks}, name: body}}
+  - global_avg_pool2d
+  - flatten
+  - linear: {{out: 1000}}
+""")
+
+
+def in_process() -> None:
+    import sympy
+
+    from cnncalc.engine import analyze
+
+    print("\n== in process: synthetic chains (conv/pool, strides 1, 2 and 3) ==")
+    print(f"{'layers':>8} {'concrete s':>11} {'symbolic s':>11} {'s/layer':>9} "
+          f"{'shape ops':>10} {'MACs ops':>9}")
+    for n in (50, 200, 1000):
+        spec = chain_spec(n)
+        t = time.perf_counter()
+        analyze(spec)
+        tc = time.perf_counter() - t
+        t = time.perf_counter()
+        a = analyze(spec, symbolic=True)
+        ts = time.perf_counter() - t
+        print(f"{n:>8} {tc:>11.3f} {ts:>11.3f} {ts / n * 1e3:>8.2f}m "
+              f"{sympy.count_ops(a.layers[-1].output_shape[2]):>10} "
+              f"{sympy.count_ops(a.totals.macs):>9}")
+
+    print("\n== in process: synthetic ResNets of basic blocks ==")
+    print(f"{'blocks':>8} {'layers':>7} {'concrete s':>11} {'symbolic s':>11} {'s/block':>9}")
+    for n in (10, 100, 1000):
+        spec = resnet_spec(n)
+        t = time.perf_counter()
+        a = analyze(spec)
+        tc = time.perf_counter() - t
+        t = time.perf_counter()
+        analyze(spec, symbolic=True)
+        ts = time.perf_counter() - t
+        print(f"{n:>8} {len(a.layers):>7} {tc:>11.3f} {ts:>11.3f} {ts / n * 1e3:>8.2f}m")
+
+    print("\n== in process: zoo ==")
+    from cnncalc.spec import load_spec
+
+    for name in ("vgg16", "resnet50", "resnet152"):
+        spec = load_spec(ROOT / "specs" / f"{name}.yaml")
+        t = time.perf_counter()
+        analyze(spec)
+        tc = time.perf_counter() - t
+        t = time.perf_counter()
+        analyze(spec, symbolic=True)
+        ts = time.perf_counter() - t
+        print(f"{name:>10} concrete {tc:.3f} s, symbolic {ts:.3f} s")
+
+
+if __name__ == "__main__":
+    whole_process()
+    in_process()
