@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -123,7 +124,11 @@ def parse(value: Any) -> Expr:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         col = f" at character {exc.offset}" if exc.offset else ""
-        raise ExpressionError(f"cannot parse expression {text!r}{col}: {exc.msg}") from None
+        hint = ""
+        if re.fullmatch(r"\s*\d+\s*[xX]\s*\d+\s*", text):
+            a, b = re.split(r"[xX]", text)
+            hint = f" (write a pair as [{a.strip()}, {b.strip()}])"
+        raise ExpressionError(f"cannot parse expression {text!r}{col}: {exc.msg}{hint}") from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExpressionError(f"cannot parse expression {text!r}: {exc}") from None
     names: set[str] = set()

@@ -122,8 +122,8 @@ NonNegPair = Annotated[
 
 
 def _to_padding(value: Any) -> str | tuple[Expr, Expr]:
-    if isinstance(value, str) and value.strip() in ("same", "valid"):
-        return value.strip()
+    if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+        return value.strip().lower()
     return _to_pair(value)
 
 
