@@ -52,8 +52,16 @@ def whole_process() -> None:
         ("analyze resnet152 --symbolic", exe + ["analyze", "resnet152", "--symbolic"]),
         ("analyze vgg16 --format json", exe + ["analyze", "vgg16", "-f", "json"]),
     ]
+    import tempfile
+
+    synthetic = Path(tempfile.mkdtemp()) / "resnet_1000_blocks.yaml"
+    synthetic.write_text(RESNET_TEMPLATE.format(blocks=1000))
+    rows += [
+        ("analyze synthetic 1000-block ResNet", exe + ["analyze", str(synthetic), "-f", "json"]),
+        ("  ... --symbolic", exe + ["analyze", str(synthetic), "-f", "json", "--symbolic"]),
+    ]
     for label, cmd in rows:
-        t = wall(cmd)
+        t = wall(cmd, 3 if "synthetic" in label or "..." in label else 5)
         extra = ""
         if torch_import:
             extra = f"   {t / torch_import:5.2f}x 'import torch' ({torch_import:.2f} s)"
@@ -74,10 +82,7 @@ def chain_spec(n: int):
     return parse_spec(f"symbols: {{N: 1, H: 224, W: 224}}\ninput: [N, 8, H, W]\nlayers:\n{lines}\n")
 
 
-def resnet_spec(blocks: int):
-    from cnncalc.spec import parse_spec
-
-    return parse_spec(f"""
+RESNET_TEMPLATE = """
 symbols: {{N: 1, H: 224, W: 224}}
 input: [N, 3, H, W]
 blocks:
@@ -99,7 +104,13 @@ layers:
   - global_avg_pool2d
   - flatten
   - linear: {{out: 1000}}
-""")
+"""
+
+
+def resnet_spec(blocks: int):
+    from cnncalc.spec import parse_spec
+
+    return parse_spec(RESNET_TEMPLATE.format(blocks=blocks))
 
 
 def in_process() -> None:
