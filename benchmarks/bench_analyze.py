@@ -41,24 +41,24 @@ def whole_process() -> None:
 
         if importlib.util.find_spec("torch"):
             torch_import = wall([sys.executable, "-c", "import torch"], 3)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     rows = [
-        ("cnncalc --help", exe + ["--help"]),
-        ("analyze vgg16", exe + ["analyze", "vgg16"]),
-        ("analyze resnet50", exe + ["analyze", "resnet50"]),
-        ("analyze resnet50 --symbolic", exe + ["analyze", "resnet50", "--symbolic"]),
-        ("analyze resnet152", exe + ["analyze", "resnet152"]),
-        ("analyze resnet152 --symbolic", exe + ["analyze", "resnet152", "--symbolic"]),
-        ("analyze vgg16 --format json", exe + ["analyze", "vgg16", "-f", "json"]),
+        ("cnncalc --help", [*exe, "--help"]),
+        ("analyze vgg16", [*exe, "analyze", "vgg16"]),
+        ("analyze resnet50", [*exe, "analyze", "resnet50"]),
+        ("analyze resnet50 --symbolic", [*exe, "analyze", "resnet50", "--symbolic"]),
+        ("analyze resnet152", [*exe, "analyze", "resnet152"]),
+        ("analyze resnet152 --symbolic", [*exe, "analyze", "resnet152", "--symbolic"]),
+        ("analyze vgg16 --format json", [*exe, "analyze", "vgg16", "-f", "json"]),
     ]
     import tempfile
 
     synthetic = Path(tempfile.mkdtemp()) / "resnet_1000_blocks.yaml"
     synthetic.write_text(RESNET_TEMPLATE.format(blocks=1000))
     rows += [
-        ("analyze synthetic 1000-block ResNet", exe + ["analyze", str(synthetic), "-f", "json"]),
-        ("  ... --symbolic", exe + ["analyze", str(synthetic), "-f", "json", "--symbolic"]),
+        ("analyze synthetic 1000-block ResNet", [*exe, "analyze", str(synthetic), "-f", "json"]),
+        ("  ... --symbolic", [*exe, "analyze", str(synthetic), "-f", "json", "--symbolic"]),
     ]
     for label, cmd in rows:
         t = wall(cmd, 3 if "synthetic" in label or "..." in label else 5)
@@ -119,8 +119,10 @@ def in_process() -> None:
     from cnncalc.engine import analyze
 
     print("\n== in process: synthetic chains (conv/pool, strides 1, 2 and 3) ==")
-    print(f"{'layers':>8} {'concrete s':>11} {'symbolic s':>11} {'s/layer':>9} "
-          f"{'shape ops':>10} {'MACs ops':>9}")
+    print(
+        f"{'layers':>8} {'concrete s':>11} {'symbolic s':>11} {'s/layer':>9} "
+        f"{'shape ops':>10} {'MACs ops':>9}"
+    )
     for n in (50, 200, 1000):
         spec = chain_spec(n)
         t = time.perf_counter()
@@ -129,9 +131,11 @@ def in_process() -> None:
         t = time.perf_counter()
         a = analyze(spec, symbolic=True)
         ts = time.perf_counter() - t
-        print(f"{n:>8} {tc:>11.3f} {ts:>11.3f} {ts / n * 1e3:>8.2f}m "
-              f"{sympy.count_ops(a.layers[-1].output_shape[2]):>10} "
-              f"{sympy.count_ops(a.totals.macs):>9}")
+        print(
+            f"{n:>8} {tc:>11.3f} {ts:>11.3f} {ts / n * 1e3:>8.2f}m "
+            f"{sympy.count_ops(a.layers[-1].output_shape[2]):>10} "
+            f"{sympy.count_ops(a.totals.macs):>9}"
+        )
 
     print("\n== in process: synthetic ResNets of basic blocks ==")
     print(f"{'blocks':>8} {'layers':>7} {'concrete s':>11} {'symbolic s':>11} {'s/block':>9}")

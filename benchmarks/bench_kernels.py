@@ -104,9 +104,7 @@ def bench_layers(repeats: int) -> None:
             xt, wt = torch.from_numpy(x), torch.from_numpy(w)
             with torch.no_grad():
                 t_t = median_time(lambda: F.conv2d(xt, wt, None, s, p, 1, g), repeats)  # noqa: B023
-            line += (
-                f" {macs / t_t / 1e9:9.2f} {t_cc * 1e3:8.2f} {t_cc / t_np:6.2f} {t_cc / t_t:8.2f}"
-            )
+            line += f" {macs / t_t / 1e9:9.2f} {t_cc * 1e3:8.2f} {t_cc / t_np:6.2f} {t_cc / t_t:8.2f}"
         else:
             line += f" {'-':>9s} {t_cc * 1e3:8.2f} {t_cc / t_np:6.2f} {'-':>8s}"
         print(line + f"  relerr {err:.1e}")
@@ -232,9 +230,7 @@ def build_torch_resnet50(params: dict):
 
         model = torchvision.models.resnet50(weights=None)
         flavour = "torchvision.models.resnet50"
-        blocks = [
-            b for layer in (model.layer1, model.layer2, model.layer3, model.layer4) for b in layer
-        ]
+        blocks = [b for layer in (model.layer1, model.layer2, model.layer3, model.layer4) for b in layer]
     except ImportError:
         flavour = "hand-built torch.nn"
 
@@ -319,9 +315,7 @@ def bench_resnet(repeats: int, size: int = 224) -> None:
     timings: dict[str, float] = {}
     for _ in range(3):
         resnet50_forward_kernels(params, x, timings)
-    per_op = ", ".join(
-        f"{k} {v / 3 * 1e3:.1f}" for k, v in sorted(timings.items(), key=lambda kv: -kv[1])
-    )
+    per_op = ", ".join(f"{k} {v / 3 * 1e3:.1f}" for k, v in sorted(timings.items(), key=lambda kv: -kv[1]))
     print(f"  per op (ms, mean of 3): {per_op}")
     if torch is None:
         print("torch not importable: no reference timing")
@@ -334,10 +328,7 @@ def bench_resnet(repeats: int, size: int = 224) -> None:
     err = float(np.abs(logits - ref).max() / np.abs(ref).max())
     same_top1 = int(np.argmax(logits)) == int(np.argmax(ref))
     print(f"torch ({flavour}, {torch.get_num_threads()} threads): {t_t * 1e3:8.1f} ms")
-    print(
-        f"ratio cnncalc / torch: {t_cc / t_t:.2f}x   max rel err {err:.1e}, "
-        f"same argmax: {same_top1}"
-    )
+    print(f"ratio cnncalc / torch: {t_cc / t_t:.2f}x   max rel err {err:.1e}, same argmax: {same_top1}")
 
 
 # ----------------------------------------------------------------------------- compile

@@ -38,9 +38,11 @@ def whole_process() -> None:
                 out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
                 times.append(time.perf_counter() - t)
                 inner = json.loads(out.stdout)
-            print(f"{label:20} {statistics.median(times):6.2f} s   compile {inner['compile_seconds']:.2f} s, "
-                  f"run {inner['run_seconds']:.2f} s, kernels {inner['kernel_seconds']:.3f} s, "
-                  f"ok={inner['ok']}")
+            print(
+                f"{label:20} {statistics.median(times):6.2f} s   compile {inner['compile_seconds']:.2f} s, "
+                f"run {inner['run_seconds']:.2f} s, kernels {inner['kernel_seconds']:.3f} s, "
+                f"ok={inner['ok']}"
+            )
 
 
 def in_process() -> None:

@@ -42,15 +42,17 @@ def breakdown(a: Analysis) -> tuple[Share, ...]:
     rows = []
     for category, members in groups.items():
         roles = [m.params_by_role() for m in members]
-        rows.append(Share(
-            category=category,
-            layers=len(members),
-            macs=dims.add(*(m.macs for m in members)),
-            flops=dims.add(*(m.flops for m in members)),
-            weights=dims.add(*(r["weight"] for r in roles)),
-            biases=dims.add(*(r["bias"] for r in roles)),
-            norm=dims.add(*(r["norm"] for r in roles)),
-        ))
+        rows.append(
+            Share(
+                category=category,
+                layers=len(members),
+                macs=dims.add(*(m.macs for m in members)),
+                flops=dims.add(*(m.flops for m in members)),
+                weights=dims.add(*(r["weight"] for r in roles)),
+                biases=dims.add(*(r["bias"] for r in roles)),
+                norm=dims.add(*(r["norm"] for r in roles)),
+            )
+        )
 
     def key(row: Share):
         concrete = isinstance(row.macs, int) and isinstance(row.params, int)

@@ -26,43 +26,62 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    a = sub.add_parser("analyze", help="per-layer shapes, params, MACs and FLOPs of a spec",
-                       description="Analyse a spec: every layer's output shape, parameters, "
-                       "MACs and FLOPs, and the totals. Symbols take their declared defaults "
-                       "unless --set or --symbolic says otherwise.")
+    a = sub.add_parser(
+        "analyze",
+        help="per-layer shapes, params, MACs and FLOPs of a spec",
+        description="Analyse a spec: every layer's output shape, parameters, "
+        "MACs and FLOPs, and the totals. Symbols take their declared defaults "
+        "unless --set or --symbolic says otherwise.",
+    )
     a.add_argument("spec", help="a spec file, or the name of a bundled spec (vgg16, lenet5, ...)")
     _add_set(a)
-    a.add_argument("--symbolic", action="store_true",
-                   help="leave every symbol not given by --set open: results are formulas")
-    a.add_argument("--format", "-f", choices=FORMATS, default="table",
-                   help="output format (default: table)")
+    a.add_argument(
+        "--symbolic",
+        action="store_true",
+        help="leave every symbol not given by --set open: results are formulas",
+    )
+    a.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
 
-    v = sub.add_parser("verify", help="run a spec through the reference kernels and compare",
-                       description="Bind the symbols, draw a seeded random input and random "
-                       "weights, run every layer through its numba reference kernel, and compare "
-                       "each predicted output shape, MAC count and parameter count with what the "
-                       "kernel computed, counted and accepted. Exit status 1 on any mismatch.")
+    v = sub.add_parser(
+        "verify",
+        help="run a spec through the reference kernels and compare",
+        description="Bind the symbols, draw a seeded random input and random "
+        "weights, run every layer through its numba reference kernel, and compare "
+        "each predicted output shape, MAC count and parameter count with what the "
+        "kernel computed, counted and accepted. Exit status 1 on any mismatch.",
+    )
     v.add_argument("spec", help="a spec file, or the name of a bundled spec")
     _add_set(v)
     v.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
     v.add_argument("--format", "-f", choices=("table", "json"), default="table")
-    v.add_argument("--memory-budget", metavar="SIZE",
-                   help="refuse runs estimated above SIZE (e.g. 2GiB; default: half the "
-                   "physical memory)")
+    v.add_argument(
+        "--memory-budget",
+        metavar="SIZE",
+        help="refuse runs estimated above SIZE (e.g. 2GiB; default: half the physical memory)",
+    )
 
-    c = sub.add_parser("compare", help="two designs side by side, with ratios",
-                       description="Compare two specs: totals side by side, the ratio B/A of "
-                       "each (a formula when symbols are open), and MACs and params per layer "
-                       "category. --set applies to every spec that declares the symbol.")
+    c = sub.add_parser(
+        "compare",
+        help="two designs side by side, with ratios",
+        description="Compare two specs: totals side by side, the ratio B/A of "
+        "each (a formula when symbols are open), and MACs and params per layer "
+        "category. --set applies to every spec that declares the symbol.",
+    )
     c.add_argument("spec_a", metavar="A", help="the reference design (spec file or bundled name)")
     c.add_argument("spec_b", metavar="B", help="the design compared with it")
     _add_set(c)
-    c.add_argument("--symbolic", action="store_true",
-                   help="leave every symbol not given by --set open: ratios are formulas")
+    c.add_argument(
+        "--symbolic",
+        action="store_true",
+        help="leave every symbol not given by --set open: ratios are formulas",
+    )
     c.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
 
-    s = sub.add_parser("schema", help="print the JSON Schema of spec files",
-                       description="Print the JSON Schema of spec files, for editors.")
+    s = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of spec files",
+        description="Print the JSON Schema of spec files, for editors.",
+    )
     s.add_argument("--indent", type=int, default=2)
 
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
@@ -70,8 +89,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--set", dest="assignments", action="extend", nargs="+", default=[],
-                   metavar="NAME=VALUE", help="give symbols values, e.g. --set H=160 W=160 alpha=0.5")
+    p.add_argument(
+        "--set",
+        dest="assignments",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="give symbols values, e.g. --set H=160 W=160 alpha=0.5",
+    )
 
 
 def _assignments(items: list[str]) -> dict[str, str]:
@@ -79,8 +105,10 @@ def _assignments(items: list[str]) -> dict[str, str]:
     for item in items:
         name, eq, value = item.partition("=")
         if not eq or not name.strip() or not value.strip():
-            raise UsageError(f"--set expects NAME=VALUE, found {item!r}"
-                             + (" (put the spec before --set)" if not eq else ""))
+            raise UsageError(
+                f"--set expects NAME=VALUE, found {item!r}"
+                + (" (put the spec before --set)" if not eq else "")
+            )
         name = name.strip()
         if name in out:
             raise UsageError(f"--set gives {name} twice")
@@ -145,8 +173,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     spec = load_spec(find_spec(args.spec))
     analysis = analyze(spec, values)
     if not analysis.concrete:
-        raise UsageError(f"verification runs at concrete sizes: give "
-                         f"{', '.join(analysis.open_symbols)} a value with --set")
+        raise UsageError(
+            f"verification runs at concrete sizes: give {', '.join(analysis.open_symbols)} a value with --set"
+        )
     budget = parse_bytes(args.memory_budget) if args.memory_budget else default_budget()
     check_budget(spec, analysis, values, budget)
     if args.format == "json" or not sys.stderr.isatty():
@@ -166,9 +195,15 @@ def _verify_with_progress(analysis, seed, verify):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TextColumn("{task.fields[layer]}"),
-                  console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[layer]}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def progress(phase: str, done: int, total: int, layer: str) -> None:
@@ -192,10 +227,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     unknown = [n for n in values if not any(n in s.symbols for s in specs)]
     if unknown:
         declared = sorted({n for s in specs for n in s.symbols})
-        raise UsageError(f"--set {unknown[0]}: neither spec declares a symbol {unknown[0]!r} "
-                         f"(declared: {', '.join(declared) or 'none'})")
-    a, b = (analyze(s, {k: v for k, v in values.items() if k in s.symbols},
-                    symbolic=args.symbolic) for s in specs)
+        raise UsageError(
+            f"--set {unknown[0]}: neither spec declares a symbol {unknown[0]!r} "
+            f"(declared: {', '.join(declared) or 'none'})"
+        )
+    a, b = (
+        analyze(s, {k: v for k, v in values.items() if k in s.symbols}, symbolic=args.symbolic) for s in specs
+    )
     result = cmp.compare(a, b)
     if args.format == "json":
         import json
@@ -243,8 +281,13 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"analyze": cmd_analyze, "verify": cmd_verify, "compare": cmd_compare,
-             "schema": cmd_schema, "zoo": cmd_zoo}
+_COMMANDS = {
+    "analyze": cmd_analyze,
+    "verify": cmd_verify,
+    "compare": cmd_compare,
+    "schema": cmd_schema,
+    "zoo": cmd_zoo,
+}
 
 
 if __name__ == "__main__":

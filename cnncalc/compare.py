@@ -29,9 +29,13 @@ def compare(a: Analysis, b: Analysis) -> Comparison:
     rows_b = {r.category: r for r in breakdown(b)}
     order = list(rows_a) + [c for c in rows_b if c not in rows_a]
     cats = tuple(
-        (c,
-         rows_a[c].macs if c in rows_a else 0, rows_b[c].macs if c in rows_b else 0,
-         rows_a[c].params if c in rows_a else 0, rows_b[c].params if c in rows_b else 0)
+        (
+            c,
+            rows_a[c].macs if c in rows_a else 0,
+            rows_b[c].macs if c in rows_b else 0,
+            rows_a[c].params if c in rows_a else 0,
+            rows_b[c].params if c in rows_b else 0,
+        )
         for c in order
     )
     return Comparison(a, b, ratios, cats)

@@ -55,8 +55,7 @@ class Decider:
     @property
     def constraints(self) -> list[Constraint]:
         """The tightest bound on each symbol, then every other condition, in order found."""
-        return [*self._bounds.values(), *(c for _, _, c in self._periodic.values()),
-                *self._general.values()]
+        return [*self._bounds.values(), *(c for _, _, c in self._periodic.values()), *self._general.values()]
 
     def require(self, check: Check, layer: str) -> None:
         """Decide ``check`` for ``layer``; raise ShapeError if it cannot hold.
@@ -73,8 +72,9 @@ class Decider:
         if check.relation == "zero":
             if self._zero_periodic(dims.to_sympy(value), check, layer):
                 return
-            self._record(f"{dims.fmt(value)} == 0" if not _is_mod(value) else _mod_text(value),
-                         layer, check.message)
+            self._record(
+                f"{dims.fmt(value)} == 0" if not _is_mod(value) else _mod_text(value), layer, check.message
+            )
             return
         self._nonneg(check, layer)
 
@@ -88,7 +88,7 @@ class Decider:
         syms = sorted(e.free_symbols, key=str)
         if len(syms) == 1 and e.is_polynomial(syms[0]) and s.degree(e, syms[0]) == 1:
             sym = syms[0]
-            a, b = (s.Poly(e, sym).all_coeffs())
+            a, b = s.Poly(e, sym).all_coeffs()
             a, b = dims.canon(a), dims.canon(b)
             if dims.is_concrete(a) and dims.is_concrete(b):
                 self._bound(sym, a, b, check, layer)
@@ -124,8 +124,9 @@ class Decider:
             )
             period = merged
         if not residues:
-            raise ShapeError(f"{check.message}: no value of {sym} satisfies this together with "
-                             f"the conditions before it")
+            raise ShapeError(
+                f"{check.message}: no value of {sym} satisfies this together with the conditions before it"
+            )
         if len(residues) == period:
             return True
         if residues == {0}:
@@ -147,7 +148,9 @@ class Decider:
             if lo is not None and t <= lo:
                 return
             if hi is not None and t > hi:
-                raise ShapeError(f"{check.message}: this needs {sym} >= {dims.fmt(t)}, but {sym} <= {dims.fmt(hi)}")
+                raise ShapeError(
+                    f"{check.message}: this needs {sym} >= {dims.fmt(t)}, but {sym} <= {dims.fmt(hi)}"
+                )
             self.lower[sym] = t
             self._bounds[(str(sym), ">=")] = Constraint(f"{sym} >= {dims.fmt(t)}", layer, check.message)
         else:
@@ -156,7 +159,9 @@ class Decider:
             if hi is not None and t >= hi:
                 return
             if lo is not None and t < lo:
-                raise ShapeError(f"{check.message}: this needs {sym} <= {dims.fmt(t)}, but {sym} >= {dims.fmt(lo)}")
+                raise ShapeError(
+                    f"{check.message}: this needs {sym} <= {dims.fmt(t)}, but {sym} >= {dims.fmt(lo)}"
+                )
             self.upper[sym] = t
             self._bounds[(str(sym), "<=")] = Constraint(f"{sym} <= {dims.fmt(t)}", layer, check.message)
 
@@ -188,12 +193,12 @@ def _period(e, sym) -> int | None:
     for atom in e.atoms(s.floor, s.ceiling, s.Mod):
         if isinstance(atom, s.Mod):
             m = atom.args[1]
-            num, den = s.fraction(s.together(atom.args[0]))
+            _, den = atom.args[0].as_numer_denom()
             if not (m.is_Integer and den.is_Integer):
                 return None
             period = math.lcm(period, int(m) * int(den))
         else:
-            _, den = s.fraction(s.together(atom.args[0]))
+            _, den = atom.args[0].as_numer_denom()
             if not den.is_Integer:
                 return None
             period = math.lcm(period, int(den))

@@ -256,11 +256,12 @@ def window_out(
         return floordiv(add(span, stride), stride)
     out_minus_1 = ceildiv(span, stride)
     last_start_limit = floordiv(add(size, pad_before, -1), stride)
-    if all(is_concrete(v) for v in (kernel, stride, pad_before, dilation)):
-        # The correction can only bite when the stride exceeds the effective kernel minus the
-        # leading padding; otherwise keep the single ceiling.
-        if stride <= dilation * (kernel - 1) + 1 - pad_before:
-            return add(out_minus_1, 1)
+    # The correction can only bite when the stride exceeds the effective kernel minus the
+    # leading padding; otherwise keep the single ceiling.
+    if all(is_concrete(v) for v in (kernel, stride, pad_before, dilation)) and (
+        stride <= dilation * (kernel - 1) + 1 - pad_before
+    ):
+        return add(out_minus_1, 1)
     return add(dmin(out_minus_1, last_start_limit), 1)
 
 

@@ -9,7 +9,6 @@ symbol is bound, sympy is never imported.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from . import dims
@@ -88,8 +87,9 @@ class Analysis:
         return not self.open_symbols
 
 
-def resolve_symbols(spec: Spec, values: dict[str, Any] | None = None,
-                    symbolic: bool = False) -> dict[str, Any]:
+def resolve_symbols(
+    spec: Spec, values: dict[str, Any] | None = None, symbolic: bool = False
+) -> dict[str, Any]:
     """The value of every symbol: given, else its default (unless ``symbolic``), else open.
 
     ``values`` maps names to numbers or to text such as ``"3/4"``.
@@ -102,8 +102,9 @@ def resolve_symbols(spec: Spec, values: dict[str, Any] | None = None,
         if name not in spec.symbols:
             from .layers import unknown_message
 
-            raise UsageError(unknown_message("symbol", name, spec.symbols) +
-                             f" (declared in {spec.filename})")
+            raise UsageError(
+                unknown_message("symbol", name, spec.symbols) + f" (declared in {spec.filename})"
+            )
     out: dict[str, Any] = {}
     for name, sym in spec.symbols.items():
         if name in values:
@@ -196,9 +197,10 @@ class _Analyser:
             category = bound.category(*xs)
         except ShapeError as exc:
             detail = ""
-            if len(xs) > 1 or node.inputs != (INPUT,) and len(xs) > 1:
+            if len(xs) > 1:
                 detail = "; inputs: " + ", ".join(
-                    f"{n!r} {_shape_text(s)}" for n, s in zip(node.inputs, xs, strict=True))
+                    f"{n!r} {_shape_text(s)}" for n, s in zip(node.inputs, xs, strict=True)
+                )
             raise ShapeError(f"{self._where(node)}: {exc}{detail}") from None
         self.shapes[node.name] = y
         own = tuple(weights.items())
@@ -212,7 +214,8 @@ class _Analyser:
                     raise ShapeError(
                         f"{self._where(node)}: cannot share the weights of {node.share!r}: "
                         f"{key} would be {_shape_text(p.shape)} here but is "
-                        f"{_shape_text(theirs[key].shape) if key in theirs else 'absent'} there")
+                        f"{_shape_text(theirs[key].shape) if key in theirs else 'absent'} there"
+                    )
             params, buffers = 0, 0
         result = LayerResult(
             name=node.name,
@@ -264,9 +267,8 @@ def evaluate_at(value: Dim, values: dict[str, Any]) -> Dim:
     """Substitute symbol values into a result (exact; for sampling symbolic results)."""
     if dims.is_concrete(value):
         return value
-    s = dims.sp()
     subs = {sym: dims.to_sympy(values[str(sym)]) for sym in value.free_symbols if str(sym) in values}
     return dims.canon(value.xreplace(subs)) if subs else value
 
 
-__all__ = ["Analysis", "Fraction", "LayerResult", "Totals", "analyze", "evaluate_at", "resolve_symbols"]
+__all__ = ["Analysis", "LayerResult", "Totals", "analyze", "evaluate_at", "resolve_symbols"]

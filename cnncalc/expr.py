@@ -112,9 +112,7 @@ def parse(value: Any) -> Expr:
         return Expr(_number_text(number), ("num", number), frozenset())
     if not isinstance(value, str):
         kind = {list: "a list", dict: "a mapping", type(None): "nothing"}.get(type(value))
-        raise ExpressionError(
-            f"expected a number or an expression, found {kind or type(value).__name__}"
-        )
+        raise ExpressionError(f"expected a number or an expression, found {kind or type(value).__name__}")
     text = value.strip()
     if not text:
         raise ExpressionError("expected a number or an expression, found an empty string")
@@ -153,9 +151,7 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         raise ExpressionError(f"expression {text!r} is nested too deeply")
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExpressionError(
-                f"in {text!r}: only numbers are allowed as constants, found {node.value!r}"
-            )
+            raise ExpressionError(f"in {text!r}: only numbers are allowed as constants, found {node.value!r}")
         if isinstance(node.value, float):
             return ("num", _float(node.value))
         _check_magnitude(node.value)
@@ -189,8 +185,7 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         arity = _ARITY[fn]
         if arity is not None and len(node.args) != arity:
             raise ExpressionError(
-                f"in {text!r}: {fname}() takes {arity} argument{'s' * (arity > 1)}, "
-                f"found {len(node.args)}"
+                f"in {text!r}: {fname}() takes {arity} argument{'s' * (arity > 1)}, found {len(node.args)}"
             )
         if arity is None and len(node.args) < 1:
             raise ExpressionError(f"in {text!r}: {fname}() needs at least one argument")

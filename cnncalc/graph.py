@@ -113,8 +113,11 @@ class _Builder:
         times = self._repeat(entry, scope)
         frozen = frozen or entry.freeze
         for i in range(times):
-            start = self._resolve(entry.source_ref, ns, entry.path, "from") if (
-                entry.source_ref and i == 0) else current
+            start = (
+                self._resolve(entry.source_ref, ns, entry.path, "from")
+                if (entry.source_ref and i == 0)
+                else current
+            )
             if entry.kind in self.spec.blocks:
                 current = self._invoke(entry, i, times, ns, scope, start, frozen)
             elif entry.kind == "residual":
@@ -133,15 +136,21 @@ class _Builder:
         value = self._eval(entry.repeat, scope, path)
         if not isinstance(value, int):
             if dims.is_concrete(value):
-                raise self.source.error(path, f"repeat = {entry.repeat.text} = {dims.fmt(value)} is not an integer")
+                raise self.source.error(
+                    path, f"repeat = {entry.repeat.text} = {dims.fmt(value)} is not an integer"
+                )
             open_ = ", ".join(sorted(str(s) for s in dims.free_symbols(value)))
             raise self.source.error(
-                path, f"repeat = {entry.repeat.text} must be a known number, but {open_} "
-                f"has no value; give it one with --set")
+                path,
+                f"repeat = {entry.repeat.text} must be a known number, but {open_} "
+                f"has no value; give it one with --set",
+            )
         if value < 0:
             raise self.source.error(path, f"repeat = {entry.repeat.text} = {value} must not be negative")
         if value > MAX_NODES:
-            raise self.source.error(path, f"repeat = {value} is too large (at most {MAX_NODES} layers in all)")
+            raise self.source.error(
+                path, f"repeat = {value} is too large (at most {MAX_NODES} layers in all)"
+            )
         return value
 
     def _name(self, entry: Entry, prefix: str, i: int, times: int, ns: _Namespace) -> str:
@@ -168,8 +177,17 @@ class _Builder:
             ns.local[local] = output
         return qualified
 
-    def _leaf(self, entry: Entry, layer: Layer, i: int, times: int, ns: _Namespace, scope: dict,
-              inputs: tuple[str, ...], frozen: bool) -> str:
+    def _leaf(
+        self,
+        entry: Entry,
+        layer: Layer,
+        i: int,
+        times: int,
+        ns: _Namespace,
+        scope: dict,
+        inputs: tuple[str, ...],
+        frozen: bool,
+    ) -> str:
         if len(self.nodes) >= MAX_NODES:
             raise self.source.error(entry.path, f"the network expands to more than {MAX_NODES} layers")
         local = self._name(entry, type(layer).prefix, i, times, ns)
@@ -183,20 +201,31 @@ class _Builder:
                 owner = next(n for n in self.nodes if n.name == owner.share)
             if owner.kind != layer.kind:
                 raise self.source.error(
-                    (*entry.path, "share"), f"cannot share the weights of {share!r}, a "
-                    f"{owner.kind}, with a {layer.kind}")
+                    (*entry.path, "share"),
+                    f"cannot share the weights of {share!r}, a {owner.kind}, with a {layer.kind}",
+                )
             share = owner.name
         self.nodes.append(Node(qualified, layer, inputs, scope, entry.path, frozen, share))
         return qualified
 
-    def _merge(self, entry: Entry, i: int, times: int, ns: _Namespace, scope: dict, start: str,
-               frozen: bool, cls: type[Layer]) -> str:
+    def _merge(
+        self,
+        entry: Entry,
+        i: int,
+        times: int,
+        ns: _Namespace,
+        scope: dict,
+        start: str,
+        frozen: bool,
+        cls: type[Layer],
+    ) -> str:
         outs = tuple(self._entries(branch, ns, scope, start, frozen) for branch in entry.branches)
         layer = entry.layer if entry.layer is not None else cls()
         return self._leaf(entry, layer, i, times, ns, scope, outs, frozen)
 
-    def _invoke(self, entry: Entry, i: int, times: int, ns: _Namespace, scope: dict, start: str,
-                frozen: bool) -> str:
+    def _invoke(
+        self, entry: Entry, i: int, times: int, ns: _Namespace, scope: dict, start: str, frozen: bool
+    ) -> str:
         block = self.spec.blocks[entry.first_block if (i == 0 and entry.first_block) else entry.kind]
         local = self._name(entry, entry.kind, i, times, ns)
         qualified = self._declare(local, ns, entry.path, None)
@@ -205,7 +234,11 @@ class _Builder:
             args.update(entry.first)
         inner_scope = {k: v for k, v in self.scope.items()}
         for name, e in args.items():
-            where = (*entry.path, "first", name) if (i == 0 and entry.first and name in entry.first) else (*entry.path, name)
+            where = (
+                (*entry.path, "first", name)
+                if (i == 0 and entry.first and name in entry.first)
+                else (*entry.path, name)
+            )
             inner_scope[name] = self._eval(e, scope, where)
         for name, default in block.args.items():
             if name not in args:
@@ -233,8 +266,10 @@ class _Builder:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         shown = ", ".join(known[-8:])
         raise self.source.error(
-            (*path, key), f"no earlier layer is named {ref!r}{hint}; a reference must name a "
-            f"layer defined above it (the latest: {shown})")
+            (*path, key),
+            f"no earlier layer is named {ref!r}{hint}; a reference must name a "
+            f"layer defined above it (the latest: {shown})",
+        )
 
     def _freeze_until(self, nodes: list[Node], target: str) -> list[Node]:
         last = None
@@ -243,8 +278,8 @@ class _Builder:
                 last = k
         if last is None:
             raise SpecError(
-                f"{self.source.where(('freeze_until',))}: freeze_until: no layer or block is "
-                f"named {target!r}")
+                f"{self.source.where(('freeze_until',))}: freeze_until: no layer or block is named {target!r}"
+            )
         from dataclasses import replace
 
         return [replace(n, frozen=True) if k <= last else n for k, n in enumerate(nodes)]

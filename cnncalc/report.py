@@ -115,8 +115,17 @@ def to_csv(a: Analysis) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for r in a.layers:
-        w.writerow([r.name, r.kind, shape_text(r.output_shape), json_value(r.params),
-                    json_value(r.macs), json_value(r.flops), str(r.trainable).lower()])
+        w.writerow(
+            [
+                r.name,
+                r.kind,
+                shape_text(r.output_shape),
+                json_value(r.params),
+                json_value(r.macs),
+                json_value(r.flops),
+                str(r.trainable).lower(),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -137,16 +146,21 @@ def to_markdown(a: Analysis) -> str:
         f"**{_md(t.macs)}** | **{_md(t.flops)}** |"
     )
     lines += ["", *_totals_lines(a, markdown=True)]
-    lines += ["", "By category:", "",
-              "| category | layers | MACs | % MACs | params | % params | weights | % weights | biases | norm |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "By category:",
+        "",
+        "| category | layers | MACs | % MACs | params | % params | weights | % weights | biases | norm |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     rows = breakdown.breakdown(a)
     total_weights = dims.add(*(r.weights for r in rows))
     for r in rows:
         lines.append(
             f"| {r.category} | {r.layers} | {_md(r.macs)} | {breakdown.percent(r.macs, a.totals.macs)} | "
             f"{_md(r.params)} | {breakdown.percent(r.params, a.totals.params)} | {_md(r.weights)} | "
-            f"{breakdown.percent(r.weights, total_weights)} | {_md(r.biases)} | {_md(r.norm)} |")
+            f"{breakdown.percent(r.weights, total_weights)} | {_md(r.biases)} | {_md(r.norm)} |"
+        )
     if a.constraints:
         lines += ["", "Valid when:", ""]
         lines += [f"- `{c.condition}` ({c.layer}: {c.reason})" for c in a.constraints]
@@ -168,8 +182,7 @@ def _md_shape(shape) -> str:
 
 def _symbols_line(a: Analysis) -> str:
     parts = [f"{k} = {dims.fmt(v)}" if v is not None else f"{k} open" for k, v in a.symbols.items()]
-    return "Symbols: " + (", ".join(parts) if parts else "none") + \
-        f"; input {shape_text(a.input_shape)}"
+    return "Symbols: " + (", ".join(parts) if parts else "none") + f"; input {shape_text(a.input_shape)}"
 
 
 def _totals_lines(a: Analysis, markdown: bool = False) -> list[str]:
@@ -204,8 +217,13 @@ def layer_table(a: Analysis):
     """The per-layer table: name, kind, output shape, params, MACs, FLOPs, with a totals row."""
     from rich.table import Table
 
-    table = Table(title=f"{a.name}", caption=_symbols_line(a), show_footer=True,
-                  header_style="bold", footer_style="bold")
+    table = Table(
+        title=f"{a.name}",
+        caption=_symbols_line(a),
+        show_footer=True,
+        header_style="bold",
+        footer_style="bold",
+    )
     t = a.totals
     # Exact integers never wrap; formulas may.
     wrap = {"no_wrap": a.concrete, "overflow": "fold"}
@@ -223,8 +241,16 @@ def layer_table(a: Analysis):
             name += " (frozen)"
             style = "dim"
         params = number(r.params) if not r.shares else f"shared: {r.shares}"
-        table.add_row(str(i), name, r.kind, shape_text(r.output_shape), params, number(r.macs),
-                      number(r.flops), style=style)
+        table.add_row(
+            str(i),
+            name,
+            r.kind,
+            shape_text(r.output_shape),
+            params,
+            number(r.macs),
+            number(r.flops),
+            style=style,
+        )
     return table
 
 
@@ -256,14 +282,20 @@ def breakdown_table(a: Analysis):
     table = Table(title="by category", header_style="bold", title_justify="left")
     table.add_column("category", style="cyan")
     table.add_column("layers", justify="right")
-    for name in ("MACs", "% MACs", "params", "% params", "weights", "% weights", "biases",
-                 "norm"):
+    for name in ("MACs", "% MACs", "params", "% params", "weights", "% weights", "biases", "norm"):
         table.add_column(name, justify="right", overflow="fold", no_wrap=a.concrete)
     for r in rows:
         table.add_row(
-            r.category, str(r.layers), number(r.macs), breakdown.percent(r.macs, a.totals.macs),
-            number(r.params), breakdown.percent(r.params, a.totals.params), number(r.weights),
-            breakdown.percent(r.weights, total_weights), number(r.biases), number(r.norm),
+            r.category,
+            str(r.layers),
+            number(r.macs),
+            breakdown.percent(r.macs, a.totals.macs),
+            number(r.params),
+            breakdown.percent(r.params, a.totals.params),
+            number(r.weights),
+            breakdown.percent(r.weights, total_weights),
+            number(r.biases),
+            number(r.norm),
         )
     return table
 
@@ -278,8 +310,13 @@ def render(a: Analysis):
 # ---------------------------------------------------------------------------------------------
 # Comparisons
 
-_METRIC_LABELS = {"params": "params", "trainable_params": "trainable params", "macs": "MACs",
-                  "flops": "FLOPs", "activations": "activations"}
+_METRIC_LABELS = {
+    "params": "params",
+    "trainable_params": "trainable params",
+    "macs": "MACs",
+    "flops": "FLOPs",
+    "activations": "activations",
+}
 
 
 def comparison_dict(c) -> dict[str, Any]:
@@ -288,16 +325,20 @@ def comparison_dict(c) -> dict[str, Any]:
 
     def side(a: Analysis) -> dict[str, Any]:
         d = to_dict(a)
-        return {"name": d["name"], "spec": d["spec"], "symbols": d["symbols"],
-                "totals": d["totals"]}
+        return {"name": d["name"], "spec": d["spec"], "symbols": d["symbols"], "totals": d["totals"]}
 
     return {
         "a": side(c.a),
         "b": side(c.b),
         "ratio": {m: ratio_json(v) for m, v in c.ratios.items()},
         "by_category": [
-            {"category": cat, "macs_a": json_value(ma), "macs_b": json_value(mb),
-             "params_a": json_value(pa), "params_b": json_value(pb)}
+            {
+                "category": cat,
+                "macs_a": json_value(ma),
+                "macs_b": json_value(mb),
+                "params_a": json_value(pa),
+                "params_b": json_value(pb),
+            }
             for cat, ma, mb, pa, pb in c.categories
         ],
     }
@@ -311,15 +352,19 @@ def comparison_render(c):
     from .compare import ratio_text
 
     concrete = c.a.concrete and c.b.concrete
-    totals = Table(title=f"{c.b.name} (B) relative to {c.a.name} (A)", header_style="bold",
-                   caption=f"A: {_symbols_line(c.a)}\nB: {_symbols_line(c.b)}")
+    totals = Table(
+        title=f"{c.b.name} (B) relative to {c.a.name} (A)",
+        header_style="bold",
+        caption=f"A: {_symbols_line(c.a)}\nB: {_symbols_line(c.b)}",
+    )
     totals.add_column("")
     totals.add_column(f"A: {c.a.name}", justify="right", overflow="fold", no_wrap=concrete)
     totals.add_column(f"B: {c.b.name}", justify="right", overflow="fold", no_wrap=concrete)
     totals.add_column("B / A", justify="right", overflow="fold")
     for m, label in _METRIC_LABELS.items():
-        totals.add_row(label, number(getattr(c.a.totals, m)), number(getattr(c.b.totals, m)),
-                       ratio_text(c.ratios[m]))
+        totals.add_row(
+            label, number(getattr(c.a.totals, m)), number(getattr(c.b.totals, m)), ratio_text(c.ratios[m])
+        )
     cats = Table(title="by category", header_style="bold", title_justify="left")
     cats.add_column("category", style="cyan")
     for name in ("MACs A", "MACs B", "params A", "params B"):
@@ -333,15 +378,20 @@ def comparison_markdown(c) -> str:
     """Markdown of ``cnncalc compare``."""
     from .compare import ratio_text
 
-    lines = [f"## {c.b.name} (B) relative to {c.a.name} (A)", "",
-             f"A: {_symbols_line(c.a)}  ", f"B: {_symbols_line(c.b)}", "",
-             f"| | A: {c.a.name} | B: {c.b.name} | B / A |", "|---|---:|---:|---:|"]
+    lines = [
+        f"## {c.b.name} (B) relative to {c.a.name} (A)",
+        "",
+        f"A: {_symbols_line(c.a)}  ",
+        f"B: {_symbols_line(c.b)}",
+        "",
+        f"| | A: {c.a.name} | B: {c.b.name} | B / A |",
+        "|---|---:|---:|---:|",
+    ]
     for m, label in _METRIC_LABELS.items():
         r = c.ratios[m]
         rt = ratio_text(r) if r is None or isinstance(r, (int, Fraction)) else _md(r)
         lines.append(f"| {label} | {_md(getattr(c.a.totals, m))} | {_md(getattr(c.b.totals, m))} | {rt} |")
-    lines += ["", "| category | MACs A | MACs B | params A | params B |",
-              "|---|---:|---:|---:|---:|"]
+    lines += ["", "| category | MACs A | MACs B | params A | params B |", "|---|---:|---:|---:|---:|"]
     for cat, ma, mb, pa, pb in c.categories:
         lines.append(f"| {cat} | {_md(ma)} | {_md(mb)} | {_md(pa)} | {_md(pb)} |")
     return "\n".join(lines) + "\n"
@@ -387,9 +437,13 @@ def verification_render(v):
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"{v.name}: predicted vs executed", header_style="bold",
-                  caption="Symbols: " + ", ".join(f"{k} = {dims.fmt(x)}" for k, x in v.symbols.items())
-                  + f"; seed {v.seed}")
+    table = Table(
+        title=f"{v.name}: predicted vs executed",
+        header_style="bold",
+        caption="Symbols: "
+        + ", ".join(f"{k} = {dims.fmt(x)}" for k, x in v.symbols.items())
+        + f"; seed {v.seed}",
+    )
     table.add_column("#", justify="right", style="dim")
     table.add_column("layer")
     table.add_column("kind", style="cyan", no_wrap=True)
@@ -401,32 +455,53 @@ def verification_render(v):
         shape = shape_text(c.predicted_shape)
         if c.observed_shape != c.predicted_shape:
             shape += " vs " + ("-" if c.observed_shape is None else shape_text(c.observed_shape))
-        macs = f"{c.predicted_macs:,}" + ("" if c.counted_macs == c.predicted_macs else
-                                          f" / {'-' if c.counted_macs is None else f'{c.counted_macs:,}'}")
-        params = f"{c.predicted_params:,}" + ("" if c.allocated_params == c.predicted_params else
-                                              f" / {'-' if c.allocated_params is None else f'{c.allocated_params:,}'}")
-        table.add_row(str(i), c.name, c.kind, shape, macs, params,
-                      Text("ok", style="green") if c.ok else Text("MISMATCH", style="bold red"))
+        macs = f"{c.predicted_macs:,}" + (
+            ""
+            if c.counted_macs == c.predicted_macs
+            else f" / {'-' if c.counted_macs is None else f'{c.counted_macs:,}'}"
+        )
+        params = f"{c.predicted_params:,}" + (
+            ""
+            if c.allocated_params == c.predicted_params
+            else f" / {'-' if c.allocated_params is None else f'{c.allocated_params:,}'}"
+        )
+        table.add_row(
+            str(i),
+            c.name,
+            c.kind,
+            shape,
+            macs,
+            params,
+            Text("ok", style="green") if c.ok else Text("MISMATCH", style="bold red"),
+        )
     if v.ok:
-        verdict = Text(f"All {len(v.layers)} layers agree: every output shape, MAC count and "
-                       f"parameter count predicted is what the kernels computed, counted and "
-                       f"accepted.", style="green")
+        verdict = Text(
+            f"All {len(v.layers)} layers agree: every output shape, MAC count and "
+            f"parameter count predicted is what the kernels computed, counted and "
+            f"accepted.",
+            style="green",
+        )
     else:
         lines = [f"{len(v.failures)} of {len(v.layers)} layers disagree:"]
         for c in v.failures:
             lines.append(f"  {c.name} ({c.kind}): " + (c.error or _mismatch(c)))
         verdict = Text("\n".join(lines), style="bold red")
-    timing = Text(f"compile {v.compile_seconds:.2f} s, run {v.run_seconds:.2f} s "
-                  f"({v.kernel_seconds:.2f} s in kernels), "
-                  f"memory about {v.memory_bytes / 2**20:,.1f} MiB", style="dim")
+    timing = Text(
+        f"compile {v.compile_seconds:.2f} s, run {v.run_seconds:.2f} s "
+        f"({v.kernel_seconds:.2f} s in kernels), "
+        f"memory about {v.memory_bytes / 2**20:,.1f} MiB",
+        style="dim",
+    )
     return Group(table, verdict, timing)
 
 
 def _mismatch(c) -> str:
     parts = []
     if c.observed_shape != c.predicted_shape:
-        parts.append(f"shape predicted {shape_text(c.predicted_shape)}, kernel gives "
-                     f"{'-' if c.observed_shape is None else shape_text(c.observed_shape)}")
+        parts.append(
+            f"shape predicted {shape_text(c.predicted_shape)}, kernel gives "
+            f"{'-' if c.observed_shape is None else shape_text(c.observed_shape)}"
+        )
     if c.counted_macs != c.predicted_macs:
         parts.append(f"MACs predicted {c.predicted_macs:,}, kernel counted {c.counted_macs}")
     if c.allocated_params != c.predicted_params:

@@ -6,8 +6,10 @@ from typing import Any
 
 from .layers import REGISTRY
 
-_EXPR = {"anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}],
-         "description": "a number or an expression: + - * / // % **, min max floor ceil"}
+_EXPR = {
+    "anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}],
+    "description": "a number or an expression: + - * / // % **, min max floor ceil",
+}
 
 _META = {
     "name": {"type": "string", "description": "the layer's name (default: kind and a counter)"},
@@ -26,11 +28,18 @@ def _layer_schema(cls) -> dict[str, Any]:
         p.pop("title", None)
     props.update(_META)
     if cls.arity != 1:
-        props["inputs"] = {"type": "array", "items": {"type": "string"}, "minItems": 2,
-                           "description": "names of the earlier layers to merge"}
-        props["branches"] = {"type": "array", "minItems": 2,
-                             "items": {"$ref": "#/$defs/layers"},
-                             "description": "layer lists applied to the input, then merged"}
+        props["inputs"] = {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 2,
+            "description": "names of the earlier layers to merge",
+        }
+        props["branches"] = {
+            "type": "array",
+            "minItems": 2,
+            "items": {"$ref": "#/$defs/layers"},
+            "description": "layer lists applied to the input, then merged",
+        }
     schema["properties"] = props
     schema["additionalProperties"] = False
     return schema
@@ -39,39 +48,51 @@ def _layer_schema(cls) -> dict[str, Any]:
 def spec_schema() -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) describing spec files, for editors' autocompletion."""
     kinds = sorted(REGISTRY)
-    bare = [k for k in kinds if not REGISTRY[k].model_json_schema().get("required")
-            and REGISTRY[k].arity == 1]
+    bare = [
+        k for k in kinds if not REGISTRY[k].model_json_schema().get("required") and REGISTRY[k].arity == 1
+    ]
     entry_variants: list[dict[str, Any]] = [
         {"enum": bare, "description": "a layer without arguments"},
     ]
     defs: dict[str, Any] = {}
     for k in kinds:
         defs[k] = _layer_schema(REGISTRY[k])
-        entry_variants.append({
+        entry_variants.append(
+            {
+                "type": "object",
+                "properties": {k: {"anyOf": [{"$ref": f"#/$defs/{k}"}, {"type": "null"}]}},
+                "required": [k],
+                "additionalProperties": False,
+            }
+        )
+    entry_variants.append(
+        {
             "type": "object",
-            "properties": {k: {"anyOf": [{"$ref": f"#/$defs/{k}"}, {"type": "null"}]}},
-            "required": [k],
+            "properties": {
+                "residual": {
+                    "type": "object",
+                    "properties": {
+                        "body": {"$ref": "#/$defs/layers"},
+                        "shortcut": {"$ref": "#/$defs/layers"},
+                        **_META,
+                    },
+                    "required": ["body"],
+                    "additionalProperties": False,
+                }
+            },
+            "required": ["residual"],
             "additionalProperties": False,
-        })
-    entry_variants.append({
-        "type": "object",
-        "properties": {"residual": {
+        }
+    )
+    entry_variants.append(
+        {
             "type": "object",
-            "properties": {"body": {"$ref": "#/$defs/layers"},
-                           "shortcut": {"$ref": "#/$defs/layers"}, **_META},
-            "required": ["body"],
-            "additionalProperties": False,
-        }},
-        "required": ["residual"],
-        "additionalProperties": False,
-    })
-    entry_variants.append({
-        "type": "object",
-        "description": "a block defined under 'blocks', with its arguments",
-        "minProperties": 1,
-        "maxProperties": 1,
-        "additionalProperties": {"type": ["object", "null"]},
-    })
+            "description": "a block defined under 'blocks', with its arguments",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "additionalProperties": {"type": ["object", "null"]},
+        }
+    )
     defs["entry"] = {"anyOf": entry_variants}
     defs["layers"] = {"type": "array", "items": {"$ref": "#/$defs/entry"}}
     symbol = {
@@ -105,8 +126,10 @@ def spec_schema() -> dict[str, Any]:
                 "additionalProperties": {
                     "type": "object",
                     "properties": {
-                        "args": {"type": "object",
-                                 "additionalProperties": {"anyOf": [_EXPR, {"type": "null"}]}},
+                        "args": {
+                            "type": "object",
+                            "additionalProperties": {"anyOf": [_EXPR, {"type": "null"}]},
+                        },
                         "layers": {"$ref": "#/$defs/layers"},
                         "doc": {"type": "string"},
                     },

@@ -82,8 +82,7 @@ def read_text(path: str | Path) -> str:
         size = p.stat().st_size
         if size > MAX_SPEC_BYTES:
             raise SpecError(
-                f"{p}: the file is {size:,} bytes; a spec is expected to be under "
-                f"{MAX_SPEC_BYTES:,} bytes"
+                f"{p}: the file is {size:,} bytes; a spec is expected to be under {MAX_SPEC_BYTES:,} bytes"
             )
         data = p.read_bytes()
     except OSError as exc:
@@ -169,15 +168,13 @@ class _Builder:
                 key = key_node.value
                 kpath = (*path, key)
                 if key in out:
-                    source.marks[kpath] = Mark(key_node.start_mark.line + 1,
-                                               key_node.start_mark.column + 1)
+                    source.marks[kpath] = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                     raise source.error(kpath, f"duplicate key '{key}'")
                 out[key] = self.build(value_node, kpath)
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         return self.scalar(node, path)
-
 
     def scalar(self, node: Any, path: Path_) -> Any:
         import yaml

@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from . import layers as registry
-from .errors import ExpressionError, SpecError, UnknownLayerError
+from .errors import ExpressionError, UnknownLayerError
 from .expr import FUNCTIONS, Expr, parse
 from .source import Path_, Source, load_yaml, read_text
 
@@ -219,8 +219,9 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
         key = unknown[0]
         close = difflib.get_close_matches(key, list(_SpecModel.model_fields), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise source.error((key,), f"unknown top-level key {key!r}{hint}; expected "
-                           + ", ".join(_SpecModel.model_fields))
+        raise source.error(
+            (key,), f"unknown top-level key {key!r}{hint}; expected " + ", ".join(_SpecModel.model_fields)
+        )
     try:
         model = _SpecModel.model_validate(data)
     except ValidationError as exc:
@@ -282,11 +283,14 @@ class _Loader:
                 spec = _SymbolModel.model_validate(value)
             except ValidationError as exc:
                 _raise_validation(exc, self.source, path)
-        elif value is None or isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        elif value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
             spec = _SymbolModel(default=value)
         else:
-            raise self.source.error(path, f"a symbol is a default value or a mapping such as "
-                                    f"{{default: 224, min: 32}}, found {_kind(value)}")
+            raise self.source.error(
+                path,
+                f"a symbol is a default value or a mapping such as "
+                f"{{default: 224, min: 32}}, found {_kind(value)}",
+            )
         integer = spec.type == "integer"
 
         def number(key: str, raw: Any):
@@ -305,22 +309,26 @@ class _Loader:
                 raise self.source.error(p, f"{key} must be a number, found {e.text!r}")
             if integer and not isinstance(v, int):
                 raise self.source.error(
-                    p, f"{key} = {e.text} is not an integer; declare `type: rational` for "
-                    f"multipliers such as a width factor")
+                    p,
+                    f"{key} = {e.text} is not an integer; declare `type: rational` for "
+                    f"multipliers such as a width factor",
+                )
             if v <= 0 and key != "min":
                 raise self.source.error(p, f"{key} must be positive, found {e.text}")
             return v
 
-        default, lo, hi = number("default", spec.default), number("min", spec.min), number(
-            "max", spec.max
-        )
+        default, lo, hi = number("default", spec.default), number("min", spec.min), number("max", spec.max)
         if lo is not None and lo <= 0 and integer:
-            raise self.source.error((*path, "min"), f"min must be at least 1 (sizes are positive), found {lo}")
+            raise self.source.error(
+                (*path, "min"), f"min must be at least 1 (sizes are positive), found {lo}"
+            )
         sym = Symbol(name, default, lo, hi, integer, spec.doc)
         if hi is not None and hi < sym.lower:
             raise self.source.error(path, f"max = {hi} is below min = {sym.lower}")
         if default is not None and not (sym.lower <= default and (hi is None or default <= hi)):
-            raise self.source.error(path, f"default {default} is outside [{sym.lower}, {hi if hi is not None else 'inf'}]")
+            raise self.source.error(
+                path, f"default {default} is outside [{sym.lower}, {hi if hi is not None else 'inf'}]"
+            )
         return sym
 
     def _input(self) -> tuple[Expr, ...]:
@@ -345,7 +353,9 @@ class _Loader:
                 close = difflib.get_close_matches(n, sorted(names), n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 known = ", ".join(sorted(names)) or "none are declared"
-                what = f"{n!r} is not defined" if e.text == n else f"{e.text!r} uses {n!r}, which is not defined"
+                what = (
+                    f"{n!r} is not defined" if e.text == n else f"{e.text!r} uses {n!r}, which is not defined"
+                )
                 raise self.source.error(
                     path, f"{what}{hint}; names in scope: {known}. Declare symbols under 'symbols:'"
                 )
@@ -367,8 +377,7 @@ class _Loader:
             if not _NAME.match(arg) or arg in META_KEYS or arg in FUNCTIONS:
                 raise self.source.error(apath, f"{arg!r} cannot be an argument name")
             # Defaults may use symbols and the arguments declared before them.
-            args[arg] = None if default is None else self._expr(
-                default, apath, set(self.symbols) | set(args))
+            args[arg] = None if default is None else self._expr(default, apath, set(self.symbols) | set(args))
         names = set(self.symbols) | set(args)
         layers = self._entries(model.layers, (*path, "layers"), names)
         if not layers:
@@ -390,7 +399,7 @@ class _Loader:
 
         def visit(n: str, chain: list[str]) -> None:
             if state.get(n) == 1:
-                cycle = " -> ".join([*chain[chain.index(n):], n])
+                cycle = " -> ".join([*chain[chain.index(n) :], n])
                 raise self.source.error(self.blocks[n].path, f"blocks use each other in a cycle: {cycle}")
             if state.get(n) == 2:
                 return
@@ -421,16 +430,21 @@ class _Loader:
                 args = {}
             if not isinstance(args, dict):
                 raise self.source.error(
-                    apath, f"the arguments of {kind!r} must be a mapping such as "
-                    f"{{out: 64, kernel: 3}}, found {_kind(args)}")
+                    apath,
+                    f"the arguments of {kind!r} must be a mapping such as "
+                    f"{{out: 64, kernel: 3}}, found {_kind(args)}",
+                )
         elif isinstance(raw, dict):
             keys = ", ".join(map(str, raw))
             raise self.source.error(
-                path, f"a layer is written as `kind: {{arguments}}`, one kind per list item; "
-                f"found the keys {keys}. Are the arguments indented under the kind?")
+                path,
+                f"a layer is written as `kind: {{arguments}}`, one kind per list item; "
+                f"found the keys {keys}. Are the arguments indented under the kind?",
+            )
         else:
             raise self.source.error(
-                path, f"expected a layer (`relu` or `conv2d: {{...}}`), found {_kind(raw)}")
+                path, f"expected a layer (`relu` or `conv2d: {{...}}`), found {_kind(raw)}"
+            )
         if not isinstance(kind, str) or not kind:
             raise self.source.error(path, "a layer kind must be a name")
         args = dict(args)
@@ -442,7 +456,8 @@ class _Loader:
         if kind not in registry.REGISTRY:
             known = sorted(registry.REGISTRY) + list(CONSTRUCTS) + sorted(self._block_names)
             raise self.source.error(
-                path, registry.unknown_message("layer kind", kind, known), UnknownLayerError)
+                path, registry.unknown_message("layer kind", kind, known), UnknownLayerError
+            )
         return self._leaf(kind, args, apath, names, meta)
 
     def _meta(self, args: dict, path: Path_, names: set[str]) -> dict[str, Any]:
@@ -450,7 +465,9 @@ class _Loader:
         if "name" in args:
             name = args.pop("name")
             if not isinstance(name, (str, int)) or isinstance(name, bool) or not _LAYER_NAME.match(str(name)):
-                raise self.source.error((*path, "name"), f"a layer name is letters, digits, '_', '.', '-'; found {name!r}")
+                raise self.source.error(
+                    (*path, "name"), f"a layer name is letters, digits, '_', '.', '-'; found {name!r}"
+                )
             if str(name) == INPUT:
                 raise self.source.error((*path, "name"), f"{INPUT!r} is reserved for the input")
             meta["name"] = str(name)
@@ -470,7 +487,10 @@ class _Loader:
         if "first" in args:
             first = args.pop("first")
             if not isinstance(first, dict):
-                raise self.source.error((*path, "first"), f"first is a mapping of arguments for the first repetition, found {_kind(first)}")
+                raise self.source.error(
+                    (*path, "first"),
+                    f"first is a mapping of arguments for the first repetition, found {_kind(first)}",
+                )
             meta["first"] = first
         return meta
 
@@ -484,7 +504,9 @@ class _Loader:
             if "inputs" in args:
                 refs = args.pop("inputs")
                 if not isinstance(refs, list) or len(refs) < 2 or not all(isinstance(r, str) for r in refs):
-                    raise self.source.error((*path, "inputs"), f"inputs is a list of two or more layer names, found {refs!r}")
+                    raise self.source.error(
+                        (*path, "inputs"), f"inputs is a list of two or more layer names, found {refs!r}"
+                    )
                 inputs = tuple(refs)
             elif "branches" in args:
                 branches = self._branches(args.pop("branches"), (*path, "branches"), names)
@@ -495,13 +517,26 @@ class _Loader:
             self._check_names(e, (*path, field_name), names)
         if cls.arity != 1 and not inputs and not branches:
             raise self.source.error(
-                path, f"{kind} merges several tensors: give it `inputs: [a, b]` (names of earlier "
-                f"layers) or `branches: [[...], [...]]` (layer lists applied to its input)")
-        return Entry(kind, path, layer=layer, name=meta.get("name"), freeze=meta.get("freeze", False),
-                     source_ref=meta.get("from"), inputs=inputs, branches=branches,
-                     repeat=meta.get("repeat"), share=meta.get("share"))
+                path,
+                f"{kind} merges several tensors: give it `inputs: [a, b]` (names of earlier "
+                f"layers) or `branches: [[...], [...]]` (layer lists applied to its input)",
+            )
+        return Entry(
+            kind,
+            path,
+            layer=layer,
+            name=meta.get("name"),
+            freeze=meta.get("freeze", False),
+            source_ref=meta.get("from"),
+            inputs=inputs,
+            branches=branches,
+            repeat=meta.get("repeat"),
+            share=meta.get("share"),
+        )
 
-    def _validate_layer(self, cls: type[registry.Layer], args: dict, path: Path_, kind: str) -> registry.Layer:
+    def _validate_layer(
+        self, cls: type[registry.Layer], args: dict, path: Path_, kind: str
+    ) -> registry.Layer:
         try:
             return cls.model_validate(args)
         except ValidationError as exc:
@@ -516,34 +551,50 @@ class _Loader:
                 close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise self.source.error(
-                    (*path, name), f"{kind} has no argument {name!r}{hint} "
-                    f"({kind} takes: {', '.join(known)})") from None
+                    (*path, name), f"{kind} has no argument {name!r}{hint} ({kind} takes: {', '.join(known)})"
+                ) from None
             _raise_validation(exc, self.source, path)
             raise  # unreachable
 
     def _branches(self, raw: Any, path: Path_, names: set[str]) -> tuple[tuple[Entry, ...], ...]:
         if not isinstance(raw, list) or len(raw) < 2:
-            raise self.source.error(path, f"branches is a list of two or more layer lists, found {_kind(raw)}")
+            raise self.source.error(
+                path, f"branches is a list of two or more layer lists, found {_kind(raw)}"
+            )
         out = []
         for i, branch in enumerate(raw):
             if branch is not None and not isinstance(branch, list):
-                raise self.source.error((*path, i), f"each branch is a list of layers ([] for the input itself), found {_kind(branch)}")
+                raise self.source.error(
+                    (*path, i),
+                    f"each branch is a list of layers ([] for the input itself), found {_kind(branch)}",
+                )
             out.append(self._entries(branch, (*path, i), names))
         return tuple(out)
 
     def _residual(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
         unknown = [k for k in args if k not in ("body", "shortcut")]
         if unknown:
-            raise self.source.error((*path, unknown[0]), f"residual has no argument {unknown[0]!r} (it takes body, shortcut and {', '.join(META_KEYS)})")
+            raise self.source.error(
+                (*path, unknown[0]),
+                f"residual has no argument {unknown[0]!r} (it takes body, shortcut and {', '.join(META_KEYS)})",
+            )
         if "body" not in args:
-            raise self.source.error(path, "residual needs a 'body': the layers whose output is added to the shortcut")
+            raise self.source.error(
+                path, "residual needs a 'body': the layers whose output is added to the shortcut"
+            )
         body = self._entries(args["body"], (*path, "body"), names)
         if not body:
             raise self.source.error((*path, "body"), "residual body has no layers")
         shortcut = self._entries(args.get("shortcut"), (*path, "shortcut"), names)
-        return Entry(kind, path, name=meta.get("name"), freeze=meta.get("freeze", False),
-                     source_ref=meta.get("from"), branches=(body, shortcut),
-                     repeat=meta.get("repeat"))
+        return Entry(
+            kind,
+            path,
+            name=meta.get("name"),
+            freeze=meta.get("freeze", False),
+            source_ref=meta.get("from"),
+            branches=(body, shortcut),
+            repeat=meta.get("repeat"),
+        )
 
     def _invocation(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
         first = None
@@ -555,18 +606,26 @@ class _Loader:
                 if first_block not in self._block_names:
                     raise self.source.error(
                         (*path, "first", "block"),
-                        registry.unknown_message("block", str(first_block), self._block_names))
+                        registry.unknown_message("block", str(first_block), self._block_names),
+                    )
                 # The first repetition takes the entry's arguments, overridden by `first`.
                 self._block_args(first_block, {**args, **raw_first}, path, names)
-            first = self._block_args(first_block or kind, raw_first, (*path, "first"), names,
-                                     partial=True)
+            first = self._block_args(first_block or kind, raw_first, (*path, "first"), names, partial=True)
         needs_all = first_block is None or meta.get("repeat") is not None
         block_args = self._block_args(kind, args, path, names, partial=not needs_all)
         if "share" in meta:
             raise self.source.error((*path, "share"), "share applies to a single layer, not a block")
-        return Entry(kind, path, block_args=block_args, name=meta.get("name"),
-                     freeze=meta.get("freeze", False), source_ref=meta.get("from"),
-                     repeat=meta.get("repeat"), first=first, first_block=first_block)
+        return Entry(
+            kind,
+            path,
+            block_args=block_args,
+            name=meta.get("name"),
+            freeze=meta.get("freeze", False),
+            source_ref=meta.get("from"),
+            repeat=meta.get("repeat"),
+            first=first,
+            first_block=first_block,
+        )
 
     def _block_args(self, kind: str, args: dict, path: Path_, names: set[str], partial: bool = False):
         m = self.model.blocks[kind]
@@ -578,12 +637,17 @@ class _Loader:
                 known = list(m.args)
                 close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise self.source.error((*path, key), f"block {kind!r} has no argument {key!r}{hint} (it takes: {', '.join(known) or 'none'})")
+                raise self.source.error(
+                    (*path, key),
+                    f"block {kind!r} has no argument {key!r}{hint} (it takes: {', '.join(known) or 'none'})",
+                )
             out[key] = self._expr(raw, (*path, key), names)
         if not partial:
             missing = [a for a, d in m.args.items() if d is None and a not in out]
             if missing:
-                raise self.source.error(path, f"block {kind!r} needs argument{'s' * (len(missing) > 1)} {', '.join(missing)}")
+                raise self.source.error(
+                    path, f"block {kind!r} needs argument{'s' * (len(missing) > 1)} {', '.join(missing)}"
+                )
         return out
 
 

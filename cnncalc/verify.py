@@ -211,7 +211,7 @@ def _sizes_that_fit(spec: Spec, a: Analysis, values: dict[str, Any], budget: int
         current = candidate
         try:
             trial = analyze(spec, {**values, **current})
-        except Exception:  # noqa: BLE001 - any failure means these sizes are not a suggestion
+        except Exception:  # any failure means these sizes are not a suggestion
             return None
         if estimate_memory(trial).peak_bytes <= budget:
             return current
@@ -324,14 +324,24 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
         out[...] = 0
     seconds = time.perf_counter() - t
     tensors[r.name] = out
-    allocated = 0 if r.shares else sum(
-        int(a.size) for (k, p), a in zip(r.weights, weights.values(), strict=True)
-        if p.role != "buffer"
+    allocated = (
+        0
+        if r.shares
+        else sum(
+            int(a.size) for (k, p), a in zip(r.weights, weights.values(), strict=True) if p.role != "buffer"
+        )
     )
     if error is None and counted is None:
         allocated = None
     return LayerCheck(
-        name=r.name, kind=r.kind, predicted_shape=predicted, observed_shape=observed,
-        predicted_macs=int(r.macs), counted_macs=counted, predicted_params=int(r.params),
-        allocated_params=allocated, seconds=seconds, error=error,
+        name=r.name,
+        kind=r.kind,
+        predicted_shape=predicted,
+        observed_shape=observed,
+        predicted_macs=int(r.macs),
+        counted_macs=counted,
+        predicted_params=int(r.params),
+        allocated_params=allocated,
+        seconds=seconds,
+        error=error,
     )

@@ -21,10 +21,7 @@ def bundled() -> dict[str, Path]:
     root = zoo_dir()
     if not root.is_dir():
         return {}
-    return {
-        str(p.relative_to(root).with_suffix("")): p
-        for p in sorted(root.rglob("*.yaml"))
-    }
+    return {str(p.relative_to(root).with_suffix("")): p for p in sorted(root.rglob("*.yaml"))}
 
 
 def find_spec(name_or_path: str) -> Path:

@@ -10,18 +10,23 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from .helpers import DATA
+
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, print_blob=True,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-from .helpers import DATA, SPECS
-
 
 @pytest.fixture
 def specs_dir() -> Path:
+    from .helpers import SPECS
+
     return SPECS
 
 

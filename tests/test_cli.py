@@ -24,8 +24,7 @@ def test_every_format(path, run_cli):
     for key in ("name", "symbols", "layers", "totals", "constraints", "breakdown"):
         assert key in d
     for layer in d["layers"]:
-        assert set(layer) >= {"name", "kind", "output_shape", "params", "macs", "flops",
-                              "trainable"}
+        assert set(layer) >= {"name", "kind", "output_shape", "params", "macs", "flops", "trainable"}
     # Per-layer values add up to the totals (checked on the numbers, not on text).
     if all(isinstance(layer["macs"], int) for layer in d["layers"]):
         assert sum(layer["macs"] for layer in d["layers"]) == d["totals"]["macs"]
@@ -44,7 +43,7 @@ def test_every_format(path, run_cli):
 
 
 def test_symbolic_json_reads_back(run_cli):
-    code, out, _ = run_cli("analyze", "resnet18", "--symbolic", "--format", "json")
+    _code, out, _ = run_cli("analyze", "resnet18", "--symbolic", "--format", "json")
     d = json.loads(out)
     assert d["symbols"] == {"N": None, "H": None, "W": None, "K": None}
     macs = d["totals"]["macs"]
@@ -53,12 +52,11 @@ def test_symbolic_json_reads_back(run_cli):
     # Parsed by cnncalc's own whitelist parser, and by sympy: both give torchvision's figure.
     assert evaluate(parse(macs), values) == 1_814_073_344
     syms = {n: sympy.Symbol(n) for n in values}
-    assert sympy.sympify(macs, locals=syms).subs({syms[k]: v for k, v in values.items()}) == \
-        1_814_073_344
+    assert sympy.sympify(macs, locals=syms).subs({syms[k]: v for k, v in values.items()}) == 1_814_073_344
 
 
 def test_set_overrides_defaults(run_cli):
-    code, out, _ = run_cli("analyze", "vgg16", "--set", "H=112", "W=112", "K=10", "-f", "json")
+    _code, out, _ = run_cli("analyze", "vgg16", "--set", "H=112", "W=112", "K=10", "-f", "json")
     d = json.loads(out)
     assert d["symbols"] == {"N": 1, "H": 112, "W": 112, "K": 10}
     assert d["input_shape"] == [1, 3, 112, 112]
@@ -89,8 +87,7 @@ def test_schema_lists_every_layer_kind(run_cli):
 
 
 def test_compare_mobilenet_derivation(run_cli):
-    code, out, _ = run_cli("compare", "examples/standard_conv", "examples/separable_conv",
-                           "-f", "json")
+    code, out, _ = run_cli("compare", "examples/standard_conv", "examples/separable_conv", "-f", "json")
     assert code == 0
     d = json.loads(out)
     assert d["a"]["totals"]["macs"] == "F**2*K**2*M*N"
@@ -116,8 +113,9 @@ def test_compare_set_must_name_a_declared_symbol(run_cli):
 
 
 def test_python_dash_m_and_help():
-    out = subprocess.run([sys.executable, "-m", "cnncalc", "--help"], capture_output=True,
-                         text=True, cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "--help"], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
     for command in ("analyze", "verify", "compare", "schema", "zoo"):
         assert command in out
     bare = subprocess.run([sys.executable, "-m", "cnncalc"], capture_output=True, text=True)

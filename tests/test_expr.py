@@ -85,8 +85,10 @@ def test_refuses_outside_the_whitelist(text, match):
         evaluate(parse(text), SCOPE)
 
 
-@pytest.mark.parametrize(("value", "match"), [(True, "found true"), ([1, 2], "found a list"),
-                                              (None, "found nothing"), (float("nan"), "finite")])
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [(True, "found true"), ([1, 2], "found a list"), (None, "found nothing"), (float("nan"), "finite")],
+)
 def test_refuses_non_numbers(value, match):
     with pytest.raises(ExpressionError, match=match):
         parse(value)

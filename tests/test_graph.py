@@ -33,8 +33,16 @@ layers:
 
 def test_blocks_repeat_first_and_names():
     a = run(BLOCK)
-    assert names(a) == ["stage.0.conv", "stage.0.relu1", "stage.1.conv", "stage.1.relu1",
-                        "stage.2.conv", "stage.2.relu1", "unit1.conv", "unit1.relu1"]
+    assert names(a) == [
+        "stage.0.conv",
+        "stage.0.relu1",
+        "stage.1.conv",
+        "stage.1.relu1",
+        "stage.2.conv",
+        "stage.2.relu1",
+        "unit1.conv",
+        "unit1.relu1",
+    ]
     shapes = [r.output_shape for r in a.layers if r.kind == "conv2d"]
     # Only the first repetition has stride 2: 16 -> 8, then 8, 8; the last block keeps 8.
     assert shapes == [(1, 16, 8, 8), (1, 16, 8, 8), (1, 16, 8, 8), (1, 4, 8, 8)]
@@ -117,7 +125,9 @@ layers:
 """)
     assert a.layers[-1].inputs == ("concat1", "side", "input")
     assert [r.output_shape for r in a.layers if r.kind == "concat"] == [
-        (1, 2 + 3 + 4, 8, 8), (1, 9 + 5 + 3, 8, 8)]
+        (1, 2 + 3 + 4, 8, 8),
+        (1, 9 + 5 + 3, 8, 8),
+    ]
 
 
 def test_squeeze_excitation_multiply_broadcasts():
@@ -140,7 +150,7 @@ layers:
   - conv2d: {out: 8, kernel: 3, padding: 1, name: a}
   - conv2d: {out: 8, kernel: 3, padding: 1, share: a}
 """)
-    first, second = a.layers
+    _first, second = a.layers
     assert second.shares == "a" and second.params == 0
     assert a.totals.params == 8 * 8 * 9 + 8
     assert a.totals.macs == 2 * (8 * 6 * 6 * 8 * 9)
@@ -148,11 +158,15 @@ layers:
 
 def test_shared_weights_must_fit():
     with pytest.raises(ShapeError, match="cannot share the weights of 'a': weight would be"):
-        run("input: [1, 8, 6, 6]\nlayers:\n  - conv2d: {out: 4, kernel: 3, name: a}\n"
-            "  - conv2d: {out: 4, kernel: 3, share: a}\n")
+        run(
+            "input: [1, 8, 6, 6]\nlayers:\n  - conv2d: {out: 4, kernel: 3, name: a}\n"
+            "  - conv2d: {out: 4, kernel: 3, share: a}\n"
+        )
     with pytest.raises(SpecError, match="cannot share the weights of 'a', a conv2d, with a linear"):
-        run("input: [1, 8]\nlayers:\n  - linear: {out: 8}\n  - conv2d: {out: 4, kernel: 3, name: a, from: input}\n"
-            "  - linear: {out: 8, share: a, from: fc1}\n")
+        run(
+            "input: [1, 8]\nlayers:\n  - linear: {out: 8}\n  - conv2d: {out: 4, kernel: 3, name: a, from: input}\n"
+            "  - linear: {out: 8, share: a, from: fc1}\n"
+        )
 
 
 def test_freeze_layer_block_and_until():
@@ -168,35 +182,59 @@ def test_freeze_layer_block_and_until():
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("input: [1, 3, 8, 8]\nlayers:\n  - relu: {name: a}\n  - relu: {name: a}\n",
-         r"net\.yaml:4:\d+: layers\[1\]\.relu: the name 'a' is already used \(at net\.yaml:3:"),
-        ("input: [1, 3, 8, 8]\nlayers:\n  - relu: {from: nowhere}\n",
-         r"from: no earlier layer is named 'nowhere'"),
-        ("input: [1, 3, 8, 8]\nlayers:\n  - add: {inputs: [input, relu9]}\n",
-         r"no earlier layer is named 'relu9'"),
+        (
+            "input: [1, 3, 8, 8]\nlayers:\n  - relu: {name: a}\n  - relu: {name: a}\n",
+            r"net\.yaml:4:\d+: layers\[1\]\.relu: the name 'a' is already used \(at net\.yaml:3:",
+        ),
+        (
+            "input: [1, 3, 8, 8]\nlayers:\n  - relu: {from: nowhere}\n",
+            r"from: no earlier layer is named 'nowhere'",
+        ),
+        (
+            "input: [1, 3, 8, 8]\nlayers:\n  - add: {inputs: [input, relu9]}\n",
+            r"no earlier layer is named 'relu9'",
+        ),
         ("input: [1, 3, 8, 8]\nlayers:\n  - add\n", r"add merges several tensors"),
-        ("input: [1, 3, 8, 8]\nlayers:\n  - add: {inputs: [input], branches: [[], []]}\n",
-         r"either 'inputs' or 'branches'"),
-        ("input: [1, 3, 8, 8]\nblocks:\n  a: {layers: [b]}\n  b: {layers: [a]}\nlayers: [a]\n",
-         r"blocks use each other in a cycle: a -> b -> a"),
-        ("input: [1, 3, 8, 8]\nblocks:\n  a: {args: {k: null}, layers: [relu]}\nlayers: [a]\n",
-         r"block 'a' needs argument k"),
-        ("input: [1, 3, 8, 8]\nblocks:\n  a: {args: {k: 1}, layers: [relu]}\nlayers:\n  - a: {kk: 2}\n",
-         r"block 'a' has no argument 'kk'; did you mean 'k'\?"),
-        ("input: [1, 3, 8, 8]\nblocks:\n  relu: {layers: [relu]}\nlayers: [relu]\n",
-         r"block 'relu' has the name of a built-in layer kind"),
-        ("symbols: {D: null}\ninput: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: D}\n",
-         r"repeat = D must be a known number, but D has no value"),
+        (
+            "input: [1, 3, 8, 8]\nlayers:\n  - add: {inputs: [input], branches: [[], []]}\n",
+            r"either 'inputs' or 'branches'",
+        ),
+        (
+            "input: [1, 3, 8, 8]\nblocks:\n  a: {layers: [b]}\n  b: {layers: [a]}\nlayers: [a]\n",
+            r"blocks use each other in a cycle: a -> b -> a",
+        ),
+        (
+            "input: [1, 3, 8, 8]\nblocks:\n  a: {args: {k: null}, layers: [relu]}\nlayers: [a]\n",
+            r"block 'a' needs argument k",
+        ),
+        (
+            "input: [1, 3, 8, 8]\nblocks:\n  a: {args: {k: 1}, layers: [relu]}\nlayers:\n  - a: {kk: 2}\n",
+            r"block 'a' has no argument 'kk'; did you mean 'k'\?",
+        ),
+        (
+            "input: [1, 3, 8, 8]\nblocks:\n  relu: {layers: [relu]}\nlayers: [relu]\n",
+            r"block 'relu' has the name of a built-in layer kind",
+        ),
+        (
+            "symbols: {D: null}\ninput: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: D}\n",
+            r"repeat = D must be a known number, but D has no value",
+        ),
         ("input: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: -1}\n", r"repeat = -1 = -1 must not be negative"),
-        ("input: [1, 3, 8, 8]\nblocks:\n  a: {layers: [relu]}\nlayers:\n  - a: {first: {block: c}}\n",
-         r"first\.block: unknown block 'c'"),
+        (
+            "input: [1, 3, 8, 8]\nblocks:\n  a: {layers: [relu]}\nlayers:\n  - a: {first: {block: c}}\n",
+            r"first\.block: unknown block 'c'",
+        ),
         ("input: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: 10000000}\n", r"repeat = 10000000 is too large"),
         ("input: [1, 3, 8, 8]\nlayers:\n  - relu: {first: {x: 1}}\n", r"'first' applies to repeated blocks"),
         ("input: [1, 3, 8, 8]\nlayers:\n  - residual: {shortcut: [relu]}\n", r"residual needs a 'body'"),
-        ("input: [1, 3, 8, 8]\nlayers:\n  - residual: {body: [relu], skip: []}\n",
-         r"residual has no argument 'skip'"),
-        ("input: [1, 3, 8, 8]\nlayers:\n  - relu\nfreeze_until: nothing\n",
-         r"freeze_until: no layer or block is named 'nothing'"),
+        (
+            "input: [1, 3, 8, 8]\nlayers:\n  - residual: {body: [relu], skip: []}\n",
+            r"residual has no argument 'skip'",
+        ),
+        (
+            "input: [1, 3, 8, 8]\nlayers:\n  - relu\nfreeze_until: nothing\n",
+            r"freeze_until: no layer or block is named 'nothing'",
+        ),
     ],
 )
 def test_graph_errors(text, match):
@@ -218,5 +256,8 @@ layers:
     conditions = [c.condition for c in a.constraints]
     assert conditions == ["H - 2*floor(H/2) == 0"] or any("H" in c and "2" in c for c in conditions)
     # Bound to an odd size, the concat cannot line up: an error naming both inputs.
-    with pytest.raises(ShapeError, match=r"axis 2 must match: 64 \(input 1\) vs 65 \(input 2\); inputs: 'up1' \[1, 4, 64, 64\], 'enc' \[1, 4, 65, 65\]"):
+    with pytest.raises(
+        ShapeError,
+        match=r"axis 2 must match: 64 \(input 1\) vs 65 \(input 2\); inputs: 'up1' \[1, 4, 64, 64\], 'enc' \[1, 4, 65, 65\]",
+    ):
         analyze(parse_spec(text, "u.yaml"), {"H": 65})

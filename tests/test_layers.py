@@ -18,8 +18,10 @@ def one(shape, layer: str, **values):
 
 
 def test_conv2d_everything_non_square():
-    r = one((2, 6, 11, 13), "conv2d: {out: 4, kernel: [3, 5], stride: [2, 3], padding: [1, 2], "
-            "dilation: [2, 1], groups: 2}")
+    r = one(
+        (2, 6, 11, 13),
+        "conv2d: {out: 4, kernel: [3, 5], stride: [2, 3], padding: [1, 2], dilation: [2, 1], groups: 2}",
+    )
     # H: floor((11 + 2 - 2*(3-1) - 1)/2) + 1 = 5;  W: floor((13 + 4 - 1*(5-1) - 1)/3) + 1 = 5
     assert r.output_shape == (2, 4, 5, 5)
     assert r.params == 4 * (6 // 2) * 3 * 5 + 4
@@ -46,8 +48,8 @@ def test_conv2d_valid_and_bias_false():
     ("size", "ceil", "expected"),
     [
         (10, False, 4),  # floor((10 - 3)/2) + 1
-        (10, True, 5),   # ceil((10 - 3)/2) + 1; the last window starts at 8 < 10
-        (11, True, 5),   # ceil(8/2) + 1 = 5
+        (10, True, 5),  # ceil((10 - 3)/2) + 1; the last window starts at 8 < 10
+        (11, True, 5),  # ceil(8/2) + 1 = 5
     ],
 )
 def test_max_pool_ceil_mode(size, ceil, expected):
@@ -98,9 +100,21 @@ def test_batch_norm_params_buffers_flops():
 
 @pytest.mark.parametrize(
     ("layer", "per_element"),
-    [("relu", 1), ("relu6", 2), ("leaky_relu", 2), ("sigmoid", 4), ("tanh", 1),
-     ("hardsigmoid", 4), ("hardswish", 5), ("silu", 5), ("gelu", 5), ("softmax", 3),
-     ("dropout", 0), ("identity", 0), ("local_response_norm: {size: 5}", 5 + 4)],
+    [
+        ("relu", 1),
+        ("relu6", 2),
+        ("leaky_relu", 2),
+        ("sigmoid", 4),
+        ("tanh", 1),
+        ("hardsigmoid", 4),
+        ("hardswish", 5),
+        ("silu", 5),
+        ("gelu", 5),
+        ("softmax", 3),
+        ("dropout", 0),
+        ("identity", 0),
+        ("local_response_norm: {size: 5}", 5 + 4),
+    ],
 )
 def test_elementwise_flops(layer, per_element):
     r = one((2, 3, 4, 5), layer)
@@ -110,8 +124,7 @@ def test_elementwise_flops(layer, per_element):
 
 
 def test_conv_transpose_counts_over_the_input():
-    r = one((1, 4, 5, 5), "conv_transpose2d: {out: 3, kernel: 3, stride: 2, padding: 1, "
-            "output_padding: 1}")
+    r = one((1, 4, 5, 5), "conv_transpose2d: {out: 3, kernel: 3, stride: 2, padding: 1, output_padding: 1}")
     # (5 - 1)*2 - 2*1 + (3 - 1) + 1 + 1 = 10
     assert r.output_shape == (1, 3, 10, 10)
     assert r.params == 4 * 3 * 3 * 3 + 3
@@ -155,12 +168,23 @@ def test_categories():
 # ---------------------------------------------------------------------------------------------
 # PyTorch as an oracle for shapes and parameter counts, when it is installed.
 
-geometry = st.fixed_dictionaries({
-    "c_in_per_group": st.integers(1, 3), "groups": st.integers(1, 3), "c_out_per_group": st.integers(1, 3),
-    "kh": st.integers(1, 4), "kw": st.integers(1, 4), "sh": st.integers(1, 3), "sw": st.integers(1, 3),
-    "ph": st.integers(0, 2), "pw": st.integers(0, 2), "dh": st.integers(1, 2), "dw": st.integers(1, 2),
-    "h": st.integers(1, 12), "w": st.integers(1, 12),
-})
+geometry = st.fixed_dictionaries(
+    {
+        "c_in_per_group": st.integers(1, 3),
+        "groups": st.integers(1, 3),
+        "c_out_per_group": st.integers(1, 3),
+        "kh": st.integers(1, 4),
+        "kw": st.integers(1, 4),
+        "sh": st.integers(1, 3),
+        "sw": st.integers(1, 3),
+        "ph": st.integers(0, 2),
+        "pw": st.integers(0, 2),
+        "dh": st.integers(1, 2),
+        "dw": st.integers(1, 2),
+        "h": st.integers(1, 12),
+        "w": st.integers(1, 12),
+    }
+)
 
 
 @settings(max_examples=40)
@@ -170,30 +194,51 @@ def test_conv_shapes_and_params_match_torch(g):
     c_in, c_out = g["c_in_per_group"] * g["groups"], g["c_out_per_group"] * g["groups"]
     h = max(g["h"], g["dh"] * (g["kh"] - 1) + 1 - 2 * g["ph"])
     w = max(g["w"], g["dw"] * (g["kw"] - 1) + 1 - 2 * g["pw"])
-    layer = (f"conv2d: {{out: {c_out}, kernel: [{g['kh']}, {g['kw']}], stride: [{g['sh']}, {g['sw']}], "
-             f"padding: [{g['ph']}, {g['pw']}], dilation: [{g['dh']}, {g['dw']}], groups: {g['groups']}}}")
+    layer = (
+        f"conv2d: {{out: {c_out}, kernel: [{g['kh']}, {g['kw']}], stride: [{g['sh']}, {g['sw']}], "
+        f"padding: [{g['ph']}, {g['pw']}], dilation: [{g['dh']}, {g['dw']}], groups: {g['groups']}}}"
+    )
     r = one((1, c_in, h, w), layer)
-    m = torch.nn.Conv2d(c_in, c_out, (g["kh"], g["kw"]), (g["sh"], g["sw"]), (g["ph"], g["pw"]),
-                        (g["dh"], g["dw"]), g["groups"])
+    m = torch.nn.Conv2d(
+        c_in,
+        c_out,
+        (g["kh"], g["kw"]),
+        (g["sh"], g["sw"]),
+        (g["ph"], g["pw"]),
+        (g["dh"], g["dw"]),
+        g["groups"],
+    )
     y = m(torch.zeros(1, c_in, h, w))
     assert r.output_shape == tuple(y.shape)
     assert r.params == sum(p.numel() for p in m.parameters())
-    t = torch.nn.ConvTranspose2d(c_in, c_out, (g["kh"], g["kw"]), (g["sh"], g["sw"]), 0, 0,
-                                 g["groups"], True, (g["dh"], g["dw"]))
-    rt = one((1, c_in, h, w), layer.replace("conv2d", "conv_transpose2d").replace(
-        f"padding: [{g['ph']}, {g['pw']}], ", ""))
+    t = torch.nn.ConvTranspose2d(
+        c_in, c_out, (g["kh"], g["kw"]), (g["sh"], g["sw"]), 0, 0, g["groups"], True, (g["dh"], g["dw"])
+    )
+    rt = one(
+        (1, c_in, h, w),
+        layer.replace("conv2d", "conv_transpose2d").replace(f"padding: [{g['ph']}, {g['pw']}], ", ""),
+    )
     assert rt.output_shape == tuple(t(torch.zeros(1, c_in, h, w)).shape)
     assert rt.params == sum(p.numel() for p in t.parameters())
 
 
 @settings(max_examples=40)
-@given(k=st.integers(1, 4), s=st.integers(1, 3), p=st.integers(0, 2), h=st.integers(1, 12),
-       ceil=st.booleans(), d=st.integers(1, 2))
+@given(
+    k=st.integers(1, 4),
+    s=st.integers(1, 3),
+    p=st.integers(0, 2),
+    h=st.integers(1, 12),
+    ceil=st.booleans(),
+    d=st.integers(1, 2),
+)
 def test_pool_shapes_match_torch(k, s, p, h, ceil, d):
     torch = pytest.importorskip("torch")
     p = min(p, k // 2)
     h = max(h, d * (k - 1) + 1 - 2 * p)
-    r = one((1, 2, h, h), f"max_pool2d: {{kernel: {k}, stride: {s}, padding: {p}, dilation: {d}, "
-            f"ceil_mode: {str(ceil).lower()}}}")
+    r = one(
+        (1, 2, h, h),
+        f"max_pool2d: {{kernel: {k}, stride: {s}, padding: {p}, dilation: {d}, "
+        f"ceil_mode: {str(ceil).lower()}}}",
+    )
     y = torch.nn.MaxPool2d(k, s, p, d, ceil_mode=ceil)(torch.zeros(1, 2, h, h))
     assert r.output_shape == tuple(y.shape)

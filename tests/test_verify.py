@@ -21,8 +21,10 @@ def test_every_spec_verifies_at_a_small_size(path):
     spec = load_spec(path)
     a = analyze(spec, small_values(spec))
     v = verify(a, seed=1)
-    assert v.ok, [(c.name, c.error, c.predicted_shape, c.observed_shape, c.predicted_macs,
-                   c.counted_macs) for c in v.failures]
+    assert v.ok, [
+        (c.name, c.error, c.predicted_shape, c.observed_shape, c.predicted_macs, c.counted_macs)
+        for c in v.failures
+    ]
     assert len(v.layers) == len(a.layers)
     # The kernels' own MAC counters add up to the published-style total.
     assert sum(c.counted_macs for c in v.layers) == a.totals.macs
@@ -122,8 +124,7 @@ def test_wrong_formulas_are_caught(broken_layers, tmp_path, run_cli):
 
 
 def test_memory_budget_refuses_with_sizes_that_fit(run_cli):
-    code, out, err = run_cli("verify", "vgg16", "--set", "H=4096", "W=4096", "--memory-budget",
-                             "1GiB")
+    code, out, err = run_cli("verify", "vgg16", "--set", "H=4096", "W=4096", "--memory-budget", "1GiB")
     assert code == 2 and out == ""
     assert "over the budget of 1.0 GiB" in err
     assert "the largest tensor is the output of 'conv1.0.conv', [1, 64, 4096, 4096] = 4.0 GiB" in err
@@ -133,8 +134,7 @@ def test_memory_budget_refuses_with_sizes_that_fit(run_cli):
 def test_memory_estimate_counts_what_is_live():
     # input 1x1x8x8 (64), conv to 4x8x8 (256) with a 3x3 im2col of 9*64 and a padded copy of
     # 10*10, then relu: peak = 64 + 256 + 100 + 576 = 996, plus 4*9 + 4 weights.
-    spec = parse_spec("input: [1, 1, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 3, padding: 1}\n"
-                      "  - relu\n")
+    spec = parse_spec("input: [1, 1, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 3, padding: 1}\n  - relu\n")
     est = estimate_memory(analyze(spec))
     assert est.peak_bytes == (64 + 256 + 100 + 576 + 36 + 4) * 4
     assert est.largest_shape == (1, 4, 8, 8)

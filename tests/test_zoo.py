@@ -13,8 +13,7 @@ from cnncalc.spec import load_spec
 
 from .helpers import SPECS
 
-ZOO = ["alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn",
-       "vgg19_bn"]
+ZOO = ["alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"]
 
 
 @pytest.mark.parametrize("model", ZOO)
@@ -70,8 +69,12 @@ def test_alexnet_227_of_the_notes():
         ("rgb_conv", (1, 2, 4, 4), 2 * (27 + 1), 2 * 4 * 4 * 27),
         ("one_by_one", (1, 32, 28, 28), 32 * 192 + 32, 28 * 28 * 32 * 192),
         ("inception_5x5", (1, 32, 28, 28), 32 * 5 * 5 * 192 + 32, 120_422_400),
-        ("inception_bottleneck", (1, 32, 28, 28), (192 * 16 + 16) + (16 * 25 * 32 + 32),
-         2_408_448 + 10_035_200),
+        (
+            "inception_bottleneck",
+            (1, 32, 28, 28),
+            (192 * 16 + 16) + (16 * 25 * 32 + 32),
+            2_408_448 + 10_035_200,
+        ),
     ],
 )
 def test_worked_examples(spec, shape, params, macs):
@@ -87,8 +90,7 @@ def test_inception_bottleneck_is_about_a_tenth():
     assert direct == 120_422_400 and bottleneck == 12_443_648
 
 
-@pytest.mark.parametrize(("spec", "macs"), [("standard_3x3", "4608*M*N"),
-                                            ("separable_3x3", "656*M*N")])
+@pytest.mark.parametrize(("spec", "macs"), [("standard_3x3", "4608*M*N"), ("separable_3x3", "656*M*N")])
 def test_symbolic_worked_examples(spec, macs, run_cli):
     import json
 

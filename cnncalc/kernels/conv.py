@@ -138,17 +138,13 @@ def conv2d_nchw(x, w, b, out, stride=1, padding=0, dilation=1, groups=1) -> int:
             f"groups={groups} must divide C_in={c_in} (x.shape[1]) and C_out={c_out} (w.shape[0])"
         )
     if cig != c_in // groups:
-        raise ValueError(
-            f"w.shape[1]={cig} must equal C_in/groups = {c_in}/{groups} = {c_in // groups}"
-        )
+        raise ValueError(f"w.shape[1]={cig} must equal C_in/groups = {c_in}/{groups} = {c_in // groups}")
     if b is not None and b.shape[0] != c_out:
         raise ValueError(f"b has shape {b.shape} but w implies C_out={c_out}")
     hp, wp = h + top + bottom, wd + left + right
     ekh, ekw = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     if ekh > hp or ekw > wp:
-        raise ValueError(
-            f"dilated kernel ({ekh}, {ekw}) is larger than the padded input ({hp}, {wp})"
-        )
+        raise ValueError(f"dilated kernel ({ekh}, {ekw}) is larger than the padded input ({hp}, {wp})")
     ho, wo = (hp - ekh) // sh + 1, (wp - ekw) // sw + 1
     ck.out_array(out, (n_img, c_out, ho, wo), x.dtype)
     ck.no_overlap(out, x=x, w=w, b=b)
@@ -180,9 +176,7 @@ def conv2d_nchw(x, w, b, out, stride=1, padding=0, dilation=1, groups=1) -> int:
     return macs
 
 
-def conv_transpose2d_nchw(
-    x, w, b, out, stride=1, padding=0, output_padding=0, dilation=1, groups=1
-) -> int:
+def conv_transpose2d_nchw(x, w, b, out, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> int:
     """Transposed convolution with torch ``conv_transpose2d`` semantics, into ``out``.
 
     Args:

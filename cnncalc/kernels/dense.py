@@ -26,9 +26,7 @@ def linear(x, w, b, out) -> int:
     ck.same_dtype(x.dtype, w=w)
     out_features, in_features = w.shape
     if x.shape[-1] != in_features:
-        raise ValueError(
-            f"x.shape[-1]={x.shape[-1]} must equal in_features={in_features} (w.shape[1])"
-        )
+        raise ValueError(f"x.shape[-1]={x.shape[-1]} must equal in_features={in_features} (w.shape[1])")
     if b is not None:
         b = ck.float_array(b, "b", ndim=1)
         ck.same_dtype(x.dtype, b=b)

@@ -30,9 +30,7 @@ __all__ = [
 ]
 
 
-def pool_output_size(
-    size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool
-) -> int:
+def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
     """torch's pooling output length along one axis (may be < 1 for invalid parameters)."""
     span = size + 2 * pad - dilation * (kernel - 1) - 1
     if ceil_mode:
@@ -146,9 +144,7 @@ def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode):
     if not isinstance(ceil_mode, bool):
         raise ValueError(f"ceil_mode must be a bool, got {ceil_mode!r}")
     if 2 * ph > kh or 2 * pw > kw:
-        raise ValueError(
-            f"padding={(ph, pw)} must be at most half of kernel={(kh, kw)} (torch's rule)"
-        )
+        raise ValueError(f"padding={(ph, pw)} must be at most half of kernel={(kh, kw)} (torch's rule)")
     _, _, h, w = x.shape
     ho = pool_output_size(h, kh, sh, ph, dh, ceil_mode)
     wo = pool_output_size(w, kw, sw, pw, dw, ceil_mode)
@@ -193,9 +189,7 @@ def avg_pool2d_nchw(
     ceil mode, are not counted); else the window's cells inside the input.
     """
     x = ck.float_array(x, "x", ndim=4)
-    (kh, kw), (sh, sw), (ph, pw), _, (ho, wo) = _pool_geometry(
-        x, kernel, stride, padding, 1, ceil_mode
-    )
+    (kh, kw), (sh, sw), (ph, pw), _, (ho, wo) = _pool_geometry(x, kernel, stride, padding, 1, ceil_mode)
     if not isinstance(count_include_pad, bool):
         raise ValueError(f"count_include_pad must be a bool, got {count_include_pad!r}")
     divisor = 0

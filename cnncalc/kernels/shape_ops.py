@@ -226,9 +226,7 @@ def mul_broadcast(a, b, out) -> int:
     for name, arr in (("a", a), ("b", b)):
         same_buffer = arr.shape == shape and arr.ctypes.data == out.ctypes.data
         if np.shares_memory(out, arr) and not same_buffer:
-            raise ValueError(
-                f"out may be {name} itself (in place) but must not overlap it otherwise"
-            )
+            raise ValueError(f"out may be {name} itself (in place) but must not overlap it otherwise")
     shape = shape or (1,)  # two 0-d inputs: run the loop over one element
     ab = np.broadcast_to(a, shape)
     bb = np.broadcast_to(b, shape)
@@ -254,9 +252,7 @@ def concat_channels(inputs, out) -> int:
     dtype = arrays[0].dtype
     for i, a in enumerate(arrays):
         if (a.shape[0], a.shape[2], a.shape[3]) != (n, h, w):
-            raise ValueError(
-                f"inputs[{i}] has shape {a.shape}; all inputs need N, H, W = {(n, h, w)}"
-            )
+            raise ValueError(f"inputs[{i}] has shape {a.shape}; all inputs need N, H, W = {(n, h, w)}")
         ck.same_dtype(dtype, **{f"inputs[{i}]": a})
     ck.out_array(out, (n, sum(a.shape[1] for a in arrays), h, w), dtype)
     ck.no_overlap(out, **{f"inputs[{i}]": a for i, a in enumerate(arrays)})

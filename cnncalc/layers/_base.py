@@ -112,9 +112,7 @@ Int = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Ar
 #: A non-negative integer expression.
 NonNegInt = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(0)]
 #: A positive integer or a pair ``[height, width]``.
-Pair = Annotated[
-    tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(1, pair=True)
-]
+Pair = Annotated[tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(1, pair=True)]
 #: A non-negative integer or a pair ``[height, width]``.
 NonNegPair = Annotated[
     tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(0, pair=True)
@@ -168,8 +166,9 @@ class Layer(BaseModel):
                 values[name] = value
             elif arg.pair:
                 values[name] = tuple(
-                    _bind_value(e, scope, f"{name}[{i}]" if value[0] != value[1] else name,
-                                arg.minimum, checks)
+                    _bind_value(
+                        e, scope, f"{name}[{i}]" if value[0] != value[1] else name, arg.minimum, checks
+                    )
                     for i, e in enumerate(value)
                 )
             else:
@@ -276,16 +275,15 @@ def _bind_value(expr: Expr, scope: dict, field: str, minimum: int, checks: list[
             else f"{field} = {dims.fmt(value)} is not an integer"
         )
     if integral is None:
-        raise ShapeError(
-            f"{field} = {expr.text} is not always an integer; round it with floor() or ceil()"
-        )
+        raise ShapeError(f"{field} = {expr.text} is not always an integer; round it with floor() or ceil()")
     if dims.is_concrete(value):
         if value < minimum:
             shown = expr.text if expr.text == dims.fmt(value) else f"{expr.text} = {value}"
             raise ShapeError(f"{field} = {shown} must be at least {minimum}")
     else:
-        checks.append(at_least(value, minimum,
-                               lambda: f"{field} = {dims.fmt(value)} must be at least {minimum}"))
+        checks.append(
+            at_least(value, minimum, lambda: f"{field} = {dims.fmt(value)} must be at least {minimum}")
+        )
     return value
 
 

@@ -33,8 +33,14 @@ class Chunk(Layer):
             raise ShapeError(f"index {self.index} must be at least 0")
         if dims.is_concrete(self.chunks) and self.index >= self.chunks:
             raise ShapeError(f"index {self.index} is beyond the last of {self.chunks} chunks")
-        return [divides(self.chunks, x[axis], f"chunks = {dims.fmt(self.chunks)} must divide the "
-                        f"size {dims.fmt(x[axis])} along dim {self.dim}")]
+        return [
+            divides(
+                self.chunks,
+                x[axis],
+                f"chunks = {dims.fmt(self.chunks)} must divide the "
+                f"size {dims.fmt(x[axis])} along dim {self.dim}",
+            )
+        ]
 
     def output_shape(self, x: Shape) -> Shape:
         axis = self._axis(x)
@@ -65,8 +71,13 @@ class ChannelShuffle(Layer):
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
-        return [divides(self.groups, x[1], f"groups = {dims.fmt(self.groups)} must divide the "
-                        f"channels {dims.fmt(x[1])}")]
+        return [
+            divides(
+                self.groups,
+                x[1],
+                f"groups = {dims.fmt(self.groups)} must divide the channels {dims.fmt(x[1])}",
+            )
+        ]
 
     def output_shape(self, x: Shape) -> Shape:
         return x

@@ -15,7 +15,9 @@ def same_padding(size: dims.Dim, kernel: dims.Dim, stride: dims.Dim, dilation: d
     """
     out = dims.ceildiv(size, stride)
     total = dims.add(
-        dims.mul(dims.add(out, -1), stride), dims.mul(dilation, dims.add(kernel, -1)), 1,
+        dims.mul(dims.add(out, -1), stride),
+        dims.mul(dilation, dims.add(kernel, -1)),
+        1,
         dims.mul(-1, size),
     )
     if stride != 1:
@@ -46,8 +48,7 @@ def padded_checks(kind: str, x: Shape, kernel, dilation, pads) -> list[Check]:
         eff = dims.add(dims.mul(d, dims.add(k, -1)), 1)
         padded = dims.add(size, before, after)
 
-        def describe(axis=axis, size=size, before=before, after=after, eff=eff, padded=padded,
-                     d=d) -> str:
+        def describe(axis=axis, size=size, before=before, after=after, eff=eff, padded=padded, d=d) -> str:
             shown = dims.fmt(padded)
             if not (dims.is_concrete(before) and before == 0 and after == 0):
                 shown = f"{dims.fmt(size)} + {dims.fmt(before)} + {dims.fmt(after)} = {shown}"
@@ -92,12 +93,16 @@ class Conv2d(Layer):
             raise rank_error(self, "an input (N, C, H, W)", x)
         c_in = x[1]
         out = [
-            divides(self.groups, c_in,
-                    lambda: f"groups = {dims.fmt(self.groups)} must divide the input channels "
-                    f"{dims.fmt(c_in)}"),
-            divides(self.groups, self.out,
-                    lambda: f"groups = {dims.fmt(self.groups)} must divide out = "
-                    f"{dims.fmt(self.out)}"),
+            divides(
+                self.groups,
+                c_in,
+                lambda: f"groups = {dims.fmt(self.groups)} must divide the input channels {dims.fmt(c_in)}",
+            ),
+            divides(
+                self.groups,
+                self.out,
+                lambda: f"groups = {dims.fmt(self.groups)} must divide out = {dims.fmt(self.out)}",
+            ),
         ]
         if self.padding != "same":
             out += padded_checks("kernel", x, self.kernel, self.dilation, self.pads(x))
@@ -148,6 +153,13 @@ class Conv2d(Layer):
 
         (x,) = xs
         (top, bottom), (left, right) = self.pads(x.shape)
-        return conv2d_nchw(x, weights["weight"], weights.get("bias"), out, stride=self.stride,
-                           padding=(top, bottom, left, right), dilation=self.dilation,
-                           groups=self.groups)
+        return conv2d_nchw(
+            x,
+            weights["weight"],
+            weights.get("bias"),
+            out,
+            stride=self.stride,
+            padding=(top, bottom, left, right),
+            dilation=self.dilation,
+            groups=self.groups,
+        )

@@ -37,27 +37,39 @@ class ConvTranspose2d(Layer):
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
         out = [
-            divides(self.groups, x[1], f"groups = {dims.fmt(self.groups)} must divide the input "
-                    f"channels {dims.fmt(x[1])}"),
-            divides(self.groups, self.out,
-                    f"groups = {dims.fmt(self.groups)} must divide out = {dims.fmt(self.out)}"),
+            divides(
+                self.groups,
+                x[1],
+                f"groups = {dims.fmt(self.groups)} must divide the input channels {dims.fmt(x[1])}",
+            ),
+            divides(
+                self.groups,
+                self.out,
+                f"groups = {dims.fmt(self.groups)} must divide out = {dims.fmt(self.out)}",
+            ),
         ]
-        for axis, op, s, d in zip(("height", "width"), self.output_padding, self.stride,
-                                  self.dilation, strict=True):
+        for axis, op, s, d in zip(
+            ("height", "width"), self.output_padding, self.stride, self.dilation, strict=True
+        ):
             limit = dims.dmax(s, d)
-            out.append(at_least(dims.add(limit, -1), op,
-                                f"output_padding {dims.fmt(op)} ({axis}) must be smaller than "
-                                f"the stride or the dilation ({dims.fmt(limit)})"))
+            out.append(
+                at_least(
+                    dims.add(limit, -1),
+                    op,
+                    f"output_padding {dims.fmt(op)} ({axis}) must be smaller than "
+                    f"the stride or the dilation ({dims.fmt(limit)})",
+                )
+            )
         for axis, size in zip(("height", "width"), self.output_shape(x)[2:], strict=True):
             out.append(at_least(size, 1, f"the output {axis} {dims.fmt(size)} must be at least 1"))
         return out
 
     def output_shape(self, x: Shape) -> Shape:
         spatial = tuple(
-            dims.add(dims.mul(dims.add(h, -1), s), dims.mul(-2, p),
-                     dims.mul(d, dims.add(k, -1)), op, 1)
-            for h, k, s, p, op, d in zip(x[2:], self.kernel, self.stride, self.padding,
-                                         self.output_padding, self.dilation, strict=True)
+            dims.add(dims.mul(dims.add(h, -1), s), dims.mul(-2, p), dims.mul(d, dims.add(k, -1)), op, 1)
+            for h, k, s, p, op, d in zip(
+                x[2:], self.kernel, self.stride, self.padding, self.output_padding, self.dilation, strict=True
+            )
         )
         return (x[0], self.out, *spatial)
 
@@ -75,7 +87,9 @@ class ConvTranspose2d(Layer):
         return dims.add(dims.mul(2, self.macs(x, out=out)), bias_adds)
 
     def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
-        full = dims.mul(out[1], *(dims.add(o, dims.mul(2, p)) for o, p in zip(out[2:], self.padding, strict=True)))
+        full = dims.mul(
+            out[1], *(dims.add(o, dims.mul(2, p)) for o, p in zip(out[2:], self.padding, strict=True))
+        )
         columns = dims.mul(dims.floordiv(self.out, self.groups), self.groups, *self.kernel, *x[2:])
         return dims.add(full, columns)
 
@@ -83,7 +97,14 @@ class ConvTranspose2d(Layer):
         from ..kernels.conv import conv_transpose2d_nchw
 
         (x,) = xs
-        return conv_transpose2d_nchw(x, weights["weight"], weights.get("bias"), out,
-                                     stride=self.stride, padding=self.padding,
-                                     output_padding=self.output_padding, dilation=self.dilation,
-                                     groups=self.groups)
+        return conv_transpose2d_nchw(
+            x,
+            weights["weight"],
+            weights.get("bias"),
+            out,
+            stride=self.stride,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            dilation=self.dilation,
+            groups=self.groups,
+        )

@@ -25,9 +25,7 @@ class Flatten(Layer):
         start = self.start + len(x) if self.start < 0 else self.start
         end = self.end + len(x) if self.end < 0 else self.end
         if not (0 <= start < len(x) and 0 <= end < len(x)) or start > end:
-            raise ShapeError(
-                f"cannot flatten axes {self.start} to {self.end} of a rank-{len(x)} input"
-            )
+            raise ShapeError(f"cannot flatten axes {self.start} to {self.end} of a rank-{len(x)} input")
         return (*x[:start], dims.prod(x[start : end + 1]), *x[end + 1 :])
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:

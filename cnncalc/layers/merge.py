@@ -15,8 +15,7 @@ def _same_rank(kind: str, xs: tuple[Shape, ...]) -> None:
 
 
 def _mismatch(axis: int, first: dims.Dim, other: dims.Dim, k: int):
-    return lambda: (f"axis {axis} must match: {dims.fmt(first)} (input 1) vs {dims.fmt(other)} "
-                    f"(input {k})")
+    return lambda: f"axis {axis} must match: {dims.fmt(first)} (input 1) vs {dims.fmt(other)} (input {k})"
 
 
 def _equal(a: dims.Dim, b: dims.Dim, message) -> Check:
@@ -37,7 +36,8 @@ class Add(Layer):
         _same_rank(self.kind, xs)
         return [
             _equal(x[axis], xs[0][axis], _mismatch(axis, xs[0][axis], x[axis], k))
-            for k, x in enumerate(xs[1:], 2) for axis in range(len(x))
+            for k, x in enumerate(xs[1:], 2)
+            for axis in range(len(x))
         ]
 
     def output_shape(self, *xs: Shape) -> Shape:
@@ -75,7 +75,9 @@ class Concat(Layer):
         axis = self._axis(xs)
         return [
             _equal(x[a], xs[0][a], _mismatch(a, xs[0][a], x[a], k))
-            for k, x in enumerate(xs[1:], 2) for a in range(len(x)) if a != axis
+            for k, x in enumerate(xs[1:], 2)
+            for a in range(len(x))
+            if a != axis
         ]
 
     def output_shape(self, *xs: Shape) -> Shape:
@@ -115,8 +117,13 @@ class Multiply(Layer):
         for axis in range(len(xs[0])):
             sizes = [x[axis] for x in xs if not (dims.is_concrete(x[axis]) and x[axis] == 1)]
             out += [
-                _equal(s, sizes[0], lambda s=s, first=sizes[0], axis=axis: f"axis {axis} must "
-                       f"match or be 1: {dims.fmt(first)} vs {dims.fmt(s)}")
+                _equal(
+                    s,
+                    sizes[0],
+                    lambda s=s, first=sizes[0], axis=axis: (
+                        f"axis {axis} must match or be 1: {dims.fmt(first)} vs {dims.fmt(s)}"
+                    ),
+                )
                 for s in sizes[1:]
             ]
         return out

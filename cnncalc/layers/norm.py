@@ -50,8 +50,15 @@ class BatchNorm2d(Layer):
     def forward(self, xs, weights, out) -> int:
         from ..kernels.norm import batch_norm2d_nchw
 
-        return batch_norm2d_nchw(xs[0], weights.get("weight"), weights.get("bias"),
-                                 weights["running_mean"], weights["running_var"], self.eps, out)
+        return batch_norm2d_nchw(
+            xs[0],
+            weights.get("weight"),
+            weights.get("bias"),
+            weights["running_mean"],
+            weights["running_var"],
+            self.eps,
+            out,
+        )
 
 
 @register

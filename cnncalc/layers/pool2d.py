@@ -23,9 +23,11 @@ class _Pool2d(Layer):
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
         out = [
-            at_least(dims.floordiv(k, 2), p,
-                     lambda p=p, k=k: f"padding {dims.fmt(p)} must be at most half the kernel "
-                     f"size {dims.fmt(k)}")
+            at_least(
+                dims.floordiv(k, 2),
+                p,
+                lambda p=p, k=k: f"padding {dims.fmt(p)} must be at most half the kernel size {dims.fmt(k)}",
+            )
             for k, p in zip(self.kernel, self.padding, strict=True)
         ]
         pads = tuple((p, p) for p in self.padding)
@@ -66,8 +68,9 @@ class MaxPool2d(_Pool2d):
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import max_pool2d_nchw
 
-        return max_pool2d_nchw(xs[0], out, self.kernel, self.strides, self.padding,
-                               self.dilation, self.ceil_mode)
+        return max_pool2d_nchw(
+            xs[0], out, self.kernel, self.strides, self.padding, self.dilation, self.ceil_mode
+        )
 
 
 @register
@@ -91,8 +94,9 @@ class AvgPool2d(_Pool2d):
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import avg_pool2d_nchw
 
-        return avg_pool2d_nchw(xs[0], out, self.kernel, self.strides, self.padding,
-                               self.ceil_mode, self.count_include_pad)
+        return avg_pool2d_nchw(
+            xs[0], out, self.kernel, self.strides, self.padding, self.ceil_mode, self.count_include_pad
+        )
 
 
 @register

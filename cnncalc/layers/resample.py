@@ -73,8 +73,12 @@ class ZeroPad2d(Layer):
     def pads(self) -> tuple[dims.Dim, dims.Dim, dims.Dim, dims.Dim]:
         """(top, bottom, left, right)."""
         ph, pw = self.padding
-        return (dims.add(ph, self.top), dims.add(ph, self.bottom),
-                dims.add(pw, self.left), dims.add(pw, self.right))
+        return (
+            dims.add(ph, self.top),
+            dims.add(ph, self.bottom),
+            dims.add(pw, self.left),
+            dims.add(pw, self.right),
+        )
 
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:

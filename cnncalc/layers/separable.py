@@ -25,8 +25,13 @@ class _Depthwise(Layer):
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
         return Conv2d.model_construct(
-            out=dims.mul(x[1], self.multiplier), kernel=self.kernel, stride=self.stride,
-            padding=self.padding, dilation=self.dilation, groups=x[1], bias=bias,
+            out=dims.mul(x[1], self.multiplier),
+            kernel=self.kernel,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=x[1],
+            bias=bias,
         )
 
     def category(self, x: Shape) -> str:
@@ -89,8 +94,15 @@ class SeparableConv2d(_Depthwise):
     def pointwise(self, x: Shape) -> tuple[Conv2d, Shape]:
         """The bound 1x1 conv2d and its input shape."""
         mid = self.depthwise(x, False).output_shape(x)
-        conv = Conv2d.model_construct(out=self.out, kernel=(1, 1), stride=(1, 1),
-                                      padding=(0, 0), dilation=(1, 1), groups=1, bias=self.bias)
+        conv = Conv2d.model_construct(
+            out=self.out,
+            kernel=(1, 1),
+            stride=(1, 1),
+            padding=(0, 0),
+            dilation=(1, 1),
+            groups=1,
+            bias=self.bias,
+        )
         return conv, mid
 
     def checks(self, x: Shape) -> list[Check]:

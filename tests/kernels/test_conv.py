@@ -57,13 +57,9 @@ def conv_transpose_oracle(x, w, b, stride, padding, output_padding, dilation, gr
     t = dh * (kh - 1) - ph
     l_ = dw * (kw - 1) - pw
     pads = (t, t + oph, l_, l_ + opw)
-    xd = np.pad(
-        xd, ((0, 0), (0, 0), (max(pads[0], 0), max(pads[1], 0)), (max(pads[2], 0), max(pads[3], 0)))
-    )
+    xd = np.pad(xd, ((0, 0), (0, 0), (max(pads[0], 0), max(pads[1], 0)), (max(pads[2], 0), max(pads[3], 0))))
     hh, ww = xd.shape[2], xd.shape[3]
-    xd = xd[
-        :, :, max(-pads[0], 0) : hh - max(-pads[1], 0), max(-pads[2], 0) : ww - max(-pads[3], 0)
-    ]
+    xd = xd[:, :, max(-pads[0], 0) : hh - max(-pads[1], 0), max(-pads[2], 0) : ww - max(-pads[3], 0)]
     # 3. equivalent forward kernel: flip spatially, swap in/out channels within each group
     wf = w.reshape(groups, cig, cog, kh, kw)[:, :, :, ::-1, ::-1]
     wc = wf.transpose(0, 2, 1, 3, 4).reshape(groups * cog, cig, kh, kw)
@@ -339,9 +335,7 @@ def test_conv2d_float64_and_noncontiguous_input():
     xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).astype(np.float32).transpose(0, 1, 3, 2)
     assert not xt.flags.c_contiguous
     out32 = np.empty(ref.shape, np.float32)
-    conv2d_nchw(
-        xt, w.astype(np.float32), b.astype(np.float32), out32, (2, 1), (1, 0, 2, 1), (1, 2), 1
-    )
+    conv2d_nchw(xt, w.astype(np.float32), b.astype(np.float32), out32, (2, 1), (1, 0, 2, 1), (1, 2), 1)
     np.testing.assert_allclose(out32, ref, rtol=1e-4, atol=1e-4)
 
 

@@ -68,9 +68,7 @@ def test_linear_float64():
 
 
 @settings(max_examples=30, deadline=None)
-@given(
-    st.integers(1, 2), st.integers(1, 5), st.integers(1, 6), st.integers(1, 6), st.booleans(), seeds
-)
+@given(st.integers(1, 2), st.integers(1, 5), st.integers(1, 6), st.integers(1, 6), st.booleans(), seeds)
 def test_batch_norm_matches_formula(n, c, h, w, affine, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, c, h, w)).astype(np.float32)
@@ -79,9 +77,7 @@ def test_batch_norm_matches_formula(n, c, h, w, affine, seed):
     mean = rng.standard_normal(c).astype(np.float32)
     var = rng.uniform(0.1, 3, c).astype(np.float32)
     eps = 1e-3
-    ref = (x - mean[:, None, None].astype(np.float64)) / np.sqrt(
-        var[:, None, None].astype(np.float64) + eps
-    )
+    ref = (x - mean[:, None, None].astype(np.float64)) / np.sqrt(var[:, None, None].astype(np.float64) + eps)
     if affine:
         ref = ref * gamma[:, None, None] + beta[:, None, None]
     out = np.empty_like(x)

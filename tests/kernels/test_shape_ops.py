@@ -23,9 +23,7 @@ def test_add_matches_numpy(shape, k, seed):
     arrays = [_rand(shape, seed + i) for i in range(k)]
     out = np.empty(shape, np.float32)
     assert so.add(arrays, out) == 0
-    np.testing.assert_allclose(
-        out, np.sum(np.stack(arrays).astype(np.float64), axis=0), rtol=1e-6, atol=1e-6
-    )
+    np.testing.assert_allclose(out, np.sum(np.stack(arrays).astype(np.float64), axis=0), rtol=1e-6, atol=1e-6)
 
 
 def test_add_two_array_form_and_in_place():

@@ -120,9 +120,7 @@ BAD_CALLS = [
     ),
     (
         "convT output_padding",
-        lambda: conv_transpose2d_nchw(
-            X, z(4, 2, 3, 3), None, z(1, 2, 14, 14), stride=2, output_padding=2
-        ),
+        lambda: conv_transpose2d_nchw(X, z(4, 2, 3, 3), None, z(1, 2, 14, 14), stride=2, output_padding=2),
         r"output_padding=\(2, 2\) must be smaller than stride",
     ),
     (
@@ -272,9 +270,7 @@ BAD_CALLS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("call", "match"), [c[1:] for c in BAD_CALLS], ids=[c[0] for c in BAD_CALLS]
-)
+@pytest.mark.parametrize(("call", "match"), [c[1:] for c in BAD_CALLS], ids=[c[0] for c in BAD_CALLS])
 def test_bad_arguments_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
