@@ -110,6 +110,8 @@ class _Builder:
         return current
 
     def _entry(self, entry: Entry, ns: _Namespace, scope: dict, current: str, frozen: bool) -> str:
+        if entry.when is not None and not self._when(entry, scope):
+            return current
         times = self._repeat(entry, scope)
         frozen = frozen or entry.freeze
         for i in range(times):
@@ -128,6 +130,16 @@ class _Builder:
                 inputs = tuple(self._resolve(r, ns, entry.path, "inputs") for r in entry.inputs) or (start,)
                 current = self._leaf(entry, entry.layer, i, times, ns, scope, inputs, frozen)
         return current
+
+    def _when(self, entry: Entry, scope: dict) -> bool:
+        path = (*entry.path, "when")
+        value = self._eval(entry.when, scope, path)
+        if not isinstance(value, int):
+            what = "is not an integer" if dims.is_concrete(value) else "must be a known number"
+            raise self.source.error(
+                path, f"when = {entry.when.text} {what}; it decides whether the layer exists (0: no)"
+            )
+        return value != 0
 
     def _repeat(self, entry: Entry, scope: dict) -> int:
         if entry.repeat is None:
@@ -156,7 +168,7 @@ class _Builder:
     def _name(self, entry: Entry, prefix: str, i: int, times: int, ns: _Namespace) -> str:
         """Local name of repetition ``i``: ``name``, ``name.i`` or a generated ``conv3``."""
         if entry.name:
-            return entry.name if times == 1 else f"{entry.name}.{i}"
+            return entry.name if entry.repeat is None else f"{entry.name}.{i}"
         n = ns.counters.get(prefix, 0)
         while True:
             n += 1

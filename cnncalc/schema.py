@@ -17,6 +17,7 @@ _META = {
     "from": {"type": "string", "description": "take the output of this earlier layer as input"},
     "repeat": {**_EXPR, "description": "apply this entry several times in a row"},
     "share": {"type": "string", "description": "use the weights of this earlier layer"},
+    "when": {**_EXPR, "description": "the entry exists only when this is not 0"},
 }
 
 

@@ -36,7 +36,7 @@ from .expr import FUNCTIONS, Expr, parse
 from .source import Path_, Source, load_yaml, read_text
 
 #: Keys every entry may carry besides its arguments.
-META_KEYS = ("name", "freeze", "from", "repeat", "first", "share")
+META_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when")
 #: Structural entries that are not layers.
 CONSTRUCTS = ("residual",)
 #: The name of the network's (or a block's) input in references.
@@ -83,6 +83,7 @@ class Entry:
     inputs: tuple[str, ...] = ()  # `inputs:` of a merge layer
     branches: tuple[tuple[Entry, ...], ...] = ()  # `branches:` of a merge layer, or residual
     repeat: Expr | None = None
+    when: Expr | None = None  # the entry exists only when this is not 0
     first: dict[str, Expr] | None = None  # argument overrides for the first repetition
     first_block: str | None = None  # a different block for the first repetition
     share: str | None = None
@@ -482,6 +483,8 @@ class _Loader:
                 if not isinstance(ref, str):
                     raise self.source.error((*path, key), f"{key} names an earlier layer, found {_kind(ref)}")
                 meta[key] = ref
+        if "when" in args:
+            meta["when"] = self._expr(args.pop("when"), (*path, "when"), names)
         if "repeat" in args:
             meta["repeat"] = self._expr(args.pop("repeat"), (*path, "repeat"), names)
         if "first" in args:
@@ -530,7 +533,7 @@ class _Loader:
             source_ref=meta.get("from"),
             inputs=inputs,
             branches=branches,
-            repeat=meta.get("repeat"),
+            repeat=meta.get("repeat"), when=meta.get("when"),
             share=meta.get("share"),
         )
 
@@ -593,7 +596,7 @@ class _Loader:
             freeze=meta.get("freeze", False),
             source_ref=meta.get("from"),
             branches=(body, shortcut),
-            repeat=meta.get("repeat"),
+            repeat=meta.get("repeat"), when=meta.get("when"),
         )
 
     def _invocation(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
@@ -622,7 +625,7 @@ class _Loader:
             name=meta.get("name"),
             freeze=meta.get("freeze", False),
             source_ref=meta.get("from"),
-            repeat=meta.get("repeat"),
+            repeat=meta.get("repeat"), when=meta.get("when"),
             first=first,
             first_block=first_block,
         )
@@ -652,7 +655,7 @@ class _Loader:
 
 
 def _meta_for(cls: type[registry.Layer]) -> list[str]:
-    extra = ["name", "freeze", "from", "repeat", "share"]
+    extra = ["name", "freeze", "from", "repeat", "share", "when"]
     if cls.arity != 1:
         extra += ["inputs", "branches"]
     return extra

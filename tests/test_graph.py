@@ -72,6 +72,29 @@ layers:
     assert a.output_shape == (1, 16, 8, 8)
 
 
+def test_when_keeps_a_layer_only_when_not_zero_and_repeat_names_are_indexed():
+    a = run("""
+input: [1, 4, 8, 8]
+blocks:
+  unit:
+    args: {out: null, project: 0}
+    layers:
+      - residual:
+          body: [conv2d: {out: out, kernel: 3, padding: 1, name: conv}]
+          shortcut: [conv2d: {out: out, kernel: 1, name: proj, when: project}]
+          name: add
+layers:
+  - unit: {out: 6, repeat: 2, first: {project: 1}, name: stage}
+  - unit: {out: 6, repeat: 1, name: last}
+""")
+    assert names(a) == ["stage.0.conv", "stage.0.proj", "stage.0.add", "stage.1.conv", "stage.1.add",
+                        "last.0.conv", "last.0.add"]
+    assert a.layers[4].inputs == ("stage.1.conv", "stage.0.add")
+    with pytest.raises(SpecError, match=r"when = P must be a known number"):
+        analyze(parse_spec("symbols: {P: null}\ninput: [1, 4, 8, 8]\nlayers:\n  - relu: {when: P}\n",
+                           "w.yaml"))
+
+
 def test_block_defaults_use_earlier_arguments_and_symbols():
     a = run("""
 symbols: {width: 4}
