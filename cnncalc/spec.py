@@ -158,40 +158,36 @@ class _SpecModel(BaseModel):
     freeze_until: str | None = None
 
 
-def _raise_validation(exc: ValidationError, source: Source, base: Path_, what: str = "") -> None:
-    """Turn the first pydantic error into a located SpecError."""
-    err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+def _raise_validation(exc: ValidationError, source: Source, base: Path_, known: list[str] = ()) -> None:
+    """Turn the first pydantic error into a located SpecError.
+
+    ``known`` lists the keys the failing mapping accepts, for a did-you-mean on unknown ones.
+    """
+    # A misspelt key often also leaves a required one missing: report the misspelling.
+    err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+    loc = tuple(err["loc"])
     path = (*base, *loc)
     kind = err["type"]
     if kind == "extra_forbidden":
+        import difflib
+
         name = loc[-1]
-        raise source.error(path[:-1], f"{what}unknown argument {name!r}" + _suggest(name, err))
+        if not known and len(loc) == 3 and loc[0] == "blocks":
+            known = list(_BlockModel.model_fields)
+        close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        listed = f" (expected: {', '.join(known)})" if known else ""
+        raise source.error(path[:-1], f"unknown argument {name!r}{hint}{listed}")
     if kind == "missing":
-        raise source.error(path[:-1], f"{what}missing required argument {loc[-1]!r}")
+        raise source.error(path[:-1], f"missing required argument {loc[-1]!r}")
     msg = err["msg"]
     if kind in ("expression", "pair"):
-        raise source.error(path, f"{what}{msg}")
+        raise source.error(path, msg)
     if kind.startswith("bool"):
-        raise source.error(path, f"{what}expected true or false, found {err.get('input')!r}")
+        raise source.error(path, f"expected true or false, found {err.get('input')!r}")
     found = err.get("input")
     shown = "" if isinstance(found, (dict, list)) else f", found {found!r}"
-    raise source.error(path, f"{what}{msg[0].lower()}{msg[1:]}{shown}")
-
-
-_UNION_TAGS = {"int", "float", "str", "_SymbolModel", "function-after[_kind(), str]"}
-_SUGGEST: dict[int, list[str]] = {}
-
-
-def _suggest(name: Any, err: dict) -> str:
-    known = err.get("ctx", {}).get("known") or _SUGGEST.get(id(err))
-    if not known:
-        return ""
-    import difflib
-
-    close = difflib.get_close_matches(str(name), known, n=2, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return f"{hint} Known arguments: {', '.join(known)}"
+    raise source.error(path, f"{msg[0].lower()}{msg[1:]}{shown}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,7 +279,7 @@ class _Loader:
             try:
                 spec = _SymbolModel.model_validate(value)
             except ValidationError as exc:
-                _raise_validation(exc, self.source, path)
+                _raise_validation(exc, self.source, path, list(_SymbolModel.model_fields))
         elif value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
             spec = _SymbolModel(default=value)
         else:
@@ -544,8 +540,7 @@ class _Loader:
             return cls.model_validate(args)
         except ValidationError as exc:
             # A misspelt argument often also leaves a required one missing: report the typo.
-            errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-            err = errors[0]
+            err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
             if err["type"] == "extra_forbidden":
                 name = err["loc"][-1]
                 known = [*cls.model_fields, *_meta_for(cls)]
