@@ -529,7 +529,8 @@ class _Loader:
             source_ref=meta.get("from"),
             inputs=inputs,
             branches=branches,
-            repeat=meta.get("repeat"), when=meta.get("when"),
+            repeat=meta.get("repeat"),
+            when=meta.get("when"),
             share=meta.get("share"),
         )
 
@@ -591,7 +592,8 @@ class _Loader:
             freeze=meta.get("freeze", False),
             source_ref=meta.get("from"),
             branches=(body, shortcut),
-            repeat=meta.get("repeat"), when=meta.get("when"),
+            repeat=meta.get("repeat"),
+            when=meta.get("when"),
         )
 
     def _invocation(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
@@ -620,7 +622,8 @@ class _Loader:
             name=meta.get("name"),
             freeze=meta.get("freeze", False),
             source_ref=meta.get("from"),
-            repeat=meta.get("repeat"), when=meta.get("when"),
+            repeat=meta.get("repeat"),
+            when=meta.get("when"),
             first=first,
             first_block=first_block,
         )
