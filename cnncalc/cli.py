@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("spec", help="a spec file, or the name of a bundled spec (vgg16, lenet5, ...)")
     _add_set(a)
+    _add_plugin(a)
     a.add_argument(
         "--symbolic",
         action="store_true",
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("spec", help="a spec file, or the name of a bundled spec")
     _add_set(v)
+    _add_plugin(v)
     v.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
     v.add_argument("--format", "-f", choices=("table", "json"), default="table")
     v.add_argument(
@@ -70,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("spec_a", metavar="A", help="the reference design (spec file or bundled name)")
     c.add_argument("spec_b", metavar="B", help="the design compared with it")
     _add_set(c)
+    _add_plugin(c)
     c.add_argument(
         "--symbolic",
         action="store_true",
@@ -86,6 +89,30 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
     return p
+
+
+def _add_plugin(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first, so that the layer kinds it registers can be used "
+        "(a spec never loads Python code by itself)",
+    )
+
+
+def _load_plugins(modules: list[str]) -> None:
+    import importlib
+    import os
+
+    if modules and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a plugin beside the spec, as `python -m` would find it
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise UsageError(f"--plugin {name}: cannot import it ({exc})") from None
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:
@@ -124,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _load_plugins(getattr(args, "plugin", []))
         return _COMMANDS[args.command](args)
     except CnncalcError as exc:
         _error(str(exc))

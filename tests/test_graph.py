@@ -87,12 +87,20 @@ layers:
   - unit: {out: 6, repeat: 2, first: {project: 1}, name: stage}
   - unit: {out: 6, repeat: 1, name: last}
 """)
-    assert names(a) == ["stage.0.conv", "stage.0.proj", "stage.0.add", "stage.1.conv", "stage.1.add",
-                        "last.0.conv", "last.0.add"]
+    assert names(a) == [
+        "stage.0.conv",
+        "stage.0.proj",
+        "stage.0.add",
+        "stage.1.conv",
+        "stage.1.add",
+        "last.0.conv",
+        "last.0.add",
+    ]
     assert a.layers[4].inputs == ("stage.1.conv", "stage.0.add")
     with pytest.raises(SpecError, match=r"when = P must be a known number"):
-        analyze(parse_spec("symbols: {P: null}\ninput: [1, 4, 8, 8]\nlayers:\n  - relu: {when: P}\n",
-                           "w.yaml"))
+        analyze(
+            parse_spec("symbols: {P: null}\ninput: [1, 4, 8, 8]\nlayers:\n  - relu: {when: P}\n", "w.yaml")
+        )
 
 
 def test_block_defaults_use_earlier_arguments_and_symbols():

@@ -20,6 +20,7 @@ def test_layer_kind_is_complete(kind):
     assert f"| `{kind}` |" in README, f"README's layer table has no row for {kind}"
     assert kind in spec_schema()["$defs"]
     assert cls.forward is not Layer.forward, f"{kind} has no reference kernel"
+    assert cls.examples.__func__ is not Layer.examples.__func__, f"{kind} has no examples()"
     assert cls.flops is not Layer.flops
 
 

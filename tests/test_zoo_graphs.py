@@ -41,8 +41,7 @@ def _json(run_cli, spec: str, *args: str) -> dict:
 # ---------------------------------------------------------------------------------------------
 # torchvision's published figures, to the integer.
 
-TORCHVISION = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "googlenet",
-               "mobilenet_v2"]
+TORCHVISION = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "googlenet", "mobilenet_v2"]
 
 
 @pytest.mark.parametrize("model", TORCHVISION)
@@ -62,10 +61,15 @@ def test_matches_torchvision(model, published):
 # ResNets: torchvision's names and where the stride sits.
 
 
-@pytest.mark.parametrize(("model", "blocks"), [("resnet34", [3, 4, 6, 3]),
-                                               ("resnet50", [3, 4, 6, 3]),
-                                               ("resnet101", [3, 4, 23, 3]),
-                                               ("resnet152", [3, 8, 36, 3])])
+@pytest.mark.parametrize(
+    ("model", "blocks"),
+    [
+        ("resnet34", [3, 4, 6, 3]),
+        ("resnet50", [3, 4, 6, 3]),
+        ("resnet101", [3, 4, 23, 3]),
+        ("resnet152", [3, 8, 36, 3]),
+    ],
+)
 def test_resnet_names_follow_torchvision(model, blocks):
     a = _analyze(model)
     names = {r.name for r in a.layers}
@@ -97,9 +101,10 @@ def test_resnet50_v1_figures(published):
     assert a.totals.params == row["params"]  # moving the stride changes no weight
     # In the first block of stages 2-4 v1 runs conv1 (1x1, c_in -> width) on a quarter of
     # the positions: it saves 3/4 of c_in*width*H*W there; the 3x3 costs the same in both.
-    saved = sum(c_in * width * hw * 3 // 4
-                for c_in, width, hw in [(256, 128, 56 * 56), (512, 256, 28 * 28),
-                                        (1024, 512, 14 * 14)])
+    saved = sum(
+        c_in * width * hw * 3 // 4
+        for c_in, width, hw in [(256, 128, 56 * 56), (512, 256, 28 * 28), (1024, 512, 14 * 14)]
+    )
     assert saved == 3 * 77_070_336
     assert a.totals.macs == row["macs"] - saved == 3_857_973_248
     assert round(a.totals.macs / 1e9, 2) == 3.86  # the reference's ResNet-50 v1 figure
@@ -112,10 +117,14 @@ def test_resnet50_v1_figures(published):
 def test_googlenet_inception_outputs():
     a = _analyze("googlenet")
     modules = {  # ch1x1 + ch3x3 + ch5x5 + pool_proj, torchvision's table
-        "inception3a": (64 + 128 + 32 + 32, 28), "inception3b": (128 + 192 + 96 + 64, 28),
-        "inception4a": (192 + 208 + 48 + 64, 14), "inception4b": (160 + 224 + 64 + 64, 14),
-        "inception4c": (128 + 256 + 64 + 64, 14), "inception4d": (112 + 288 + 64 + 64, 14),
-        "inception4e": (256 + 320 + 128 + 128, 14), "inception5a": (256 + 320 + 128 + 128, 7),
+        "inception3a": (64 + 128 + 32 + 32, 28),
+        "inception3b": (128 + 192 + 96 + 64, 28),
+        "inception4a": (192 + 208 + 48 + 64, 14),
+        "inception4b": (160 + 224 + 64 + 64, 14),
+        "inception4c": (128 + 256 + 64 + 64, 14),
+        "inception4d": (112 + 288 + 64 + 64, 14),
+        "inception4e": (256 + 320 + 128 + 128, 14),
+        "inception5a": (256 + 320 + 128 + 128, 7),
         "inception5b": (384 + 384 + 128 + 128, 7),
     }
     for name, (channels, size) in modules.items():
@@ -131,12 +140,22 @@ def test_googlenet_inception_outputs():
 # MobileNet v1: the paper's figures for every width and resolution.
 
 # Table 1 of Howard et al.: (input channels, output channels, stride) of the 13 blocks
-_MOBILENET_V1 = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1),
-                 (256, 512, 2), *[(512, 512, 1)] * 5, (512, 1024, 2), (1024, 1024, 1)]
+_MOBILENET_V1 = [
+    (32, 64, 1),
+    (64, 128, 2),
+    (128, 128, 1),
+    (128, 256, 2),
+    (256, 256, 1),
+    (256, 512, 2),
+    *[(512, 512, 1)] * 5,
+    (512, 1024, 2),
+    (1024, 1024, 1),
+]
 
 
 def _mobilenet_v1_by_hand(alpha_num: int, alpha_den: int, size: int) -> tuple[int, int]:
     """Params and MACs from the paper's formulas: D_K*D_K*M*D_F*D_F + M*N*D_F*D_F per block."""
+
     def ch(c):
         return c * alpha_num // alpha_den
 
@@ -245,10 +264,17 @@ def test_unet_shapes_at_256():
 def test_unet_params_and_macs_at_256():
     a = _analyze("unet")
     params = macs = 0
-    for c_in, c_out, side in [(1, 64, 256), (64, 128, 128), (128, 256, 64), (256, 512, 32),
-                              (512, 1024, 16),                                   # down
-                              (1024, 512, 32), (512, 256, 64), (256, 128, 128),
-                              (128, 64, 256)]:                                   # up
+    for c_in, c_out, side in [
+        (1, 64, 256),
+        (64, 128, 128),
+        (128, 256, 64),
+        (256, 512, 32),
+        (512, 1024, 16),  # down
+        (1024, 512, 32),
+        (512, 256, 64),
+        (256, 128, 128),
+        (128, 64, 256),
+    ]:  # up
         p, m = _double_conv(c_in, c_out, side)
         params, macs = params + p, macs + m
     for c_in, side_in in [(1024, 16), (512, 32), (256, 64), (128, 128)]:  # 2x2/2 transposed
@@ -274,7 +300,7 @@ def test_unet_needs_multiples_of_16(run_cli):
         holds.append(_sym(lhs) - _sym(rhs))
     for h in (16, 32, 48, 256, 272):  # multiples of 16: every condition holds
         assert all(e.subs({H: h, W: h}) == 0 for e in holds)
-    for h in (24, 100, 250, 264):     # not multiples of 16: some condition fails
+    for h in (24, 100, 250, 264):  # not multiples of 16: some condition fails
         assert any(e.subs({H: h, W: h}) != 0 for e in holds)
     with pytest.raises(ShapeError, match="cat2"):
         _analyze("unet", {"H": 100})  # 100/4 = 25 is odd
@@ -308,10 +334,13 @@ def test_transfer_resnet50_at_1000_classes_is_resnet50(published):
 # The MobileNet paper's derivation, with every size a symbol.
 
 
-@pytest.mark.parametrize(("spec", "macs", "params"), [
-    ("standard_conv", "K**2*M*N*F**2", "K**2*M*N"),
-    ("separable_conv", "K**2*M*F**2 + M*N*F**2", "K**2*M + M*N"),
-])
+@pytest.mark.parametrize(
+    ("spec", "macs", "params"),
+    [
+        ("standard_conv", "K**2*M*N*F**2", "K**2*M*N"),
+        ("separable_conv", "K**2*M*F**2 + M*N*F**2", "K**2*M + M*N"),
+    ],
+)
 def test_mobilenet_derivation(spec, macs, params, run_cli):
     d = _json(run_cli, f"examples/{spec}")
     assert d["symbols"] == {"M": None, "N": None, "K": None, "F": None}
@@ -319,8 +348,10 @@ def test_mobilenet_derivation(spec, macs, params, run_cli):
     assert _sym(d["totals"]["macs"]) == _sym(macs)
     assert _sym(d["totals"]["params"]) == _sym(params)
     # the JSON contract writes the expression in sympy's order
-    assert d["totals"]["macs"] == {"standard_conv": "F**2*K**2*M*N",
-                                   "separable_conv": "F**2*K**2*M + F**2*M*N"}[spec]
+    assert (
+        d["totals"]["macs"]
+        == {"standard_conv": "F**2*K**2*M*N", "separable_conv": "F**2*K**2*M + F**2*M*N"}[spec]
+    )
     assert d["constraints"] == []
 
 

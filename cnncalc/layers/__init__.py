@@ -13,15 +13,35 @@ import pkgutil
 import re
 
 from ..errors import UnknownLayerError
-from ._base import Check, Layer, Param, Shape, at_least, divides, numel
+from ._base import (
+    Check,
+    Int,
+    Layer,
+    NonNegInt,
+    NonNegPair,
+    Padding,
+    Pair,
+    Param,
+    Shape,
+    at_least,
+    copy_checked,
+    divides,
+    numel,
+)
 
 __all__ = [
     "REGISTRY",
     "Check",
+    "Int",
     "Layer",
+    "NonNegInt",
+    "NonNegPair",
+    "Padding",
+    "Pair",
     "Param",
     "Shape",
     "at_least",
+    "copy_checked",
     "divides",
     "get",
     "numel",

@@ -221,6 +221,12 @@ class Layer(BaseModel):
         """Elements of scratch memory ``forward`` needs besides its inputs and output."""
         return 0
 
+    @classmethod
+    def examples(cls):
+        """A hypothesis strategy of :class:`cnncalc.testing.Case`: valid configurations of this
+        layer built by construction, for :func:`cnncalc.testing.check_layer`."""
+        raise NotImplementedError(f"{cls.__name__} has no examples() strategy")
+
     def category(self, *xs: Shape) -> str:
         """The row this layer counts under in a breakdown (the kind, unless refined)."""
         return self.kind

@@ -24,6 +24,16 @@ class Elementwise(Layer):
     #: The function of cnncalc.kernels.elementwise that computes it (None: a copy).
     kernel_name: ClassVar[str | None] = None
 
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case
+
+        return st.lists(st.integers(1, 5), min_size=1, max_size=4).map(
+            lambda x: Case({cls.kind: None}, tuple(x), tuple(x))
+        )
+
     def forward(self, xs, weights, out) -> int:
         if self.kernel_name is None:
             return copy_checked(xs[0], out)
@@ -156,6 +166,20 @@ class Softmax(Elementwise):
     per_element = 3
 
     dim: int = 1
+
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case
+
+        @st.composite
+        def build(draw):
+            x = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=4)))
+            dim = draw(st.integers(-len(x), len(x) - 1))
+            return Case({cls.kind: {"dim": dim}}, x, x)
+
+        return build()
 
     def output_shape(self, x: Shape) -> Shape:
         if not -len(x) <= self.dim < len(x):

@@ -22,6 +22,26 @@ class Chunk(Layer):
     index: int = 0
     dim: int = 1
 
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case
+
+        @st.composite
+        def build(draw):
+            x = list(draw(st.lists(st.integers(1, 4), min_size=2, max_size=4)))
+            dim = draw(st.integers(0, len(x) - 1))
+            chunks = draw(st.integers(1, 3))
+            piece = x[dim]
+            x[dim] = piece * chunks
+            expected = list(x)
+            expected[dim] = piece
+            args = {"chunks": chunks, "index": draw(st.integers(0, chunks - 1)), "dim": dim}
+            return Case({cls.kind: args}, tuple(x), tuple(expected))
+
+        return build()
+
     def _axis(self, x: Shape) -> int:
         if not -len(x) <= self.dim < len(x):
             raise ShapeError(f"dim {self.dim} is out of range for a rank-{len(x)} input")
@@ -67,6 +87,18 @@ class ChannelShuffle(Layer):
     prefix = "shuffle"
 
     groups: Int
+
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, shapes
+
+        return st.builds(
+            lambda x, g: Case({cls.kind: {"groups": g}}, (x[0], x[1] * g, *x[2:]), (x[0], x[1] * g, *x[2:])),
+            shapes(),
+            st.integers(1, 4),
+        )
 
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:

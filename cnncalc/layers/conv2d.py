@@ -84,6 +84,40 @@ class Conv2d(Layer):
     groups: Int = 1
     bias: bool = True
 
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, windows
+
+        @st.composite
+        def explicit(draw):
+            h, w = draw(windows()), draw(windows())
+            groups = draw(st.integers(1, 3))
+            c_in, out = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+            n = draw(st.integers(1, 2))
+            args = {
+                "out": out,
+                "kernel": [h.kernel, w.kernel],
+                "stride": [h.stride, w.stride],
+                "padding": [h.pad, w.pad],
+                "dilation": [h.dilation, w.dilation],
+                "groups": groups,
+                "bias": draw(st.booleans()),
+            }
+            return Case({"conv2d": args}, (n, c_in, h.size, w.size), (n, out, h.out, w.out))
+
+        @st.composite
+        def same(draw):
+            # padding: same gives ceil(size / stride): built as out*stride - rest.
+            stride, kernel = draw(st.integers(1, 3)), draw(st.integers(1, 5))
+            outs = [draw(st.integers(1, 6)) for _ in range(2)]
+            sizes = [o * stride - draw(st.integers(0, stride - 1)) for o in outs]
+            args = {"out": 2, "kernel": kernel, "stride": stride, "padding": "same"}
+            return Case({"conv2d": args}, (1, 3, *sizes), (1, 2, *outs))
+
+        return st.one_of(explicit(), same())
+
     def pads(self, x: Shape):
         """((top, bottom), (left, right)) padding for input ``x``."""
         return resolve_padding(self.padding, x, self.kernel, self.stride, self.dilation)

@@ -33,6 +33,35 @@ class ConvTranspose2d(Layer):
     groups: Int = 1
     bias: bool = True
 
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case
+
+        @st.composite
+        def build(draw):
+            k, s, d = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+            op = draw(st.integers(0, max(s, d) - 1))
+            h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+            # Padding crops the output; keep at least one row and column.
+            full = min(h, w) - 1
+            p = draw(st.integers(0, max(0, (full * s + d * (k - 1) + op) // 2)))
+            groups = draw(st.integers(1, 2))
+            args = {
+                "out": groups * draw(st.integers(1, 3)),
+                "kernel": k,
+                "stride": s,
+                "padding": p,
+                "output_padding": op,
+                "dilation": d,
+                "groups": groups,
+                "bias": draw(st.booleans()),
+            }
+            return Case({cls.kind: args}, (1, groups * draw(st.integers(1, 3)), h, w))
+
+        return build()
+
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)

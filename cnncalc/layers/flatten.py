@@ -21,6 +21,25 @@ class Flatten(Layer):
     start: int = 1
     end: int = -1
 
+    @classmethod
+    def examples(cls):
+        import math
+
+        from hypothesis import strategies as st
+
+        from ..testing import Case
+
+        @st.composite
+        def build(draw):
+            x = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=5)))
+            start = draw(st.integers(0, len(x) - 1))
+            end = draw(st.integers(start, len(x) - 1))
+            expected = (*x[:start], math.prod(x[start : end + 1]), *x[end + 1 :])
+            end_arg = end - len(x) if draw(st.booleans()) else end  # negative axes too
+            return Case({cls.kind: {"start": start, "end": end_arg}}, x, expected)
+
+        return build()
+
     def output_shape(self, x: Shape) -> Shape:
         start = self.start + len(x) if self.start < 0 else self.start
         end = self.end + len(x) if self.end < 0 else self.end

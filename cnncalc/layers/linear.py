@@ -22,6 +22,22 @@ class Linear(Layer):
     out: Int
     bias: bool = True
 
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case
+
+        return st.builds(
+            lambda lead, features, out, bias: Case(
+                {cls.kind: {"out": out, "bias": bias}}, (*lead, features), (*lead, out)
+            ),
+            st.lists(st.integers(1, 3), min_size=1, max_size=3),
+            st.integers(1, 12),
+            st.integers(1, 9),
+            st.booleans(),
+        )
+
     def checks(self, x: Shape) -> list[Check]:
         if len(x) < 2:
             raise rank_error(self, "an input (N, features)", x)

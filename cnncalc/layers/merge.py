@@ -32,6 +32,18 @@ class Add(Layer):
     kind = "add"
     arity = None
 
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, shapes
+
+        return st.builds(
+            lambda x, k: Case({cls.kind: {"branches": [[]] + [[{"relu": None}]] * k}}, x, x),
+            shapes(),
+            st.integers(1, 3),
+        )
+
     def checks(self, *xs: Shape) -> list[Check]:
         _same_rank(self.kind, xs)
         return [
@@ -63,6 +75,18 @@ class Concat(Layer):
     arity = None
 
     dim: int = 1
+
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, shapes
+
+        def case(x, widths):
+            branches = [[]] + [[{"conv2d": {"out": c, "kernel": 1}}] for c in widths]
+            return Case({cls.kind: {"branches": branches}}, x, (x[0], x[1] + sum(widths), *x[2:]))
+
+        return st.builds(case, shapes(), st.lists(st.integers(1, 4), min_size=1, max_size=3))
 
     def _axis(self, xs: tuple[Shape, ...]) -> int:
         rank = len(xs[0])
@@ -110,6 +134,19 @@ class Multiply(Layer):
     kind = "multiply"
     prefix = "mul"
     arity = None
+
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, shapes
+
+        gate = [{"global_avg_pool2d": None}, {"sigmoid": None}]  # squeeze-and-excitation
+        return st.builds(
+            lambda x, branches: Case({cls.kind: {"branches": branches}}, x, x),
+            shapes(),
+            st.sampled_from([[[], gate], [[], []], [[], gate, [{"tanh": None}]]]),
+        )
 
     def checks(self, *xs: Shape) -> list[Check]:
         _same_rank(self.kind, xs)

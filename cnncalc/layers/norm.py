@@ -26,6 +26,16 @@ class BatchNorm2d(Layer):
     eps: Annotated[float, Field(gt=0)] = 1e-5
     affine: bool = True
 
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, shapes
+
+        return st.builds(
+            lambda x, affine: Case({cls.kind: {"affine": affine}}, x, x), shapes(), st.booleans()
+        )
+
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
@@ -78,6 +88,16 @@ class LocalResponseNorm(Layer):
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
+
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, shapes
+
+        return st.builds(
+            lambda x, size: Case({cls.kind: {"size": size, "k": 2}}, x, x), shapes(), st.integers(1, 7)
+        )
 
     def checks(self, x: Shape) -> list[Check]:
         if len(x) < 3:

@@ -47,6 +47,34 @@ class _Pool2d(Layer):
         return (x[0], x[1], *spatial)
 
 
+def _pool_examples(kind: str, dilation: bool):
+    from hypothesis import strategies as st
+
+    from ..testing import Case, windows
+
+    @st.composite
+    def build(draw):
+        geometry = windows(max_dilation=2 if dilation else 1, pad_limit=lambda k: k // 2)
+        h, w = draw(geometry), draw(geometry)
+        ceil_mode = draw(st.booleans())
+        args = {
+            "kernel": [h.kernel, w.kernel],
+            "stride": [h.stride, w.stride],
+            "padding": [h.pad, w.pad],
+            "ceil_mode": ceil_mode,
+        }
+        if dilation:
+            args["dilation"] = [h.dilation, w.dilation]
+        else:
+            args["count_include_pad"] = draw(st.booleans())
+        n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+        # Built for floor mode; ceil mode's sizes are checked by the kernel's own arithmetic.
+        expected = None if ceil_mode else (n, c, h.out, w.out)
+        return Case({kind: args}, (n, c, h.size, w.size), expected)
+
+    return build()
+
+
 @register
 class MaxPool2d(_Pool2d):
     """Maximum over each window of (N, C, H, W); output as for a convolution of that window.
@@ -61,6 +89,10 @@ class MaxPool2d(_Pool2d):
     prefix = "maxpool"
 
     dilation: Pair = 1
+
+    @classmethod
+    def examples(cls):
+        return _pool_examples(cls.kind, dilation=True)
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.prod(out), dims.add(dims.mul(*self.kernel), -1))
@@ -88,6 +120,10 @@ class AvgPool2d(_Pool2d):
 
     count_include_pad: bool = True
 
+    @classmethod
+    def examples(cls):
+        return _pool_examples(cls.kind, dilation=False)
+
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.prod(out), *self.kernel)
 
@@ -113,6 +149,19 @@ class AdaptiveAvgPool2d(Layer):
     prefix = "avgpool"
 
     output: Pair
+
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, shapes
+
+        return st.builds(
+            lambda x, oh, ow: Case({cls.kind: {"output": [oh, ow]}}, x, (x[0], x[1], oh, ow)),
+            shapes(),
+            st.integers(1, 5),
+            st.integers(1, 5),
+        )
 
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:
@@ -142,6 +191,12 @@ class GlobalAvgPool2d(Layer):
 
     kind = "global_avg_pool2d"
     prefix = "avgpool"
+
+    @classmethod
+    def examples(cls):
+        from ..testing import Case, shapes
+
+        return shapes().map(lambda x: Case({cls.kind: None}, x, (x[0], x[1], 1, 1)))
 
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:

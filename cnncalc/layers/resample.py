@@ -28,6 +28,29 @@ class Upsample(Layer):
     mode: Literal["nearest", "bilinear"] = "nearest"
     align_corners: bool = False
 
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, shapes
+
+        @st.composite
+        def build(draw):
+            x = draw(shapes())
+            mode = draw(st.sampled_from(["nearest", "bilinear"]))
+            args = {"mode": mode}
+            if mode == "bilinear":
+                args["align_corners"] = draw(st.booleans())
+            if draw(st.booleans()):
+                sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+                args["scale"] = [sh, sw]
+                return Case({cls.kind: args}, x, (x[0], x[1], x[2] * sh, x[3] * sw))
+            size = [draw(st.integers(1, 9)), draw(st.integers(1, 9))]
+            args["size"] = size
+            return Case({cls.kind: args}, x, (x[0], x[1], *size))
+
+        return build()
+
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
@@ -69,6 +92,27 @@ class ZeroPad2d(Layer):
     bottom: NonNegInt = 0
     left: NonNegInt = 0
     right: NonNegInt = 0
+
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, shapes
+
+        side = st.integers(0, 3)
+        return st.builds(
+            lambda x, p, t, b, l, r: Case(
+                {cls.kind: {"padding": p, "top": t, "bottom": b, "left": l, "right": r}},
+                x,
+                (x[0], x[1], x[2] + 2 * p + t + b, x[3] + 2 * p + l + r),
+            ),
+            shapes(),
+            side,
+            side,
+            side,
+            side,
+            side,
+        )
 
     def pads(self) -> tuple[dims.Dim, dims.Dim, dims.Dim, dims.Dim]:
         """(top, bottom, left, right)."""

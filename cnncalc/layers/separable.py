@@ -20,6 +20,30 @@ class _Depthwise(Layer):
     dilation: Pair = 1
     multiplier: Int = 1
 
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case, windows
+
+        @st.composite
+        def build(draw):
+            h, w = draw(windows()), draw(windows())
+            c, m = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+            args = {
+                "kernel": [h.kernel, w.kernel],
+                "stride": [h.stride, w.stride],
+                "padding": [h.pad, w.pad],
+                "dilation": [h.dilation, w.dilation],
+                "multiplier": m,
+            }
+            out = c * m
+            if cls.kind == "separable_conv2d":
+                out = args["out"] = draw(st.integers(1, 5))
+            return Case({cls.kind: args}, (1, c, h.size, w.size), (1, out, h.out, w.out))
+
+        return build()
+
     def depthwise(self, x: Shape, bias: bool) -> Conv2d:
         """The equivalent bound conv2d (groups = input channels)."""
         if len(x) != 4:

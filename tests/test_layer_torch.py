@@ -1,0 +1,119 @@
+"""Each layer's forward (the wiring of its arguments into its kernel) against PyTorch.
+
+Optional: skipped when torch is not installed. The configurations are each layer's own
+strategy; the oracle is torch.nn.functional applied to the same arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnncalc.engine import analyze
+from cnncalc.spec import parse_spec
+from cnncalc.testing import cases
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def _run(case, rng):
+    """The last layer of a case run on random arrays: (inputs, weights, output, layer)."""
+    r = analyze(parse_spec(case.spec_text(), "<case>")).layers[-1]
+    xs = [rng.standard_normal(case.input_shape).astype(np.float32)]
+    weights = {}
+    for name, p in r.weights:
+        shape = tuple(int(d) for d in p.shape)
+        a = rng.standard_normal(shape).astype(np.float32)
+        weights[name] = np.abs(a) + 0.5 if p.init == "positive" else a
+    out = np.empty(tuple(int(d) for d in r.output_shape), np.float32)
+    r.layer.forward(xs, weights, out)
+    return xs, weights, out, r.layer
+
+
+def _t(a):
+    return None if a is None else torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _conv(layer, x, w):
+    (top, bottom), (left, right) = layer.pads(x.shape)
+    xp = F.pad(_t(x), (left, right, top, bottom))
+    return F.conv2d(xp, _t(w["weight"]), _t(w.get("bias")), layer.stride, 0, layer.dilation, layer.groups)
+
+
+def _pool(layer, x, fn, **kw):
+    return fn(_t(x), layer.kernel, layer.strides, layer.padding, ceil_mode=layer.ceil_mode, **kw)
+
+
+def _sep(layer, x, w):
+    dw = layer.depthwise(x.shape, False)
+    (top, bottom), (left, right) = dw.pads(x.shape)
+    xp = F.pad(_t(x), (left, right, top, bottom))
+    mid = F.conv2d(xp, _t(w["depthwise.weight"]), None, layer.stride, 0, layer.dilation, x.shape[1])
+    return F.conv2d(mid, _t(w["pointwise.weight"]), _t(w.get("pointwise.bias")))
+
+
+ORACLES = {
+    "conv2d": _conv,
+    "depthwise_conv2d": lambda l, x, w: _conv(l.depthwise(x.shape, l.bias), x, w),
+    "separable_conv2d": _sep,
+    "conv_transpose2d": lambda l, x, w: F.conv_transpose2d(
+        _t(x), _t(w["weight"]), _t(w.get("bias")), l.stride, l.padding, l.output_padding, l.groups, l.dilation
+    ),
+    "max_pool2d": lambda l, x, w: _pool(l, x, F.max_pool2d, dilation=l.dilation),
+    "avg_pool2d": lambda l, x, w: _pool(l, x, F.avg_pool2d, count_include_pad=l.count_include_pad),
+    "adaptive_avg_pool2d": lambda l, x, w: F.adaptive_avg_pool2d(_t(x), l.output),
+    "global_avg_pool2d": lambda l, x, w: F.adaptive_avg_pool2d(_t(x), 1),
+    "linear": lambda l, x, w: F.linear(_t(x), _t(w["weight"]), _t(w.get("bias"))),
+    "flatten": lambda l, x, w: torch.flatten(_t(x), l.start, l.end),
+    "batch_norm2d": lambda l, x, w: F.batch_norm(
+        _t(x),
+        _t(w["running_mean"]),
+        _t(w["running_var"]),
+        _t(w.get("weight")),
+        _t(w.get("bias")),
+        False,
+        0.0,
+        l.eps,
+    ),
+    "local_response_norm": lambda l, x, w: F.local_response_norm(_t(x), l.size, l.alpha, l.beta, l.k),
+    "relu": lambda l, x, w: F.relu(_t(x)),
+    "relu6": lambda l, x, w: F.relu6(_t(x)),
+    "leaky_relu": lambda l, x, w: F.leaky_relu(_t(x), l.negative_slope),
+    "sigmoid": lambda l, x, w: torch.sigmoid(_t(x)),
+    "tanh": lambda l, x, w: torch.tanh(_t(x)),
+    "hardsigmoid": lambda l, x, w: F.hardsigmoid(_t(x)),
+    "hardswish": lambda l, x, w: F.hardswish(_t(x)),
+    "silu": lambda l, x, w: F.silu(_t(x)),
+    "gelu": lambda l, x, w: F.gelu(_t(x)),
+    "softmax": lambda l, x, w: F.softmax(_t(x), l.dim),
+    "dropout": lambda l, x, w: _t(x),
+    "identity": lambda l, x, w: _t(x),
+    "upsample": lambda l, x, w: F.interpolate(
+        _t(x),
+        size=tuple(int(d) for d in (l.size or (x.shape[2] * l.scale[0], x.shape[3] * l.scale[1]))),
+        mode=l.mode,
+        **({"align_corners": l.align_corners} if l.mode == "bilinear" else {}),
+    ),
+    "zero_pad2d": lambda l, x, w: F.pad(_t(x), (l.pads()[2], l.pads()[3], l.pads()[0], l.pads()[1])),
+    "chunk": lambda l, x, w: torch.chunk(_t(x), l.chunks, l.dim)[l.index],
+    "channel_shuffle": lambda l, x, w: F.channel_shuffle(_t(x), l.groups),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ORACLES))
+@settings(max_examples=12)
+@given(data=st.data())
+def test_forward_matches_torch(kind, data):
+    case = data.draw(cases(kind), label=kind)
+    xs, weights, out, layer = _run(case, np.random.default_rng(0))
+    expected = ORACLES[kind](layer, xs[0], weights).numpy()
+    np.testing.assert_allclose(out, expected, rtol=2e-4, atol=2e-5)
+
+
+def test_every_single_input_kind_has_an_oracle():
+    from cnncalc.layers import REGISTRY
+
+    assert {k for k, c in REGISTRY.items() if c.arity == 1} == set(ORACLES)
