@@ -18,7 +18,7 @@ from typing import Any
 
 from . import dims
 from .engine import Analysis, LayerResult, analyze
-from .errors import UsageError, VerificationError
+from .errors import CnncalcError, UsageError, VerificationError
 from .layers import Param
 from .spec import INPUT, Spec
 
@@ -211,7 +211,7 @@ def _sizes_that_fit(spec: Spec, a: Analysis, values: dict[str, Any], budget: int
         current = candidate
         try:
             trial = analyze(spec, {**values, **current})
-        except Exception:  # any failure means these sizes are not a suggestion
+        except CnncalcError:  # sizes this small break the network: no suggestion
             return None
         if estimate_memory(trial).peak_bytes <= budget:
             return current
