@@ -441,7 +441,7 @@ def verification_render(v):
         title=f"{v.name}: predicted vs executed",
         header_style="bold",
         caption="Symbols: "
-        + ", ".join(f"{k} = {dims.fmt(x)}" for k, x in v.symbols.items())
+        + (", ".join(f"{k} = {dims.fmt(x)}" for k, x in v.symbols.items()) or "none")
         + f"; seed {v.seed}",
     )
     table.add_column("#", justify="right", style="dim")
