@@ -130,7 +130,7 @@ def test_conv_transpose_counts_over_the_input():
     assert r.params == 4 * 3 * 3 * 3 + 3
     # every input element scatters 3 x 3x3 products: 4*5*5 * 27, not 3*10*10 * 4*9 / ...
     assert r.macs == 4 * 5 * 5 * 3 * 3 * 3
-    with pytest.raises(ShapeError, match="output_padding 2 .* must be smaller than the stride"):
+    with pytest.raises(ShapeError, match=r"output_padding 2 .* must be smaller than the stride"):
         one((1, 4, 5, 5), "conv_transpose2d: {out: 3, kernel: 3, stride: 2, output_padding: 2}")
 
 

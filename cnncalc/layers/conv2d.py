@@ -39,6 +39,18 @@ def resolve_padding(padding, x: Shape, kernel, stride, dilation):
     return tuple(out)
 
 
+def group_checks(groups: dims.Dim, c_in: dims.Dim, c_out: dims.Dim) -> list[Check]:
+    """Groups must divide both the input and the output channels."""
+    return [
+        divides(
+            groups,
+            c_in,
+            lambda: f"groups = {dims.fmt(groups)} must divide the input channels {dims.fmt(c_in)}",
+        ),
+        divides(groups, c_out, lambda: f"groups = {dims.fmt(groups)} must divide out = {dims.fmt(c_out)}"),
+    ]
+
+
 def padded_checks(kind: str, x: Shape, kernel, dilation, pads) -> list[Check]:
     """The dilated kernel must fit in the padded input, along both axes."""
     out = []
@@ -125,19 +137,7 @@ class Conv2d(Layer):
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
-        c_in = x[1]
-        out = [
-            divides(
-                self.groups,
-                c_in,
-                lambda: f"groups = {dims.fmt(self.groups)} must divide the input channels {dims.fmt(c_in)}",
-            ),
-            divides(
-                self.groups,
-                self.out,
-                lambda: f"groups = {dims.fmt(self.groups)} must divide out = {dims.fmt(self.out)}",
-            ),
-        ]
+        out = group_checks(self.groups, x[1], self.out)
         if self.padding != "same":
             out += padded_checks("kernel", x, self.kernel, self.dilation, self.pads(x))
         return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import Check, Int, Layer, NonNegPair, Pair, Param, Shape, at_least, divides, rank_error
+from ._base import Check, Int, Layer, NonNegPair, Pair, Param, Shape, at_least, rank_error
+from .conv2d import group_checks
 
 
 @register
@@ -65,18 +66,7 @@ class ConvTranspose2d(Layer):
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
-        out = [
-            divides(
-                self.groups,
-                x[1],
-                f"groups = {dims.fmt(self.groups)} must divide the input channels {dims.fmt(x[1])}",
-            ),
-            divides(
-                self.groups,
-                self.out,
-                f"groups = {dims.fmt(self.groups)} must divide out = {dims.fmt(self.out)}",
-            ),
-        ]
+        out = group_checks(self.groups, x[1], self.out)
         for axis, op, s, d in zip(
             ("height", "width"), self.output_padding, self.stride, self.dilation, strict=True
         ):
