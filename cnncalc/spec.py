@@ -575,7 +575,8 @@ class _Loader:
         if unknown:
             raise self.source.error(
                 (*path, unknown[0]),
-                f"residual has no argument {unknown[0]!r} (it takes body, shortcut and {', '.join(META_KEYS)})",
+                f"residual has no argument {unknown[0]!r} "
+                f"(it takes body, shortcut and {', '.join(META_KEYS)})",
             )
         if "body" not in args:
             raise self.source.error(

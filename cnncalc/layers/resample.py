@@ -101,10 +101,10 @@ class ZeroPad2d(Layer):
 
         side = st.integers(0, 3)
         return st.builds(
-            lambda x, p, t, b, l, r: Case(
-                {cls.kind: {"padding": p, "top": t, "bottom": b, "left": l, "right": r}},
+            lambda x, p, top, bottom, left, right: Case(
+                {cls.kind: {"padding": p, "top": top, "bottom": bottom, "left": left, "right": right}},
                 x,
-                (x[0], x[1], x[2] + 2 * p + t + b, x[3] + 2 * p + l + r),
+                (x[0], x[1], x[2] + 2 * p + top + bottom, x[3] + 2 * p + left + right),
             ),
             shapes(),
             side,
