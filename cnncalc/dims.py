@@ -262,6 +262,11 @@ def window_out(
         stride <= dilation * (kernel - 1) + 1 - pad_before
     ):
         return add(out_minus_1, 1)
+    # Both are floors over the stride of numerators that differ by a constant when the layer's
+    # arguments are known: floor is monotone, so the smaller numerator gives the minimum.
+    gap = add(span, stride, -1, mul(-1, add(size, pad_before, -1)))
+    if is_concrete(gap) and is_concrete(stride):
+        return add(last_start_limit if gap >= 0 else out_minus_1, 1)
     return add(dmin(out_minus_1, last_start_limit), 1)
 
 

@@ -91,7 +91,8 @@ class _Builder:
         path = ("input", i)
         value = self._eval(e, self.scope, path)
         if dims.is_integer_valued(value) is not True:
-            raise self.source.error(path, f"input dimension {e.text} = {dims.fmt(value)} is not an integer")
+            shown = e.text if e.text == dims.fmt(value) else f"{e.text} = {dims.fmt(value)}"
+            raise self.source.error(path, f"input dimension {shown} is not an integer")
         if dims.is_concrete(value) and value < 1:
             raise self.source.error(path, f"input dimension {e.text} = {value} must be at least 1")
         return value
@@ -208,9 +209,16 @@ class _Builder:
         share = None
         if entry.share:
             share = self._resolve(entry.share, ns, entry.path, "share")
-            owner = next(n for n in self.nodes if n.name == share)
+            owners = {n.name: n for n in self.nodes}
+            if share not in owners:
+                raise self.source.error(
+                    (*entry.path, "share"),
+                    f"share names the layer whose weights to use; {entry.share!r} is "
+                    + ("the input" if share == ns.input and share not in owners else "this layer"),
+                )
+            owner = owners[share]
             while owner.share:
-                owner = next(n for n in self.nodes if n.name == owner.share)
+                owner = owners[owner.share]
             if owner.kind != layer.kind:
                 raise self.source.error(
                     (*entry.path, "share"),

@@ -167,6 +167,9 @@ class _Builder:
                     raise source.error(path, "mapping keys must be plain names")
                 key = key_node.value
                 kpath = (*path, key)
+                if id(value_node) in seen:
+                    source.marks[kpath] = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                    raise source.error(kpath, "YAML aliases (*name) are not supported in specs; use a block")
                 if key in out:
                     source.marks[kpath] = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                     raise source.error(kpath, f"duplicate key '{key}'")

@@ -179,6 +179,9 @@ def _raise_validation(exc: ValidationError, source: Source, base: Path_, known: 
         listed = f" (expected: {', '.join(known)})" if known else ""
         raise source.error(path[:-1], f"unknown argument {name!r}{hint}{listed}")
     if kind == "missing":
+        if len(path) == 1:
+            example = {"input": "input: [N, 3, H, W]", "layers": "layers: [...]"}.get(loc[-1], "")
+            raise source.error((), f"a spec needs {loc[-1]!r}" + (f" ({example})" if example else ""))
         raise source.error(path[:-1], f"missing required argument {loc[-1]!r}")
     msg = err["msg"]
     if kind in ("expression", "pair"):
@@ -229,9 +232,14 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), f"a {type(value).__name__}"
-    )
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), f"a {type(value).__name__}")
 
 
 class _Loader:

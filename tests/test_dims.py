@@ -176,3 +176,12 @@ def test_concrete_arithmetic_never_imports_sympy():
         "assert 'sympy' not in sys.modules and 'numba' not in sys.modules, sorted(sys.modules)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_ceil_mode_correction_stays_one_floor():
+    # kernel 2, stride 2, padding 1: the last window may start in the right padding and is
+    # dropped (PyTorch); torch_pool_size gives 3 for H = 4 and 5, i.e. floor(H/2) + 1.
+    out = dims.window_out(H, 2, 2, 1, 1, ceil_mode=True)
+    assert dims.fmt(out) == "floor(H/2) + 1"
+    assert [out.subs(H, n) for n in (4, 5)] == [torch_pool_size(4, 2, 2, 1, 1, True),
+                                                torch_pool_size(5, 2, 2, 1, 1, True)]

@@ -28,13 +28,13 @@ SPEC_ERRORS = [
         r"bad\.yaml:2:1: input: duplicate key 'input'",
     ),
     e("python-tag", HEAD + "  - !!python/object/apply:os.system [ls]\n", r"YAML tag .* not allowed"),
-    e("alias", "x: &a [1, 3, 8, 8]\ninput: *a\nlayers: [relu]\n", r"unknown top-level key 'x'|aliases"),
+    e("alias", "x: &a [1, 3, 8, 8]\ninput: *a\nlayers: [relu]\n", r"bad\.yaml:2:1: input: YAML aliases \(\*name\) are not supported"),
     e(
         "unknown-top-key",
         "input: [1, 3, 8, 8]\nlayer:\n  - relu\n",
         r"unknown top-level key 'layer' \(did you mean 'layers'\?\)",
     ),
-    e("missing-input", "layers: [relu]\n", r"input: missing required argument|input"),
+    e("missing-input", "layers: [relu]\n", r"bad\.yaml:1:1: a spec needs 'input' \(input: \[N, 3, H, W\]\)"),
     e("no-layers", "input: [1, 3, 8, 8]\nlayers: []\n", r"the network has no layers"),
     e("layers-not-list", "input: [1, 3, 8, 8]\nlayers: relu\n", r"layers: .*valid list"),
     e(
@@ -42,7 +42,7 @@ SPEC_ERRORS = [
         HEAD + "  - conv2d:\n    out: 4\n",
         r"bad\.yaml:3:5: layers\[0\]: a layer is written as `kind: \{arguments\}`.*indented",
     ),
-    e("entry-number", HEAD + "  - 42\n", r"expected a layer .* found a int"),
+    e("entry-number", HEAD + "  - 42\n", r"expected a layer .* found a number"),
     e("args-not-mapping", HEAD + "  - conv2d: 4\n", r"arguments of 'conv2d' must be a mapping"),
     # kinds and arguments
     e(
@@ -69,7 +69,7 @@ SPEC_ERRORS = [
     e(
         "bad-padding-word",
         HEAD + "  - conv2d: {out: 4, kernel: 3, padding: full}\n",
-        r"padding: in 'full': unknown name|'full' is not defined|padding.*full",
+        r"conv2d\.padding: 'full' is not defined",
     ),
     e("dropout-p", HEAD + "  - dropout: {p: 1.5}\n", r"dropout\.p: input should be less than 1"),
     e("bad-name", HEAD + "  - relu: {name: 'a b'}\n", r"a layer name is letters"),

@@ -193,6 +193,10 @@ def test_shared_weights_must_fit():
             "input: [1, 8, 6, 6]\nlayers:\n  - conv2d: {out: 4, kernel: 3, name: a}\n"
             "  - conv2d: {out: 4, kernel: 3, share: a}\n"
         )
+    with pytest.raises(SpecError, match="share names the layer whose weights to use; 'input' is the input"):
+        run("input: [1, 8, 6, 6]\nlayers:\n  - conv2d: {out: 4, kernel: 3, share: input}\n")
+    with pytest.raises(SpecError, match="'a' is this layer"):
+        run("input: [1, 8, 6, 6]\nlayers:\n  - conv2d: {out: 4, kernel: 3, name: a, share: a}\n")
     with pytest.raises(SpecError, match="cannot share the weights of 'a', a conv2d, with a linear"):
         run(
             "input: [1, 8]\nlayers:\n  - linear: {out: 8}\n  - conv2d: {out: 4, kernel: 3, name: a, from: input}\n"
@@ -285,10 +289,17 @@ layers:
 """
     a = analyze(parse_spec(text, "u.yaml"), symbolic=True)
     conditions = [c.condition for c in a.constraints]
-    assert conditions == ["H - 2*floor(H/2) == 0"] or any("H" in c and "2" in c for c in conditions)
+    # The pool needs H >= 2; concatenating the upsampled map with the skip needs H even.
+    assert conditions == ["H >= 2", "H % 2 == 0"]
     # Bound to an odd size, the concat cannot line up: an error naming both inputs.
     with pytest.raises(
         ShapeError,
         match=r"axis 2 must match: 64 \(input 1\) vs 65 \(input 2\); inputs: 'up1' \[1, 4, 64, 64\], 'enc' \[1, 4, 65, 65\]",
     ):
         analyze(parse_spec(text, "u.yaml"), {"H": 65})
+
+
+def test_symbolic_chunk_count_becomes_conditions():
+    a = analyze(parse_spec("symbols: {K: null}\ninput: [1, 4, 8, 8]\nlayers:\n"
+                           "  - chunk: {chunks: K, index: 3}\n", "c.yaml"))
+    assert [c.condition for c in a.constraints] == ["K >= 4", "4 is a multiple of K"]

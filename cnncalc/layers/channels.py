@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dims
 from ..errors import ShapeError
 from . import register
-from ._base import Check, Int, Layer, Shape, copy_checked, divides, rank_error
+from ._base import Check, Int, Layer, Shape, at_least, copy_checked, divides, rank_error
 
 
 @register
@@ -51,9 +51,9 @@ class Chunk(Layer):
         axis = self._axis(x)
         if self.index < 0:
             raise ShapeError(f"index {self.index} must be at least 0")
-        if dims.is_concrete(self.chunks) and self.index >= self.chunks:
-            raise ShapeError(f"index {self.index} is beyond the last of {self.chunks} chunks")
         return [
+            at_least(self.chunks, self.index + 1, lambda: f"index {self.index} must be below "
+                     f"chunks = {dims.fmt(self.chunks)}"),
             divides(
                 self.chunks,
                 x[axis],
