@@ -47,13 +47,16 @@ def test_breakdown_in_every_report(run_cli):
     assert rows["conv2d 1x1"]["macs_share"] == round(539_492_352 / 568_740_352, 6)
     assert rows["linear"]["weights"] == 1024 * 1000
     code, out, _ = run_cli("analyze", "mobilenet_v1", "-f", "markdown")
+    assert code == 0
     assert "| conv2d 1x1 | 13 | 539,492,352 | 94.86% |" in out
-    _code, out, _ = run_cli("analyze", "mobilenet_v1")
+    code, out, _ = run_cli("analyze", "mobilenet_v1")
+    assert code == 0
     assert "conv2d 3x3 depthwise" in out and "74.59%" in out
 
 
 def test_symbolic_breakdown_has_formulas_and_no_shares(run_cli):
-    _code, out, _ = run_cli("analyze", "mobilenet_v1", "--symbolic", "-f", "json")
+    code, out, _ = run_cli("analyze", "mobilenet_v1", "--symbolic", "-f", "json")
+    assert code == 0
     rows = {r["category"]: r for r in json.loads(out)["breakdown"]}
     assert isinstance(rows["conv2d 1x1"]["macs"], str)
     assert rows["conv2d 1x1"]["macs_share"] is None

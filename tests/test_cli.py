@@ -43,7 +43,8 @@ def test_every_format(path, run_cli):
 
 
 def test_symbolic_json_reads_back(run_cli):
-    _code, out, _ = run_cli("analyze", "resnet18", "--symbolic", "--format", "json")
+    code, out, _ = run_cli("analyze", "resnet18", "--symbolic", "--format", "json")
+    assert code == 0
     d = json.loads(out)
     assert d["symbols"] == {"N": None, "H": None, "W": None, "K": None}
     macs = d["totals"]["macs"]
@@ -56,7 +57,8 @@ def test_symbolic_json_reads_back(run_cli):
 
 
 def test_set_overrides_defaults(run_cli):
-    _code, out, _ = run_cli("analyze", "vgg16", "--set", "H=112", "W=112", "K=10", "-f", "json")
+    code, out, _ = run_cli("analyze", "vgg16", "--set", "H=112", "W=112", "K=10", "-f", "json")
+    assert code == 0
     d = json.loads(out)
     assert d["symbols"] == {"N": 1, "H": 112, "W": 112, "K": 10}
     assert d["input_shape"] == [1, 3, 112, 112]
