@@ -102,7 +102,11 @@ def rows_at_depth(a: Analysis, depth: int | None = None, all_groups=None) -> lis
     shown: set[str] = set()
     for i, r in enumerate(a.layers):
         parts = r.name.split(".")
-        prefixes = [".".join(parts[:k]) for k in range(1, len(parts)) if ".".join(parts[:k]) in by_path]
+        prefixes = []
+        for k in range(1, len(parts)):
+            p = ".".join(parts[:k])
+            if p in by_path:
+                prefixes.append(p)
         if depth is not None and len(parts) > depth:
             path = ".".join(parts[:depth])
             if path in by_path and path in shown:

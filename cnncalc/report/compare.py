@@ -155,8 +155,7 @@ def comparison_render(c: Comparison, width: int = 120, units: str = "auto"):
         )
     fitted = layout.fit(columns, width, units)
     title = f"compared with {c.labels[0]}" + (" (second line: ratio to it)" if len(designs) > 1 else "")
-    table, texts = layout.render(fitted, title=title, title_justify="left")
-    layout.add_rows(table, texts, [None] * len(METRICS))
+    table = layout.FittedTable(fitted, [None] * len(METRICS), title=title, title_justify="left")
     parts.append(table)
     if fitted.dropped:
         parts.append(
@@ -175,8 +174,7 @@ def comparison_render(c: Comparison, width: int = 120, units: str = "auto"):
     for k, label in enumerate(c.labels):
         cat_columns.append(value_column(f"params {label}", [r.params[k] for r in c.categories], None, 10 + k))
     fitted = layout.fit(cat_columns, width, units)
-    table, texts = layout.render(fitted, title="by category", title_justify="left")
-    layout.add_rows(table, texts, [None] * len(c.categories))
+    table = layout.FittedTable(fitted, [None] * len(c.categories), title="by category", title_justify="left")
     parts += [Text(""), table]
     if fitted.dropped:
         parts.append(

@@ -10,6 +10,7 @@ learns which columns were dropped, to say so under the table.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .text import shorten
@@ -33,7 +34,9 @@ class Column:
 
     header: str
     cells: list[str]
-    units: list[str] | None = None  # the same cells in explicit units, when they differ
+    # the same cells in explicit units, when they differ (or a function making them, called
+    # only if units are used)
+    units: list[str] | Callable[[], list[str]] | None = None
     footer: str = ""
     footer_units: str | None = None
     priority: int = 0
@@ -44,6 +47,8 @@ class Column:
     wrap_above: int = 24  # a formula column wraps only when its cells are wider than this
 
     def texts(self, in_units: bool) -> tuple[list[str], str]:
+        if in_units and callable(self.units):
+            self.units = self.units()
         if in_units and self.units is not None:
             return self.units, self.footer_units if self.footer_units is not None else self.footer
         return self.cells, self.footer
@@ -72,7 +77,18 @@ def _longest_piece(text: str) -> int:
 
 
 def _natural(col: Column, in_units: bool) -> tuple[int, int]:
-    """(natural, minimum) width of a column."""
+    """(natural, minimum) width of a column (computed once per column and units)."""
+    key = (id(col), in_units)
+    if key not in _SIZES:
+        _SIZES[key] = (col, _measure(col, in_units))
+    return _SIZES[key][1]
+
+
+#: Widths measured during one fit (keyed by column identity; cleared by :func:`fit`).
+_SIZES: dict[tuple[int, bool], tuple[Column, tuple[int, int]]] = {}
+
+
+def _measure(col: Column, in_units: bool) -> tuple[int, int]:
     cells, footer = col.texts(in_units)
     texts = [*cells, footer]
     widest = max((len(line) for t in texts for line in t.split("\n")), default=0)
@@ -98,6 +114,7 @@ def fit(columns: list[Column], width: int, units: str = "auto") -> Layout:
         units: ``raw`` (exact numbers), ``human`` (units) or ``auto`` (exact when the
             columns of priority up to :data:`CORE` fit exactly, else units).
     """
+    _SIZES.clear()
     if units == "raw":
         choices = [False]
     elif units == "human":
@@ -119,6 +136,7 @@ def fit(columns: list[Column], width: int, units: str = "auto") -> Layout:
             kept.remove(worst)
             dropped.append(worst.header.replace("\n", " "))
     widths = _widths(kept, width, in_units)
+    _SIZES.clear()
     return Layout(kept, widths, in_units, dropped[::-1])
 
 
@@ -144,42 +162,171 @@ def _widths(columns: list[Column], width: int, in_units: bool) -> list[int]:
     return widths
 
 
-def render(layout: Layout, **table_options):
-    """A rich Table of the layout (cells shortened or wrapped to their widths)."""
-    from rich import box
-    from rich.table import Table
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width``, broken at spaces (a longer piece is folded)."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split(" "):
+            while len(word) > width:  # only for pieces wider than the column: fold them
+                if line:
+                    lines.append(line)
+                    line = ""
+                lines.append(word[:width])
+                word = word[width:]
+            if not line:
+                line = word
+            elif len(line) + 1 + len(word) <= width:
+                line += " " + word
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
+    return lines
 
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        header_style="bold",
-        footer_style="bold",
-        **table_options,
-    )
-    columns = layout.columns
-    texts = []
-    for col, w in zip(columns, layout.widths, strict=True):
-        cells, footer = col.texts(layout.in_units)
-        header = col.header if len(col.header) <= w else col.header.replace(" ", "\n")
+
+class FittedTable:
+    """A table laid out by :func:`fit`, rendered line by line.
+
+    It draws what rich's ``Table`` with ``box.SIMPLE_HEAD`` draws (a header, a rule, the rows,
+    a footer), at the widths already chosen, in time linear in the cells: rich's own table
+    measures and wraps every cell again, which costs seconds on thousands of rows.
+
+    Args:
+        layout: the fitted columns and widths.
+        styles: one style (or None) per row.
+        title: a line centred (or ``title_justify``) above the table.
+        caption: text centred under it, wrapped to the table's width.
+        show_footer: draw each column's footer under a blank line.
+    """
+
+    def __init__(
+        self,
+        layout: Layout,
+        styles: list[str | None],
+        *,
+        title: str | None = None,
+        caption: str | None = None,
+        show_footer: bool = False,
+        title_justify: str = "center",
+    ):
+        self.layout = layout
+        self.styles = styles
+        self.title = title
+        self.caption = caption
+        self.show_footer = show_footer
+        self.title_justify = title_justify
+
+    @property
+    def width(self) -> int:
+        return self.layout.width
+
+    def _cell_lines(self, col: Column, text: str, width: int) -> list[str]:
         if col.kind == "name":
-            cells = [shorten(c, w) for c in cells]
-            footer = shorten(footer, w)
-        wrap = col.kind == "formula"
-        table.add_column(
-            header,
-            footer=footer,
-            justify=col.justify,
-            style=col.style,
-            width=w,
-            no_wrap=not wrap,
-            overflow="fold" if wrap else "ellipsis",
-        )
-        texts.append(cells)
-    return table, texts
+            return [shorten(line, width) for line in text.split("\n")]
+        if col.kind == "formula" or "\n" in text:
+            return wrap(text, width)
+        return [text]
 
+    def _row(self, cells: list[str], *, header: bool = False) -> list[list[str]]:
+        """The lines of one row: per line, each column's text padded to its width."""
+        columns, widths = self.layout.columns, self.layout.widths
+        if not header and not any("\n" in t for t in cells) and all(
+            len(t) <= w or c.kind == "name" for c, w, t in zip(columns, widths, cells, strict=True)
+        ):
+            # One line (the common case): no wrapping to do.
+            return [
+                [
+                    (t if len(t) <= w else shorten(t, w)).rjust(w)
+                    if c.justify == "right"
+                    else (t if len(t) <= w else shorten(t, w)).ljust(w)
+                    for c, w, t in zip(columns, widths, cells, strict=True)
+                ]
+            ]
+        blocks = []
+        for col, w, text in zip(columns, widths, cells, strict=True):
+            if header:
+                lines = text.split("\n") if "\n" in text else wrap(text, w)
+            else:
+                lines = self._cell_lines(col, text, w)
+            blocks.append(lines)
+        height = max(len(b) for b in blocks)
+        out = []
+        for k in range(height):
+            line = []
+            for col, w, lines in zip(columns, widths, blocks, strict=True):
+                # Headers sit on their last line, just above the rule; cells start at the top.
+                j = k - (height - len(lines)) if header else k
+                piece = lines[j] if 0 <= j < len(lines) else ""
+                line.append(piece.rjust(w) if col.justify == "right" else piece.ljust(w))
+            out.append(line)
+        return out
 
-def add_rows(table, texts: list[list[str]], styles: list[str | None]) -> None:
-    """Add the rows column by column lists describe (``styles`` per row)."""
-    for i, style in enumerate(styles):
-        table.add_row(*(col[i] for col in texts), style=style)
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        from rich.style import Style
+
+        layout, width = self.layout, self.width
+        gap = " " * GAP
+        col_styles = [Style.parse(c.style) if c.style else None for c in layout.columns]
+
+        combined: dict[Style | None, list[Style | None]] = {}
+
+        def emit(pieces: list[str], row_style: Style | None = None):
+            # Neighbouring pieces of one style go out as one segment (rich's cost is per segment).
+            if row_style not in combined:
+                combined[row_style] = [
+                    row_style if st is None else st if row_style is None else st + row_style
+                    for st in col_styles
+                ]
+            styles = combined[row_style]
+            text, current = pieces[0], styles[0]
+            for k in range(1, len(pieces)):
+                if current != row_style:
+                    yield Segment(text, current)
+                    text, current = gap, row_style
+                else:
+                    text += gap
+                if styles[k] != current:
+                    yield Segment(text, current)
+                    text, current = pieces[k], styles[k]
+                else:
+                    text += pieces[k]
+            yield Segment(text, current)
+            yield Segment.line()
+
+        def centred(text: str, style: Style, justify: str):
+            for line in wrap(text, max(width, 1)):
+                pad = width - len(line)
+                left = pad // 2 if justify == "center" else 0
+                yield Segment(" " * left + line + " " * (pad - left), style)
+                yield Segment.line()
+
+        if self.title:
+            yield from centred(self.title, Style(italic=True), self.title_justify)
+        bold = Style(bold=True)
+        columns = layout.columns
+        for line in self._row([c.header for c in columns], header=True):
+            yield from emit(line, bold)
+        yield Segment("─" * width)
+        yield Segment.line()
+        texts = [c.texts(layout.in_units)[0] for c in columns]
+        parsed: dict[str | None, Style | None] = {None: None}
+        for i, style in enumerate(self.styles):
+            if style not in parsed:
+                parsed[style] = Style.parse(style)
+            for line in self._row([t[i] for t in texts]):
+                yield from emit(line, parsed[style])
+        if self.show_footer:
+            yield Segment(" " * width)
+            yield Segment.line()
+            footers = [c.texts(layout.in_units)[1] for c in columns]
+            for line in self._row(footers):
+                yield from emit(line, bold)
+        if self.caption:
+            yield from centred(self.caption, Style(dim=True), "center")
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement(self.width, self.width)

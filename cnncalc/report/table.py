@@ -77,7 +77,7 @@ def _count_column(header: str, values: list, footer, view: View) -> Column:
     return Column(
         header,
         cells=["" if v is None else number(v) for v in values],
-        units=["" if v is None else short(v) for v in values],
+        units=lambda: ["" if v is None else short(v) for v in values],
         footer=number(footer),
         footer_units=short(footer),
         priority=_priority(header),
@@ -212,8 +212,7 @@ def layer_table(a: Analysis, view: View):
     """The per-layer table with a totals row; returns (table, width, note about dropped columns)."""
     columns, styles = layer_columns(a, view)
     fitted = layout.fit(columns, view.fit_width, view.fit_units)
-    table, texts = layout.render(fitted, title=a.name, caption=symbols_line(a), show_footer=True)
-    layout.add_rows(table, texts, styles)
+    table = layout.FittedTable(fitted, styles, title=a.name, caption=symbols_line(a), show_footer=True)
     return table, fitted.width, _dropped_note(fitted.dropped, view)
 
 
@@ -261,8 +260,8 @@ def breakdown_table(a: Analysis, view: View):
     """MACs and parameters per category with their shares; returns (table, width, note)."""
     columns = breakdown_columns(a, view)
     fitted = layout.fit(columns, view.fit_width, view.fit_units)
-    table, texts = layout.render(fitted, title="by category", title_justify="left")
-    layout.add_rows(table, texts, [None] * len(texts[0]) if texts else [])
+    styles = [None] * len(columns[0].cells)
+    table = layout.FittedTable(fitted, styles, title="by category", title_justify="left")
     notes = [_dropped_note(fitted.dropped, view)]
     if any(cell == "symbolic" for c in fitted.columns if c.header.startswith("%") for cell in c.cells):
         notes.append(

@@ -77,9 +77,8 @@ def verification_render(v, width: int = 120):
         + f"; seed {v.seed}. Where they differ: predicted / counted by the kernel (MACs), "
         "predicted / allocated (params)"
     )
-    table, texts = layout.render(fitted, title=f"{v.name}: predicted vs executed", caption=caption)
     styles = [None if c.ok else "bold red" for c in v.layers]
-    layout.add_rows(table, texts, styles)
+    table = layout.FittedTable(fitted, styles, title=f"{v.name}: predicted vs executed", caption=caption)
     parts = [table]
     if fitted.dropped:
         parts.append(
