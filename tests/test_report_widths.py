@@ -182,3 +182,21 @@ def test_trainable_is_empty_for_layers_without_parameters(run_cli):
 
     rows = {r["name"]: r["trainable"] for r in csv.DictReader(io.StringIO(out))}
     assert rows["conv1"] == "true" and rows["tanh1"] == "" and rows["flatten1"] == ""
+
+
+def test_the_command_line_report_imports_no_heavy_module():
+    """A concrete report (table, JSON, compare) runs on integers: no sympy, numba or textual."""
+    import subprocess
+    import sys
+
+    code = (
+        "import io, sys, contextlib\n"
+        "from cnncalc.cli import main\n"
+        "for argv in (['analyze', 'resnet50'], ['analyze', 'resnet50', '--depth', '1'],\n"
+        "             ['analyze', 'vgg16', '-f', 'json'], ['compare', 'resnet18', 'resnet50']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        assert main(argv) == 0\n"
+        "heavy = {'sympy', 'numba', 'textual', 'hypothesis'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

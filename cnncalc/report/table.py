@@ -78,8 +78,8 @@ def _count_column(header: str, values: list, footer, view: View) -> Column:
         header,
         cells=["" if v is None else number(v) for v in values],
         units=lambda: ["" if v is None else short(v) for v in values],
-        footer=number(footer),
-        footer_units=short(footer),
+        footer="" if footer is None else number(footer),
+        footer_units="" if footer is None else short(footer),
         priority=_priority(header),
         kind="number" if concrete else "formula",
     )
@@ -91,7 +91,7 @@ def _bytes_column(header: str, values: list, footer, view: View) -> Column:
     return Column(
         header,
         cells=["" if v is None else fmt(v) for v in values],
-        footer=fmt(footer),
+        footer="" if footer is None else fmt(footer),
         priority=_priority(header),
         kind="number" if concrete else "formula",
     )
