@@ -137,7 +137,8 @@ def fit(columns: list[Column], width: int, units: str = "auto") -> Layout:
             dropped.append(worst.header.replace("\n", " "))
     widths = _widths(kept, width, in_units)
     _SIZES.clear()
-    return Layout(kept, widths, in_units, dropped[::-1])
+    order = [c.header.replace("\n", " ") for c in columns]
+    return Layout(kept, widths, in_units, sorted(dropped, key=order.index))
 
 
 def _fits(columns: list[Column], width: int, in_units: bool, shorten_names: bool = True) -> bool:
