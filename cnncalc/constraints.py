@@ -175,20 +175,28 @@ class Decider:
                 continue
             t = s.Symbol(f"_t_{sym}", integer=bool(sym.is_integer), nonnegative=True)
             subs[sym] = dims.to_sympy(lo) + t
-        shifted = s.expand(e.xreplace(subs)) if subs else e
-        return bool(shifted.is_nonnegative)
+        shifted = e.xreplace(subs) if subs else e
+        if dims.expanded_terms(shifted) > MAX_DECIDED_TERMS or dims.degree(shifted) > MAX_DECIDED_DEGREE:
+            return False  # too large to decide quickly: it stays a condition, reported
+        return bool(s.expand(shifted).is_nonnegative)
 
     def _record(self, condition: str, layer: str, reason: str) -> None:
         self._general.setdefault(condition, Constraint(condition, layer, reason))
 
 
 _MAX_PERIOD = 1 << 16
+#: Conditions whose polynomial has more terms, or a higher degree, than these are not proven
+#: (sympy's sign rules take seconds on them); they are reported as conditions instead.
+MAX_DECIDED_TERMS = 32
+MAX_DECIDED_DEGREE = 4
 
 
 def _period(e, sym) -> int | None:
     """The smallest ``L`` built from the denominators in ``e`` with ``e(sym + L) = e(sym)``,
     or None."""
     s = dims.sp()
+    if dims.expanded_terms(e) > dims.MAX_TERMS:
+        return None
     period = 1
     for atom in e.atoms(s.floor, s.ceiling, s.Mod):
         if isinstance(atom, s.Mod):
@@ -210,7 +218,7 @@ def _period(e, sym) -> int | None:
     if period > _MAX_PERIOD:
         return None
     shifted = e.xreplace({sym: sym + period})
-    if s.expand(shifted - e) != 0:
+    if dims.expanded_terms(shifted - e) > dims.MAX_TERMS or s.expand(shifted - e) != 0:
         return None
     return period
 

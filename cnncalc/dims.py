@@ -92,6 +92,91 @@ def is_integer_valued(v: Value) -> bool | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Size of expressions.
+
+#: Largest number of terms, and highest degree, a formula may have once multiplied out. A spec
+#: expression beyond them is refused (``(a + b + c + 1)**64`` has 47,905 terms of degree 64);
+#: rules that multiply out (folding floors, deciding conditions, printing) leave larger
+#: expressions as they are.
+MAX_TERMS = 64
+MAX_DEGREE = 8
+#: Deepest nesting of a formula (``floor(2*floor(2*floor(...)/2)/2)``); deeper ones are refused
+#: before sympy's recursive algorithms would exhaust the stack.
+MAX_NESTING = 120
+_TERMS_CAP = 10**12
+
+
+def expanded_terms(v: Value) -> int:
+    """An upper bound on the number of terms of ``v`` multiplied out (capped at 10**12).
+
+    Functions (``floor``, ``Max``, ...) count as one term; their arguments are sized when they
+    are built.
+    """
+    if is_concrete(v):
+        return 1
+    return _terms(v)
+
+
+def _terms(e: Any) -> int:
+    if e.is_Add:
+        return min(_TERMS_CAP, sum(_terms(a) for a in e.args))
+    if e.is_Mul:
+        out = 1
+        for a in e.args:
+            out = min(_TERMS_CAP, out * _terms(a))
+        return out
+    if e.is_Pow:
+        base, exp = e.args
+        k = _terms(base)
+        if k > 1 and exp.is_Integer:
+            n = abs(int(exp))
+            if n > 10_000 or k > 10_000:
+                return _TERMS_CAP
+            return min(_TERMS_CAP, math.comb(n + k - 1, k - 1))
+        return 1
+    return 1
+
+
+def _small(e: Any) -> bool:
+    """Small enough for sympy's simplifications (floor evaluation, expansion) to be quick;
+    larger expressions are kept as they are, which is exact but less tidy."""
+    return _terms(e) <= 16 and _degree(e) <= 4
+
+
+def degree(v: Value) -> int:
+    """An upper bound on the total degree of ``v`` as a polynomial (functions count as 1)."""
+    if is_concrete(v):
+        return 0
+    return _degree(v)
+
+
+def _degree(e: Any) -> int:
+    if e.is_Number:
+        return 0
+    if e.is_Add:
+        return max(_degree(a) for a in e.args)
+    if e.is_Mul:
+        return sum(_degree(a) for a in e.args)
+    if e.is_Pow and e.args[1].is_Integer:
+        return min(_TERMS_CAP, abs(int(e.args[1])) * _degree(e.args[0]))
+    return 1
+
+
+def nesting(v: Value) -> int:
+    """Depth of the expression tree of ``v`` (0 for a number), without recursion."""
+    if is_concrete(v):
+        return 0
+    depth = 0
+    level = {v}
+    while level:
+        depth += 1
+        if depth > MAX_NESTING:
+            return depth
+        level = {a for e in level for a in e.args}
+    return depth
+
+
+# ---------------------------------------------------------------------------------------------
 # Arithmetic that keeps ints as ints.
 
 
@@ -181,6 +266,9 @@ def _floor_sym(y: sympy.Expr) -> sympy.Expr:
     num, den = arg.as_numer_denom()
     if den == 1 and num.is_integer:
         return num
+    if arg.free_symbols and not _small(arg):
+        # Too large for sympy's floor evaluation to finish quickly: kept as written (exact).
+        return s.floor(arg, evaluate=False)
     if arg.free_symbols and den.is_Integer and not arg.is_integer:
         # A linear ratio of symbols: nothing for sympy's floor evaluation to simplify, and
         # that evaluation costs milliseconds on the large constants of long chains.
@@ -196,7 +284,7 @@ def _fold_floor_arg(y: sympy.Expr) -> sympy.Expr | None:
     """
     s = sp()
     num, den = y.as_numer_denom()
-    if not (den.is_integer and den.is_positive):
+    if not _small(num) or not (den.is_integer and den.is_positive):
         return None
     floors = []
     rest = []
@@ -296,7 +384,7 @@ def _printer():
             if den == 1:
                 return f"floor({self._print(num)})"
             # floor((u + d - 1)/d) reads better as ceiling(u/d) when that drops a constant.
-            if den.is_Integer and num.is_integer:
+            if den.is_Integer and _small(num) and num.is_integer:
                 u = s.expand(num - den + 1)
                 if s.Add.make_args(u) and not any(t.is_Number for t in s.Add.make_args(u)):
                     return f"ceiling({self._ratio(u, den)})"

@@ -7,6 +7,42 @@ alone and exits with status 2; any other exception is a bug.
 
 from __future__ import annotations
 
+import re
+
+#: Messages show at most this many characters of a value the user wrote (a path, a name, a
+#: number of 100,000 digits): its beginning, then how long it was.
+MAX_SHOWN_CHARS = 60
+#: Runs of digits longer than this are shortened in messages.
+MAX_SHOWN_DIGITS = 30
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_DIGITS = re.compile(r"\d{%d,}" % (MAX_SHOWN_DIGITS + 1))
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters (terminal escapes, bidirectional overrides) written as
+    ``\\x1b`` or ``\\u202e``, so that no message can drive the terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def shorten(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """A value the user wrote, as a message shows it: control characters escaped, and cut to
+    ``limit`` characters with its length said (``123456789012...(100000 characters)``)."""
+    text = escape_controls(text).replace("\n", "\\n").replace("\t", "\\t")
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 12]}...({len(text):,} characters)"
+
+
+def shorten_numbers(text: str) -> str:
+    """``text`` with every run of more than ``MAX_SHOWN_DIGITS`` digits shortened."""
+    return _DIGITS.sub(lambda m: f"{m.group()[:12]}...({len(m.group()):,} digits)", text)
+
+
+def clean_message(text: str) -> str:
+    """A message made safe to print: control characters escaped, long numbers shortened."""
+    return shorten_numbers(escape_controls(text))
+
 
 class CnncalcError(Exception):
     """Root of every error caused by the user's input."""
