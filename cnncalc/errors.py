@@ -16,13 +16,18 @@ MAX_SHOWN_CHARS = 60
 MAX_SHOWN_DIGITS = 30
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_DIGITS = re.compile(r"\d{%d,}" % (MAX_SHOWN_DIGITS + 1))
+_DIGITS = re.compile(rf"\d{{{MAX_SHOWN_DIGITS + 1},}}")
 
 
 def escape_controls(text: str) -> str:
     """``text`` with control characters (terminal escapes, bidirectional overrides) written as
     ``\\x1b`` or ``\\u202e``, so that no message can drive the terminal."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1] if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(m: re.Match) -> str:
+    c = m.group()
+    return repr(c)[1:-1] if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
 def shorten(text: str, limit: int = MAX_SHOWN_CHARS) -> str:

@@ -153,7 +153,9 @@ def _check_number_spelling(text: str) -> None:
                 value = f": {int(token, 0)}"
             except ValueError:
                 value = ""
-            raise ExpressionError(f"in {_shown(text)}: {_shown(token)} is a {base} literal; write it in decimal{value}")
+            raise ExpressionError(
+                f"in {_shown(text)}: {_shown(token)} is a {base} literal; write it in decimal{value}"
+            )
         digits = token.split("e")[0].split("E")[0]
         if len(digits) > 1 and digits[0] == "0" and digits.replace("_", "").isdigit():
             end = m.end(1)

@@ -178,10 +178,10 @@ def read_number(text: str) -> int | float | str:
     """A number as its text says, not as YAML 1.1 reads it.
 
     Decimal integers are ints. A decimal with a fraction is a float when the float's shortest
-    decimal form (which expressions read) is the written value, else the text itself, which expressions then read exactly (so that
-    ``8.0000000000000000001`` is not 8). Spellings YAML 1.1 reinterprets are refused with the
-    way to write them: a leading zero (octal), ``0b``/``0x``/``0o`` prefixes, ``1:20`` (base
-    60), and infinities or NaN.
+    decimal form (which expressions read) is the written value, else the text itself, which
+    expressions then read exactly (so that ``8.0000000000000000001`` is not 8). Spellings that
+    YAML 1.1 reinterprets are refused with the way to write them: a leading zero (octal),
+    ``0b``/``0x``/``0o`` prefixes, ``1:20`` (base 60), and infinities or NaN.
 
     Raises:
         ValueError: with a message saying how to write the number.
