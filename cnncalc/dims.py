@@ -100,9 +100,31 @@ def is_integer_valued(v: Value) -> bool | None:
 #: expressions as they are.
 MAX_TERMS = 64
 MAX_DEGREE = 8
-#: Deepest nesting of a formula (``floor(2*floor(2*floor(...)/2)/2)``); deeper ones are refused
-#: before sympy's recursive algorithms would exhaust the stack.
-MAX_NESTING = 120
+#: Deepest nesting of a formula (``3*floor(3*floor(3*floor(...)/2)/2)``); deeper ones are
+#: refused before sympy's recursive algorithms would exhaust the stack (the bundled networks
+#: nest at most 7 levels).
+MAX_NESTING = 40
+#: Largest number of decimal digits of a result (a size, a count, a total, or a coefficient of
+#: a formula); beyond it numbers could not be printed or compared as floats.
+MAX_DIGITS = 300
+
+
+def too_large(v: Value) -> int:
+    """The number of digits of ``v`` (of its largest numerator, denominator or coefficient)
+    when beyond ``MAX_DIGITS``, else 0."""
+    limit = MAX_DIGITS * 3.33
+    if isinstance(v, int):
+        bits = abs(v).bit_length()
+    elif isinstance(v, Fraction):
+        bits = max(abs(v.numerator).bit_length(), v.denominator.bit_length())
+    else:
+        bits = max(
+            (max(abs(int(n.p)).bit_length(), int(n.q).bit_length()) for n in v.atoms(sp().Rational)),
+            default=0,
+        )
+    return int(bits * 0.30103) + 1 if bits > limit else 0
+
+
 _TERMS_CAP = 10**12
 
 
@@ -261,6 +283,9 @@ def _positive(v: Value) -> bool:
 def _floor_sym(y: sympy.Expr) -> sympy.Expr:
     """``floor(y)`` with the nested floor folded into a single one when the rules allow."""
     s = sp()
+    whole, y = _integer_part(y)
+    if whole != 0:
+        return whole + _floor_sym(y)
     inner = _fold_floor_arg(y)
     arg = inner if inner is not None else y
     num, den = arg.as_numer_denom()
@@ -274,6 +299,26 @@ def _floor_sym(y: sympy.Expr) -> sympy.Expr:
         # that evaluation costs milliseconds on the large constants of long chains.
         return s.floor(arg, evaluate=False)
     return s.floor(arg)
+
+
+def _integer_part(y: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """Split ``y = (k*b*m + r) / b`` into ``(k*m, r/b)`` for integer-valued ``m`` and integers
+    ``k``, ``b > 0``, so that ``floor(y) = k*m + floor(r/b)``: an upsampling by 2 after a
+    stride-2 layer, ``floor((2*floor(z) + 1)/2)``, is ``floor(z)`` and does not nest."""
+    s = sp()
+    num, den = y.as_numer_denom()
+    if not (den.is_Integer and den > 0) or len(s.Add.make_args(num)) > MAX_TERMS:
+        return s.S.Zero, y
+    pulled, kept = [], []
+    for term in s.Add.make_args(num):
+        coeff, rest = term.as_coeff_Mul()
+        if coeff.is_Integer and coeff % den == 0 and rest.is_integer:
+            pulled.append(term / den)
+        else:
+            kept.append(term)
+    if not pulled:
+        return s.S.Zero, y
+    return s.Add(*pulled), s.Add(*kept) / den
 
 
 def _fold_floor_arg(y: sympy.Expr) -> sympy.Expr | None:
