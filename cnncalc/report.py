@@ -46,6 +46,13 @@ def human(v: Any) -> str:
     return ""
 
 
+def _plain(text: str) -> str:
+    """A spec's own text (its name) for a rich title: markup such as ``[bold]`` shown as written."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def shape_text(shape) -> str:
     return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
 
@@ -218,7 +225,7 @@ def layer_table(a: Analysis):
     from rich.table import Table
 
     table = Table(
-        title=f"{a.name}",
+        title=_plain(a.name),
         caption=_symbols_line(a),
         show_footer=True,
         header_style="bold",
@@ -353,13 +360,13 @@ def comparison_render(c):
 
     concrete = c.a.concrete and c.b.concrete
     totals = Table(
-        title=f"{c.b.name} (B) relative to {c.a.name} (A)",
+        title=_plain(f"{c.b.name} (B) relative to {c.a.name} (A)"),
         header_style="bold",
         caption=f"A: {_symbols_line(c.a)}\nB: {_symbols_line(c.b)}",
     )
     totals.add_column("")
-    totals.add_column(f"A: {c.a.name}", justify="right", overflow="fold", no_wrap=concrete)
-    totals.add_column(f"B: {c.b.name}", justify="right", overflow="fold", no_wrap=concrete)
+    totals.add_column(_plain(f"A: {c.a.name}"), justify="right", overflow="fold", no_wrap=concrete)
+    totals.add_column(_plain(f"B: {c.b.name}"), justify="right", overflow="fold", no_wrap=concrete)
     totals.add_column("B / A", justify="right", overflow="fold")
     for m, label in _METRIC_LABELS.items():
         totals.add_row(
@@ -438,7 +445,7 @@ def verification_render(v):
     from rich.text import Text
 
     table = Table(
-        title=f"{v.name}: predicted vs executed",
+        title=_plain(f"{v.name}: predicted vs executed"),
         header_style="bold",
         caption="Symbols: "
         + (", ".join(f"{k} = {dims.fmt(x)}" for k, x in v.symbols.items()) or "none")

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from . import layers as registry
 from .errors import ExpressionError, UnknownLayerError
 from .expr import FUNCTIONS, Expr, parse
-from .source import Path_, Source, load_yaml, read_text
+from .source import Path_, Source, display_path, load_yaml, read_text
 
 #: Keys every entry may carry besides its arguments.
 META_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when")
@@ -207,7 +207,7 @@ def load_spec(path: str | Path) -> Spec:
         SpecError: for anything wrong in the file, with file, line and column.
     """
     text = read_text(path)
-    return parse_spec(text, str(path))
+    return parse_spec(text, display_path(path))
 
 
 def parse_spec(text: str, filename: str = "<spec>") -> Spec:
