@@ -26,6 +26,8 @@ MAX_SPEC_BYTES = 2_000_000
 MAX_DEPTH = 100
 #: Longest number written in a spec (a value is at most 10**100 anyway).
 MAX_NUMBER_CHARS = 120
+#: Paths longer than this are shown by their two ends in messages.
+MAX_SHOWN_PATH = 200
 #: The name of standard input in messages; ``-`` as a path reads it.
 STDIN = "<stdin>"
 
@@ -86,7 +88,11 @@ def display_path(path: str | Path) -> str:
     text = str(path)
     if text == "-":
         return STDIN
-    return shorten(text)
+    text = shorten(text, limit=len(text))  # control characters escaped
+    if len(text) <= MAX_SHOWN_PATH:
+        return text
+    half = MAX_SHOWN_PATH // 2
+    return f"{text[:half]}...({len(text):,} characters)...{text[-half:]}"
 
 
 def read_text(path: str | Path) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import UsageError, shorten
+from .errors import UsageError
+from .source import display_path
 
 
 def zoo_dir() -> Path:
@@ -48,7 +49,7 @@ def find_spec(name_or_path: str) -> Path:
     close = difflib.get_close_matches(key, list(specs), n=2, cutoff=0.6)
     hint = f" (did you mean {' or '.join(close)}?)" if close else ""
     raise UsageError(
-        f"{shorten(name_or_path)}: no such file, and no bundled spec of that name{hint}. "
+        f"{display_path(name_or_path)}: no such file, and no bundled spec of that name{hint}. "
         f"Bundled: {', '.join(k for k in specs if '/' not in k)}; "
         f"`cnncalc zoo` lists them all"
     )
