@@ -117,21 +117,24 @@ def resolve_symbols(
 
 
 def _check_value(sym, raw: Any):
+    from .errors import shorten
+
+    shown = shorten(str(raw))
     try:
         e = parse(raw)
     except CnncalcError as exc:
-        raise UsageError(f"--set {sym.name}={raw}: {exc}") from None
+        raise UsageError(f"--set {sym.name}={shown}: {exc}") from None
     try:
         v = e.constant
     except CnncalcError as exc:
-        raise UsageError(f"--set {sym.name}={raw}: {exc}") from None
+        raise UsageError(f"--set {sym.name}={shown}: {exc}") from None
     if v is None:
-        raise UsageError(f"--set {sym.name}={raw}: expected a number, found {raw!r}")
+        raise UsageError(f"--set {sym.name}={shown}: expected a number, found {shown!r}")
     if sym.integer and not isinstance(v, int):
-        raise UsageError(f"--set {sym.name}={raw}: {sym.name} is an integer symbol")
+        raise UsageError(f"--set {sym.name}={shown}: {sym.name} is an integer symbol")
     if v < sym.lower or (sym.max is not None and v > sym.max):
         hi = dims.fmt(sym.max) if sym.max is not None else "inf"
-        raise UsageError(f"--set {sym.name}={raw}: {sym.name} must be in [{dims.fmt(sym.lower)}, {hi}]")
+        raise UsageError(f"--set {sym.name}={shown}: {sym.name} must be in [{dims.fmt(sym.lower)}, {hi}]")
     return v
 
 

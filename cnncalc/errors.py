@@ -36,7 +36,7 @@ def shorten(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
     text = escape_controls(text).replace("\n", "\\n").replace("\t", "\\t")
     if len(text) <= limit:
         return text
-    return f"{text[: limit - 12]}...({len(text):,} characters)"
+    return f"{text[: min(limit - 12, MAX_SHOWN_DIGITS - 6)]}...({len(text):,} characters)"
 
 
 def shorten_numbers(text: str) -> str:
@@ -44,9 +44,16 @@ def shorten_numbers(text: str) -> str:
     return _DIGITS.sub(lambda m: f"{m.group()[:12]}...({len(m.group()):,} digits)", text)
 
 
+#: Words (runs without spaces) longer than this are shortened in messages.
+MAX_SHOWN_WORD = 240
+_LONG_WORD = re.compile(rf"\S{{{MAX_SHOWN_WORD + 1},}}")
+
+
 def clean_message(text: str) -> str:
-    """A message made safe to print: control characters escaped, long numbers shortened."""
-    return shorten_numbers(escape_controls(text))
+    """A message made safe to print: control characters escaped, long numbers and words
+    shortened."""
+    text = shorten_numbers(escape_controls(text))
+    return _LONG_WORD.sub(lambda m: f"{m.group()[:100]}...({len(m.group()):,} characters)", text)
 
 
 class CnncalcError(Exception):

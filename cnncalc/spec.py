@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from . import layers as registry
-from .errors import ExpressionError, UnknownLayerError
+from .errors import ExpressionError, UnknownLayerError, shorten
 from .expr import FUNCTIONS, Expr, parse
 from .source import Path_, Source, display_path, load_yaml, read_text
 
@@ -137,7 +137,7 @@ class _SymbolModel(BaseModel):
     @classmethod
     def _kind(cls, v: str) -> str:
         if v not in ("integer", "rational"):
-            raise ValueError(f"type must be 'integer' or 'rational', found {v!r}")
+            raise ValueError(f"type must be 'integer' or 'rational', found {shorten(repr(v))}")
         return v
 
 
@@ -189,10 +189,18 @@ def _raise_validation(exc: ValidationError, source: Source, base: Path_, known: 
     msg = err["msg"]
     if kind in ("expression", "pair"):
         raise source.error(path, msg)
+    if kind == "value_error":
+        # Our own validators' messages already say what was found.
+        raise source.error(path, str(err.get("ctx", {}).get("error", msg.removeprefix("Value error, "))))
+    union_tags = ("int", "float", "str", "none")
+    if len(loc) >= 2 and loc[-1] in union_tags:
+        # A number-or-expression field: one message, not pydantic's per-member one.
+        path = path[:-1]
+        raise source.error(path, f"expected a number or an expression, found {_kind(err.get('input'))}")
     if kind.startswith("bool"):
         raise source.error(path, f"expected true or false, found {err.get('input')!r}")
     found = err.get("input")
-    shown = "" if isinstance(found, (dict, list)) else f", found {found!r}"
+    shown = "" if isinstance(found, (dict, list)) else f", found {shorten(repr(found))}"
     raise source.error(path, f"{msg[0].lower()}{msg[1:]}{shown}")
 
 
