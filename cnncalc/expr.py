@@ -366,8 +366,9 @@ def _bounded(v: dims.Value, expr: Expr) -> dims.Value:
     if terms > dims.MAX_TERMS or degree > dims.MAX_DEGREE:
         size = "more than 10**12" if terms >= 10**12 else f"{terms:,}"
         raise ExpressionError(
-            f"in {_shown(expr.text)}: with the symbols left open this is a polynomial of {size} "
-            f"terms and degree {degree} (at most {dims.MAX_TERMS} terms and degree "
-            f"{dims.MAX_DEGREE}); give the symbols values with --set, or simplify the expression"
+            f"in {_shown(expr.text)}: with the symbols left open this is a polynomial of degree "
+            f"{degree} with {size} term{'s' * (terms != 1)} (at most degree {dims.MAX_DEGREE} and "
+            f"{dims.MAX_TERMS} terms"
+            f"); give the symbols values with --set, or simplify the expression"
         )
     return v

@@ -88,7 +88,7 @@ class _Builder:
         ns = _Namespace(prefix="", input=INPUT)
         self._entries(self.spec.layers, ns, self.scope, INPUT, frozen=False)
         nodes = self.nodes
-        if self.spec.freeze_until:
+        if self.spec.freeze_until is not None:
             nodes = self._freeze_until(nodes, self.spec.freeze_until)
         return Graph(self.spec, self.scope, input_shape, tuple(nodes))
 

@@ -195,8 +195,8 @@ def read_number(text: str) -> int | float | str:
     shown = shorten(text)
     if len(text) > MAX_NUMBER_CHARS:
         raise ValueError(
-            f"the number {shown} is longer than {MAX_NUMBER_CHARS} characters; "
-            f"values in specs are at most 10**100"
+            f"the number {shown} is longer than {MAX_NUMBER_CHARS} characters, the limit for a "
+            f"number in a spec (values are at most 10**100)"
         )
     body = text.lstrip("+-")
     if ":" in text:
@@ -288,12 +288,13 @@ class _Builder:
                 f"the text {shorten(node.value)!s} holds the control character "
                 f"U+{ord(bad.group()):04X}; specs hold plain text (no terminal escapes)",
             )
-        if node.style is None and node.tag in _NUMBER_TAGS:
+        plain = not node.style  # None from the Python loader, "" from the C one
+        if plain and node.tag in _NUMBER_TAGS:
             try:
                 return read_number(node.value)
             except ValueError as exc:
                 raise self.source.error(path, str(exc)) from None
-        if node.style is None and node.tag == "tag:yaml.org,2002:bool":
+        if plain and node.tag == "tag:yaml.org,2002:bool":
             word = node.value.lower()
             if word not in ("true", "false"):
                 meaning = "true" if word in ("yes", "on", "y") else "false"
