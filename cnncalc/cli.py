@@ -284,19 +284,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from . import report
-    from .engine import analyze
+    from .engine import analyze, resolve_symbols
     from .spec import load_spec
     from .verify import check_budget, default_budget, parse_bytes, verify
     from .zoo import find_spec
 
     values = _assignments(args.assignments)
     spec = load_spec(find_spec(args.spec))
+    open_ = [n for n, v in resolve_symbols(spec, values).items() if v is None]
+    if open_:  # before analysing: a symbolic analysis of a long network takes a while
+        raise UsageError(f"verification runs at concrete sizes: give {', '.join(open_)} a value with --set")
+    budget = parse_bytes(args.memory_budget) if args.memory_budget is not None else default_budget()
     analysis = analyze(spec, values)
     if not analysis.concrete:
         raise UsageError(
             f"verification runs at concrete sizes: give {', '.join(analysis.open_symbols)} a value with --set"
         )
-    budget = parse_bytes(args.memory_budget) if args.memory_budget is not None else default_budget()
     check_budget(spec, analysis, values, budget)
     if args.format == "json" or not sys.stderr.isatty():
         result = verify(analysis, seed=args.seed)
