@@ -26,6 +26,10 @@ from .spec import INPUT, Spec
 ITEMSIZE = 4
 #: Default memory budget: this fraction of physical memory.
 DEFAULT_BUDGET_FRACTION = 0.5
+#: Most analyses the memory guard runs looking for sizes that fit, and most layers analysed in
+#: all while looking (a refusal of a 20,000-layer network stays quick).
+MAX_FIT_TRIALS = 6
+MAX_FIT_LAYERS = 40_000
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ def estimate_memory(a: Analysis) -> MemoryEstimate:
 def byte_text(n: int) -> str:
     """``1.5 GiB``; astronomically large sizes as a power of ten."""
     if n >= 2**70:
-        return f"about 10^{len(str(n)) - 1} bytes"
+        return f"10^{len(str(n)) - 1} bytes"
     for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= scale:
             return f"{n / scale:,.1f} {unit}"
@@ -151,18 +155,24 @@ def byte_text(n: int) -> str:
 
 
 def parse_bytes(text: str) -> int:
-    """``512MB``, ``2GiB``, ``1.5G`` or a plain number of bytes.
+    """``512MB``, ``2GiB``, ``1.5G`` or a plain number of bytes, at least one byte.
 
     Raises:
         UsageError: for anything else.
     """
     import re
+    from fractions import Fraction
 
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)(i?[bB])?\s*", text)
+    from .errors import shorten
+
+    m = re.fullmatch(r"\s*([0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})\s*([kKmMgGtTpP]?)(i?[bB])?\s*", text)
     if not m:
-        raise UsageError(f"--memory-budget {text!r}: expected a size such as 512MB or 4GiB")
-    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}[m.group(2).lower()]
-    return int(float(m.group(1)) * scale)
+        raise UsageError(f"--memory-budget {shorten(repr(text))}: expected a size such as 512MB or 4GiB")
+    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}[m.group(2).lower()]
+    value = int(Fraction(m.group(1)) * scale)
+    if value < 1:
+        raise UsageError(f"--memory-budget {shorten(repr(text))}: the budget must be at least one byte")
+    return value
 
 
 def check_budget(spec: Spec, a: Analysis, values: dict[str, Any], budget: int) -> MemoryEstimate:
@@ -186,35 +196,40 @@ def check_budget(spec: Spec, a: Analysis, values: dict[str, Any], budget: int) -
 
 
 def _sizes_that_fit(spec: Spec, a: Analysis, values: dict[str, Any], budget: int) -> dict | None:
-    """Shrink the input's symbols (batch to its minimum, then halving the others) until the
-    estimate fits the budget; None if no such sizes are found."""
+    """Sizes of the input's symbols under which the estimate fits the budget, or None.
+
+    The batch goes to its minimum and the other input symbols shrink together by the factor
+    the estimate is over budget (memory grows with their product), then halve while it still
+    does not fit. Each try is an analysis, so at most ``MAX_FIT_TRIALS`` are made, and fewer
+    for long networks (``MAX_FIT_LAYERS`` layer analyses in all): a refusal stays quick.
+    """
     names = [str(s) for e in spec.input for s in e.names if s in spec.symbols]
     if not names:
         return None
     current = {n: a.symbols[n] for n in names}
     batch = next(iter(spec.input[0].names), None) if spec.input[0].names else None
-    for _ in range(200):
-        candidate = dict(current)
-        if batch in candidate and candidate[batch] != spec.symbols[batch].lower:
-            candidate[batch] = spec.symbols[batch].lower
-        else:
-            shrunk = False
-            for n in names:
-                if n == batch:
-                    continue
-                lower = spec.symbols[n].lower
-                new = max(lower, candidate[n] // 2) if isinstance(candidate[n], int) else candidate[n]
-                shrunk |= new != candidate[n]
-                candidate[n] = new
-            if not shrunk:
-                return None
-        current = candidate
+    spatial = [n for n in names if n != batch and isinstance(current[n], int)]
+    peak = estimate_memory(a).peak_bytes
+    if batch in current and isinstance(current[batch], int) and spec.symbols[batch].integer:
+        lower = spec.symbols[batch].lower
+        peak = peak * lower // max(1, current[batch])
+        current[batch] = lower
+    if spatial and peak > budget:
+        factor = math.exp((math.log(peak) - math.log(max(1, budget))) / len(spatial))
+        for n in spatial:
+            current[n] = max(spec.symbols[n].lower, math.floor(current[n] / factor))
+    trials = min(MAX_FIT_TRIALS, MAX_FIT_LAYERS // max(1, len(a.layers)))
+    for _ in range(trials):
         try:
             trial = analyze(spec, {**values, **current})
         except CnncalcError:  # sizes this small break the network: no suggestion
             return None
         if estimate_memory(trial).peak_bytes <= budget:
             return current
+        shrunk = {n: max(spec.symbols[n].lower, current[n] // 2) for n in spatial}
+        if all(shrunk[n] == current[n] for n in spatial):
+            return None
+        current.update(shrunk)
     return None
 
 
