@@ -28,6 +28,30 @@ Calling convention shared by every kernel:
 Compilation policy and the threading choice: see ``_jit``.
 """
 
+from __future__ import annotations
+
+__all__ = ["OutShapeError", "warm_up"]
+
+
+class OutShapeError(ValueError):
+    """``out`` does not have the shape the kernel's own arithmetic gives.
+
+    A kernel (built in or custom) raises it before computing anything; verification reports
+    ``expected`` as the shape the kernel observed, next to the predicted one::
+
+        raise OutShapeError("out", out.shape, (n, c * 4, h // 2, w // 2))
+
+    Args:
+        name: the argument that has the wrong shape (usually ``"out"``).
+        found: its shape.
+        expected: the shape the kernel's own arithmetic implies.
+    """
+
+    def __init__(self, name: str, found: tuple[int, ...], expected: tuple[int, ...]):
+        super().__init__(f"{name} has shape {tuple(found)} but the parameters imply {tuple(expected)}")
+        self.found = tuple(int(d) for d in found)
+        self.expected = tuple(int(d) for d in expected)
+
 
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel, on tiny float32 arrays.
