@@ -96,23 +96,18 @@ def _add_plugin(p: argparse.ArgumentParser) -> None:
         "--plugin",
         action="append",
         default=[],
-        metavar="MODULE",
-        help="import MODULE first, so that the layer kinds it registers can be used "
-        "(a spec never loads Python code by itself)",
+        metavar="NAME",
+        help="load custom layer kinds first: NAME is a module (found on the Python path, then in "
+        "the current directory) or an installed plugin of the entry-point group cnncalc.layers "
+        "(a spec never loads Python code by itself); may be repeated",
     )
 
 
 def _load_plugins(modules: list[str]) -> None:
-    import importlib
-    import os
+    if modules:
+        from .plugins import load
 
-    if modules and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # a plugin beside the spec, as `python -m` would find it
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise UsageError(f"--plugin {name}: cannot import it ({exc})") from None
+        load(modules)
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:
