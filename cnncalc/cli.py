@@ -218,24 +218,37 @@ def _verify_with_progress(analysis, seed, verify):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .verify import cache_note
+
+    console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=12),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[layer]}"),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
     ) as bar:
         tasks: dict[str, int] = {}
 
-        def progress(phase: str, done: int, total: int, layer: str) -> None:
+        def progress(phase: str, done: int, total: int, name: str) -> None:
             if phase not in tasks:
                 label = "compiling kernels" if phase == "compile" else "running layers"
                 tasks[phase] = bar.add_task(label, total=total, layer="")
-            bar.update(tasks[phase], completed=done, total=total, layer=layer)
+            if phase == "compile":
+                # The first run compiles; later runs load the kernels from numba's cache.
+                label = f"compiling {name}" if name else "compiling kernels"
+                left = f"{total - done} left (then cached)" if done < total else ""
+                bar.update(tasks[phase], completed=done, total=total, description=label, layer=left)
+            else:
+                bar.update(tasks[phase], completed=done, total=total, layer=name)
 
-        return verify(analysis, seed=seed, progress=progress)
+        result = verify(analysis, seed=seed, progress=progress)
+    note = cache_note(result)
+    if note:
+        console.print(note, style="dim", highlight=False)
+    return result
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
