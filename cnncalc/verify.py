@@ -355,6 +355,20 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
         weights = {k: _draw(rng, p, np) for k, p in r.weights}
         owned[r.name] = weights
     xs = [tensors[name] for name in r.inputs]
+    if min(predicted, default=0) < 0:  # a custom rule's slip: nothing to allocate, nothing to run
+        tensors[r.name] = np.zeros(tuple(max(d, 0) for d in predicted), dtype=np.float32)
+        return LayerCheck(
+            name=r.name,
+            kind=r.kind,
+            predicted_shape=predicted,
+            observed_shape=None,
+            predicted_macs=int(r.macs),
+            counted_macs=None,
+            predicted_params=int(r.params),
+            allocated_params=None,
+            seconds=0.0,
+            error=f"the predicted output shape {list(predicted)} has a negative size",
+        )
     out = np.empty(predicted, dtype=np.float32)
     observed: tuple[int, ...] | None = predicted
     counted = None

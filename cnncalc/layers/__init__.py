@@ -35,6 +35,7 @@ from ._base import (
 L = TypeVar("L", bound=Layer)
 
 __all__ = [
+    "BUILTIN_KINDS",
     "REGISTRY",
     "REQUIRED_RULES",
     "RESERVED_ARGUMENTS",
@@ -213,3 +214,6 @@ def _import_builtin() -> None:
 
 
 _import_builtin()
+
+#: The kinds cnncalc itself defines (the registry also holds the plugins loaded since).
+BUILTIN_KINDS: frozenset[str] = frozenset(REGISTRY)
