@@ -259,3 +259,23 @@ def test_installed_plugin_by_entry_point(tmp_path, monkeypatch, run_cli):
     finally:
         REGISTRY.pop("test_pointwise", None)
         sys.modules.pop("demo_layers", None)
+
+
+def test_the_worked_example_of_the_contract_page_works(cwd_only, run_cli):
+    """docs/custom-layers.md's first Python block, as a plugin: it loads, analyses, verifies
+    and meets the contract (its kind renamed, the example package may hold the tag)."""
+    import re
+
+    from .helpers import ROOT
+
+    page = (ROOT / "docs" / "custom-layers.md").read_text()
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    cwd_only("doc_layers.py", code.replace('"space_to_depth"', '"test_doc_s2d"'))
+    cwd_only("net.yaml", "input: [1, 3, 8, 8]\nlayers:\n  - test_doc_s2d: {block: 4}\n")
+    status, out, err = run_cli("verify", "net.yaml", "--plugin", "doc_layers", "-f", "json")
+    assert status == 0, err
+    (layer,) = json.loads(out)["layers"]
+    assert layer["observed_shape"] == [1, 3 * 4 * 4, 2, 2]
+    from cnncalc.testing import contract_test
+
+    contract_test("test_doc_s2d", max_examples=10)()

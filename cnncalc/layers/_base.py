@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -27,6 +27,11 @@ from .. import dims
 from ..dims import Dim
 from ..errors import ExpressionError, ShapeError
 from ..expr import Expr, evaluate, parse
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from ..testing import Case
 
 Shape = tuple[Dim, ...]
 
@@ -208,12 +213,15 @@ class Layer(BaseModel):
     def flops(self, *xs: Shape, out: Shape) -> Dim:
         raise NotImplementedError
 
-    def forward(self, xs: list, weights: dict, out) -> int:
-        """Run the reference kernel on concrete arrays: read ``xs``, write ``out`` (allocated
-        with the predicted shape), return the multiply-accumulates the kernel counted.
+    def forward(self, xs: list[Any], weights: dict[str, Any], out: Any) -> int:
+        """Run the reference kernel on concrete arrays: read ``xs`` (NumPy float32 arrays, one
+        per input), write ``out`` (allocated with the predicted shape), return the
+        multiply-accumulates the kernel counted, an ``int``. ``weights`` maps the names of
+        :meth:`weights` to arrays of their shapes.
 
         Kernels compute the output shape with their own arithmetic and raise
-        ``OutShapeError`` when ``out`` disagrees. numba is imported here, never before.
+        :class:`cnncalc.kernels.OutShapeError` when ``out`` disagrees. numba is imported here,
+        never before.
         """
         raise NotImplementedError
 
@@ -222,7 +230,7 @@ class Layer(BaseModel):
         return 0
 
     @classmethod
-    def examples(cls):
+    def examples(cls) -> SearchStrategy[Case]:
         """A hypothesis strategy of :class:`cnncalc.testing.Case`: valid configurations of this
         layer built by construction, for :func:`cnncalc.testing.check_layer`."""
         raise NotImplementedError(f"{cls.__name__} has no examples() strategy")
