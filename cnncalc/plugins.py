@@ -69,12 +69,28 @@ def load_plugin(name: str) -> Any:
     _check_name(name)
     from importlib.metadata import entry_points
 
+    from .layers import REGISTRY
+
+    before = set(REGISTRY.values())
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
     if found:
         ep = found[0]
         where = f"--plugin {name} (entry point {ep.value!r} of group {ENTRY_POINT_GROUP})"
-        return _guarded(where, ep.load)
-    return _guarded(f"--plugin {name}", lambda: _import(name))
+        loaded, module = _guarded(where, ep.load), ep.module
+    else:
+        where = f"--plugin {name}"
+        loaded, module = _guarded(where, lambda: _import(name)), name
+    new = set(REGISTRY.values()) - before
+    if not new and not any(_within(cls.__module__, module) for cls in REGISTRY.values()):
+        raise PluginError(
+            f"{where}: imported, but it registers no layer kind (a plugin module defines classes "
+            "decorated with @cnncalc.layers.register, or imports the modules that do)"
+        )
+    return loaded
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
 
 
 def _check_name(name: str) -> None:

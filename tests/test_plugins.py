@@ -232,6 +232,39 @@ def test_a_broken_plugin_is_one_message_and_exit_2(cwd_only, run_cli, text, matc
     assert len(err.strip().splitlines()) == 1
 
 
+def test_a_module_that_registers_nothing_is_refused(cwd_only, run_cli):
+    cwd_only("not_a_plugin.py", "VALUE = 1\n")
+    code, _, err = run_cli("analyze", "vgg16", "--plugin", "not_a_plugin")
+    assert code == 2
+    assert "--plugin not_a_plugin: imported, but it registers no layer kind" in err
+    code, _, err = run_cli("analyze", "vgg16", "--plugin", "json")
+    assert code == 2 and "--plugin json: imported, but it registers no layer kind" in err
+
+
+def test_analysis_with_a_plugin_imports_neither_numba_nor_hypothesis():
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    script = (
+        "import sys\n"
+        "from cnncalc.cli import main\n"
+        "code = main(['analyze', 'net.yaml', '--plugin', 'extra_layers', '-f', 'json'])\n"
+        "heavy = sorted(m for m in ('numba', 'hypothesis', 'textual', 'numpy') if m in sys.modules)\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT / "examples" / "custom_layer",
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.stderr.strip().splitlines()[-1] == "0 []", run.stderr
+
+
 def test_installed_plugin_by_entry_point(tmp_path, monkeypatch, run_cli):
     """A distribution declaring [cnncalc.layers] demo = demo_layers is loaded by --plugin demo,
     and only then."""
