@@ -137,6 +137,7 @@ def check_layer(case: Case, *, seed: int = 0) -> None:
         ContractFailure: an ``AssertionError`` naming the case and every quantity that
             disagrees, with the formula that predicted it.
     """
+    __tracebackhide__ = True  # pytest shows the failure, not this function's source
     from .verify import verify
 
     spec = parse_spec(case.spec_text(), "<case>")
@@ -266,6 +267,7 @@ def contract_test(
     @settings(**options)
     @given(case=cases(kind))
     def test(case: Case) -> None:
+        __tracebackhide__ = True
         check_layer(case, seed=seed)
 
     name = kind if isinstance(kind, str) else kind.kind
