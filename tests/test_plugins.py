@@ -70,6 +70,8 @@ def plugin(tmp_path, monkeypatch):
 def test_a_spec_never_loads_python_by_itself(plugin, run_cli):
     code, _, err = run_cli("analyze", "net.yaml")
     assert code == 2 and "unknown layer kind 'test_pointwise'" in err
+    hint = "; a custom layer kind is loaded with --plugin MODULE (docs/custom-layers.md)"
+    assert err.rstrip().endswith(hint)
 
 
 def test_plugin_layer_is_analysed_and_verified(plugin, run_cli):

@@ -209,7 +209,10 @@ def unknown_message(what: str, name: str, known) -> str:
 
     close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.6)
     hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-    return f"unknown {what} {name!r}{hint}; known: {', '.join(sorted(known))}"
+    text = f"unknown {what} {name!r}{hint}; known: {', '.join(sorted(known))}"
+    if what == "layer kind" and not close:
+        text += "; a custom layer kind is loaded with --plugin MODULE (docs/custom-layers.md)"
+    return text
 
 
 def _import_builtin() -> None:
