@@ -153,10 +153,15 @@ def check_layer(case: Case, *, seed: int = 0) -> None:
         symbolic: Analysis | None = analyze(spec, symbolic=True)
     except Exception as exc:
         symbolic = None
+        hint = (
+            " (rules must not branch on a size with `if`, nor use Python's int, min, max or math "
+            "on it: use checks (at_least, divides) and cnncalc.dims (dmax, floordiv, ...))"
+            if isinstance(exc, TypeError)
+            else ""
+        )
         problems.append(
-            f"the rules fail when the sizes are symbols ({', '.join(values)}): {type(exc).__name__}: "
-            f"{exc} (rules must not branch on a size with `if`: use checks (at_least, divides) and "
-            "cnncalc.dims (dmax, floordiv, ...))"
+            f"the rules fail when the sizes are symbols ({', '.join(values)}): "
+            f"{type(exc).__name__}: {exc}{hint}"
         )
     formulas: dict[str, LayerResult] = {}
     if symbolic is not None:
