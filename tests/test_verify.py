@@ -250,3 +250,23 @@ def test_cache_note_after_a_run_that_compiled(monkeypatch):
     )
     monkeypatch.setattr(_jit, "CACHE", False)
     assert "cache is off (CNNCALC_NUMBA_CACHE=0), so every run compiles them again" in cache_note(first)
+
+
+def test_the_progress_display_reports_compilation_then_the_cache(capsys):
+    """The terminal display of ``cnncalc verify`` (drawn on stderr; here not a terminal, so only
+    what stays printed is checked): it accepts every progress event and ends with the note."""
+    import dataclasses
+
+    from cnncalc.cli import _verify_with_progress
+
+    a = analyze(parse_spec("input: [1, 2, 4, 4]\nlayers:\n  - relu\n"))
+    seen = []
+
+    def first_run(analysis, *, seed, progress):
+        v = verify(analysis, seed=seed, progress=lambda *e: (seen.append(e), progress(*e)))
+        return dataclasses.replace(v, compiled_kernels=3, compile_seconds=9.5)
+
+    result = _verify_with_progress(a, 0, first_run)
+    assert result.ok and seen[0][0] == "compile" and seen[-1][:2] == ("run", 1)
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps the line to the console width
+    assert "compiled the reference kernels in 9.5 s and cached them: later runs load them from numba" in err
