@@ -149,6 +149,8 @@ def check_layer(case: Case, *, seed: int = 0) -> None:
         raise ContractFailure(
             case, [f"the rules refuse a configuration built to be valid: {type(exc).__name__}: {exc}"]
         ) from exc
+    for c in concrete.layers:
+        problems.extend(_non_integers(c))
     try:
         symbolic: Analysis | None = analyze(spec, symbolic=True)
     except Exception as exc:
@@ -212,6 +214,26 @@ def check_layer(case: Case, *, seed: int = 0) -> None:
             )
     if problems:
         raise ContractFailure(case, problems)
+
+
+def _non_integers(c: LayerResult) -> list[str]:
+    """A rule that returned a float or a fraction at concrete sizes (``/`` instead of ``//``)."""
+    found = [
+        (label, value)
+        for label, values in (
+            ("output shape", c.output_shape),
+            ("params", (c.params,)),
+            ("MACs", (c.macs,)),
+            ("FLOPs", (c.flops,)),
+        )
+        for value in values
+        if not isinstance(value, int) or isinstance(value, bool)
+    ]
+    return [
+        f"{c.name}: {label}: the rule returned {value!r} ({type(value).__name__}), not an integer; "
+        "divide with cnncalc.dims.floordiv or ceildiv, or dims.div when the division is exact"
+        for label, value in found
+    ]
 
 
 def _shape(shape: Sequence[Any]) -> str:

@@ -97,6 +97,16 @@ def test_symbolic_and_integer_rules_that_disagree(custom):
     ) in info.value.problems
 
 
+def test_a_rule_dividing_with_a_slash_is_named(custom):
+    custom("test_true_division", lambda self, x, *, out: dims.prod(out) * x[1] / 2)
+    with pytest.raises(ContractFailure) as err:
+        check_layer(Case({"test_true_division": {"out": 1}}, (1, 1, 1, 3), (1, 1, 1, 3)))
+    assert err.value.problems[0] == (
+        "test_true_division1: MACs: the rule returned 1.5 (float), not an integer; divide with "
+        "cnncalc.dims.floordiv or ceildiv, or dims.div when the division is exact"
+    )
+
+
 def test_a_rule_branching_on_a_size_is_explained(custom):
     def output_shape(self, x):
         if x[2] > 100:  # fine on ints, undecidable on a symbol
