@@ -33,7 +33,7 @@ import importlib.util
 import os
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
@@ -155,7 +155,7 @@ def _installed_hint() -> str:
     return f"; installed plugins ({ENTRY_POINT_GROUP}): {', '.join(names)}" if names else ""
 
 
-def _guarded(where: str, load_it) -> Any:
+def _guarded(where: str, load_it: Callable[[], Any]) -> Any:
     try:
         return load_it()
     except _NotFound as exc:

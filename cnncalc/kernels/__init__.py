@@ -19,7 +19,8 @@ Calling convention shared by every kernel:
 * arrays are numpy float32 (float64 also works, at the cost of a second compilation);
   all arrays of one call share the dtype; inputs that are not C-contiguous are copied;
 * the caller preallocates ``out`` (C-contiguous, writeable, exactly the shape its own
-  shape inference predicts); a mismatch raises ``ValueError`` before any computation;
+  shape inference predicts); a mismatch raises :class:`OutShapeError` (a ``ValueError``)
+  before any computation;
 * the return value is an ``int``: the multiply-accumulates the kernel executed, counted
   from its own loops / the BLAS products it ran (taps on zero padding included, biases
   excluded); 0 for layers without MACs;
