@@ -193,24 +193,24 @@ def check_layer(case: Case, *, seed: int = 0) -> None:
     for check in result.layers:
         if check.ok:
             continue
-        s = formulas.get(check.name)
+        formula = formulas.get(check.name)
         name = f"{check.name} ({check.kind})"
         if check.error:
             problems.append(f"{name}: {check.error}")
         if check.observed_shape is not None and check.observed_shape != check.predicted_shape:
             problems.append(
                 f"{name}: output shape: predicted {_shape(check.predicted_shape)}, the kernel's own "
-                f"arithmetic gives {_shape(check.observed_shape)}{_formula(s, 'output_shape')}"
+                f"arithmetic gives {_shape(check.observed_shape)}{_formula(formula, 'output_shape')}"
             )
         if check.counted_macs is not None and check.counted_macs != check.predicted_macs:
             problems.append(
                 f"{name}: MACs: predicted {check.predicted_macs}, counted by the kernel "
-                f"{check.counted_macs}{_formula(s, 'macs')}"
+                f"{check.counted_macs}{_formula(formula, 'macs')}"
             )
         if check.allocated_params is not None and check.allocated_params != check.predicted_params:
             problems.append(
                 f"{name}: params: predicted {check.predicted_params}, the kernel accepted weights of "
-                f"{check.allocated_params}{_formula(s, 'params')}"
+                f"{check.allocated_params}{_formula(formula, 'params')}"
             )
     if problems:
         raise ContractFailure(case, problems)
@@ -414,11 +414,12 @@ def networks(
             case = draw(around)
             pre = draw(st.integers(0, max(0, max_layers - 1)))
             layers, shape = _backwards(draw, case.input_shape, pre, steps)
-            after, final = (
-                _forwards(draw, case.expected, draw(st.integers(0, 2))) if case.expected else ([], None)
-            )
+            after: list[dict[str, Any]] = []
+            end: tuple[int, ...] | None = None
+            if case.expected is not None:
+                after, end = _forwards(draw, case.expected, draw(st.integers(0, 2)))
             chain = [*layers, *case.before, case.entry, *after]
-            return Case(chain[-1], shape, final if case.expected else None, tuple(chain[:-1]))
+            return Case(chain[-1], shape, end, tuple(chain[:-1]))
         n = draw(st.integers(1, 2))
         with_head = head and draw(st.booleans())
         if with_head:
