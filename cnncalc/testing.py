@@ -39,7 +39,6 @@ hypothesis is imported only by the strategies, when they are built.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ if TYPE_CHECKING:
     from .layers import Layer
 
 __all__ = [
+    "NETWORK_STEPS",
     "Case",
     "ContractFailure",
     "Window",
@@ -279,14 +279,20 @@ def contract_test(
 
     Args:
         kind: the tag or the layer class.
-        plugin: a module to import first (the one registering ``kind``).
+        plugin: a module to load first, the one registering ``kind`` (or an installed
+            entry point of the ``cnncalc.layers`` group), as ``--plugin`` loads it.
+
+    Raises:
+        cnncalc.errors.PluginError: when the plugin cannot be loaded.
         max_examples: how many configurations to try (default: the hypothesis profile's).
         seed: seed of the random tensors of each run.
     """
     from hypothesis import given, settings
 
     if plugin is not None:
-        importlib.import_module(plugin)
+        from .plugins import load_plugin
+
+        load_plugin(plugin)
     options: dict[str, Any] = {"deadline": None}  # the first example compiles the kernels
     if max_examples is not None:
         options["max_examples"] = max_examples

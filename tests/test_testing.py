@@ -163,3 +163,22 @@ def test_networks_refuses_unknown_steps():
     with pytest.raises(ValueError, match=r"steps must be a non-empty subset of .*'conv'.*got \['lstm'\]"):
         networks(steps=["lstm"])
     assert "residual" in NETWORK_STEPS and "concat" in NETWORK_STEPS
+
+
+def test_every_public_name_is_documented():
+    import cnncalc.plugins
+    import cnncalc.testing
+
+    from .helpers import ROOT
+
+    page = (ROOT / "docs" / "custom-layers.md").read_text()
+    for module in (cnncalc.testing, cnncalc.plugins):
+        missing = [name for name in module.__all__ if f"`{name}" not in page]
+        assert not missing, f"{module.__name__}: {missing} not in docs/custom-layers.md"
+
+
+def test_contract_test_loads_its_plugin_as_the_command_line_does():
+    from cnncalc.errors import PluginError
+
+    with pytest.raises(PluginError, match=r"--plugin no_such_plugin_module: no module named 'no_such_plug"):
+        contract_test("conv2d", plugin="no_such_plugin_module")
