@@ -144,6 +144,19 @@ def test_random_networks_with_branches(step, data):
     check_layer(case)
 
 
+def test_every_kind_of_step_is_drawn():
+    seen: set[str] = set()
+    kinds = ("residual", "concat", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm2d", "flatten")
+
+    @settings(max_examples=40, database=None)
+    @given(networks())
+    def collect(case):
+        seen.update(kind for kind in kinds if f'"{kind}"' in case.spec_text())
+
+    collect()
+    assert seen == set(kinds)
+
+
 @settings(max_examples=15)
 @given(data=st.data())
 def test_random_networks_around_every_kind(data):
