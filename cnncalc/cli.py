@@ -149,23 +149,18 @@ def _add_plugin(p: argparse.ArgumentParser) -> None:
         "--plugin",
         action="append",
         default=[],
-        metavar="MODULE",
-        help="import MODULE first, so that the layer kinds it registers can be used "
-        "(a spec never loads Python code by itself)",
+        metavar="NAME",
+        help="load custom layer kinds first: NAME is a module (found on the Python path, then in "
+        "the current directory) or an installed plugin of the entry-point group cnncalc.layers "
+        "(a spec never loads Python code by itself); may be repeated",
     )
 
 
 def _load_plugins(modules: list[str]) -> None:
-    import importlib
-    import os
+    if modules:
+        from .plugins import load
 
-    if modules and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # a plugin beside the spec, as `python -m` would find it
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise UsageError(f"--plugin {name}: cannot import it ({exc})") from None
+        load(modules)
 
 
 _DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
@@ -423,24 +418,37 @@ def _verify_with_progress(analysis, seed, verify):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .verify import cache_note
+
+    console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=12),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[layer]}"),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
     ) as bar:
         tasks: dict[str, int] = {}
 
-        def progress(phase: str, done: int, total: int, layer: str) -> None:
+        def progress(phase: str, done: int, total: int, name: str) -> None:
             if phase not in tasks:
                 label = "compiling kernels" if phase == "compile" else "running layers"
                 tasks[phase] = bar.add_task(label, total=total, layer="")
-            bar.update(tasks[phase], completed=done, total=total, layer=layer)
+            if phase == "compile":
+                # The first run compiles; later runs load the kernels from numba's cache.
+                label = f"compiling {name}" if name else "compiling kernels"
+                left = f"{total - done} left (then cached)" if done < total else ""
+                bar.update(tasks[phase], completed=done, total=total, description=label, layer=left)
+            else:
+                bar.update(tasks[phase], completed=done, total=total, layer=name)
 
-        return verify(analysis, seed=seed, progress=progress)
+        result = verify(analysis, seed=seed, progress=progress)
+    note = cache_note(result)
+    if note:
+        console.print(note, style="dim", highlight=False)
+    return result
 
 
 def _design(text: str) -> tuple[str, dict[str, str]]:

@@ -117,6 +117,8 @@ def too_large(v: Value) -> int:
         bits = abs(v).bit_length()
     elif isinstance(v, Fraction):
         bits = max(abs(v.numerator).bit_length(), v.denominator.bit_length())
+    elif not hasattr(v, "atoms"):
+        return 0  # not a dimension (a custom rule's float): reported by the caller's own checks
     else:
         bits = max(
             (max(abs(int(n.p)).bit_length(), int(n.q).bit_length()) for n in v.atoms(sp().Rational)),
@@ -186,7 +188,7 @@ def _degree(e: Any) -> int:
 
 def nesting(v: Value) -> int:
     """Depth of the expression tree of ``v`` (0 for a number), without recursion."""
-    if is_concrete(v):
+    if is_concrete(v) or not hasattr(v, "args"):
         return 0
     depth = 0
     level = {v}

@@ -82,3 +82,13 @@ class VerificationError(CnncalcError):
 
 class UsageError(CnncalcError):
     """A command-line argument is wrong (unknown symbol in --set, missing file, ...)."""
+
+
+class LayerDefinitionError(CnncalcError, TypeError):
+    """A layer class breaks the contract of :func:`cnncalc.layers.register` (no docstring
+    formulas, a missing rule, a malformed or taken tag); the message names the class and the
+    rule. Also a ``TypeError``: the class, not a value, is wrong."""
+
+
+class PluginError(CnncalcError):
+    """A ``--plugin`` module or an installed ``cnncalc.layers`` entry point cannot be loaded."""

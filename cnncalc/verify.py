@@ -68,6 +68,7 @@ class Verification:
     compile_seconds: float
     run_seconds: float  # wall time of the run, drawing the random weights included
     memory_bytes: int
+    compiled_kernels: int = 0  # kernels numba compiled in this run (0: all loaded from its cache)
 
     @property
     def kernel_seconds(self) -> float:
@@ -248,7 +249,8 @@ def verify(
     Args:
         a: a concrete analysis (every symbol bound).
         seed: seed of the random input and weights.
-        progress: called as ``progress(phase, done, total, layer)``, phase ``compile`` or ``run``.
+        progress: called as ``progress(phase, done, total, name)``: phase ``compile`` with the
+            kernel being compiled (or loaded from numba's cache), then ``run`` with the layer.
 
     Raises:
         UsageError: if a symbol is left open.
@@ -262,9 +264,7 @@ def verify(
 
     report = progress or (lambda *args: None)
     t0 = time.perf_counter()
-    report("compile", 0, 1, "")
-    warm_up()
-    report("compile", 1, 1, "")
+    compiled = warm_up(lambda done, total, kernel: report("compile", done, total, kernel))
     compile_seconds = time.perf_counter() - t0
 
     rng = np.random.default_rng(seed)
@@ -286,9 +286,56 @@ def verify(
         seed=seed,
         layers=tuple(checks),
         compile_seconds=compile_seconds,
+        compiled_kernels=compiled,
         run_seconds=time.perf_counter() - t1,
         memory_bytes=estimate_memory(a).peak_bytes,
     )
+
+
+def cache_note(v: Verification) -> str | None:
+    """What to tell a user after a run that compiled kernels: later runs load them."""
+    from .kernels._jit import CACHE
+
+    if not v.compiled_kernels:
+        return None
+    if not CACHE:
+        return (
+            f"compiled the reference kernels in {v.compile_seconds:.1f} s; numba's cache is off "
+            "(CNNCALC_NUMBA_CACHE=0), so every run compiles them again"
+        )
+    return (
+        f"compiled the reference kernels in {v.compile_seconds:.1f} s and cached them: later runs "
+        "load them from numba's cache in about a second"
+    )
+
+
+def counted_macs(returned: Any) -> tuple[int | None, str | None]:
+    """The MAC count a kernel returned, or why it is not one (``forward`` must return an int)."""
+    import numpy as np
+
+    if isinstance(returned, (int, np.integer)) and not isinstance(returned, (bool, np.bool_)):
+        return int(returned), None
+    if isinstance(returned, np.ndarray):
+        found = f"an array of shape {list(returned.shape)}"
+    elif returned is None:
+        found = "None"
+    else:
+        found = f"{type(returned).__name__} {returned!r}"[:80]
+    return None, (
+        f"forward returned {found}; it must write its result into out and return the number of "
+        "multiply-accumulates it counted, an int (0 for a layer without products)"
+    )
+
+
+def kernel_failure(exc: BaseException) -> str:
+    """``the kernel raised KeyError: 'bias' (at my_layers.py:41)``: the innermost frame."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    if type(exc) is ValueError:  # kernels validate their arguments with ValueError
+        return f"the kernel refused the layer: {exc}{where}"
+    return f"the kernel raised {type(exc).__name__}: {exc}{where}"
 
 
 def _draw(rng, param, np) -> Any:
@@ -314,7 +361,7 @@ def _draw(rng, param, np) -> Any:
 def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
     import numpy as np
 
-    from .kernels._checks import OutShapeError
+    from .kernels import OutShapeError
 
     predicted = tuple(int(d) for d in r.output_shape)
     if r.shares:
@@ -323,20 +370,40 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
         weights = {k: _draw(rng, p, np) for k, p in r.weights}
         owned[r.name] = weights
     xs = [tensors[name] for name in r.inputs]
+    if min(predicted, default=0) < 0:  # a custom rule's slip: nothing to allocate, nothing to run
+        tensors[r.name] = np.zeros(tuple(max(d, 0) for d in predicted), dtype=np.float32)
+        return LayerCheck(
+            name=r.name,
+            kind=r.kind,
+            predicted_shape=predicted,
+            observed_shape=None,
+            predicted_macs=int(r.macs),
+            counted_macs=None,
+            predicted_params=int(r.params),
+            allocated_params=None,
+            seconds=0.0,
+            error=f"the predicted output shape {list(predicted)} has a negative size",
+        )
     out = np.empty(predicted, dtype=np.float32)
     observed: tuple[int, ...] | None = predicted
     counted = None
     error = None
     t = time.perf_counter()
     try:
-        counted = int(r.layer.forward(xs, weights, out))
+        returned = r.layer.forward(xs, weights, out)
     except OutShapeError as exc:
         observed = tuple(int(d) for d in exc.expected)
-        out[...] = 0
-    except ValueError as exc:
+        out = np.zeros(predicted, dtype=np.float32)
+    except Exception as exc:  # a custom kernel's bug is that layer's failure, not verify's
         observed = None
-        error = f"the kernel refused the layer: {exc}"
-        out[...] = 0
+        error = kernel_failure(exc)
+        out = np.zeros(predicted, dtype=np.float32)
+    else:
+        counted, error = counted_macs(returned)
+        if out.shape != predicted:
+            observed = tuple(out.shape)
+            error = f"forward changed the shape of out to {list(out.shape)}; it must fill out as allocated"
+            out = np.zeros(predicted, dtype=np.float32)
     seconds = time.perf_counter() - t
     tensors[r.name] = out
     allocated = (

@@ -206,7 +206,7 @@ def test_hostile(spec, args, match, status, tmp_path):
     code, out, err = run(args, spec=spec, tmp_path=tmp_path)
     assert "Traceback" not in err, err[-2000:]
     assert code == status, err
-    assert err.count("\n") == 1 and err.startswith("cnncalc: error: ") or err.startswith("usage: "), err
+    assert (err.count("\n") == 1 and err.startswith("cnncalc: error: ")) or err.startswith("usage: "), err
     assert re.search(match, err.splitlines()[-1]), err
     assert len(err) < 5000
     assert out == ""
@@ -218,7 +218,7 @@ def test_hostile(spec, args, match, status, tmp_path):
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_stdin_device_refused(device):
     with open(device, "rb") as f:
-        code, out, err = run(["analyze", "-"], stdin=f)
+        code, _out, err = run(["analyze", "-"], stdin=f)
     assert code == 2
     assert err == "cnncalc: error: <stdin>: larger than the limit of 2,000,000 bytes for a spec (a spec is a page of text)\n"
 
@@ -226,7 +226,7 @@ def test_stdin_device_refused(device):
 def test_stdin_endless_pipe_refused():
     yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE)
     try:
-        code, out, err = run(["analyze", "-"], stdin=yes.stdout)
+        code, _out, err = run(["analyze", "-"], stdin=yes.stdout)
     finally:
         yes.kill()
         yes.wait()
@@ -250,7 +250,7 @@ def test_stdin_spec_analysed(tmp_path):
 def test_stdin_errors_located(tmp_path):
     (tmp_path / "in.yaml").write_text(HEAD + "  - conv2d: {out: 4, kernal: 3}\n")
     with open(tmp_path / "in.yaml", "rb") as f:
-        code, out, err = run(["verify", "-"], stdin=f)
+        code, _out, err = run(["verify", "-"], stdin=f)
     assert code == 2
     assert err.startswith("cnncalc: error: <stdin>:3:30: layers[0].conv2d.kernal: conv2d has no argument 'kernal'")
 
@@ -268,7 +268,7 @@ def test_stdin_errors_located(tmp_path):
 )
 @pytest.mark.parametrize("args", [["analyze", "lenet5"], ["analyze", "lenet5", "-f", "json"], ["zoo"], ["schema"]])
 def test_output_failure(shell, message, args):
-    code, out, err = run(args, shell=shell)
+    code, _out, err = run(args, shell=shell)
     assert code == 1, err
     assert err == f"cnncalc: error: {message}\n"
 
@@ -310,7 +310,7 @@ def test_memory_guard_refuses_a_long_chain_quickly(tmp_path):
     spec = "symbols: {N: 1, H: 224, W: 224}\ninput: [N, 3, H, W]\nlayers:\n  - conv2d: {out: 8, kernel: 1}\n"
     spec += "  - relu: {repeat: 19990}\n"
     args = ["verify", "{spec}", "--set", "N=64", "H=1000000000000", "W=1000000000000", "--memory-budget", "1GiB"]
-    code, out, err = run(args, spec=spec, tmp_path=tmp_path)
+    code, _out, err = run(args, spec=spec, tmp_path=tmp_path)
     assert code == 2, err
     # 64 x 8 x 10^12 x 10^12 float32 = 2.048 * 10^27 bytes for conv1's output alone.
     assert "the largest tensor is the output of 'conv1', [64, 8, 1000000000000, 1000000000000] = 10^27 bytes" in err
@@ -334,7 +334,7 @@ def test_unreadable_directory(tmp_path, monkeypatch, run_cli):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", guarded)
-    code, out, err = run_cli("analyze", target)
+    code, _out, err = run_cli("analyze", target)
     assert code == 2
     assert err == f"cnncalc: error: {target}: cannot be read (Permission denied)\n"
 
