@@ -109,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--indent", type=int, default=2)
 
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
+    _add_export(sub)
     return p
 
 
@@ -426,12 +427,44 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export(sub) -> None:
+    e = sub.add_parser(
+        "export",
+        help="write a spec as an ONNX model with random weights",
+        description="Write the spec as an ONNX model with seeded random weights (needs the onnx "
+        'extra: pip install "cnncalc[onnx]"). Symbols written bare in the input shape and not '
+        "given by --set stay dynamic (dim_param) unless a weight shape or an operator attribute "
+        "needs their value; every other symbol takes its --set value or its default.",
+        epilog="Example: cnncalc export resnet50 -o resnet50.onnx",
+    )
+    e.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(e)
+    _add_plugin(e)
+    e.add_argument("-o", "--output", required=True, metavar="MODEL.onnx", help="the file to write")
+    e.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
+    e.add_argument("--opset", type=int, metavar="N", help="ONNX opset to write (default 18)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .onnx.export import DEFAULT_OPSET, export, save, summary
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    values = _assignments(args.assignments)
+    spec = load_spec(find_spec(args.spec))
+    exported = export(spec, values, seed=args.seed, opset=args.opset or DEFAULT_OPSET)
+    save(exported, args.output)
+    print(f"wrote {args.output}: {summary(exported)}")
+    return 0
+
+
 _COMMANDS = {
     "analyze": cmd_analyze,
     "verify": cmd_verify,
     "compare": cmd_compare,
     "schema": cmd_schema,
     "zoo": cmd_zoo,
+    "export": cmd_export,
 }
 
 
