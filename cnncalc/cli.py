@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
     _add_export(sub)
+    _add_import(sub)
     return p
 
 
@@ -458,6 +459,46 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_import(sub) -> None:
+    i = sub.add_parser(
+        "import",
+        help="read an ONNX model into a spec",
+        description="Read an ONNX model into a spec (needs the onnx extra: pip install "
+        '"cnncalc[onnx]"): its layers, their arguments and the graph, named after the nodes '
+        "and initializers. Dynamic dimensions (dim_param) become symbols. Every initializer is "
+        "checked against the shape of its layer's parameters. Operators without a layer kind "
+        "are listed, and the import fails (exit status 2).",
+        epilog="Example: cnncalc import resnet50.onnx --symbols N,H,W -o resnet50.yaml && "
+        "cnncalc analyze resnet50.yaml --symbolic",
+    )
+    i.add_argument("model", help="an ONNX file")
+    i.add_argument(
+        "-o", "--output", metavar="SPEC.yaml", help="write the spec here (default: standard output)"
+    )
+    i.add_argument(
+        "--symbols",
+        metavar="N,H,W",
+        help="make these fixed input dimensions symbols, their values the defaults (N, C, H, W "
+        "name the axes of an (N, C, H, W) input; NAME:AXIS any axis)",
+    )
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .onnx.importer import import_model, load, summary
+
+    imported = import_model(load(args.model), source=args.model, symbols=args.symbols)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(imported.text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote {args.output}: {summary(imported)}", file=sys.stderr)
+    else:
+        sys.stdout.write(imported.text)
+    return 0
+
+
 _COMMANDS = {
     "analyze": cmd_analyze,
     "verify": cmd_verify,
@@ -465,6 +506,7 @@ _COMMANDS = {
     "schema": cmd_schema,
     "zoo": cmd_zoo,
     "export": cmd_export,
+    "import": cmd_import,
 }
 
 
