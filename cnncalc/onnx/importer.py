@@ -36,6 +36,10 @@ class ModelError(CnncalcError):
     """An ONNX model cannot be read into a spec (the message names the file and the node)."""
 
 
+class _Downstream(Exception):
+    """The node reads what an unmappable node computes (not listed itself)."""
+
+
 @dataclass
 class _Layer:
     kind: str
@@ -135,6 +139,7 @@ class _Reader:
         self.layers: list[_Layer] = []
         self.skipped: set[int] = set()  # nodes absorbed by a pattern (Transpose of a shuffle)
         self.auxiliary: list = []  # Shape nodes: fine when a pattern absorbs their consumers
+        self.unmapped_tensors: set[str] = set()
         self.symbols: dict[str, int | None] = {}
         self.input_dims: list[str | int] = []
         self._current = None
@@ -164,10 +169,11 @@ class _Reader:
                     raise Unmappable("no layer kind stands for it")
                 self._current = node
                 handler(self, node, self._attrs(node))
+            except _Downstream:
+                self.unmapped_tensors.update(node.output)
             except Unmappable as exc:
                 unmapped.setdefault(op_type, []).append((node.name or node.output[0], str(exc)))
-                for out in node.output:
-                    self.ranks.setdefault(out, self.ranks.get(node.input[0], 0) if node.input else 0)
+                self.unmapped_tensors.update(node.output)
         absorbed = {id(n) for i, n in enumerate(self.nodes) if i in self.skipped}
         for node in self.auxiliary:
             if not all(id(c) in absorbed for c in self.consumers.get(node.output[0], [])):
@@ -305,8 +311,10 @@ class _Reader:
         inputs = list(inputs if inputs is not None else [node.input[0]])
         output = output or node.output[0]
         for x in inputs:
+            if x in self.unmapped_tensors:
+                raise _Downstream
             if x not in self.tensor_layer:
-                raise Unmappable(f"it reads {x!r}, computed by a node without a layer kind")
+                raise Unmappable(f"it reads {x!r}, which is not the output of a layer")
         entry = _Layer(kind, args, inputs, output, node.name or output, node.op_type, params or {})
         entry.name = self._base_name(node, entry, suffix)
         self.layers.append(entry)
