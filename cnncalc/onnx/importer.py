@@ -135,6 +135,7 @@ class _Reader:
             raise ModelError(f"{source}: the model imports no ONNX opset")
         self.initializers = {t.name: t for t in self.graph.initializer}
         self.constants: dict[str, Any] = {}
+        self.alias: dict[str, str] = {}  # Identity of a constant -> the constant (PyTorch's shares)
         self.ranks: dict[str, int] = {}
         self.layers: list[_Layer] = []
         self.skipped: set[int] = set()  # nodes absorbed by a pattern (Transpose of a shuffle)
@@ -158,6 +159,8 @@ class _Reader:
         unmapped: dict[str, list[tuple[str, str]]] = {}
         for i, node in enumerate(self.nodes):
             if i in self.skipped or (node.op_type == "Constant" and node.domain in ("", "ai.onnx")):
+                continue
+            if node.op_type == "Identity" and node.output[0] in self.alias:
                 continue
             op_type = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
             try:
@@ -218,6 +221,11 @@ class _Reader:
                     )
                 deps.add(producer[x])
             waiting.append(deps)
+        for node in nodes:
+            if node.op_type == "Identity" and node.domain in ("", "ai.onnx") and node.input:
+                source = self.alias.get(node.input[0], node.input[0])
+                if source in self.initializers or source in self.constants:
+                    self.alias[node.output[0]] = source
         order, ready = [], [i for i, d in enumerate(waiting) if not d]
         users: dict[int, list[int]] = {}
         for i, deps in enumerate(waiting):
@@ -326,12 +334,13 @@ class _Reader:
         return len(node.input) > index and node.input[index] != ""
 
     def is_constant(self, name: str) -> bool:
+        name = self.alias.get(name, name)
         return name in self.initializers or name in self.constants
 
     def constant(self, node, index: int):
         from onnx import numpy_helper
 
-        name = node.input[index]
+        name = self.alias.get(node.input[index], node.input[index])
         if name in self.constants and self.constants[name] is not None:
             return self.constants[name]
         if name in self.initializers:
@@ -344,7 +353,7 @@ class _Reader:
     def initializer_shape(self, node, index: int) -> tuple[int, ...]:
         if not self.has_input(node, index):
             raise Unmappable(f"input {index} is missing")
-        name = node.input[index]
+        name = self.alias.get(node.input[index], node.input[index])
         if name in self.initializers:
             return tuple(int(d) for d in self.initializers[name].dims)
         if name in self.constants and self.constants[name] is not None:
@@ -359,14 +368,14 @@ class _Reader:
         if squeeze:
             while len(shape) > 1 and shape[0] == 1:
                 shape = shape[1:]
-        return node.input[index], shape
+        return self.alias.get(node.input[index], node.input[index]), shape
 
     def rank(self, name: str) -> int:
         if name in self.ranks:
             return self.ranks[name]
-        if name in self.initializers:
-            return len(self.initializers[name].dims)
-        return 0
+        if name in self.unmapped_tensors:
+            raise _Downstream
+        raise Unmappable(f"the rank of {name!r} is not known (it is not the output of a layer)")
 
     def is_used(self, name: str) -> bool:
         outputs = {o.name for o in self.graph.output}
@@ -428,7 +437,9 @@ class _Reader:
 
     def _base_name(self, node, entry: _Layer, suffix: str | None) -> str:
         weight = entry.params.get("weight", ("", ()))[0]
-        if weight.endswith(".weight") and suffix is None:
+        if "/" in node.name:  # PyTorch's module scopes (its initializers may be deduplicated)
+            base = _node_name(node.name, node.op_type)
+        elif weight.endswith(".weight") and suffix is None:
             base = weight[: -len(".weight")]
         elif node.name:
             base = _node_name(node.name, node.op_type)
@@ -550,10 +561,14 @@ def _symbol_name(dim_param: str, axis: int, rank: int) -> str:
 
 
 def _node_name(name: str, op_type: str) -> str:
-    """``/layer1/layer1.0/relu/Relu`` (PyTorch's scopes) -> ``layer1.0.relu``."""
+    """``/layer1/layer1.0/relu/Relu`` (PyTorch's scopes) -> ``layer1.0.relu``; an operator
+    called in a module's forward, ``/layer1/layer1.0/Add``, -> ``layer1.0.add``."""
     parts = [p for p in name.split("/") if p]
-    if len(parts) > 1 and (parts[-1] == op_type or parts[-1].startswith(f"{op_type}_")):
-        parts = parts[:-1]
+    if parts and (parts[-1] == op_type or parts[-1].startswith(f"{op_type}_")):
+        last = parts.pop()
+        functional = not parts or (len(parts) > 1 and parts[-1].startswith(f"{parts[-2]}."))
+        if functional:
+            parts.append(last.lower())
     kept = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(f"{p}."))]
     return _NAME_OK.sub("_", ".".join(kept))
 
