@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_set(v)
     _add_plugin(v)
     v.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
+    v.add_argument(
+        "--runtime",
+        choices=("kernels", "onnxruntime"),
+        default="kernels",
+        help="kernels: cnncalc's reference kernels (default); onnxruntime: export the spec to ONNX "
+        "and compare every layer's output shape with what onnxruntime computes (onnx extra)",
+    )
     v.add_argument("--format", "-f", choices=("table", "json"), default="table")
     v.add_argument("--width", type=_width, metavar="N", help="lay the table out for N columns")
     v.add_argument(
@@ -306,6 +313,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     values = _assignments(args.assignments)
     spec = load_spec(find_spec(args.spec))
+    if args.runtime == "onnxruntime":
+        return _verify_onnxruntime(args, spec, values)
     analysis = analyze(spec, values)
     if not analysis.concrete:
         raise UsageError(
@@ -323,6 +332,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.verification_dict(result), indent=2) + "\n")
     else:
         _console(_width_of(args)).print(report.verification_render(result, _width_of(args)))
+    return 0 if result.ok else 1
+
+
+def _verify_onnxruntime(args: argparse.Namespace, spec, values) -> int:
+    from .onnx import runtime
+
+    result = runtime.check(spec, values, seed=args.seed)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(runtime.to_dict(result), indent=2) + "\n")
+    else:
+        _console(_width_of(args)).print(runtime.render(result))
     return 0 if result.ok else 1
 
 
