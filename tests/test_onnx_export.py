@@ -110,3 +110,40 @@ def test_cli_export(run_cli, tmp_path):
     code, _, err = run_cli("export", "lenet5", "-o", str(out), "--set", "Q=2")
     assert code == 2
     assert "unknown symbol 'Q'" in err
+
+
+def test_help_and_analyze_never_import_onnx():
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    code = (
+        "import sys\n"
+        "from cnncalc.cli import main\n"
+        "main(['analyze', 'lenet5', '--format', 'json'])\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "assert not {'onnx', 'onnxruntime'} & set(sys.modules), 'onnx imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+
+
+def test_without_onnx_the_commands_say_how_to_install_it(run_cli, monkeypatch, tmp_path):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_onnx(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name.split(".")[0] in ("onnx", "onnxruntime"):
+            raise ImportError(f"No module named {name!r}")
+        return real(name, globals, locals, fromlist, level)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    monkeypatch.setattr("importlib.import_module", lambda name, *a: no_onnx(name))
+    for args in (("export", "lenet5", "-o", str(tmp_path / "m.onnx")), ("import", str(tmp_path / "m.onnx"))):
+        code, _, err = run_cli(*args)
+        assert code == 2
+        assert "this command needs the 'onnx' package: pip install \"cnncalc[onnx]\"" in err
