@@ -4,7 +4,11 @@ totals (when torch is installed)."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnncalc.engine import analyze
 from cnncalc.spec import load_spec
@@ -143,3 +147,30 @@ def test_torchvision_exports_import_to_the_published_figures(name, published, tm
     a = import_model(load(str(path)), source=path.name).analysis
     figures = published[name]
     assert (a.totals.params, a.totals.macs) == (figures["params"], figures["macs"])
+
+
+@settings(max_examples=40)
+@given(data=st.data())
+def test_corrupted_models_fail_cleanly(data, tmp_path_factory):
+    from cnncalc.cli import main
+
+    good = _lenet_bytes()
+    flips = data.draw(
+        st.lists(st.tuples(st.integers(0, len(good) - 1), st.integers(0, 255)), min_size=1, max_size=8)
+    )
+    cut = data.draw(st.integers(len(good) // 2, len(good)))
+    bad = bytearray(good[:cut])
+    for at, value in flips:
+        if at < len(bad):
+            bad[at] = value
+    path = tmp_path_factory.mktemp("fuzz") / "bad.onnx"
+    path.write_bytes(bytes(bad))
+    # Exit 0 (the damage missed what is read) or 2 with a message; any other exception is a bug.
+    assert main(["import", str(path), "-o", str(path.with_suffix(".yaml"))]) in (0, 2)
+
+
+@functools.cache
+def _lenet_bytes() -> bytes:
+    from .helpers import SPECS
+
+    return export(load_spec(SPECS / "lenet5.yaml"), weights=False).model.SerializeToString()

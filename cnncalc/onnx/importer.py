@@ -175,12 +175,19 @@ class _Reader:
             except _Downstream:
                 self.unmapped_tensors.update(node.output)
             except Unmappable as exc:
-                unmapped.setdefault(op_type, []).append((node.name or node.output[0], str(exc)))
+                unmapped.setdefault(op_type, []).append((_label(node), str(exc)))
+                self.unmapped_tensors.update(node.output)
+            except KeyError as exc:
+                unmapped.setdefault(op_type, []).append((_label(node), f"malformed: no attribute {exc}"))
+                self.unmapped_tensors.update(node.output)
+            except (IndexError, ValueError, TypeError) as exc:
+                reason = f"malformed: {type(exc).__name__}: {exc}"
+                unmapped.setdefault(op_type, []).append((_label(node), reason))
                 self.unmapped_tensors.update(node.output)
         absorbed = {id(n) for i, n in enumerate(self.nodes) if i in self.skipped}
         for node in self.auxiliary:
             if not all(id(c) in absorbed for c in self.consumers.get(node.output[0], [])):
-                unmapped.setdefault("Shape", []).append((node.name or node.output[0], "shape arithmetic"))
+                unmapped.setdefault("Shape", []).append((_label(node), "shape arithmetic"))
         if unmapped:
             lines = []
             for op_type, found in sorted(unmapped.items(), key=lambda kv: -len(kv[1])):
@@ -201,22 +208,31 @@ class _Reader:
         producer: dict[str, int] = {}
         nodes = list(self.graph.node)
         for i, node in enumerate(nodes):
+            if not node.output:
+                raise ModelError(f"{self.source}: node {_label(node)!r} ({node.op_type}) has no outputs")
             if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-                self.constants[node.output[0]] = self._constant_value(node)
+                try:
+                    self.constants[node.output[0]] = self._constant_value(node)
+                except (ValueError, TypeError) as exc:
+                    raise ModelError(
+                        f"{self.source}: Constant node {_label(node)!r} has a malformed value: {exc}"
+                    ) from None
             for out in node.output:
                 if out in producer or (out and out in provided):
-                    raise ModelError(f"{self.source}: tensor {out!r} is written twice (node {node.name!r})")
+                    raise ModelError(
+                        f"{self.source}: tensor {out!r} is written twice (node {_label(node)!r})"
+                    )
                 if out:
                     producer[out] = i
         waiting = []
-        for i, node in enumerate(nodes):
+        for node in nodes:
             deps = set()
             for x in node.input:
                 if x in provided:
                     continue
                 if x not in producer:
                     raise ModelError(
-                        f"{self.source}: node {node.name or i!r} ({node.op_type}) reads {x!r}, which no "
+                        f"{self.source}: node {_label(node)!r} ({node.op_type}) reads {x!r}, which no "
                         f"node, initializer or graph input provides (a missing initializer?)"
                     )
                 deps.add(producer[x])
@@ -239,7 +255,8 @@ class _Reader:
                 if not waiting[u]:
                     ready.append(u)
         if len(order) != len(nodes):
-            stuck = [nodes[i].name or nodes[i].output[0] for i in range(len(nodes)) if i not in set(order)]
+            done = set(order)
+            stuck = [_label(nodes[i]) for i in range(len(nodes)) if i not in done]
             raise ModelError(
                 f"{self.source}: the graph has a cycle through {len(stuck)} nodes "
                 f"({', '.join(stuck[:5])}{', ...' if len(stuck) > 5 else ''})"
@@ -274,6 +291,8 @@ class _Reader:
         if not x.type.HasField("tensor_type") or not x.type.tensor_type.HasField("shape"):
             raise ModelError(f"{self.source}: the input {x.name!r} has no tensor shape")
         raw = list(x.type.tensor_type.shape.dim)
+        if not raw:
+            raise ModelError(f"{self.source}: the input {x.name!r} is a scalar; a spec's input is a tensor")
         wanted = _parse_symbols(symbols, len(raw))
         out: list[str | int] = []
         for axis, d in enumerate(raw):
@@ -513,6 +532,11 @@ class _Reader:
                         f"{self.source}: node {entry.node!r} ({entry.op_type}): {init!r} has shape {got}, "
                         f"but {entry.kind} {key} on its input takes {shown}{note}"
                     )
+
+
+def _label(node) -> str:
+    """A node's name for messages: its name, else its first output."""
+    return node.name or (node.output[0] if node.output else f"<{node.op_type}>")
 
 
 def _empty(t) -> bool:
