@@ -335,6 +335,15 @@ def test_dynamic_dims_and_symbols():
     assert imported.spec.symbols["batch"].default is None
     # 8 filters of 3x3x3 over a 5x5 output (stride 2, padding 1 on 9x9), per sample.
     assert str(imported.analysis.totals.macs) == str(8 * 27 * 25) + "*batch"
+    # One dim_param on two axes is one symbol: a square input of any side.
+    m.graph.input[0].CopyFrom(helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, C, "S", "S"]))
+    imported = import_model(m, source="m.onnx")
+    assert "input: [1, 3, S, S]" in imported.text
+    from cnncalc.engine import evaluate_at
+
+    macs = imported.analysis.totals.macs
+    # 216 MACs per output pixel of a stride-2, padding-1 3x3 window: 5x5 at 9 and 10, 6x6 at 11.
+    assert [evaluate_at(macs, {"S": s}) for s in (9, 10, 11)] == [216 * 25, 216 * 25, 216 * 36]
 
 
 def test_unmappable_operators_are_listed_by_type_with_counts():

@@ -308,7 +308,8 @@ class _Reader:
                     out.append(int(d.dim_value))
             else:
                 name = given or _symbol_name(d.dim_param, axis, rank=len(raw))
-                self._symbol(name, None)
+                if given or name not in self.symbols or self.symbols[name] is not None:
+                    self._symbol(name, None)  # one dim_param on two axes: one symbol
                 out.append(name)
         self.input_dims = out
         self.input_name = x.name
