@@ -125,8 +125,8 @@ def test_cli_import_writes_a_spec_that_analyses(run_cli, tmp_path):
 def test_torchvision_exports_import_to_the_published_figures(name, published, tmp_path):
     import os
 
-    if name != "resnet18" and not os.environ.get("CNNCALC_SLOW"):
-        pytest.skip("exporting with torch takes seconds a network: CNNCALC_SLOW=1 runs them all")
+    if not os.environ.get("CNNCALC_SLOW"):
+        pytest.skip("importing torch and exporting takes 10-30 s a network: CNNCALC_SLOW=1 runs them")
     torch = pytest.importorskip("torch")
     torchvision = pytest.importorskip("torchvision")
     kwargs = {"aux_logits": False, "init_weights": False} if name == "googlenet" else {}

@@ -15,7 +15,7 @@ pytest.importorskip("onnxruntime")
     "spec, sizes",
     [
         ("googlenet", ["H=97", "W=90"]),  # ceil-mode pools on odd sizes
-        ("unet", ["H=48", "W=64"]),  # transposed convolutions and skips across scales
+        ("unet", ["H=48", "W=64", "C=4"]),  # transposed convolutions and skips across scales
         ("mobilenet_v2", ["H=61", "W=64"]),
         ("examples/stride_padding", []),
     ],
