@@ -89,11 +89,13 @@ def export(
 
             known = unknown_message("symbol", name, spec.symbols)
             raise UsageError(f"{known} (declared in {spec.filename})")
-    dynamic = [
-        e.text
-        for e in spec.input
-        if e.names == {e.text} and spec.symbols[e.text].integer and e.text not in given
-    ]
+    dynamic = list(
+        dict.fromkeys(
+            e.text
+            for e in spec.input
+            if e.names == {e.text} and spec.symbols[e.text].integer and e.text not in given
+        )
+    )
     while True:
         fixed: dict[str, str] = {}
         for name, sym in spec.symbols.items():

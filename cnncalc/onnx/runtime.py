@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Analysis, analyze
-from ..errors import UsageError
+from ..errors import UsageError, VerificationError
 from ..spec import INPUT, Spec
 from . import require
 from .export import export
@@ -75,8 +75,8 @@ def check(spec: Spec, values: dict[str, Any] | None = None, *, seed: int = 0) ->
         session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         x = np.random.default_rng(seed).random(tuple(int(d) for d in analysis.input_shape), dtype=np.float32)
         outputs = session.run(None, {INPUT: x})
-    except Exception as exc:  # onnxruntime's own errors: report them, the model is ours
-        raise UsageError(f"onnxruntime could not run the exported model: {exc}") from None
+    except Exception as exc:  # onnxruntime's errors come as its own classes: report them
+        raise VerificationError(f"onnxruntime could not run the exported model: {exc}") from None
     checks = tuple(
         RuntimeCheck(r.name, r.kind, tuple(int(d) for d in r.output_shape), tuple(y.shape))
         for r, y in zip(analysis.layers, outputs, strict=True)
