@@ -486,6 +486,15 @@ class _Reader:
             f"# Imported by cnncalc from {Path(self.source).name}: ONNX opset {self.opset}, IR version "
             f"{m.ir_version}{f', produced by {producer}' if producer else ''}.",
             "# Weights are not kept: the layers, their arguments and the graph are.",
+        ]
+        outputs = [o.name for o in self.graph.output]
+        last = self.tensor_layer.get(self.layers[-1].output) if self.layers else None
+        if len(outputs) > 1 or (outputs and self.layers and outputs[0] != self.layers[-1].output):
+            lines.append(
+                f"# The model's outputs are {', '.join(outputs)}; "
+                f"the spec's output is its last layer, {last}."
+            )
+        lines += [
             f"name: {_scalar(self.graph.name or Path(self.source).stem)}",
         ]
         if self.symbols:
