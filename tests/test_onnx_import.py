@@ -371,3 +371,37 @@ def test_an_initializer_of_the_wrong_shape_names_the_node():
     nodes = [node("Conv", ["input", "w", "b"])]
     with pytest.raises(ModelError, match=r"node 'conv_node' \(Conv\): 'b' has shape \[5\], but conv2d bias"):
         import_model(model(nodes, [init("w", (4, 3, 1, 1)), init("b", (5,))]), source="m.onnx")
+
+
+def test_dynamo_name_scopes_become_module_names():
+    def scoped(op, inputs, output, scopes, classes):
+        n = helper.make_node(op, inputs, [output], name=f"node_{output}")
+        helper.set_metadata_props(
+            n, {"pkg.torch.onnx.name_scopes": repr(scopes), "pkg.torch.onnx.class_hierarchy": repr(classes)}
+        )
+        return n
+
+    nodes = [
+        # a torch.nn.ReLU module called as layer1.0.relu
+        scoped("Relu", ["input"], "r", ["", "layer1", "layer1.0", "layer1.0.relu", "relu"],
+               ["ResNet", "BasicBlock", "torch.nn.modules.activation.ReLU", "aten.relu.default"]),
+        # an addition in BasicBlock.forward
+        scoped("Add", ["r", "input"], "y", ["", "layer1", "layer1.0", "add"],
+               ["ResNet", "Sequential", "torchvision.models.resnet.BasicBlock", "aten.add.Tensor"]),
+    ]  # fmt: skip
+    text = import_model(model(nodes, shape=(1, 2, 3, 3)), source="m.onnx").text
+    assert "  - relu: {name: layer1.0.relu}\n" in text
+    assert "  - add: {inputs: [layer1.0.relu, input], name: layer1.0.add}\n" in text
+
+
+def test_a_reshape_to_batch_and_features_is_a_flatten_when_the_count_is_right():
+    def reshaped(features):
+        nodes = [node("Reshape", ["input", "t"])]
+        return model(nodes, [init("t", (2,), np.int64, [2, features])], shape=(2, 3, 4, 4))
+
+    a = import_model(reshaped(48), source="m.onnx").analysis
+    assert [r.kind for r in a.layers] == ["flatten"] and tuple(a.output_shape) == (2, 48)
+    with pytest.raises(
+        ModelError, match=r"node 'reshape_node' \(Reshape\): the model makes axis 1 24, but flatten"
+    ):
+        import_model(reshaped(24), source="m.onnx")

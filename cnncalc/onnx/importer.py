@@ -49,6 +49,7 @@ class _Layer:
     node: str  # the ONNX node's name, for messages
     op_type: str
     params: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    expect: dict[int, int] = field(default_factory=dict)  # output axis -> size the model states
     name: str = ""
 
 
@@ -334,7 +335,9 @@ class _Reader:
             out[a.name] = value.decode() if isinstance(value, bytes) else value
         return out
 
-    def layer(self, kind, args, *, inputs=None, output=None, params=None, rank=None, suffix=None) -> str:
+    def layer(
+        self, kind, args, *, inputs=None, output=None, params=None, rank=None, suffix=None, expect=None
+    ) -> str:
         node = self._current
         inputs = list(inputs if inputs is not None else [node.input[0]])
         output = output or node.output[0]
@@ -343,7 +346,9 @@ class _Reader:
                 raise _Downstream
             if x not in self.tensor_layer:
                 raise Unmappable(f"it reads {x!r}, which is not the output of a layer")
-        entry = _Layer(kind, args, inputs, output, node.name or output, node.op_type, params or {})
+        entry = _Layer(
+            kind, args, inputs, output, node.name or output, node.op_type, params or {}, expect or {}
+        )
         entry.name = self._base_name(node, entry, suffix)
         self.layers.append(entry)
         self.ranks[output] = rank if rank is not None else self.ranks.get(inputs[0], 4)
@@ -461,6 +466,8 @@ class _Reader:
             base = _node_name(node.name, node.op_type)
         elif weight.endswith(".weight") and suffix is None:
             base = weight[: -len(".weight")]
+        elif _scope_name(node):
+            base = _scope_name(node)
         elif node.name:
             base = _node_name(node.name, node.op_type)
         else:
@@ -521,6 +528,12 @@ class _Reader:
         results = {r.name: r for r in analysis.layers}
         for entry in self.layers:
             r = results[entry.name]
+            for axis, size in entry.expect.items():
+                if dims.add(r.output_shape[axis], -size) != 0:
+                    raise ModelError(
+                        f"{self.source}: node {entry.node!r} ({entry.op_type}): the model makes axis "
+                        f"{axis} {size}, but {entry.kind} gives {dims.fmt(r.output_shape[axis])}"
+                    )
             theirs = dict(r.weights)
             for key, (init, shape) in entry.params.items():
                 want = theirs.get(key)
@@ -605,6 +618,27 @@ def _node_name(name: str, op_type: str) -> str:
             parts.append(last.lower())
     kept = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(f"{p}."))]
     return _NAME_OK.sub("_", ".".join(kept))
+
+
+def _scope_name(node) -> str:
+    """The module path torch's dynamo exporter records in a node's metadata
+    (``pkg.torch.onnx.name_scopes``, ``['', 'layer1', 'layer1.0', 'add']``): the module's name
+    when the node is a module's own operation (a torch.nn ReLU called as ``relu``), else the
+    module's name and the operation's (``layer1.0.add``, in a block's forward)."""
+    import ast
+
+    props = {p.key: p.value for p in node.metadata_props}
+    try:
+        scopes = ast.literal_eval(props.get("pkg.torch.onnx.name_scopes", "[]"))
+        classes = ast.literal_eval(props.get("pkg.torch.onnx.class_hierarchy", "[]"))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return ""
+    if not (isinstance(scopes, list) and len(scopes) >= 2 and all(isinstance(s, str) for s in scopes)):
+        return ""
+    module, op_name = scopes[-2], scopes[-1]
+    leaf = len(classes) >= 2 and isinstance(classes[-2], str) and classes[-2].startswith("torch.nn.modules.")
+    name = module if leaf and module else f"{module}.{op_name}" if module else op_name
+    return _NAME_OK.sub("_", name)
 
 
 def _scalar(text: str) -> str:

@@ -412,8 +412,11 @@ def reshape(ctx, node, a):
     target = [int(v) for v in ctx.constant(node, 1).ravel()]
     rank = ctx.rank(node.input[0])
     batch = (0, ctx.batch_value(node.input[0]))
-    if len(target) == 2 and rank >= 2 and target[1] == -1 and target[0] in batch:
-        ctx.layer("flatten", {}, rank=2)
+    if len(target) == 2 and rank >= 2 and target[0] in batch and (target[1] == -1 or target[1] > 0):
+        # (N, ...) -> (N, features): a flatten; an explicit feature count is checked once the
+        # shapes are known.
+        expect = {} if target[1] == -1 else {1: target[1]}
+        ctx.layer("flatten", {}, rank=2, expect=expect)
         return
     raise Unmappable(f"a reshape to {target} that is neither a flatten nor a channel shuffle")
 
