@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--seed", type=_seed, default=0, help=f"seed of the random tensors, 0 to {MAX_SEED} (default 0)"
     )
+    v.add_argument(
+        "--runtime",
+        choices=("kernels", "onnxruntime"),
+        default="kernels",
+        help="kernels: cnncalc's reference kernels (default); onnxruntime: export the spec to ONNX "
+        "and compare every layer's output shape with what onnxruntime computes (onnx extra)",
+    )
     v.add_argument("--format", "-f", choices=("table", "json"), default="table")
     v.add_argument("--width", type=_width, metavar="N", help="lay the table out for N columns")
     v.add_argument(
@@ -119,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--indent", type=_indent, default=2, help=f"0 to {MAX_INDENT} spaces (default 2)")
 
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
+    _add_export(sub)
+    _add_import(sub)
     return p
 
 
@@ -394,6 +403,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     open_ = [n for n, v in resolve_symbols(spec, values).items() if v is None]
     if open_:  # before analysing: a symbolic analysis of a long network takes a while
         raise UsageError(f"verification runs at concrete sizes: give {', '.join(open_)} a value with --set")
+    if args.runtime == "onnxruntime":
+        return _verify_onnxruntime(args, spec, values)
     budget = parse_bytes(args.memory_budget) if args.memory_budget is not None else default_budget()
     analysis = analyze(spec, values)
     if not analysis.concrete:
@@ -411,6 +422,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.verification_dict(result), indent=2) + "\n")
     else:
         _console(_width_of(args)).print(report.verification_render(result, _width_of(args)))
+    return 0 if result.ok else 1
+
+
+def _verify_onnxruntime(args: argparse.Namespace, spec, values) -> int:
+    from .onnx import runtime
+
+    result = runtime.check(spec, values, seed=args.seed)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(runtime.to_dict(result), indent=2) + "\n")
+    else:
+        _console(_width_of(args)).print(runtime.render(result))
     return 0 if result.ok else 1
 
 
@@ -531,12 +555,85 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export(sub) -> None:
+    e = sub.add_parser(
+        "export",
+        help="write a spec as an ONNX model with random weights",
+        description="Write the spec as an ONNX model with seeded random weights (needs the onnx "
+        'extra: pip install "cnncalc[onnx]"). Symbols written bare in the input shape and not '
+        "given by --set stay dynamic (dim_param) unless a weight shape or an operator attribute "
+        "needs their value; every other symbol takes its --set value or its default.",
+        epilog="Example: cnncalc export resnet50 -o resnet50.onnx",
+    )
+    e.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(e)
+    _add_plugin(e)
+    e.add_argument("-o", "--output", required=True, metavar="MODEL.onnx", help="the file to write")
+    e.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
+    e.add_argument("--opset", type=int, metavar="N", help="ONNX opset to write (default 18)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .onnx.export import DEFAULT_OPSET, export, save, summary
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    values = _assignments(args.assignments)
+    spec = load_spec(find_spec(args.spec))
+    exported = export(spec, values, seed=args.seed, opset=args.opset or DEFAULT_OPSET)
+    save(exported, args.output)
+    print(f"wrote {args.output}: {summary(exported)}")
+    return 0
+
+
+def _add_import(sub) -> None:
+    i = sub.add_parser(
+        "import",
+        help="read an ONNX model into a spec",
+        description="Read an ONNX model into a spec (needs the onnx extra: pip install "
+        '"cnncalc[onnx]"): its layers, their arguments and the graph, named after the nodes '
+        "and initializers. Dynamic dimensions (dim_param) become symbols. Every initializer is "
+        "checked against the shape of its layer's parameters. Operators without a layer kind "
+        "are listed, and the import fails (exit status 2).",
+        epilog="Example: cnncalc import resnet50.onnx --symbols N,H,W -o resnet50.yaml && "
+        "cnncalc analyze resnet50.yaml --symbolic",
+    )
+    i.add_argument("model", help="an ONNX file")
+    i.add_argument(
+        "-o", "--output", metavar="SPEC.yaml", help="write the spec here (default: standard output)"
+    )
+    i.add_argument(
+        "--symbols",
+        metavar="N,H,W",
+        help="make these fixed input dimensions symbols, their values the defaults (N, C, H, W "
+        "name the axes of an (N, C, H, W) input; NAME:AXIS any axis)",
+    )
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .onnx.importer import import_model, load, summary
+
+    imported = import_model(load(args.model), source=args.model, symbols=args.symbols)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(imported.text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote {args.output}: {summary(imported)}", file=sys.stderr)
+    else:
+        sys.stdout.write(imported.text)
+    return 0
+
+
 _COMMANDS = {
     "analyze": cmd_analyze,
     "verify": cmd_verify,
     "compare": cmd_compare,
     "schema": cmd_schema,
     "zoo": cmd_zoo,
+    "export": cmd_export,
+    "import": cmd_import,
 }
 
 

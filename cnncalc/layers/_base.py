@@ -247,6 +247,14 @@ class Layer(BaseModel):
         """
         raise NotImplementedError
 
+    def to_onnx(self, g, *xs: Any, out: Any) -> None:
+        """Write this layer as ONNX nodes through ``g`` (a :class:`cnncalc.onnx.export.Lowering`:
+        ``g.inputs``, ``g.output``, ``g.weight(key)``, ``g.node(op, inputs, **attributes)``).
+
+        Kinds that do not define it are refused by ``cnncalc export`` with their name.
+        """
+        raise NotImplementedError
+
     def workspace(self, *xs: Any, **out: Any) -> Dim:
         """Elements of scratch memory ``forward`` needs besides its inputs and output, called
         as ``workspace(*xs, out=y)``."""

@@ -176,6 +176,25 @@ class Conv2d(Layer):
         bias_adds = dims.prod(out) if self.bias else 0
         return dims.add(dims.mul(2, self.macs(x, out=out)), bias_adds)
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final(*self.onnx_conv(g, x, g.inputs[0], "weight", "bias" if self.bias else None))
+
+    def onnx_conv(self, g, x: Shape, source: str, weight: str, bias: str | None):
+        """The arguments of ``g.node``/``g.final`` for an ONNX Conv reading ``source``."""
+        attrs = {
+            "kernel_shape": g.ints(self.kernel),
+            "strides": g.ints(self.stride),
+            "dilations": g.ints(self.dilation),
+            "group": g.int(self.groups),
+        }
+        if self.padding == "same":
+            attrs["auto_pad"] = "SAME_UPPER"  # the odd pixel after, as TensorFlow
+        else:
+            (top, bottom), (left, right) = self.pads(x)
+            attrs["pads"] = g.ints((top, left, bottom, right))
+        inputs = [source, g.weight(weight)] + ([g.weight(bias)] if bias else [])
+        return "Conv", inputs, attrs
+
     def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
         (top, bottom), (left, right) = self.pads(x)
         padded = dims.mul(x[0], x[1], dims.add(x[2], top, bottom), dims.add(x[3], left, right))

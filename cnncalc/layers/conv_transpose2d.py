@@ -105,6 +105,22 @@ class ConvTranspose2d(Layer):
         bias_adds = dims.prod(out) if self.bias else 0
         return dims.add(dims.mul(2, self.macs(x, out=out)), bias_adds)
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        inputs = [g.inputs[0], g.weight("weight")] + ([g.weight("bias")] if self.bias else [])
+        (ph, pw) = self.padding
+        g.final(
+            "ConvTranspose",
+            inputs,
+            {
+                "kernel_shape": g.ints(self.kernel),
+                "strides": g.ints(self.stride),
+                "pads": g.ints((ph, pw, ph, pw)),
+                "output_padding": g.ints(self.output_padding),
+                "dilations": g.ints(self.dilation),
+                "group": g.int(self.groups),
+            },
+        )
+
     def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
         full = dims.mul(
             out[1], *(dims.add(o, dims.mul(2, p)) for o, p in zip(out[2:], self.padding, strict=True))

@@ -50,6 +50,14 @@ class Flatten(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """ONNX Flatten keeps the axes before ``axis`` merged into one: it is this layer for
+        start 1 to the end; other ranges are a Reshape to the output size."""
+        if self.start % len(x) == 1 and self.end % len(x) == len(x) - 1:
+            g.final("Flatten", [g.inputs[0]], {"axis": 1})
+        else:
+            g.final("Reshape", [g.inputs[0], g.const(g.ints(out))], {})
+
     def forward(self, xs, weights, out) -> int:
         (x,) = xs
         start = self.start % x.ndim

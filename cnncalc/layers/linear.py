@@ -58,6 +58,17 @@ class Linear(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.mul(2, self.macs(x, out=out)), dims.prod(out) if self.bias else 0)
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """Gemm (transB) on a matrix; MatMul by the transposed weight, then Add, on more axes."""
+        if len(x) == 2:
+            inputs = [g.inputs[0], g.weight("weight")] + ([g.weight("bias")] if self.bias else [])
+            g.final("Gemm", inputs, {"transB": 1})
+        elif self.bias:
+            y = g.node("MatMul", [g.inputs[0], g.weight("weight", transpose=True)], {})
+            g.final("Add", [y, g.weight("bias")], {})
+        else:
+            g.final("MatMul", [g.inputs[0], g.weight("weight", transpose=True)], {})
+
     def forward(self, xs, weights, out) -> int:
         from ..kernels.dense import linear
 

@@ -33,6 +33,15 @@ class _Pool2d(Layer):
         pads = tuple((p, p) for p in self.padding)
         return out + padded_checks("window", x, self.kernel, self._dilation(), pads)
 
+    def _onnx_window(self, g) -> dict:
+        ph, pw = self.padding
+        return {
+            "kernel_shape": g.ints(self.kernel),
+            "strides": g.ints(self.strides),
+            "pads": g.ints((ph, pw, ph, pw)),
+            "ceil_mode": int(self.ceil_mode),
+        }
+
     def _dilation(self):
         """Window dilation (average pooling has none)."""
         return getattr(self, "dilation", (1, 1))
@@ -97,6 +106,9 @@ class MaxPool2d(_Pool2d):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.prod(out), dims.add(dims.mul(*self.kernel), -1))
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final("MaxPool", [g.inputs[0]], {**self._onnx_window(g), "dilations": g.ints(self.dilation)})
+
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import max_pool2d_nchw
 
@@ -126,6 +138,10 @@ class AvgPool2d(_Pool2d):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.prod(out), *self.kernel)
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        attrs = {**self._onnx_window(g), "count_include_pad": int(self.count_include_pad)}
+        g.final("AveragePool", [g.inputs[0]], attrs)
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import avg_pool2d_nchw
@@ -174,6 +190,22 @@ class AdaptiveAvgPool2d(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.prod(x), dims.prod(out))
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """GlobalAveragePool for a 1x1 output; AveragePool when the bins tile the input evenly
+        (window = stride = input / output); other sizes have no ONNX operator."""
+        if all(dims.is_concrete(o) and o == 1 for o in self.output):
+            g.final("GlobalAveragePool", [g.inputs[0]], {})
+            return
+        sizes, outs = g.ints(x[2:]), g.ints(self.output)
+        if any(s % o for s, o in zip(sizes, outs, strict=True)):
+            g.refuse(
+                f"adaptive_avg_pool2d from {sizes[0]}x{sizes[1]} to {outs[0]}x{outs[1]}: its bins "
+                f"overlap, and ONNX pools have one window size (sizes that divide evenly lower to "
+                f"AveragePool)"
+            )
+        kernel = [s // o for s, o in zip(sizes, outs, strict=True)]
+        g.final("AveragePool", [g.inputs[0]], {"kernel_shape": kernel, "strides": kernel})
+
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import adaptive_avg_pool2d_nchw
 
@@ -208,6 +240,9 @@ class GlobalAvgPool2d(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.prod(x), dims.prod(out))
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final("GlobalAveragePool", [g.inputs[0]], {})
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import adaptive_avg_pool2d_nchw

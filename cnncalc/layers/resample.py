@@ -68,6 +68,26 @@ class Upsample(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0 if self.mode == "nearest" else dims.mul(7, dims.prod(out))
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """Resize: nearest as PyTorch (asymmetric, floor), bilinear as ``linear`` with
+        PyTorch's half-pixel centres or ``align_corners``."""
+        if self.mode == "nearest":
+            attrs = {
+                "mode": "nearest",
+                "coordinate_transformation_mode": "asymmetric",
+                "nearest_mode": "floor",
+            }
+        else:
+            ctm = "align_corners" if self.align_corners else "pytorch_half_pixel"
+            attrs = {"mode": "linear", "coordinate_transformation_mode": ctm}
+        if self.size is None:
+            scales = g.const([1.0, 1.0, *(float(s) for s in g.ints(self.scale))], "float")
+            g.final("Resize", [g.inputs[0], "", scales], attrs)
+        elif g.opset >= 18:
+            g.final("Resize", [g.inputs[0], "", "", g.const(g.ints(self.size))], {**attrs, "axes": [2, 3]})
+        else:
+            g.final("Resize", [g.inputs[0], "", "", g.const(g.ints(out))], attrs)
+
     def forward(self, xs, weights, out) -> int:
         from ..kernels.shape_ops import upsample_bilinear2d, upsample_nearest2d
 
@@ -135,6 +155,10 @@ class ZeroPad2d(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        t, b, left, r = g.ints(self.pads())
+        g.final("Pad", [g.inputs[0], g.const([0, 0, t, left, 0, 0, b, r])], {"mode": "constant"})
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.shape_ops import zero_pad2d
