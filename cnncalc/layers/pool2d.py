@@ -31,7 +31,29 @@ class _Pool2d(Layer):
             for k, p in zip(self.kernel, self.padding, strict=True)
         ]
         pads = tuple((p, p) for p in self.padding)
-        return out + padded_checks("window", x, self.kernel, self._dilation(), pads)
+        if not self.ceil_mode:
+            return out + padded_checks("window", x, self.kernel, self._dilation(), pads)
+        return out + self._ceil_checks(x)
+
+    def _ceil_checks(self, x: Shape) -> list[Check]:
+        """In ceil mode PyTorch needs one output, not a fitting window: the rounded-up count
+        ``ceil((padded - eff)/stride) + 1`` is at least 1 when ``padded + stride - 1 >= eff``
+        (its correction only removes a window when there are two or more)."""
+        out = []
+        for axis, size, k, s, p, d in zip(
+            ("height", "width"), x[2:], self.kernel, self.strides, self.padding, self._dilation(), strict=True
+        ):
+            eff = dims.add(dims.mul(d, dims.add(k, -1)), 1)
+            reach = dims.add(size, p, p, s, -1)
+
+            def describe(axis=axis, reach=reach, eff=eff) -> str:
+                return (
+                    f"ceil mode needs one window along the {axis}: the padded input {axis} plus "
+                    f"stride - 1, {dims.fmt(reach)}, must reach the window {dims.fmt(eff)}"
+                )
+
+            out.append(at_least(reach, eff, describe))
+        return out
 
     def _dilation(self):
         """Window dilation (average pooling has none)."""
