@@ -14,6 +14,7 @@ import re
 
 from ..errors import UnknownLayerError
 from ._base import (
+    WHOLE,
     Check,
     Int,
     Layer,
@@ -23,6 +24,7 @@ from ._base import (
     Pair,
     Param,
     Shape,
+    Window,
     at_least,
     copy_checked,
     divides,
@@ -31,6 +33,7 @@ from ._base import (
 
 __all__ = [
     "REGISTRY",
+    "WHOLE",
     "Check",
     "Int",
     "Layer",
@@ -40,6 +43,7 @@ __all__ = [
     "Pair",
     "Param",
     "Shape",
+    "Window",
     "at_least",
     "copy_checked",
     "divides",

@@ -9,6 +9,7 @@ from typing import Any
 from ..analysis import breakdown as bd
 from ..analysis import memory as mem
 from ..analysis.groups import groups
+from ..analysis.receptive import AXES, receptive_fields
 from ..engine import Analysis, LayerResult
 from .table import total_text, totals_items
 from .text import CONVENTION, json_value, number, percent, shape_text, share_json, symbols_line
@@ -24,7 +25,7 @@ def to_dict(a: Analysis, dtype: str = "float32") -> dict[str, Any]:
         "dtype": dtype,
         "input_shape": [json_value(d) for d in a.input_shape],
         "output_shape": [json_value(d) for d in a.output_shape],
-        "layers": [_layer_dict(r, dtype) for r in a.layers],
+        "layers": [_layer_dict(r, dtype, f.axes) for r, f in zip(a.layers, receptive_fields(a), strict=True)],
         "groups": [
             {
                 "path": g.path,
@@ -74,7 +75,25 @@ def _trainable(r: LayerResult) -> bool | None:
     return r.trainable
 
 
-def _layer_dict(r: LayerResult, dtype: str) -> dict[str, Any]:
+def field_json(axes) -> dict[str, Any]:
+    """A receptive field per axis: size, jump (effective stride), padding (effective), and
+    ``whole`` after a global layer; ``size_range`` and ``aligned`` when merged paths disagree."""
+    out = {}
+    for name, ax in zip(AXES, axes, strict=True):
+        d = {
+            "size": json_value(ax.size),
+            "jump": json_value(ax.jump),
+            "padding": json_value(ax.padding),
+            "whole": ax.whole,
+        }
+        if ax.disagree:
+            d["size_range"] = [json_value(v) for v in ax.size_range] if ax.size_range else None
+            d["aligned"] = ax.aligned
+        out[name] = d
+    return out
+
+
+def _layer_dict(r: LayerResult, dtype: str, field=None) -> dict[str, Any]:
     return {
         "name": r.name,
         "kind": r.kind,
@@ -87,6 +106,7 @@ def _layer_dict(r: LayerResult, dtype: str) -> dict[str, Any]:
         "output_elements": json_value(mem.output_elements(r)),
         "activation_bytes": json_value(mem.output_bytes(r, dtype)),
         "params_bytes": json_value(mem.params_bytes(r, dtype)),
+        **({"receptive_field": field_json(field)} if field is not None else {}),
         **({"shares": r.shares} if r.shares else {}),
     }
 

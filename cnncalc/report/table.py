@@ -13,6 +13,7 @@ from .. import dims
 from ..analysis import breakdown as bd
 from ..analysis import memory as mem
 from ..analysis.groups import Row, rows_at_depth
+from ..analysis.receptive import receptive_fields
 from ..engine import Analysis
 from . import layout
 from .layout import Column
@@ -36,7 +37,7 @@ DEFAULT_WIDTH = 120
 
 #: The layer table's columns in the order they are dropped when the width runs out (first
 #: dropped first). ``layer`` and ``output shape`` are always shown.
-DROP_ORDER = ("out elements", "param bytes", "#", "out bytes", "kind", "FLOPs", "params", "MACs")
+DROP_ORDER = ("RF", "out elements", "param bytes", "#", "out bytes", "kind", "FLOPs", "params", "MACs")
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,35 @@ def _row_name(row: Row, full_depth: bool) -> str:
     return name
 
 
+def field_text(axes) -> str:
+    """A receptive field in a cell: ``212``, ``7x3`` (height x width), ``11-427`` when merged
+    paths see different sizes, ``all`` after a global layer."""
+
+    def one(ax) -> str:
+        if ax.whole:
+            return "all"
+        if ax.size_range is not None:
+            low, high = ax.size_range
+            return f"{dims.fmt(low)}-{dims.fmt(high)}"
+        return dims.fmt(ax.size)
+
+    h, w = (one(ax) for ax in axes)
+    return h if h == w else f"{h}x{w}"
+
+
+def _field_column(a: Analysis, rows: list[Row]) -> Column:
+    by_name = {f.name: f.axes for f in receptive_fields(a)}
+    cells = []
+    for r in rows:
+        if r.header:
+            cells.append("")
+        elif r.layer is not None:
+            cells.append(field_text(by_name[r.layer.name]))
+        else:
+            cells.append(field_text(by_name[a.layers[r.group.last].name]))
+    return Column("RF", cells, priority=_priority("RF"), kind="number" if a.concrete else "formula")
+
+
 def layer_columns(a: Analysis, view: View) -> tuple[list[Column], list[str | None]]:
     """Every column the layer table can show, and a style per row."""
     full_depth = view.depth is None
@@ -185,6 +215,7 @@ def layer_columns(a: Analysis, view: View) -> tuple[list[Column], list[str | Non
         _bytes_column("out bytes", col("out_bytes"), mm.activation_bytes, view),
         _bytes_column("param bytes", col("param_bytes"), mm.params_bytes, view),
         _count_column("out elements", col("elements"), t.activations, view),
+        _field_column(a, rows),
     ]
     styles = []
     for r in rows:
