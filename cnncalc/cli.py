@@ -109,7 +109,69 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--indent", type=int, default=2)
 
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
+    _add_domain_commands(sub)
     return p
+
+
+def _add_domain_commands(sub) -> None:
+    """``bounds``, ``solve`` and ``sweep``: questions about the range of the symbols."""
+    b = sub.add_parser(
+        "bounds",
+        help="the smallest and largest valid value of each symbol, and exact downsampling",
+        description="For each symbol (the others at their values): the smallest value for which "
+        "every layer has an output, the largest where a bound applies, the divisibility under "
+        "which no downsampling layer drops a pixel, and how much input the last feature map sees.",
+    )
+    b.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(b)
+    _add_plugin(b)
+    b.add_argument("--format", "-f", choices=("table", "json"), default="table")
+    _add_view(b)
+
+    s = sub.add_parser(
+        "solve",
+        help="input sizes giving an output shape; the largest size within a budget",
+        description="Inverse questions, answered exactly from the formulas. --shape HxW: the "
+        "values of the symbols that give a layer's output that size (default layer: the last "
+        "feature map). --largest H,W --within macs=1e9: the largest value of the symbols (tied "
+        "together) keeping a total (macs, params, flops, activations) within a budget.",
+        epilog="Examples: cnncalc solve resnet50 --shape 7x7 | cnncalc solve resnet50 --largest "
+        "H,W --within macs=1e9 | cnncalc solve mobilenet_v1 --largest alpha --within macs=300e6 "
+        "--step 1/32",
+    )
+    s.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(s)
+    _add_plugin(s)
+    s.add_argument("--shape", metavar="HxW", help="the wanted output size (height x width)")
+    s.add_argument(
+        "--layer", metavar="NAME", help="the layer whose output --shape is (default: last feature map)"
+    )
+    s.add_argument("--largest", metavar="SYMBOLS", help="symbols to grow together, comma separated")
+    s.add_argument("--within", metavar="METRIC=BUDGET", help="e.g. macs=1e9, params=5e6")
+    s.add_argument("--step", metavar="STEP", help="resolution for rational symbols (default 1/100)")
+    s.add_argument("--format", "-f", choices=("table", "json"), default="table")
+
+    w = sub.add_parser(
+        "sweep",
+        help="totals over a grid of symbol values, exactly, from the formulas",
+        description="Tabulate params, MACs, FLOPs and activations over a grid: the spec is "
+        "analysed once with the swept symbols open and its formulas evaluated at every point.",
+        epilog="Example: cnncalc sweep resnet50 --range H=32:1024:32 --set W=224 --format csv",
+    )
+    w.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    w.add_argument(
+        "--range",
+        dest="ranges",
+        action="append",
+        default=[],
+        required=True,
+        metavar="NAME=START:STOP:STEP",
+        help="values of a symbol (stop included), or NAME=V1,V2,...; repeat for a grid",
+    )
+    _add_set(w)
+    _add_plugin(w)
+    w.add_argument("--format", "-f", choices=("table", "json", "csv"), default="table")
+    _add_view(w)
 
 
 def _add_plugin(p: argparse.ArgumentParser) -> None:
@@ -426,7 +488,92 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bounds(args: argparse.Namespace) -> int:
+    from .analysis.bounds import bounds
+    from .report import domain
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    result = bounds(load_spec(find_spec(args.spec)), _assignments(args.assignments))
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(domain.bounds_dict(result), indent=2) + "\n")
+    else:
+        view = _view(args)
+        _console(view.fit_width).print(domain.bounds_render(result, view.fit_width, view.fit_units))
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    import json
+
+    from .analysis import inverse
+    from .analysis.sweep import _number
+    from .report import domain
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    spec = load_spec(find_spec(args.spec))
+    values = _assignments(args.assignments)
+    if (args.shape is None) == (args.largest is None):
+        raise UsageError("solve needs one of --shape HxW or --largest SYMBOLS --within METRIC=BUDGET")
+    if args.shape is not None:
+        parts = args.shape.lower().split("x")
+        if len(parts) == 1:
+            parts *= 2
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise UsageError(f"--shape expects HxW such as 7x7, found {args.shape!r}")
+        result = inverse.solve_shape(spec, tuple(int(p) for p in parts), values, args.layer)
+        out = json.dumps(domain.shape_dict(result), indent=2) + "\n" if args.format == "json" else None
+        sys.stdout.write(out or domain.shape_text(result))
+        return 0
+    if not args.within:
+        raise UsageError("--largest needs --within METRIC=BUDGET (e.g. macs=1e9)")
+    metric, eq, raw = args.within.partition("=")
+    try:
+        budget = _number(raw)
+    except ValueError:
+        budget = None
+    if not eq or budget is None or int(budget) != budget:
+        raise UsageError(f"--within expects METRIC=BUDGET such as macs=1e9, found {args.within!r}")
+    try:
+        step = _number(args.step) if args.step else None
+    except ValueError:
+        raise UsageError(f"--step expects a number such as 1/32, found {args.step!r}") from None
+    symbols = tuple(n.strip() for n in args.largest.split(",") if n.strip())
+    result = inverse.largest_within(spec, symbols, metric.strip(), int(budget), values, step)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(domain.budget_dict(result), indent=2) + "\n")
+    else:
+        sys.stdout.write(domain.budget_text(result))
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .analysis.sweep import parse_range, sweep
+    from .report import domain
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    ranges = dict(parse_range(r) for r in args.ranges)
+    result = sweep(load_spec(find_spec(args.spec)), ranges, _assignments(args.assignments))
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(domain.sweep_dict(result), indent=2) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(domain.sweep_csv(result))
+    else:
+        view = _view(args)
+        _console(view.fit_width).print(domain.sweep_render(result, view.fit_width, view.fit_units))
+    return 0
+
+
 _COMMANDS = {
+    "bounds": cmd_bounds,
+    "solve": cmd_solve,
+    "sweep": cmd_sweep,
     "analyze": cmd_analyze,
     "verify": cmd_verify,
     "compare": cmd_compare,
