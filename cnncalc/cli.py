@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         default="float32",
         help="data type bytes are counted at (default: float32)",
     )
+    a.add_argument(
+        "--optimizer",
+        choices=("sgd", "momentum", "adam"),
+        default="adam",
+        help="optimizer of the training estimate: its state per parameter (default: adam)",
+    )
 
     v = sub.add_parser(
         "verify",
@@ -331,6 +337,7 @@ def _view(args: argparse.Namespace):
         depth=getattr(args, "depth", None),
         dtype=getattr(args, "dtype", "float32"),
         wide=args.wide,
+        optimizer=getattr(args, "optimizer", "adam"),
     )
 
 
@@ -346,7 +353,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        sys.stdout.write(json.dumps(report.to_dict(analysis, args.dtype), indent=2) + "\n")
+        sys.stdout.write(json.dumps(report.to_dict(analysis, args.dtype, args.optimizer), indent=2) + "\n")
     elif args.format == "csv":
         sys.stdout.write(report.to_csv(analysis, args.dtype))
     elif args.format == "markdown":

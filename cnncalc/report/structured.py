@@ -15,9 +15,31 @@ from .table import total_text, totals_items
 from .text import CONVENTION, json_value, number, percent, shape_text, share_json, symbols_line
 
 
-def to_dict(a: Analysis, dtype: str = "float32") -> dict[str, Any]:
+def training_json(a: Analysis, dtype: str, optimizer: str) -> dict[str, Any]:
+    """One training step: memory by part and FLOPs (rules in cnncalc.analysis.training)."""
+    from ..analysis.training import training
+
+    t = training(a, dtype, optimizer)
+    return {
+        "optimizer": optimizer,
+        "weights_bytes": json_value(t.weights_bytes),
+        "gradient_bytes": json_value(t.gradient_bytes),
+        "optimizer_bytes": json_value(t.optimizer_bytes),
+        "saved_activation_bytes": json_value(t.saved_activation_bytes),
+        "backward_workspace_bytes": json_value(t.backward_workspace_bytes),
+        "total_bytes": json_value(t.total_bytes),
+        "forward_flops": json_value(t.forward_flops),
+        "backward_flops": json_value(t.backward_flops),
+        "step_flops": json_value(t.step_flops),
+    }
+
+
+def to_dict(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> dict[str, Any]:
     """The documented JSON contract of ``cnncalc analyze --format json``."""
+    from ..analysis.lifetimes import lifetimes
+
     m = mem.memory(a, dtype)
+    life = lifetimes(a, dtype)
     return {
         "name": a.name,
         "spec": a.filename,
@@ -25,7 +47,10 @@ def to_dict(a: Analysis, dtype: str = "float32") -> dict[str, Any]:
         "dtype": dtype,
         "input_shape": [json_value(d) for d in a.input_shape],
         "output_shape": [json_value(d) for d in a.output_shape],
-        "layers": [_layer_dict(r, dtype, f.axes) for r, f in zip(a.layers, receptive_fields(a), strict=True)],
+        "layers": [
+            {**_layer_dict(r, dtype, f.axes), "live_activation_bytes": json_value(live)}
+            for r, f, live in zip(a.layers, receptive_fields(a), life.live_bytes, strict=True)
+        ],
         "groups": [
             {
                 "path": g.path,
@@ -59,6 +84,9 @@ def to_dict(a: Analysis, dtype: str = "float32") -> dict[str, Any]:
                 "activation_bytes": json_value(m.activation_bytes),
                 "total_bytes": json_value(m.total_bytes),
             },
+            "peak_activation_bytes": json_value(life.peak_bytes),
+            "peak_activation_layer": life.peak_layer,
+            "training": training_json(a, dtype, optimizer),
         },
         "constraints": [
             {"condition": c.condition, "layer": c.layer, "reason": c.reason} for c in a.constraints

@@ -59,6 +59,7 @@ class View:
     depth: int | None = None
     dtype: str = "float32"
     wide: bool = False
+    optimizer: str = "adam"
 
     @property
     def fit_width(self) -> int:
@@ -303,6 +304,19 @@ def breakdown_table(a: Analysis, view: View):
     return table, fitted.width, note or None
 
 
+def training_items(a: Analysis, dtype: str, optimizer: str) -> list[tuple[str, object, str]]:
+    """The inference peak and a training step's memory and FLOPs, for the totals panel."""
+    from ..analysis.lifetimes import lifetimes
+    from ..analysis.training import training
+
+    t = training(a, dtype, optimizer)
+    return [
+        ("Peak activations (inference)", lifetimes(a, dtype).peak_bytes, "bytes"),
+        (f"Training memory ({optimizer})", t.total_bytes, "bytes"),
+        ("Training FLOPs per step", t.step_flops, "count"),
+    ]
+
+
 def totals_items(a: Analysis, dtype: str = "float32") -> list[tuple[str, object, str]]:
     """(label, value, what) for every total; ``what`` is ``count`` or ``bytes``."""
     t = a.totals
@@ -342,7 +356,13 @@ def totals_panel(a: Analysis, view: View, width: int):
     from rich.table import Table
     from rich.text import Text
 
+    extra = [(label, v, what) for label, v, what in training_items(a, view.dtype, view.optimizer)]
+    extra = [e if isinstance(e[1], int) or len(dims.fmt(e[1])) <= 120 else (e[0], None, e[2]) for e in extra]
     items = [(label + ":", total_text(value, what)) for label, value, what in totals_items(a, view.dtype)]
+    items += [
+        (label + ":", total_text(v, what) if v is not None else "a long formula: see --format json")
+        for label, v, what in extra
+    ]
     inner = width - 4  # the panel's border and padding
     label_width = max(len(label) for label, _ in items)
     if (
@@ -379,7 +399,9 @@ def totals_panel(a: Analysis, view: View, width: int):
 def _memory_note(dtype: str) -> str:
     return (
         f"Sizes at {dtype}: params size includes buffers; activations count every layer output "
-        f"once; the estimated total is input + params + activations."
+        f"once; the estimated total is input + params + activations. The peak frees each output "
+        f"after its last use; training adds gradients, optimizer state and a backward pass "
+        f"(rules in the README)."
     )
 
 
