@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
         default="adam",
         help="optimizer of the training estimate: its state per parameter (default: adam)",
     )
+    a.add_argument(
+        "--convention",
+        default="cnncalc",
+        metavar="NAME",
+        help="count MACs as another tool does: cnncalc (default), torchvision, torchinfo, "
+        "ptflops, ptflops-aten, fvcore",
+    )
 
     v = sub.add_parser(
         "verify",
@@ -349,19 +356,36 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     values = _assignments(args.assignments)
     spec = load_spec(find_spec(args.spec))
-    analysis = analyze(spec, values, symbolic=args.symbolic)
+    analysis = _with_convention(analyze(spec, values, symbolic=args.symbolic), args.convention)
     if args.format == "json":
         import json
 
-        sys.stdout.write(json.dumps(report.to_dict(analysis, args.dtype, args.optimizer), indent=2) + "\n")
+        data = report.to_dict(analysis, args.dtype, args.optimizer)
+        if args.convention != "cnncalc":
+            data["macs_convention"] = args.convention
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif args.format == "csv":
         sys.stdout.write(report.to_csv(analysis, args.dtype))
     elif args.format == "markdown":
         sys.stdout.write(report.to_markdown(analysis, args.depth, args.dtype))
     else:
         view = _view(args)
-        _console(10**5 if view.wide else view.width).print(report.render(analysis, view))
+        console = _console(10**5 if view.wide else view.width)
+        console.print(report.render(analysis, view))
+        if args.convention != "cnncalc":
+            from .analysis.conventions import DESCRIPTIONS
+
+            console.print(f"MACs counted as {DESCRIPTIONS[args.convention]}.", style="dim")
     return 0
+
+
+def _with_convention(analysis, name: str):
+    """The analysis with MACs counted as the tool ``name`` counts them."""
+    from .analysis.conventions import CONVENTIONS, apply
+
+    if name not in CONVENTIONS:
+        raise UsageError(f"--convention {name}: unknown; known: {', '.join(CONVENTIONS)}")
+    return apply(analysis, name)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
