@@ -68,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
         help="count MACs as another tool does: cnncalc (default), torchvision, torchinfo, "
         "ptflops, ptflops-aten, fvcore",
     )
+    a.add_argument(
+        "--chart",
+        nargs="?",
+        const="macs",
+        choices=("macs", "params", "memory"),
+        help="per-layer bars of MACs (the default), params or activation memory, after the table",
+    )
+    _add_plot(a, "per-layer bars of MACs, params and activation bytes")
 
     v = sub.add_parser(
         "verify",
@@ -185,6 +193,15 @@ def _add_domain_commands(sub) -> None:
     _add_plugin(w)
     w.add_argument("--format", "-f", choices=("table", "json", "csv"), default="table")
     _add_view(w)
+    _add_plot(w, "the totals as curves over the first swept symbol")
+
+
+def _add_plot(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help=f"also draw {what} to FILE (.png or .svg; needs matplotlib: pip install 'cnncalc[plot]')",
+    )
 
 
 def _add_plugin(p: argparse.ArgumentParser) -> None:
@@ -376,6 +393,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             from .analysis.conventions import DESCRIPTIONS
 
             console.print(f"MACs counted as {DESCRIPTIONS[args.convention]}.", style="dim")
+        if args.chart:
+            from .report.chart import chart
+
+            console.print(chart(analysis, args.chart, view.width, args.dtype))
+    if args.plot:
+        from .report.chart import plot_layers
+
+        plot_layers(analysis, args.plot, args.dtype)
     return 0
 
 
@@ -598,6 +623,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         view = _view(args)
         _console(view.fit_width).print(domain.sweep_render(result, view.fit_width, view.fit_units))
+    if args.plot:
+        from .report.chart import plot_sweep
+
+        plot_sweep(result, args.plot)
     return 0
 
 
