@@ -34,9 +34,16 @@ def test_chart_in_the_report(tmp_path, run_cli):
     assert "act" not in lines and "1 layers with none left out" in out
 
 
-def test_chart_needs_numbers(run_cli):
-    code, _, err = run_cli("analyze", "lenet5", "--symbolic", "--chart")
-    assert code == 2 and "a chart needs numbers" in err
+def test_chart_needs_numbers():
+    from cnncalc.engine import analyze
+    from cnncalc.errors import UsageError
+    from cnncalc.report.chart import chart
+    from cnncalc.spec import parse_spec
+
+    text = "symbols: {H: null}\n" + NET.replace("[1, 1, 8, 8]", "[1, 1, H, 8]")
+    a = analyze(parse_spec(text, "net.yaml"), symbolic=True)
+    with pytest.raises(UsageError, match="a chart needs numbers: give H a value"):
+        chart(a)
 
 
 def test_plot_files(tmp_path, run_cli):

@@ -19,6 +19,7 @@ its declared bounds, when it has neither):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -62,10 +63,11 @@ def bounds(spec: Spec, values: dict[str, Any] | None = None) -> Bounds:
     """The validity domain of every symbol of ``spec`` (see the module's docstring)."""
     values = dict(values or {})
     resolved = resolve_symbols(spec, values)
-    out = []
-    for name, sym in spec.symbols.items():
-        a = open_analysis(spec, values, (name,))
-        out.append(_symbol_bounds(spec, values, a, name, sym, resolved[name]))
+    # One analysis with every symbol not given open: each axis's checks involve its own symbol,
+    # so the bound on each comes out as if the others were fixed; the minimum is then confirmed
+    # at the others' values.
+    a = open_analysis(spec, values, tuple(n for n in spec.symbols if n not in values))
+    out = [_symbol_bounds(spec, values, a, name, sym, resolved[name]) for name, sym in spec.symbols.items()]
     field_layer, field = None, None
     try:
         concrete = analyze(spec, values)
@@ -102,7 +104,7 @@ def _symbol_bounds(spec: Spec, values: dict, a: Analysis, name: str, sym, value)
         exact=exact,
         exact_layers=exact_layers,
         inexact_layers=inexact,
-        conditions=tuple(c.condition for c in a.constraints),
+        conditions=tuple(c.condition for c in a.constraints if re.search(rf"\b{name}\b", c.condition)),
     )
 
 
@@ -123,12 +125,17 @@ def _valid_at(spec: Spec, values: dict, name: str, v: Any) -> bool:
 
 
 def _confirm_min(spec: Spec, values: dict, name: str, lo, declared, hi, tries: int = 64):
-    """The smallest valid value from ``lo`` up (residue conditions may push it higher)."""
+    """The smallest valid value near ``lo``: from it up while it fails (residue conditions may push
+    it higher), then down while the value below passes (a bound found by the conditions is tight
+    when it does not)."""
     v = int(lo)
     for _ in range(tries):
         if hi is not None and v > hi:
             break
         if _valid_at(spec, values, name, v):
+            # ... and the value below must fail (the conditions' bound is then tight).
+            while v - 1 >= declared and _valid_at(spec, values, name, v - 1) and tries > 0:
+                v, tries = v - 1, tries - 1
             return v
         v += 1
     return int(lo)
@@ -153,7 +160,7 @@ def _downsampling(a: Analysis) -> list[tuple[str, int, Any, Any, int]]:
 def _exact_downsampling(a: Analysis, name: str, lo) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
     """The residues of ``name`` for which every downsampling layer whose sizes depend on it maps
     ``n`` to ``n / stride``."""
-    entries = [e for e in _downsampling(a) if any(str(s) == name for s in dims.free_symbols(e[2]))]
+    entries = [e for e in _downsampling(a) if {str(s) for s in dims.free_symbols(e[2])} == {name}]
     if not entries:
         return None, (), ()
     period = 1

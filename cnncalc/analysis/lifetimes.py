@@ -60,5 +60,17 @@ def lifetimes(a: Analysis, dtype: str = "float32") -> Lifetimes:
     if all(dims.is_concrete(v) for v in live):
         peak = max(live)
         return Lifetimes(dtype, tuple(live), peak, a.layers[live.index(peak)].name)
-    distinct = list(dict.fromkeys(live))
-    return Lifetimes(dtype, tuple(live), dims.dmax(*distinct), None)
+    return Lifetimes(dtype, tuple(live), largest(live), None)
+
+
+def largest(values) -> Dim:
+    """The maximum of ``values``: a number when they are; else ``Max(...)`` of the distinct
+    formulas, left unevaluated (exact; sympy's pairwise elimination of dominated arguments takes
+    seconds on a hundred formulas with floors, and proves little)."""
+    values = list(values)
+    if all(dims.is_concrete(v) for v in values):
+        return max(values)
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) == 1:
+        return distinct[0]
+    return dims.sp().Max(*(dims.to_sympy(v) for v in distinct), evaluate=False)

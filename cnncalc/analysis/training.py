@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from .. import dims
 from ..dims import Dim
 from ..engine import Analysis, LayerResult
+from .lifetimes import largest
 from .memory import element_size
 
 #: Values of optimizer state kept per trainable parameter.
@@ -102,7 +103,7 @@ def training(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> Tr
         dims.mul(dims.add(dims.prod(r.output_shape), *(dims.prod(x) for x in r.input_shapes)), b)
         for r in a.layers
     ]
-    workspace = _largest(working)
+    workspace = largest(working) if working else 0
     back = dims.add(*(row.backward_flops for row in rows), 0)
     return Training(
         dtype=dtype,
@@ -118,11 +119,3 @@ def training(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> Tr
         step_flops=dims.add(t.flops, back),
         layers=tuple(rows),
     )
-
-
-def _largest(values: list) -> Dim:
-    if not values:
-        return 0
-    if all(dims.is_concrete(v) for v in values):
-        return max(values)
-    return dims.dmax(*dict.fromkeys(values))

@@ -356,13 +356,7 @@ def totals_panel(a: Analysis, view: View, width: int):
     from rich.table import Table
     from rich.text import Text
 
-    extra = [(label, v, what) for label, v, what in training_items(a, view.dtype, view.optimizer)]
-    extra = [e if isinstance(e[1], int) or len(dims.fmt(e[1])) <= 120 else (e[0], None, e[2]) for e in extra]
     items = [(label + ":", total_text(value, what)) for label, value, what in totals_items(a, view.dtype)]
-    items += [
-        (label + ":", total_text(v, what) if v is not None else "a long formula: see --format json")
-        for label, v, what in extra
-    ]
     inner = width - 4  # the panel's border and padding
     label_width = max(len(label) for label, _ in items)
     if (
@@ -385,7 +379,7 @@ def totals_panel(a: Analysis, view: View, width: int):
         grid.add_column(overflow="fold")
         for label, text in items:
             grid.add_row(label, text)
-    parts = [grid]
+    parts = [grid, _training_grid(a, view)]
     if a.constraints:
         text = Text("Valid when:\n", style="bold")
         for c in a.constraints:
@@ -394,6 +388,19 @@ def totals_panel(a: Analysis, view: View, width: int):
         parts.append(text)
     parts.append(Text(_memory_note(view.dtype) + " " + CONVENTION, style="dim italic"))
     return Panel(Group(*parts), title="totals", title_align="left", width=width)
+
+
+def _training_grid(a: Analysis, view: View):
+    """The inference peak and a training step, aligned among themselves."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, v, what in training_items(a, view.dtype, view.optimizer):
+        long = not isinstance(v, int) and len(dims.fmt(v)) > 120
+        grid.add_row(label + ":", "a long formula: see --format json" if long else total_text(v, what))
+    return grid
 
 
 def _memory_note(dtype: str) -> str:
