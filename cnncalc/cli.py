@@ -168,8 +168,19 @@ def _add_domain_commands(sub) -> None:
         "--layer", metavar="NAME", help="the layer whose output --shape is (default: last feature map)"
     )
     s.add_argument("--largest", metavar="SYMBOLS", help="symbols to grow together, comma separated")
-    s.add_argument("--within", metavar="METRIC=BUDGET", help="e.g. macs=1e9, params=5e6")
+    s.add_argument(
+        "--within",
+        metavar="METRIC=BUDGET",
+        help="macs, params, flops, activations (elements), peak_bytes (inference peak) or "
+        "memory_bytes (input + params + activations at --dtype); e.g. macs=1e9",
+    )
     s.add_argument("--step", metavar="STEP", help="resolution for rational symbols (default 1/100)")
+    s.add_argument(
+        "--dtype",
+        choices=tuple(_DTYPES),
+        default="float32",
+        help="data type of the memory budgets peak_bytes and memory_bytes (default: float32)",
+    )
     s.add_argument("--format", "-f", choices=("table", "json"), default="table")
 
     w = sub.add_parser(
@@ -598,12 +609,25 @@ def cmd_solve(args: argparse.Namespace) -> int:
     except ValueError:
         raise UsageError(f"--step expects a number such as 1/32, found {args.step!r}") from None
     symbols = tuple(n.strip() for n in args.largest.split(",") if n.strip())
-    result = inverse.largest_within(spec, symbols, metric.strip(), int(budget), values, step)
+    result = inverse.largest_within(
+        spec, symbols, metric.strip(), int(budget), values, step, _memory_budgets(args.dtype)
+    )
     if args.format == "json":
         sys.stdout.write(json.dumps(domain.budget_dict(result), indent=2) + "\n")
     else:
         sys.stdout.write(domain.budget_text(result))
     return 0
+
+
+def _memory_budgets(dtype: str) -> dict:
+    """Budgets in bytes: the inference peak, and input + params + every activation."""
+    from .analysis import memory
+    from .analysis.lifetimes import lifetimes
+
+    return {
+        "peak_bytes": lambda a: lifetimes(a, dtype).peak_bytes,
+        "memory_bytes": lambda a: memory.memory(a, dtype).total_bytes,
+    }
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -103,6 +103,14 @@ def test_largest_alpha_within_300m():
     assert b.next == Fraction(3, 4) and b.next_cost == 325_400_448
 
 
+def test_largest_side_within_a_memory_budget(run_cli):
+    code, out, _ = run_cli("solve", "resnet50", "--largest", "H,W", "--within", "peak_bytes=64e6")
+    # the peak is three 256-channel maps at a quarter of the side, 4 bytes each:
+    # 3*256*144*144*4 at 576 (144 = 576/4); at 577, ceil(ceil(577/2)/2) = 145
+    assert code == 0 and "576 (peak_bytes 63,700,992)" in out
+    assert f"{3 * 256 * 145 * 145 * 4:,}" in out
+
+
 def test_sweep_matches_the_engine_and_marks_invalid_points():
     s = sweep(spec("vgg16"), dict([parse_range("H=16:64:16")]), {"W": 224})
     assert s.points["H"] == (16, 32, 48, 64)
