@@ -40,6 +40,11 @@ def test_min_size_matches_torchvision(model):
     assert b["N"].min == 1 and b["N"].max is None
 
 
+def test_bounds_of_a_symbol_given_a_value():
+    b = {s.name: s for s in bounds(spec("vgg16"), {"H": "100"}).symbols}
+    assert (b["H"].value, b["H"].min) == (100, 32) and b["W"].min == 32
+
+
 def test_exact_downsampling_conditions():
     assert {s.name: s.exact for s in bounds(spec("resnet50")).symbols}["H"] == "H % 32 == 0"
     # U-Net: four 2x2 pools, and its skips need it anyway

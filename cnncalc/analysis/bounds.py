@@ -67,7 +67,11 @@ def bounds(spec: Spec, values: dict[str, Any] | None = None) -> Bounds:
     # so the bound on each comes out as if the others were fixed; the minimum is then confirmed
     # at the others' values.
     a = open_analysis(spec, values, tuple(n for n in spec.symbols if n not in values))
-    out = [_symbol_bounds(spec, values, a, name, sym, resolved[name]) for name, sym in spec.symbols.items()]
+    out = []
+    for name, sym in spec.symbols.items():
+        # A symbol given a value is opened on its own, the others at their values.
+        own = a if name not in values else open_analysis(spec, values, (name,))
+        out.append(_symbol_bounds(spec, values, own, name, sym, resolved[name]))
     field_layer, field = None, None
     try:
         concrete = analyze(spec, values)
