@@ -180,20 +180,11 @@ def largest_within(
         formula = extra[metric](a)
     else:
         raise UsageError(f"unknown budget {metric!r}; known: {', '.join([*METRICS, *extra])}")
-    # Tied symbols are one: substitute the first for the others.
+    # Tied symbols are one: each gets the same value.
     first = symbols[0]
     sym = spec.symbols[first]
-    if not dims.is_concrete(formula):
-        tie = {s: None for s in formula.free_symbols if str(s) in symbols[1:]}
-        if tie:
-            target = (
-                next(s for s in formula.free_symbols if str(s) == first)
-                if any(str(s) == first for s in formula.free_symbols)
-                else dims.symbol(first, integer=sym.integer)
-            )
-            formula = formula.xreplace({s: target for s in tie})
     conditions = tuple(c.condition for c in a.constraints)
-    compiled = compile_formulas({"v": formula}, (first,))
+    compiled = compile_formulas({"v": formula}, symbols)
     if step is None:
         step = 1 if sym.integer else Fraction(1, 100)
     step = Fraction(step)
@@ -202,7 +193,7 @@ def largest_within(
 
     def cost(k: int):
         v = dims.canon(k * step)
-        return _scalar(compiled({first: np.array([v], dtype=object)})["v"][0])
+        return _scalar(compiled({s: np.array([v], dtype=object) for s in symbols})["v"][0])
 
     for c in _bounds_only(conditions):
         name, _, bound = c.partition(" >= ")
