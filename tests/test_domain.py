@@ -7,6 +7,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnncalc.analysis.bounds import bounds
 from cnncalc.analysis.exact import compile_formulas, evaluate
@@ -170,3 +172,35 @@ def test_cli(run_cli):
     assert code == 2 and "unknown budget 'bananas'" in err
     code, _, err = run_cli("sweep", "resnet50", "--range", "Q=1:3")
     assert code == 2 and "unknown symbol 'Q'" in err
+
+
+@settings(max_examples=25)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 5), st.integers(1, 3), st.integers(0, 2), st.booleans()),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_compiled_sizes_equal_the_recurrence(chain):
+    """Pooling chains (ceil mode included) against PyTorch's output rule written out here."""
+    chain = [(k, s, min(p, k // 2), c) for k, s, p, c in chain]
+    layers = "".join(
+        f"  - max_pool2d: {{kernel: [{k}, 1], stride: [{s}, 1], padding: [{p}, 0], "
+        f"ceil_mode: {str(c).lower()}}}\n"
+        for k, s, p, c in chain
+    )
+    a = analyze(parse_spec(f"symbols: {{H: {{min: 60}}}}\ninput: [1, 1, H, 1]\nlayers:\n{layers}", "c.yaml"))
+
+    def by_hand(h: int) -> int:
+        for k, s, p, c in chain:
+            span = h + 2 * p - k
+            out = (-(-span // s) if c else span // s) + 1
+            if c and (out - 1) * s >= h + p:
+                out -= 1
+            h = out
+        return h
+
+    hs = np.arange(60, 400)
+    got = compile_formulas({"h": a.output_shape[2]}, ["H"])({"H": hs})["h"]
+    assert [int(v) for v in got] == [by_hand(int(h)) for h in hs]
