@@ -576,7 +576,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     import json
 
     from .analysis import inverse
-    from .analysis.sweep import _number
+    from .analysis.sweep import parse_number
     from .report import domain
     from .spec import load_spec
     from .zoo import find_spec
@@ -599,13 +599,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
         raise UsageError("--largest needs --within METRIC=BUDGET (e.g. macs=1e9)")
     metric, eq, raw = args.within.partition("=")
     try:
-        budget = _number(raw)
+        budget = parse_number(raw)
     except ValueError:
         budget = None
     if not eq or budget is None or int(budget) != budget:
         raise UsageError(f"--within expects METRIC=BUDGET such as macs=1e9, found {args.within!r}")
     try:
-        step = _number(args.step) if args.step else None
+        step = parse_number(args.step) if args.step else None
     except ValueError:
         raise UsageError(f"--step expects a number such as 1/32, found {args.step!r}") from None
     symbols = tuple(n.strip() for n in args.largest.split(",") if n.strip())

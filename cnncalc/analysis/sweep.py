@@ -55,7 +55,7 @@ def parse_range(text: str) -> tuple[str, list]:
         raise UsageError(f"--range expects NAME=START:STOP:STEP or NAME=V1,V2,..., found {text!r}")
     try:
         if ":" in spec:
-            parts = [_number(p) for p in spec.split(":")]
+            parts = [parse_number(p) for p in spec.split(":")]
             if len(parts) == 2:
                 parts.append(1)
             if len(parts) != 3:
@@ -70,13 +70,13 @@ def parse_range(text: str) -> tuple[str, list]:
                 raise ValueError(f"{count:,} values (at most 10,000,000)")
             values = [dims.canon(start + i * step) for i in range(count)]
         else:
-            values = [dims.canon(_number(p)) for p in spec.split(",")]
+            values = [dims.canon(parse_number(p)) for p in spec.split(",")]
     except ValueError as exc:
         raise UsageError(f"--range {text}: {exc}") from None
     return name, values
 
 
-def _number(text: str) -> int | Fraction:
+def parse_number(text: str) -> int | Fraction:
     text = text.strip()
     if not re.fullmatch(r"-?\d+(/\d+|\.\d+)?(e\d+)?", text):
         raise ValueError(f"expected a number, found {text!r}")
