@@ -63,6 +63,27 @@ def _parser() -> argparse.ArgumentParser:
         default="float32",
         help="data type bytes are counted at (default: float32)",
     )
+    a.add_argument(
+        "--optimizer",
+        choices=("sgd", "momentum", "adam"),
+        default="adam",
+        help="optimizer of the training estimate: its state per parameter (default: adam)",
+    )
+    a.add_argument(
+        "--convention",
+        default="cnncalc",
+        metavar="NAME",
+        help="count MACs as another tool does: cnncalc (default), torchvision, torchinfo, "
+        "ptflops, ptflops-aten, fvcore",
+    )
+    a.add_argument(
+        "--chart",
+        nargs="?",
+        const="macs",
+        choices=("macs", "params", "memory"),
+        help="per-layer bars of MACs (the default), params or activation memory, after the table",
+    )
+    _add_plot(a, "per-layer bars of MACs, params and activation bytes")
 
     v = sub.add_parser(
         "verify",
@@ -128,7 +149,89 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
     _add_export(sub)
     _add_import(sub)
+    _add_domain_commands(sub)
     return p
+
+
+def _add_domain_commands(sub) -> None:
+    """``bounds``, ``solve`` and ``sweep``: questions about the range of the symbols."""
+    b = sub.add_parser(
+        "bounds",
+        help="the smallest and largest valid value of each symbol, and exact downsampling",
+        description="For each symbol (the others at their values): the smallest value for which "
+        "every layer has an output, the largest where a bound applies, the divisibility under "
+        "which no downsampling layer drops a pixel, and how much input the last feature map sees.",
+    )
+    b.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(b)
+    _add_plugin(b)
+    b.add_argument("--format", "-f", choices=("table", "json"), default="table")
+    _add_view(b)
+
+    s = sub.add_parser(
+        "solve",
+        help="input sizes giving an output shape; the largest size within a budget",
+        description="Inverse questions, answered exactly from the formulas. --shape HxW: the "
+        "values of the symbols that give a layer's output that size (default layer: the last "
+        "feature map). --largest H,W --within macs=1e9: the largest value of the symbols (tied "
+        "together) keeping a total (macs, params, flops, activations) within a budget.",
+        epilog="Examples: cnncalc solve resnet50 --shape 7x7 | cnncalc solve resnet50 --largest "
+        "H,W --within macs=1e9 | cnncalc solve mobilenet_v1 --largest alpha --within macs=300e6 "
+        "--step 1/32",
+    )
+    s.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(s)
+    _add_plugin(s)
+    s.add_argument("--shape", metavar="HxW", help="the wanted output size (height x width)")
+    s.add_argument(
+        "--layer", metavar="NAME", help="the layer whose output --shape is (default: last feature map)"
+    )
+    s.add_argument("--largest", metavar="SYMBOLS", help="symbols to grow together, comma separated")
+    s.add_argument(
+        "--within",
+        metavar="METRIC=BUDGET",
+        help="macs, params, flops, activations (elements), peak_bytes (inference peak) or "
+        "memory_bytes (input + params + activations at --dtype); e.g. macs=1e9",
+    )
+    s.add_argument("--step", metavar="STEP", help="resolution for rational symbols (default 1/100)")
+    s.add_argument(
+        "--dtype",
+        choices=tuple(_DTYPES),
+        default="float32",
+        help="data type of the memory budgets peak_bytes and memory_bytes (default: float32)",
+    )
+    s.add_argument("--format", "-f", choices=("table", "json"), default="table")
+
+    w = sub.add_parser(
+        "sweep",
+        help="totals over a grid of symbol values, exactly, from the formulas",
+        description="Tabulate params, MACs, FLOPs and activations over a grid: the spec is "
+        "analysed once with the swept symbols open and its formulas evaluated at every point.",
+        epilog="Example: cnncalc sweep resnet50 --range H=32:1024:32 --set W=224 --format csv",
+    )
+    w.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    w.add_argument(
+        "--range",
+        dest="ranges",
+        action="append",
+        default=[],
+        required=True,
+        metavar="NAME=START:STOP:STEP",
+        help="values of a symbol (stop included), or NAME=V1,V2,...; repeat for a grid",
+    )
+    _add_set(w)
+    _add_plugin(w)
+    w.add_argument("--format", "-f", choices=("table", "json", "csv"), default="table")
+    _add_view(w)
+    _add_plot(w, "the totals as curves over the first swept symbol")
+
+
+def _add_plot(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help=f"also draw {what} to FILE (.png or .svg; needs matplotlib: pip install 'cnncalc[plot]')",
+    )
 
 
 def _bounded_int(text: str, what: str, high: int) -> int:
@@ -365,6 +468,7 @@ def _view(args: argparse.Namespace):
         depth=getattr(args, "depth", None),
         dtype=getattr(args, "dtype", "float32"),
         wide=args.wide,
+        optimizer=getattr(args, "optimizer", "adam"),
     )
 
 
@@ -376,19 +480,44 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     values = _assignments(args.assignments)
     spec = load_spec(find_spec(args.spec))
-    analysis = analyze(spec, values, symbolic=args.symbolic)
+    analysis = _with_convention(analyze(spec, values, symbolic=args.symbolic), args.convention)
     if args.format == "json":
         import json
 
-        sys.stdout.write(json.dumps(report.to_dict(analysis, args.dtype), indent=2) + "\n")
+        data = report.to_dict(analysis, args.dtype, args.optimizer)
+        if args.convention != "cnncalc":
+            data["macs_convention"] = args.convention
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif args.format == "csv":
         sys.stdout.write(report.to_csv(analysis, args.dtype))
     elif args.format == "markdown":
         sys.stdout.write(report.to_markdown(analysis, args.depth, args.dtype))
     else:
         view = _view(args)
-        _console(10**5 if view.wide else view.width).print(report.render(analysis, view))
+        console = _console(10**5 if view.wide else view.width)
+        console.print(report.render(analysis, view))
+        if args.convention != "cnncalc":
+            from .analysis.conventions import DESCRIPTIONS
+
+            console.print(f"MACs counted as {DESCRIPTIONS[args.convention]}.", style="dim")
+        if args.chart:
+            from .report.chart import chart
+
+            console.print(chart(analysis, args.chart, view.width, args.dtype))
+    if args.plot:
+        from .report.chart import plot_layers
+
+        plot_layers(analysis, args.plot, args.dtype)
     return 0
+
+
+def _with_convention(analysis, name: str):
+    """The analysis with MACs counted as the tool ``name`` counts them."""
+    from .analysis.conventions import CONVENTIONS, apply
+
+    if name not in CONVENTIONS:
+        raise UsageError(f"--convention {name}: unknown; known: {', '.join(CONVENTIONS)}")
+    return apply(analysis, name)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -626,7 +755,109 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bounds(args: argparse.Namespace) -> int:
+    from .analysis.bounds import bounds
+    from .report import domain
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    result = bounds(load_spec(find_spec(args.spec)), _assignments(args.assignments))
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(domain.bounds_dict(result), indent=2) + "\n")
+    else:
+        view = _view(args)
+        _console(view.fit_width).print(domain.bounds_render(result, view.fit_width, view.fit_units))
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    import json
+
+    from .analysis import inverse
+    from .analysis.sweep import parse_number
+    from .report import domain
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    spec = load_spec(find_spec(args.spec))
+    values = _assignments(args.assignments)
+    if (args.shape is None) == (args.largest is None):
+        raise UsageError("solve needs one of --shape HxW or --largest SYMBOLS --within METRIC=BUDGET")
+    if args.shape is not None:
+        parts = args.shape.lower().split("x")
+        if len(parts) == 1:
+            parts *= 2
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise UsageError(f"--shape expects HxW such as 7x7, found {args.shape!r}")
+        result = inverse.solve_shape(spec, tuple(int(p) for p in parts), values, args.layer)
+        out = json.dumps(domain.shape_dict(result), indent=2) + "\n" if args.format == "json" else None
+        sys.stdout.write(out or domain.shape_text(result))
+        return 0
+    if not args.within:
+        raise UsageError("--largest needs --within METRIC=BUDGET (e.g. macs=1e9)")
+    metric, eq, raw = args.within.partition("=")
+    try:
+        budget = parse_number(raw)
+    except ValueError:
+        budget = None
+    if not eq or budget is None or int(budget) != budget:
+        raise UsageError(f"--within expects METRIC=BUDGET such as macs=1e9, found {args.within!r}")
+    try:
+        step = parse_number(args.step) if args.step else None
+    except ValueError:
+        raise UsageError(f"--step expects a number such as 1/32, found {args.step!r}") from None
+    symbols = tuple(n.strip() for n in args.largest.split(",") if n.strip())
+    result = inverse.largest_within(
+        spec, symbols, metric.strip(), int(budget), values, step, _memory_budgets(args.dtype)
+    )
+    if args.format == "json":
+        sys.stdout.write(json.dumps(domain.budget_dict(result), indent=2) + "\n")
+    else:
+        sys.stdout.write(domain.budget_text(result))
+    return 0
+
+
+def _memory_budgets(dtype: str) -> dict:
+    """Budgets in bytes: the inference peak, and input + params + every activation."""
+    from .analysis import memory
+    from .analysis.lifetimes import lifetimes
+
+    return {
+        "peak_bytes": lambda a: lifetimes(a, dtype).peak_bytes,
+        "memory_bytes": lambda a: memory.memory(a, dtype).total_bytes,
+    }
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .analysis.sweep import parse_range, sweep
+    from .report import domain
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    ranges = dict(parse_range(r) for r in args.ranges)
+    result = sweep(load_spec(find_spec(args.spec)), ranges, _assignments(args.assignments))
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(domain.sweep_dict(result), indent=2) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(domain.sweep_csv(result))
+    else:
+        view = _view(args)
+        _console(view.fit_width).print(domain.sweep_render(result, view.fit_width, view.fit_units))
+    if args.plot:
+        from .report.chart import plot_sweep
+
+        plot_sweep(result, args.plot)
+    return 0
+
+
 _COMMANDS = {
+    "bounds": cmd_bounds,
+    "solve": cmd_solve,
+    "sweep": cmd_sweep,
     "analyze": cmd_analyze,
     "verify": cmd_verify,
     "compare": cmd_compare,

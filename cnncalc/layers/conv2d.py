@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import Check, Int, Layer, Padding, Pair, Param, Shape, at_least, divides, rank_error
+from ._base import Check, Int, Layer, Padding, Pair, Param, Shape, Window, at_least, divides, rank_error
 
 
 def same_padding(size: dims.Dim, kernel: dims.Dim, stride: dims.Dim, dilation: dims.Dim):
@@ -49,6 +49,14 @@ def group_checks(groups: dims.Dim, c_in: dims.Dim, c_out: dims.Dim) -> list[Chec
         ),
         divides(groups, c_out, lambda: f"groups = {dims.fmt(groups)} must divide out = {dims.fmt(c_out)}"),
     ]
+
+
+def conv_windows(x: Shape, kernel, stride, dilation, pads) -> tuple[Window, Window]:
+    """The windows of a convolution or pooling: the dilated kernel, from ``-pad_before``."""
+    return tuple(
+        Window(dims.add(dims.mul(d, dims.add(k, -1)), 1), s, dims.mul(-1, before))
+        for k, s, d, (before, _) in zip(kernel, stride, dilation, pads, strict=True)
+    )
 
 
 def padded_checks(kind: str, x: Shape, kernel, dilation, pads) -> list[Check]:
@@ -133,6 +141,9 @@ class Conv2d(Layer):
     def pads(self, x: Shape):
         """((top, bottom), (left, right)) padding for input ``x``."""
         return resolve_padding(self.padding, x, self.kernel, self.stride, self.dilation)
+
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        return conv_windows(x, self.kernel, self.stride, self.dilation, self.pads(x))
 
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import Check, Int, Layer, NonNegPair, Pair, Param, Shape, at_least, rank_error
+from ._base import Check, Int, Layer, NonNegPair, Pair, Param, Shape, Window, at_least, rank_error
 from .conv2d import group_checks
 
 
@@ -82,6 +82,23 @@ class ConvTranspose2d(Layer):
         for axis, size in zip(("height", "width"), self.output_shape(x)[2:], strict=True):
             out.append(at_least(size, 1, f"the output {axis} {dims.fmt(size)} must be at least 1"))
         return out
+
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        """Output ``o`` receives input ``i`` when ``o = i*stride - padding + t*dilation`` for a tap
+        ``t``: the inputs from ``ceil((o + padding - D)/stride)`` to ``floor((o + padding)/stride)``
+        with ``D = dilation*(kernel - 1)``, at most ``floor(D/stride) + 1`` of them, advancing by
+        ``1/stride`` an output on average."""
+        out = []
+        for k, s, p, d in zip(self.kernel, self.stride, self.padding, self.dilation, strict=True):
+            span = dims.mul(d, dims.add(k, -1))
+            out.append(
+                Window(
+                    dims.add(dims.floordiv(span, s), 1),
+                    dims.div(1, s),
+                    dims.ceildiv(dims.add(p, dims.mul(-1, span)), s),
+                )
+            )
+        return tuple(out)
 
     def output_shape(self, x: Shape) -> Shape:
         spatial = tuple(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dims
 from ..errors import ShapeError
 from . import register
-from ._base import Layer, Shape, copy_checked
+from ._base import WHOLE, Layer, Shape, Window, copy_checked
 
 
 @register
@@ -46,6 +46,14 @@ class Flatten(Layer):
         if not (0 <= start < len(x) and 0 <= end < len(x)) or start > end:
             raise ShapeError(f"cannot flatten axes {self.start} to {self.end} of a rank-{len(x)} input")
         return (*x[:start], dims.prod(x[start : end + 1]), *x[end + 1 :])
+
+    def windows(self, x: Shape) -> tuple[Window, Window] | None:
+        """Flattening a spatial axis makes every output read the whole of it."""
+        if len(x) != 4:
+            return None
+        start = self.start % 4
+        end = self.end % 4
+        return tuple(WHOLE if start <= axis <= end and start < end else Window(1) for axis in (2, 3))
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0

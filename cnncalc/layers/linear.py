@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import Check, Int, Layer, Param, Shape, rank_error
+from ._base import WHOLE, Check, Int, Layer, Param, Shape, Window, rank_error
 
 
 @register
@@ -42,6 +42,10 @@ class Linear(Layer):
         if len(x) < 2:
             raise rank_error(self, "an input (N, features)", x)
         return []
+
+    def windows(self, x: Shape) -> tuple[Window, Window] | None:
+        """On a 4-D input the last axis (W) is mixed whole; rows stay apart."""
+        return (Window(1), WHOLE) if len(x) == 4 else None
 
     def output_shape(self, x: Shape) -> Shape:
         return (*x[:-1], self.out)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import Check, Layer, NonNegPair, Pair, Shape, at_least, rank_error
-from .conv2d import padded_checks
+from ._base import WHOLE, Check, Layer, NonNegPair, Pair, Shape, Window, at_least, rank_error
+from .conv2d import conv_windows, padded_checks
 
 
 class _Pool2d(Layer):
@@ -31,7 +31,33 @@ class _Pool2d(Layer):
             for k, p in zip(self.kernel, self.padding, strict=True)
         ]
         pads = tuple((p, p) for p in self.padding)
-        return out + padded_checks("window", x, self.kernel, self._dilation(), pads)
+        if not self.ceil_mode:
+            return out + padded_checks("window", x, self.kernel, self._dilation(), pads)
+        return out + self._ceil_checks(x)
+
+    def _ceil_checks(self, x: Shape) -> list[Check]:
+        """In ceil mode PyTorch needs one output, not a fitting window: the rounded-up count
+        ``ceil((padded - eff)/stride) + 1`` is at least 1 when ``padded + stride - 1 >= eff``
+        (its correction only removes a window when there are two or more)."""
+        out = []
+        for axis, size, k, s, p, d in zip(
+            ("height", "width"), x[2:], self.kernel, self.strides, self.padding, self._dilation(), strict=True
+        ):
+            eff = dims.add(dims.mul(d, dims.add(k, -1)), 1)
+            reach = dims.add(size, p, p, s, -1)
+
+            def describe(axis=axis, reach=reach, eff=eff) -> str:
+                return (
+                    f"ceil mode needs one window along the {axis}: the padded input {axis} plus "
+                    f"stride - 1, {dims.fmt(reach)}, must reach the window {dims.fmt(eff)}"
+                )
+
+            out.append(at_least(reach, eff, describe))
+        return out
+
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        pads = tuple((p, p) for p in self.padding)
+        return conv_windows(x, self.kernel, self.strides, self._dilation(), pads)
 
     def _onnx_window(self, g) -> dict:
         ph, pw = self.padding
@@ -187,6 +213,11 @@ class AdaptiveAvgPool2d(Layer):
     def output_shape(self, x: Shape) -> Shape:
         return (x[0], x[1], *self.output)
 
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        """Bins of ``size/out`` when they tile the axis; the widest bin when the sizes are known
+        and do not divide; the whole axis otherwise (one bin, or open sizes)."""
+        return tuple(_adaptive_window(size, out) for size, out in zip(x[2:], self.output, strict=True))
+
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.prod(x), dims.prod(out))
 
@@ -238,6 +269,9 @@ class GlobalAvgPool2d(Layer):
     def output_shape(self, x: Shape) -> Shape:
         return (x[0], x[1], 1, 1)
 
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        return (WHOLE, WHOLE)
+
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.prod(x), dims.prod(out))
 
@@ -248,3 +282,15 @@ class GlobalAvgPool2d(Layer):
         from ..kernels.pool import adaptive_avg_pool2d_nchw
 
         return adaptive_avg_pool2d_nchw(xs[0], out)
+
+
+def _adaptive_window(size, out) -> Window:
+    """Bin ``i`` spans ``floor(i*size/out)`` to ``ceil((i+1)*size/out) - 1``."""
+    if dims.is_concrete(out) and out == 1:
+        return WHOLE
+    if not (dims.is_concrete(size) and dims.is_concrete(out)):
+        return WHOLE
+    if size % out == 0:
+        return Window(size // out, size // out, 0)
+    widest = max(-(-(i + 1) * size // out) - (i * size) // out for i in range(out))
+    return Window(widest, dims.div(size, out), 0)

@@ -7,7 +7,7 @@ from typing import Literal
 from .. import dims
 from ..errors import ShapeError
 from . import register
-from ._base import Check, Layer, NonNegInt, NonNegPair, Pair, Shape, rank_error
+from ._base import Check, Layer, NonNegInt, NonNegPair, Pair, Shape, Window, rank_error
 
 
 @register
@@ -59,6 +59,21 @@ class Upsample(Layer):
         if self.align_corners and self.mode == "nearest":
             raise ShapeError("align_corners applies to bilinear mode only")
         return []
+
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        """Nearest: output ``o`` reads input ``floor(o*in/out)``. Bilinear: the two inputs
+        around ``(o + 1/2)*in/out - 1/2`` (``o*(in - 1)/(out - 1)`` with ``align_corners``),
+        clamped at the border."""
+        out = []
+        for size, new in zip(x[2:], self.output_shape(x)[2:], strict=True):
+            if self.mode == "nearest":
+                out.append(Window(1, dims.div(size, new), 0))
+            elif self.align_corners:
+                step = dims.div(dims.add(size, -1), dims.add(new, -1)) if new != 1 else 1
+                out.append(Window(2, step, 0))
+            else:
+                out.append(Window(2, dims.div(size, new), 0))
+        return tuple(out)
 
     def output_shape(self, x: Shape) -> Shape:
         if self.size is not None:
@@ -148,6 +163,10 @@ class ZeroPad2d(Layer):
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
         return []
+
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        t, _, left, _ = self.pads()
+        return (Window(1, 1, dims.mul(-1, t)), Window(1, 1, dims.mul(-1, left)))
 
     def output_shape(self, x: Shape) -> Shape:
         t, b, left, r = self.pads()

@@ -58,6 +58,9 @@ class _Depthwise(Layer):
             bias=bias,
         )
 
+    def windows(self, x: Shape):
+        return self.depthwise(x, False).windows(x)
+
     def category(self, x: Shape) -> str:
         kh, kw = (dims.fmt(k) for k in self.kernel)
         return f"{self.kind} {kh}x{kw}"
