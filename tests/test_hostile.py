@@ -14,11 +14,10 @@ import re
 import resource
 import subprocess
 import sys
-import time
 
 import pytest
 
-from .helpers import ROOT, SPECS
+from .helpers import ROOT, SPECS, run_forked
 
 #: Every case must finish within this many seconds (a hang fails it).
 TIMEOUT = 120
@@ -34,60 +33,6 @@ def _limit() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
-def _forked(args: list[str], stdin, tmp_path) -> tuple[int, str, str]:
-    """Run ``cnncalc.cli.main(args)`` in a forked child, killed after TIMEOUT seconds."""
-    import cnncalc.cli
-    import cnncalc.report
-    from cnncalc import dims
-
-    dims.sp()
-    out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into pytest
-            status = 70
-            try:
-                _limit()
-                os.dup2(out.fileno(), 1)
-                os.dup2(err.fileno(), 2)
-                if stdin is not None:
-                    os.dup2(stdin.fileno(), 0)
-                else:
-                    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-                sys.stdin = open(0, closefd=False)  # noqa: SIM115
-                sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
-                sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-                status = cnncalc.cli.main(args)
-            except SystemExit as exc:  # argparse's refusals
-                status = exc.code if isinstance(exc.code, int) else 2
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-            finally:
-                for stream in (sys.stdout, sys.stderr):
-                    try:
-                        stream.flush()
-                    except Exception:
-                        status = 71
-                os._exit(status)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        done, wait_status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            pytest.fail(f"cnncalc {' '.join(args)[:200]} ran for more than {TIMEOUT} s")
-        time.sleep(0.01)
-    return (
-        os.waitstatus_to_exitcode(wait_status),
-        out_path.read_text(errors="replace"),
-        err_path.read_text(errors="replace"),
-    )
-
-
 def run(args, *, spec: str | None = None, stdin=None, tmp_path=None, shell: str | None = None):
     """(exit status, stdout, stderr) of ``cnncalc ARGS``; ``spec`` is written to hostile.yaml
     and ``{spec}`` in ARGS names it; ``shell`` wraps a real ``python -m cnncalc`` process in a
@@ -97,7 +42,7 @@ def run(args, *, spec: str | None = None, stdin=None, tmp_path=None, shell: str 
         path.write_text(spec)
         args = [a.replace("{spec}", str(path)) for a in args]
     if shell is None:
-        return _forked(args, stdin, tmp_path)
+        return run_forked(args, stdin, tmp_path, timeout=TIMEOUT, memory=MEMORY)
     cmd = ["bash", "-c", shell.replace("CNNCALC", '"$@"'), "_", sys.executable, "-m", "cnncalc", *args]
     proc = subprocess.run(
         cmd,
