@@ -103,7 +103,7 @@ MAX_DEGREE = 8
 #: Deepest nesting of a formula (``3*floor(3*floor(3*floor(...)/2)/2)``); deeper ones are
 #: refused before sympy's recursive algorithms would exhaust the stack (the bundled networks
 #: nest at most 7 levels).
-MAX_NESTING = 40
+MAX_FORMULA_NESTING = 40
 #: Largest number of decimal digits of a result (a size, a count, a total, or a coefficient of
 #: a formula); beyond it numbers could not be printed or compared as floats.
 MAX_DIGITS = 300
@@ -192,7 +192,7 @@ def nesting(v: Value) -> int:
     level = {v}
     while level:
         depth += 1
-        if depth > MAX_NESTING:
+        if depth > MAX_FORMULA_NESTING:
             return depth
         level = {a for e in level for a in e.args}
     return depth

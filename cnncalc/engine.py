@@ -250,7 +250,7 @@ class _Analyser:
 
     def _check_size(self, node: Node, y: Shape, macs: Dim, flops: Dim, weights: dict) -> None:
         """Refuse results too large to print (``MAX_DIGITS``) or nested too deeply to handle
-        (``MAX_NESTING``), at the layer that produces them."""
+        (``MAX_FORMULA_NESTING``), at the layer that produces them."""
         values = [("the output shape", d) for d in y] + [
             ("the output size", dims.prod(y)),
             ("the MAC count", macs),
@@ -264,10 +264,10 @@ class _Analyser:
                     f"{self._where(node)}: {what} has {digits:,} digits "
                     f"(at most {dims.MAX_DIGITS}, the limit of digits of a result)"
                 )
-            if dims.nesting(v) > dims.MAX_NESTING:
+            if dims.nesting(v) > dims.MAX_FORMULA_NESTING:
                 open_ = ", ".join(sorted(str(x) for x in dims.free_symbols(v)))
                 raise ShapeError(
-                    f"{self._where(node)}: {what} is a formula nested more than {dims.MAX_NESTING} "
+                    f"{self._where(node)}: {what} is a formula nested more than {dims.MAX_FORMULA_NESTING} "
                     f"levels deep (the limit of formula nesting); give {open_} a value with --set"
                 )
 
