@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
@@ -118,11 +118,16 @@ def too_large(v: Value) -> int:
     elif isinstance(v, Fraction):
         bits = max(abs(v.numerator).bit_length(), v.denominator.bit_length())
     else:
-        bits = max(
-            (max(abs(int(n.p)).bit_length(), int(n.q).bit_length()) for n in v.atoms(sp().Rational)),
-            default=0,
-        )
+        bits = _coefficient_bits(v)
     return int(bits * 0.30103) + 1 if bits > limit else 0
+
+
+@lru_cache(maxsize=4096)
+def _coefficient_bits(e: Any) -> int:
+    return max(
+        (max(abs(int(n.p)).bit_length(), int(n.q).bit_length()) for n in e.atoms(sp().Rational)),
+        default=0,
+    )
 
 
 _TERMS_CAP = 10**12
@@ -188,6 +193,11 @@ def nesting(v: Value) -> int:
     """Depth of the expression tree of ``v`` (0 for a number), without recursion."""
     if is_concrete(v):
         return 0
+    return _nesting(v)
+
+
+@lru_cache(maxsize=4096)
+def _nesting(v: Any) -> int:
     depth = 0
     level = {v}
     while level:
@@ -307,7 +317,7 @@ def _integer_part(y: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
     stride-2 layer, ``floor((2*floor(z) + 1)/2)``, is ``floor(z)`` and does not nest."""
     s = sp()
     num, den = y.as_numer_denom()
-    if not (den.is_Integer and den > 0) or len(s.Add.make_args(num)) > MAX_TERMS:
+    if not (den.is_Integer and den > 1) or len(s.Add.make_args(num)) > MAX_TERMS:
         return s.S.Zero, y
     pulled, kept = [], []
     for term in s.Add.make_args(num):
