@@ -31,6 +31,8 @@ ORDINARY = [
     '"ceil(C*alpha)"',
 ]
 HOSTILE = [
+    "0",
+    "-1",
     "010",
     "0b101",
     "0x1F",
@@ -67,15 +69,31 @@ HOSTILE = [
     "'[/]'",
 ]
 VALUES = ORDINARY * 3 + HOSTILE
+# Symbols: mostly ordinary, sometimes hostile.
+SYMBOL_CHOICES = {
+    "N": ["1", "null", "{default: 2, min: 1}"],
+    "H": ["32", "null", "{default: 64, min: 8}", "7"],
+    "W": ["32", "16", "null"],
+    "C": ["3", "null", "16"],
+    "alpha": ["{default: 1, type: rational}", "{default: 0.75, type: rational}", "null"],
+}
+HOSTILE_SYMBOLS = {
+    "N": ["0", "-1", "yes"],
+    "H": ["{default: 8, max: 4}", "010", "{min: 0}", "1e400", "9" * 130],
+    "W": ["1:20", "0b11", ".inf"],
+    "C": ["0.5", '"\\e[1m"'],
+    "alpha": ["{default: 0.3333333333333333333333, type: rational}", "{type: float}"],
+}
 
-SPEC_NAMES = ["net", "[bold]x", '"\\e[2J"', "1.5", "yes", '"' + "n" * 5000 + '"']
+SPEC_NAMES = ["net", "'[bold]x'", "'[/]'", "a|b"]
+HOSTILE_NAMES = ['"\\e[2J"', "1.5", "yes", '"' + "n" * 5000 + '"']
 KINDS_ONE = ["relu", "tanh", "sigmoid", "flatten", "identity", "batch_norm2d", "dropout", "softmax"]
 
 
 @st.composite
-def layer(draw, depth: int = 0, blocks: tuple[str, ...] = ()) -> str:
-    """One entry of a ``layers`` list, in flow style."""
-    value = st.sampled_from(VALUES)
+def layer(draw, depth: int = 0, blocks: tuple[str, ...] = (), values: tuple[str, ...] = tuple(VALUES)) -> str:
+    """One entry of a ``layers`` list, in flow style, its numbers drawn from ``values``."""
+    value = st.sampled_from(values)
     choice = draw(st.integers(0, 10 if depth < 2 else 6))
     meta = ""
     if draw(st.integers(0, 5)) == 0:
@@ -107,7 +125,7 @@ def layer(draw, depth: int = 0, blocks: tuple[str, ...] = ()) -> str:
                 first = f", first: {{block: {draw(st.sampled_from([*blocks, '[1, 2]', 'nothing']))}}}"
             return f"{{{draw(st.sampled_from(blocks))}: {{repeat: {draw(value)}{first}}}}}"
         return f"{{zero_pad2d: {{padding: {draw(value)}{meta}}}}}"
-    branch = st.lists(layer(depth + 1, blocks), max_size=2).map(lambda xs: "[" + ", ".join(xs) + "]")
+    branch = st.lists(layer(depth + 1, blocks, values), max_size=2).map(lambda xs: "[" + ", ".join(xs) + "]")
     if choice <= 8:
         kind = draw(st.sampled_from(["concat", "add", "multiply"]))
         return f"{{{kind}: {{branches: [{draw(branch)}, {draw(branch)}]{meta}}}}}"
@@ -119,26 +137,23 @@ def grammar_specs(draw) -> str:
     """A spec built from the grammar: symbols, an input, blocks (which may use each other,
     cycles included) and layers."""
     lines = []
+    hostile = draw(st.integers(0, 2))  # 0: ordinary values only; 1: hostile layers; 2: hostile symbols too
     if draw(st.booleans()):
-        lines.append("name: " + draw(st.sampled_from(SPEC_NAMES)))
-    symbols = {
-        "N": draw(st.sampled_from(["1", "null", "{default: 2, min: 1}"])),
-        "H": draw(st.sampled_from(["32", "null", "{default: 8, max: 4}", "7", "010", "{min: 0}"])),
-        "W": draw(st.sampled_from(["32", "H", "null", "1:20"])),
-        "C": draw(st.sampled_from(["3", "null", "0.5"])),
-        "alpha": draw(
-            st.sampled_from(["{default: 1, type: rational}", "{default: 0.75, type: rational}", "null"])
-        ),
-    }
+        lines.append("name: " + draw(st.sampled_from(SPEC_NAMES + HOSTILE_NAMES if hostile else SPEC_NAMES)))
+    values = tuple(ORDINARY) if hostile == 0 else tuple(VALUES)
+    symbols = {}
+    for name, choices in SYMBOL_CHOICES.items():
+        pool = choices + HOSTILE_SYMBOLS[name] if hostile == 2 else choices
+        symbols[name] = draw(st.sampled_from(pool))
     lines.append("symbols: {" + ", ".join(f"{k}: {v}" for k, v in symbols.items()) + "}")
-    lines.append(f"input: [N, {draw(st.sampled_from(['C', '3', '0']))}, H, W]")
+    lines.append(f"input: [N, {draw(st.sampled_from(['C', '3', '0'] if hostile else ['C', '3']))}, H, W]")
     names = draw(st.lists(st.sampled_from(["b1", "b2", "b3"]), max_size=3, unique=True))
     if names:
         lines.append("blocks:")
         for name in names:
-            body = draw(st.lists(layer(1, tuple(names)), min_size=1, max_size=3))
+            body = draw(st.lists(layer(1, tuple(names), values), min_size=1, max_size=3))
             lines.append(f"  {name}: {{args: {{k: 4}}, layers: [{', '.join(body)}]}}")
-    body = draw(st.lists(layer(0, tuple(names)), min_size=1, max_size=6))
+    body = draw(st.lists(layer(0, tuple(names), values), min_size=1, max_size=6))
     lines.append("layers:")
     lines.extend(f"  - {entry}" for entry in body)
     return "\n".join(lines) + "\n"
@@ -167,7 +182,7 @@ def mutated_specs(draw) -> str:
     text = draw(st.sampled_from(_SPEC_TEXTS))
     for _ in range(draw(st.integers(1, 4))):
         lines = text.splitlines()
-        op = draw(st.integers(0, 5))
+        op = draw(st.integers(0, 8))
         if op <= 1:
             numbers = list(_NUMBER.finditer(text))
             if numbers:
@@ -185,6 +200,7 @@ def mutated_specs(draw) -> str:
             i = draw(st.integers(0, len(lines)))
             lines.insert(i, draw(st.sampled_from(_INSERTS)))
             text = "\n".join(lines) + "\n"
-        else:
+        elif op == 5:
             text = text[: draw(st.integers(0, len(text)))]
+        # 6 to 8: leave the text as it is (mutations are rarer than edits)
     return text
