@@ -192,6 +192,8 @@ def read_number(text: str) -> int | float | str:
     Raises:
         ValueError: with a message saying how to write the number.
     """
+    if text.isdigit() and (len(text) == 1 or text[0] != "0") and len(text) <= MAX_NUMBER_CHARS:
+        return int(text)  # the common case, quickly
     shown = shorten(text)
     if len(text) > MAX_NUMBER_CHARS:
         raise ValueError(
