@@ -87,6 +87,12 @@ CASES = [
         ["analyze", "{spec}"],
         LOC + r".*more than 200,000 steps \(the limit of expansion steps",
     ),
+    case(
+        "entries-written-out",
+        HEAD + "  - relu\n" * 20_001,
+        ["analyze", "{spec}"],
+        LOC + r"layers: the spec writes out more than 20,000 layer entries \(the limit of entries\)",
+    ),
     # 3. symbolic blow-up: a power of a sum with open symbols, in analyze and compare
     case(
         "power-of-sum",
@@ -305,6 +311,14 @@ def test_stdin_endless_pipe_refused(tmp_path):
         yes.wait()
     assert code == 2
     assert "<stdin>: larger than the limit of 2,000,000 bytes" in err
+
+
+def test_named_pipe_without_writer(tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    code, _out, err = run(["analyze", str(fifo)], tmp_path=tmp_path)
+    assert code == 2
+    assert err == f"cnncalc: error: {fifo}: the file is empty; a spec needs at least 'input' and 'layers'\n"
 
 
 def test_stdin_spec_analysed(tmp_path):
