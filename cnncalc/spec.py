@@ -22,6 +22,7 @@ column. :func:`cnncalc.graph.build` then expands blocks and repeats for given sy
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -624,7 +625,14 @@ class _Loader:
         self, cls: type[registry.Layer], args: dict, path: Path_, kind: str
     ) -> registry.Layer:
         try:
-            return cls.model_validate(args)
+            layer = cls.model_validate(args)
+            for key, value in args.items():
+                # A float argument written as text ("1e400", "nan") must still be a finite number.
+                if isinstance(getattr(layer, key, None), float) and not math.isfinite(getattr(layer, key)):
+                    raise self.source.error(
+                        (*path, key), f"expected a finite number, found {shorten(repr(value))}"
+                    )
+            return layer
         except ValidationError as exc:
             # A misspelt argument often also leaves a required one missing: report the typo.
             err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]

@@ -236,6 +236,12 @@ CASES = [
         ["analyze", "{spec}"],
         LOC + r"out = 8\.0000000000000000001 = 80000000000000000001/10000000000000000000 is not an integer",
     ),
+    case(
+        "float-argument-as-text",
+        HEAD + "  - leaky_relu: {negative_slope: 1e400}\n",
+        ["verify", "{spec}"],
+        LOC + r"layers\[0\]\.leaky_relu\.negative_slope: expected a finite number, found '1e400'",
+    ),
     # 10. terminal escapes
     case(
         "escape-in-name",
