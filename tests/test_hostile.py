@@ -432,19 +432,19 @@ def test_memory_guard_refuses_a_long_chain_quickly(tmp_path):
 
 
 def test_unreadable_directory(tmp_path, monkeypatch, run_cli):
-    import builtins
-
-    real_open = builtins.open
+    # Tests may run as root, whom permissions do not stop: the refusal is simulated where the
+    # file is opened.
     (tmp_path / "locked").mkdir()
     (tmp_path / "locked" / "spec.yaml").write_text(HEAD + "  - relu\n")
     target = str(tmp_path / "locked" / "spec.yaml")
+    real_open = os.open
 
     def guarded(path, *args, **kwargs):
         if str(path) == target:
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", guarded)
+    monkeypatch.setattr(os, "open", guarded)
     code, _out, err = run_cli("analyze", target)
     assert code == 2
     assert err == f"cnncalc: error: {target}: cannot be read (Permission denied)\n"
