@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ MAX_DEGREE = 8
 #: Deepest nesting of a formula (``3*floor(3*floor(3*floor(...)/2)/2)``); deeper ones are
 #: refused before sympy's recursive algorithms would exhaust the stack (the bundled networks
 #: nest at most 7 levels).
-MAX_NESTING = 40
+MAX_FORMULA_NESTING = 40
 #: Largest number of decimal digits of a result (a size, a count, a total, or a coefficient of
 #: a formula); beyond it numbers could not be printed or compared as floats.
 MAX_DIGITS = 300
@@ -120,11 +120,16 @@ def too_large(v: Value) -> int:
     elif not hasattr(v, "atoms"):
         return 0  # not a dimension (a custom rule's float): reported by the caller's own checks
     else:
-        bits = max(
-            (max(abs(int(n.p)).bit_length(), int(n.q).bit_length()) for n in v.atoms(sp().Rational)),
-            default=0,
-        )
+        bits = _coefficient_bits(v)
     return int(bits * 0.30103) + 1 if bits > limit else 0
+
+
+@lru_cache(maxsize=4096)
+def _coefficient_bits(e: Any) -> int:
+    return max(
+        (max(abs(int(n.p)).bit_length(), int(n.q).bit_length()) for n in e.atoms(sp().Rational)),
+        default=0,
+    )
 
 
 _TERMS_CAP = 10**12
@@ -190,11 +195,16 @@ def nesting(v: Value) -> int:
     """Depth of the expression tree of ``v`` (0 for a number), without recursion."""
     if is_concrete(v) or not hasattr(v, "args"):
         return 0
+    return _nesting(v)
+
+
+@lru_cache(maxsize=4096)
+def _nesting(v: Any) -> int:
     depth = 0
     level = {v}
     while level:
         depth += 1
-        if depth > MAX_NESTING:
+        if depth > MAX_FORMULA_NESTING:
             return depth
         level = {a for e in level for a in e.args}
     return depth
@@ -313,7 +323,7 @@ def _integer_part(y: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
     stride-2 layer, ``floor((2*floor(z) + 1)/2)``, is ``floor(z)`` and does not nest."""
     s = sp()
     num, den = y.as_numer_denom()
-    if not (den.is_Integer and den > 0) or len(s.Add.make_args(num)) > MAX_TERMS:
+    if not (den.is_Integer and den > 1) or len(s.Add.make_args(num)) > MAX_TERMS:
         return s.S.Zero, y
     pulled, kept = [], []
     for term in s.Add.make_args(num):

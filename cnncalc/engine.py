@@ -253,13 +253,22 @@ class _Analyser:
 
     def _check_size(self, node: Node, y: Shape, macs: Dim, flops: Dim, weights: dict) -> None:
         """Refuse results too large to print (``MAX_DIGITS``) or nested too deeply to handle
-        (``MAX_NESTING``), at the layer that produces them."""
-        values = [("the output shape", d) for d in y] + [
-            ("the output size", dims.prod(y)),
-            ("the MAC count", macs),
-            ("the FLOP count", flops),
+        (``MAX_FORMULA_NESTING``), at the layer that produces them.
+
+        Numbers are all checked (cheaply); formulas by the output shape, from which the counts
+        are products of a few factors."""
+        values = [("the output shape", d) for d in y]
+        if all(dims.is_concrete(d) for d in y):
+            values.append(("the output size", dims.prod(y)))
+        values += [
+            (what, v)
+            for what, v in (("the MAC count", macs), ("the FLOP count", flops))
+            if dims.is_concrete(v)
         ]
-        values += [(f"the {key} tensor", dims.prod(p.shape)) for key, p in weights.items()]
+        for key, p in weights.items():
+            size = dims.prod(p.shape)
+            if dims.is_concrete(size):
+                values.append((f"the {key} tensor", size))
         for what, v in values:
             digits = dims.too_large(v)
             if digits:
@@ -267,11 +276,12 @@ class _Analyser:
                     f"{self._where(node)}: {what} has {digits:,} digits "
                     f"(at most {dims.MAX_DIGITS}, the limit of digits of a result)"
                 )
-            if dims.nesting(v) > dims.MAX_NESTING:
+            if not dims.is_concrete(v) and dims.nesting(v) > dims.MAX_FORMULA_NESTING:
                 open_ = ", ".join(sorted(str(x) for x in dims.free_symbols(v)))
                 raise ShapeError(
-                    f"{self._where(node)}: {what} is a formula nested more than {dims.MAX_NESTING} "
-                    f"levels deep (the limit of formula nesting); give {open_} a value with --set"
+                    f"{self._where(node)}: {what} is a formula nested more than "
+                    f"{dims.MAX_FORMULA_NESTING} levels deep (the limit of formula nesting); "
+                    f"give {open_} a value with --set"
                 )
 
 

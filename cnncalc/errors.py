@@ -50,9 +50,9 @@ _LONG_WORD = re.compile(rf"\S{{{MAX_SHOWN_WORD + 1},}}")
 
 
 def clean_message(text: str) -> str:
-    """A message made safe to print: control characters escaped, long numbers and words
-    shortened."""
-    text = shorten_numbers(escape_controls(text))
+    """A message made safe to print on one line: control characters (newlines too) escaped,
+    long numbers and words shortened."""
+    text = shorten_numbers(escape_controls(text)).replace("\n", "\\n").replace("\t", "\\t")
     return _LONG_WORD.sub(lambda m: f"{m.group()[:100]}...({len(m.group()):,} characters)", text)
 
 

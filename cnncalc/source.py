@@ -95,6 +95,22 @@ def display_path(path: str | Path) -> str:
     return f"{text[:half]}...({len(text):,} characters)...{text[-half:]}"
 
 
+def _read_file(path: str | Path) -> bytes:
+    """At most ``MAX_SPEC_BYTES + 1`` bytes of a file. It is opened without waiting, so that a
+    named pipe nobody writes to reads as empty instead of blocking for ever."""
+    import fcntl
+    import os
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_SPEC_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
 def read_text(path: str | Path) -> str:
     """The text of a spec file (``-``: standard input), or a :class:`SpecError` saying why it
     cannot be read.
@@ -110,8 +126,7 @@ def read_text(path: str | Path) -> str:
                 raise SpecError(f"{STDIN}: standard input is closed")
             data = stream.read(MAX_SPEC_BYTES + 1)
         else:
-            with open(path, "rb") as f:
-                data = f.read(MAX_SPEC_BYTES + 1)
+            data = _read_file(path)
     except FileNotFoundError:
         raise SpecError(f"{p}: no such file") from None
     except IsADirectoryError:
@@ -192,6 +207,8 @@ def read_number(text: str) -> int | float | str:
     Raises:
         ValueError: with a message saying how to write the number.
     """
+    if text.isdigit() and (len(text) == 1 or text[0] != "0") and len(text) <= MAX_NUMBER_CHARS:
+        return int(text)  # the common case, quickly
     shown = shorten(text)
     if len(text) > MAX_NUMBER_CHARS:
         raise ValueError(

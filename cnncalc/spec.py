@@ -22,6 +22,7 @@ column. :func:`cnncalc.graph.build` then expands blocks and repeats for given sy
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -41,6 +42,9 @@ META_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when")
 CONSTRUCTS = ("residual",)
 #: The name of the network's (or a block's) input in references.
 INPUT = "input"
+#: Most entries a spec may write out (in layers, blocks and branches together): a network of
+#: more layers than the expansion allows is written with ``repeat``.
+MAX_ENTRIES = 20_000
 #: Deepest nesting of blocks inside blocks and of branches inside branches, counted together
 #: (real networks nest a few levels; expansion recurses once per level).
 MAX_NESTING = 100
@@ -233,11 +237,43 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
         raise source.error(
             (key,), f"unknown top-level key {key!r}{hint}; expected " + ", ".join(_SpecModel.model_fields)
         )
+    if _count_entries(data) > MAX_ENTRIES:
+        raise source.error(
+            ("layers",),
+            f"the spec writes out more than {MAX_ENTRIES:,} layer entries (the limit of entries); "
+            f"write repeated layers with repeat",
+        )
     try:
         model = _SpecModel.model_validate(data)
     except ValidationError as exc:
         _raise_validation(exc, source, ())
     return _Loader(model, source).spec()
+
+
+def _count_entries(data: dict) -> int:
+    """The layer entries written in ``data`` (layers, blocks, bodies and branches), counted
+    before validating any of them."""
+    lists = [data.get("layers")]
+    blocks = data.get("blocks")
+    if isinstance(blocks, dict):
+        lists += [b.get("layers") for b in blocks.values() if isinstance(b, dict)]
+    count = 0
+    while lists:
+        items = lists.pop()
+        if not isinstance(items, list):
+            continue
+        count += len(items)
+        if count > MAX_ENTRIES:
+            return count
+        for item in items:
+            if isinstance(item, dict) and len(item) == 1:
+                args = next(iter(item.values()))
+                if isinstance(args, dict):
+                    lists += [args.get("body"), args.get("shortcut")]
+                    branches = args.get("branches")
+                    if isinstance(branches, list):
+                        lists += branches
+    return count
 
 
 def _kind(value: Any) -> str:
@@ -259,6 +295,7 @@ class _Loader:
         self.source = source
         self.symbols: dict[str, Symbol] = {}
         self.blocks: dict[str, Block] = {}
+        self._count = 0  # entries written out, against MAX_ENTRIES
 
     def spec(self) -> Spec:
         m = self.model
@@ -461,6 +498,13 @@ class _Loader:
         return tuple(self._entry(item, (*path, i), names) for i, item in enumerate(raw))
 
     def _entry(self, raw: Any, path: Path_, names: set[str]) -> Entry:
+        self._count += 1
+        if self._count > MAX_ENTRIES:
+            raise self.source.error(
+                path,
+                f"the spec writes out more than {MAX_ENTRIES:,} layer entries (the limit of "
+                f"entries); write repeated layers with repeat",
+            )
         if isinstance(raw, str):
             kind, args, apath = raw.strip(), {}, path
         elif isinstance(raw, dict) and len(raw) == 1:
@@ -581,7 +625,14 @@ class _Loader:
         self, cls: type[registry.Layer], args: dict, path: Path_, kind: str
     ) -> registry.Layer:
         try:
-            return cls.model_validate(args)
+            layer = cls.model_validate(args)
+            for key, value in args.items():
+                # A float argument written as text ("1e400", "nan") must still be a finite number.
+                if isinstance(getattr(layer, key, None), float) and not math.isfinite(getattr(layer, key)):
+                    raise self.source.error(
+                        (*path, key), f"expected a finite number, found {shorten(repr(value))}"
+                    )
+            return layer
         except ValidationError as exc:
             # A misspelt argument often also leaves a required one missing: report the typo.
             err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]

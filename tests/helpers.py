@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -38,3 +44,64 @@ def small_values(spec) -> dict:
         if op and name in values and bound.isdigit():
             values[name] = max(values[name], int(bound))
     return values
+
+
+def run_forked(
+    args: list[str], stdin, tmp_path: Path, *, timeout: float, memory: int
+) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of ``cnncalc.cli.main(args)`` run in a forked child under an
+    address-space limit of ``memory`` bytes; the test fails if it runs over ``timeout`` seconds.
+
+    The child inherits the imports of the test process, so a run costs only its own work.
+    ``stdin`` is an open file for standard input (default: /dev/null).
+    """
+    import cnncalc.cli
+    import cnncalc.report
+    from cnncalc import dims
+
+    dims.sp()
+    out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            status = 70
+            try:
+                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                if stdin is not None:
+                    os.dup2(stdin.fileno(), 0)
+                else:
+                    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+                sys.stdin = open(0, closefd=False)  # noqa: SIM115
+                sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+                sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+                status = cnncalc.cli.main(args)
+            except SystemExit as exc:  # argparse's refusals
+                status = exc.code if isinstance(exc.code, int) else 2
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except Exception:
+                        status = 71
+                os._exit(status)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, wait_status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail(f"cnncalc {' '.join(args)[:200]} ran for more than {timeout} s")
+        time.sleep(0.01)
+    return (
+        os.waitstatus_to_exitcode(wait_status),
+        out_path.read_text(errors="replace"),
+        err_path.read_text(errors="replace"),
+    )
