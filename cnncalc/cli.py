@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--indent", type=int, default=2)
 
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
+
+    from . import conv_command, tui  # light modules: textual loads only when the TUI runs
+
+    conv_command.add_parser(sub)
+    tui.add_parser(sub)
     return p
 
 
@@ -309,12 +314,21 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_module(name: str, args: argparse.Namespace) -> int:
+    """A command that lives in its own module (``run(args)``), imported when it runs."""
+    import importlib
+
+    return importlib.import_module(f"{__package__}.{name}").run(args)
+
+
 _COMMANDS = {
     "analyze": cmd_analyze,
     "verify": cmd_verify,
     "compare": cmd_compare,
     "schema": cmd_schema,
     "zoo": cmd_zoo,
+    "conv": lambda args: _run_module("conv_command", args),
+    "tui": lambda args: _run_module("tui", args),
 }
 
 
