@@ -264,6 +264,47 @@ def matrix(data: Any, name: str):
     return a
 
 
+def parse_matrix(text: str, name: str):
+    """A matrix written as nested lists (``[[1, 0], [0, 1]]``, JSON) or as rows, one a line,
+    values apart by spaces or commas (rows may also end with ``;``). Never evaluated as code.
+
+    Raises:
+        UsageError: for text that is neither.
+    """
+    import json
+
+    stripped = text.strip()
+    if not stripped:
+        raise UsageError(f"{name}: the matrix is empty")
+    if stripped.startswith("["):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise UsageError(
+                f"{name}: cannot read the nested lists ({exc.msg} at character {exc.pos})"
+            ) from None
+        return matrix(data, name)
+    rows = []
+    for line in stripped.replace(";", "\n").splitlines():
+        cells = line.replace(",", " ").split()
+        if not cells:
+            continue
+        try:
+            rows.append([float(c) for c in cells])
+        except ValueError:
+            bad = next(c for c in cells if not _is_number(c))
+            raise UsageError(f"{name}: {bad!r} is not a number") from None
+    return matrix(rows, name)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def input_shape(image) -> tuple[int, int, int]:
     """(channels, h, w) of an input matrix: ``h x w`` or ``c x h x w``."""
     if image.ndim == 4:
@@ -369,4 +410,14 @@ def matrix_text(values) -> list[str]:
     return lines
 
 
-__all__ = ["OPS", "Axis", "Calculation", "apply", "calculate", "matrix", "matrix_text", "matrix_values"]
+__all__ = [
+    "OPS",
+    "Axis",
+    "Calculation",
+    "apply",
+    "calculate",
+    "matrix",
+    "matrix_text",
+    "matrix_values",
+    "parse_matrix",
+]

@@ -60,17 +60,11 @@ def load_matrix(text: str, name: str):
     """Nested lists written inline (JSON), or a ``.npy`` or ``.csv`` file."""
     import numpy as np
 
-    from .calc import matrix
+    from .calc import matrix, parse_matrix
 
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise UsageError(
-                f"{name}: cannot read the nested lists ({exc.msg} at character {exc.pos})"
-            ) from None
-        return matrix(data, name)
+        return parse_matrix(stripped, name)
     path = Path(stripped)
     if not path.is_file():
         raise UsageError(f"{name}: {text!r} is neither nested lists such as [[1,0],[0,1]] nor a file")
@@ -86,13 +80,18 @@ def load_matrix(text: str, name: str):
     return matrix(data, name)
 
 
-def calculation_from_args(args: argparse.Namespace):
-    """The :class:`~cnncalc.calc.Calculation` and the matrices the arguments describe."""
+def calculation_from_args(args: argparse.Namespace, image=None, filt=None):
+    """The :class:`~cnncalc.calc.Calculation` and the matrices the arguments describe.
+
+    ``args`` holds the command line's strings (``size``, ``kernel``, ``padding``, ``stride``,
+    ``dilation``, ``ceil_mode``, ``pool``, ``channels``, ``filters``, ``no_bias``, ``input``,
+    ``filter``); matrices already read may be given as ``image`` and ``filt`` instead.
+    """
     from .calc import calculate, filter_shape, input_shape
 
     op = "conv" if args.pool is None else f"{args.pool}_pool"
-    image = load_matrix(args.input, "--input") if args.input else None
-    filt = load_matrix(args.filter, "--filter") if args.filter else None
+    image = load_matrix(args.input, "--input") if args.input else image
+    filt = load_matrix(args.filter, "--filter") if args.filter else filt
     if image is not None and op == "conv" and filt is None:
         raise UsageError("--input with a convolution needs a --filter to compute output values")
     channels = _count(args.channels, "--channels")
