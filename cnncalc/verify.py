@@ -248,8 +248,7 @@ def verify(
     report = progress or (lambda *args: None)
     t0 = time.perf_counter()
     report("compile", 0, 1, "")
-    warm_up()
-    report("compile", 1, 1, "")
+    warm_up(lambda done, total, kernel: report("compile", done, total, kernel))
     compile_seconds = time.perf_counter() - t0
 
     rng = np.random.default_rng(seed)

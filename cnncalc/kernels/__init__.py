@@ -29,10 +29,13 @@ Compilation policy and the threading choice: see ``_jit``.
 """
 
 
-def warm_up() -> None:
+def warm_up(step=None) -> None:
     """Compile (or load from the cache) every kernel, on tiny float32 arrays.
 
     Verification calls this first so that compilation and execution are timed apart.
+
+    Args:
+        step: called as ``step(done, total, kernel)`` after each kernel; it may raise to stop.
     """
     import numpy as np
 
@@ -42,23 +45,40 @@ def warm_up() -> None:
     x = np.ones((1, 2, 4, 4), f)
     w = np.ones((2, 1, 3, 3), f)
     b = np.ones(2, f)
-    conv.conv2d_nchw(x, w, b, np.empty((1, 2, 2, 2), f), groups=2)
-    conv.conv2d_nchw(x, np.ones((2, 2, 1, 1), f), None, np.empty((1, 2, 4, 4), f))
-    conv.conv_transpose2d_nchw(x, np.ones((2, 1, 2, 2), f), None, np.empty((1, 1, 5, 5), f))
-    pool.max_pool2d_nchw(x, np.empty((1, 2, 2, 2), f), 2)
-    pool.avg_pool2d_nchw(x, np.empty((1, 2, 2, 2), f), 2)
-    pool.adaptive_avg_pool2d_nchw(x, np.empty((1, 2, 1, 1), f))
-    dense.linear(np.ones((1, 3), f), np.ones((2, 3), f), b, np.empty((1, 2), f))
-    norm.batch_norm2d_nchw(x, b, b, b, b, 1e-5, np.empty_like(x))
-    norm.local_response_norm_nchw(x, 2, 1e-4, 0.75, 1.0, np.empty_like(x))
+    calls = [
+        ("conv2d", lambda: conv.conv2d_nchw(x, w, b, np.empty((1, 2, 2, 2), f), groups=2)),
+        (
+            "conv2d 1x1",
+            lambda: conv.conv2d_nchw(x, np.ones((2, 2, 1, 1), f), None, np.empty((1, 2, 4, 4), f)),
+        ),
+        (
+            "conv_transpose2d",
+            lambda: conv.conv_transpose2d_nchw(x, np.ones((2, 1, 2, 2), f), None, np.empty((1, 1, 5, 5), f)),
+        ),
+        ("max_pool2d", lambda: pool.max_pool2d_nchw(x, np.empty((1, 2, 2, 2), f), 2)),
+        ("avg_pool2d", lambda: pool.avg_pool2d_nchw(x, np.empty((1, 2, 2, 2), f), 2)),
+        ("adaptive_avg_pool2d", lambda: pool.adaptive_avg_pool2d_nchw(x, np.empty((1, 2, 1, 1), f))),
+        ("linear", lambda: dense.linear(np.ones((1, 3), f), np.ones((2, 3), f), b, np.empty((1, 2), f))),
+        ("batch_norm2d", lambda: norm.batch_norm2d_nchw(x, b, b, b, b, 1e-5, np.empty_like(x))),
+        (
+            "local_response_norm",
+            lambda: norm.local_response_norm_nchw(x, 2, 1e-4, 0.75, 1.0, np.empty_like(x)),
+        ),
+    ]
     for name in ("relu", "relu6", "sigmoid", "tanh", "hardsigmoid", "hardswish", "silu", "gelu"):
-        getattr(elementwise, name)(x, np.empty_like(x))
-    elementwise.leaky_relu(x, np.empty_like(x), 0.01)
-    elementwise.softmax(x, 1, np.empty_like(x))
-    shape_ops.add([x, x], np.empty_like(x))
-    shape_ops.mul_broadcast(x, np.ones((1, 2, 1, 1), f), np.empty_like(x))
-    shape_ops.concat_channels([x, x], np.empty((1, 4, 4, 4), f))
-    shape_ops.zero_pad2d(x, np.empty((1, 2, 6, 6), f), 1, 1, 1, 1)
-    shape_ops.channel_shuffle(x, 2, np.empty_like(x))
-    shape_ops.upsample_nearest2d(x, np.empty((1, 2, 8, 8), f))
-    shape_ops.upsample_bilinear2d(x, np.empty((1, 2, 8, 8), f), False)
+        calls.append((name, lambda name=name: getattr(elementwise, name)(x, np.empty_like(x))))
+    calls += [
+        ("leaky_relu", lambda: elementwise.leaky_relu(x, np.empty_like(x), 0.01)),
+        ("softmax", lambda: elementwise.softmax(x, 1, np.empty_like(x))),
+        ("add", lambda: shape_ops.add([x, x], np.empty_like(x))),
+        ("mul", lambda: shape_ops.mul_broadcast(x, np.ones((1, 2, 1, 1), f), np.empty_like(x))),
+        ("concat", lambda: shape_ops.concat_channels([x, x], np.empty((1, 4, 4, 4), f))),
+        ("zero_pad2d", lambda: shape_ops.zero_pad2d(x, np.empty((1, 2, 6, 6), f), 1, 1, 1, 1)),
+        ("channel_shuffle", lambda: shape_ops.channel_shuffle(x, 2, np.empty_like(x))),
+        ("upsample_nearest2d", lambda: shape_ops.upsample_nearest2d(x, np.empty((1, 2, 8, 8), f))),
+        ("upsample_bilinear2d", lambda: shape_ops.upsample_bilinear2d(x, np.empty((1, 2, 8, 8), f), False)),
+    ]
+    for done, (name, call) in enumerate(calls, 1):
+        call()
+        if step is not None:
+            step(done, len(calls), name)

@@ -271,3 +271,37 @@ async def test_calculator_edge_detection():
         values = str(app.screen.query_one("#calc-values").render()).splitlines()
         assert values[0] == "output values, 4x4"
         assert [int(v) for v in values[1].split()] == first_row
+
+
+def test_verify_reports_each_kernel_compiled_and_stops_when_asked():
+    from cnncalc.engine import analyze
+    from cnncalc.spec import parse_spec
+    from cnncalc.verify import verify
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def progress(phase, done, total, layer):
+        seen.append((phase, done, total))
+        if phase == "compile" and done == 2:
+            raise Stop("stopped at the second kernel")
+
+    with pytest.raises(Stop, match="stopped at the second kernel"):
+        verify(analyze(parse_spec(SMALL, "small.yaml")), progress=progress)
+    assert seen[0] == ("compile", 0, 1)
+    assert seen[1][:2] == ("compile", 1) and seen[1][2] > 2  # one step per kernel
+    assert not any(phase == "run" for phase, _, _ in seen)
+
+
+async def test_verify_can_be_cancelled():
+    app = CnncalcApp(text=SMALL, debounce=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f5")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not app.query_one("#verify-bar").has_class("running")
+        # cancelled before the end (no marks), or finished first on a warm cache (all marked)
+        assert app.checks in ({}, {"conv": True, "act": True, "pool": True})
