@@ -21,7 +21,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
     Checkbox,
-    DataTable,
     Footer,
     Header,
     Input,
@@ -37,9 +36,12 @@ from textual.worker import Worker, get_current_worker
 from ..errors import CnncalcError
 from . import model
 from .model import Outcome
+from .table import LayerTable
 from .widgets import SpecEditor, group_detail, layer_detail, totals_text
 
 COLUMNS = ("#", "layer", "kind", "output shape", "params", "MACs", "check")
+#: Seconds of quiet after an update before the formulas (or numbers) of the detail pane are computed.
+OTHER_DELAY = 0.4
 
 
 class _Cancelled(Exception):
@@ -54,9 +56,11 @@ class CnncalcApp(App):
         text: the spec's text (None: the file's text, or the template).
         title: shown in the header.
         debounce: seconds of quiet typing before recomputing.
+        other_delay: seconds of quiet before the detail pane's second reading (formulas beside
+            numbers) is computed.
     """
 
-    CSS_PATH = "cnncalc.tcss"
+    CSS_PATH = Path(__file__).with_name("cnncalc.tcss")
     TITLE = "cnncalc"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
     BINDINGS: ClassVar = [
@@ -69,6 +73,7 @@ class CnncalcApp(App):
         Binding("f6", "depth(-1)", "Collapse", priority=True),
         Binding("f7", "depth(1)", "Expand", priority=True),
         Binding("f8", "calculator", "Calculator"),
+        Binding("f9", "toggle_editor", "Editor"),
         Binding("f1", "help", "Help"),
         Binding("escape", "cancel_verify", "Cancel verify", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -83,6 +88,7 @@ class CnncalcApp(App):
         text: str | None = None,
         title: str | None = None,
         debounce: float = 0.05,
+        other_delay: float = OTHER_DELAY,
     ) -> None:
         super().__init__()
         self.path = Path(path) if path is not None else None
@@ -93,6 +99,7 @@ class CnncalcApp(App):
         self.saved_text = text if self.path is not None and self.path.exists() else None
         self.doc_title = title or (str(self.path) if self.path else "untitled")
         self.debounce = debounce
+        self.other_delay = other_delay
         self.values: dict[str, str] = {}  # symbol inputs as typed
         self.outcome: Outcome | None = None  # the last good analysis shown
         self.other: Any = None  # the same spec analysed the other way (formulas / numbers)
@@ -100,8 +107,10 @@ class CnncalcApp(App):
         self.checks: dict[str, bool] = {}  # layer -> verified ok
         self.generation = 0
         self._timer: Timer | None = None
+        self._other_timer: Timer | None = None
         self._symbols_key: tuple = ()
         self._verify_worker: Worker | None = None
+        self._shown_panes: set[str] = set()
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -118,7 +127,7 @@ class CnncalcApp(App):
                     yield Label("depth", id="depth-label")
                     yield Select([("all layers", 0)], value=0, allow_blank=False, id="depth", compact=True)
                     yield Static("", id="status")
-                yield DataTable(id="layers", cursor_type="row", zebra_stripes=True)
+                yield LayerTable(COLUMNS, right=("#", "params", "MACs"), id="layers")
                 with Horizontal(id="verify-bar"):
                     yield Label("", id="verify-label")
                     yield ProgressBar(id="progress", show_eta=False)
@@ -132,18 +141,20 @@ class CnncalcApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#layers", DataTable)
-        for name in COLUMNS:
-            table.add_column(name, key=name)
         self._update_title()
-        self.query_one("#editor", SpecEditor).focus()
+        self.main.query_one("#editor", SpecEditor).focus()
         self.recompute(now=True)
 
     # -- recomputing ---------------------------------------------------------------------------
 
     @property
+    def main(self) -> Screen:
+        """The editor's screen (dialogs and the calculator open above it)."""
+        return self.screen_stack[0]
+
+    @property
     def text(self) -> str:
-        return self.query_one("#editor", SpecEditor).text
+        return self.main.query_one("#editor", SpecEditor).text
 
     @property
     def modified(self) -> bool:
@@ -167,7 +178,8 @@ class CnncalcApp(App):
 
     def _start_analysis(self) -> None:
         self._timer = None
-        self.query_one("#status", Static).update("computing…")
+        if not self.screen_stack:  # shutting down
+            return
         self._analyse(self.generation, self.text, self._filename(), dict(self.values), self.formulas)
 
     def _filename(self) -> str:
@@ -181,21 +193,37 @@ class CnncalcApp(App):
         except Exception as exc:  # a bug in the engine: shown, the editor keeps working
             outcome = Outcome(error=f"internal error while analysing: {type(exc).__name__}: {exc}")
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._show, generation, outcome)
-        if outcome.analysis is not None and not get_current_worker().is_cancelled:
-            try:  # the other reading, for the detail pane: formulas beside numbers
-                other = model.compute(text, filename, values, symbolic=not formulas)
-            except Exception:
-                other = Outcome()
-            if not get_current_worker().is_cancelled:
-                self.call_from_thread(self._show_other, generation, other)
+            try:
+                self.call_from_thread(self._show, generation, outcome)
+            except Exception as exc:  # a bug in showing it: said, and the app goes on
+                message = f"internal error while showing the analysis: {type(exc).__name__}: {exc}"
+                failed = Outcome(error=message)
+                self.call_from_thread(self._show, generation, failed)
+                return
+
+    def _start_other(self) -> None:
+        self._other_timer = None
+        if self.screen_stack and self.outcome is not None and self.other is None:
+            values = dict(self.values)
+            self._analyse_other(self.generation, self.text, self._filename(), values, self.formulas)
+
+    @work(thread=True, exclusive=True, group="other")
+    def _analyse_other(self, generation: int, text: str, filename: str, values: dict, formulas: bool) -> None:
+        """The other reading, for the detail pane: formulas beside numbers (once typing pauses,
+        since symbolic analysis of a large network takes a while)."""
+        try:
+            other = model.compute(text, filename, values, symbolic=not formulas)
+        except Exception:
+            return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._show_other, generation, other)
 
     def _show(self, generation: int, outcome: Outcome) -> None:
         if generation != self.generation:
             return  # a newer edit is being analysed
-        editor = self.query_one("#editor", SpecEditor)
-        error = self.query_one("#error", Static)
-        table = self.query_one("#layers", DataTable)
+        editor = self.main.query_one("#editor", SpecEditor)
+        error = self.main.query_one("#error", Static)
+        table = self.main.query_one("#layers", LayerTable)
         self._show_symbols(outcome)
         if outcome.error is not None:
             where = f"line {outcome.line}, column {outcome.column}: " if outcome.line else ""
@@ -203,7 +231,7 @@ class CnncalcApp(App):
             error.add_class("visible")
             editor.error_line = outcome.line - 1 if outcome.line else None
             table.add_class("stale")
-            self.query_one("#status", Static).update("invalid: last good table")
+            self._set_status("invalid: last good table")
             return
         error.update("")
         error.remove_class("visible")
@@ -213,17 +241,46 @@ class CnncalcApp(App):
             self.checks = {}
         self.outcome = outcome
         self.other = None
+        if self._other_timer is not None:
+            self._other_timer.stop()
+            self._other_timer = None
+        if self.other_delay > 0:
+            self._other_timer = self.set_timer(self.other_delay, self._start_other)
+        else:
+            self.call_later(self._start_other)
         a = outcome.analysis
-        from ..report import breakdown_table, number
+        from ..report import number
 
-        self.query_one("#status", Static).update(
+        self._set_status(
             f"{len(a.layers)} layers · {number(a.totals.params)} params · {number(a.totals.macs)} MACs"
             if a.concrete
             else f"{len(a.layers)} layers · formulas"
         )
         self._fill_table()
-        self.query_one("#totals", Static).update(totals_text(a))
-        self.query_one("#breakdown", Static).update(breakdown_table(a))
+        self._shown_panes = set()
+        self._show_pane()
+
+    def _set_status(self, text: str) -> None:
+        status = self.main.query_one("#status", Static)
+        if str(status.render()) != text:
+            status.update(text)
+
+    @on(TabbedContent.TabActivated, "#info")
+    def _show_pane(self) -> None:
+        """Fill the totals or breakdown pane when it is shown (not on every keystroke)."""
+        if self.outcome is None:
+            return
+        active = self.main.query_one("#info", TabbedContent).active
+        if active in self._shown_panes:
+            return
+        self._shown_panes.add(active)
+        a = self.outcome.analysis
+        if active == "tab-totals":
+            self.main.query_one("#totals", Static).update(totals_text(a))
+        elif active == "tab-breakdown":
+            from ..report import breakdown_table
+
+            self.main.query_one("#breakdown", Static).update(breakdown_table(a))
 
     def _show_other(self, generation: int, other: Outcome) -> None:
         if generation == self.generation and other.analysis is not None:
@@ -231,28 +288,45 @@ class CnncalcApp(App):
             self._show_detail()
 
     def _show_symbols(self, outcome: Outcome) -> None:
-        """One input per declared symbol, rebuilt only when the declarations change."""
-        grid = self.query_one("#symbols", Grid)
-        key = tuple((s.name, s.default, s.lower, s.upper) for s in outcome.symbols)
-        if outcome.symbols and key != self._symbols_key:
-            self._symbols_key = key
-            grid.remove_children()
-            widgets = []
-            for s in outcome.symbols:
-                default = "open" if s.default is None else model.dims.fmt(s.default)
-                widgets.append(Label(s.name, classes="symbol-name"))
-                field = Input(
+        """One input per declared symbol: updated in place, rebuilt when the names change."""
+        grid = self.main.query_one("#symbols", Grid)
+        if outcome.symbols:
+            names = tuple(s.name for s in outcome.symbols)
+            if names != self._symbols_key:
+                self._symbols_key = names
+                self.call_later(self._rebuild_symbols, outcome.symbols)
+            else:
+                for s in outcome.symbols:
+                    for field in grid.query(f"#symbol-{s.name}").results(Input):
+                        field.placeholder = self._default_text(s)
+                        field.tooltip = self._symbol_tooltip(s)
+        for field in grid.query(".symbol").results(Input):
+            field.set_class(outcome.symbol is not None and field.id == f"symbol-{outcome.symbol}", "invalid")
+
+    async def _rebuild_symbols(self, symbols: tuple[model.SymbolInfo, ...]) -> None:
+        grid = self.main.query_one("#symbols", Grid)
+        await grid.remove_children()
+        widgets = []
+        for s in symbols:
+            widgets.append(Label(s.name, classes="symbol-name"))
+            widgets.append(
+                Input(
                     value=self.values.get(s.name, ""),
-                    placeholder=default,
+                    placeholder=self._default_text(s),
                     id=f"symbol-{s.name}",
                     compact=True,
                     classes="symbol",
-                    tooltip=f"{s.name}: {s.doc or 'symbol'}; default {default}; in {s.bounds}",
+                    tooltip=self._symbol_tooltip(s),
                 )
-                widgets.append(field)
-            grid.mount_all(widgets)
-        for field in grid.query(".symbol").results(Input):
-            field.set_class(outcome.symbol is not None and field.id == f"symbol-{outcome.symbol}", "invalid")
+            )
+        await grid.mount_all(widgets)
+
+    @staticmethod
+    def _default_text(s: model.SymbolInfo) -> str:
+        return "open" if s.default is None else model.dims.fmt(s.default)
+
+    def _symbol_tooltip(self, s: model.SymbolInfo) -> str:
+        return f"{s.name}: {s.doc or 'symbol'}; default {self._default_text(s)}; in {s.bounds}"
 
     @on(Input.Changed, ".symbol")
     def _symbol_changed(self, event: Input.Changed) -> None:
@@ -272,42 +346,47 @@ class CnncalcApp(App):
         from ..report import number, shape_text
 
         a = self.outcome.analysis
-        table = self.query_one("#layers", DataTable)
+        table = self.main.query_one("#layers", LayerTable)
         selected = self._selected_key()
         self.row_list = model.rows(a, self.depth)
-        table.clear()
-        table.add_rows(
+        marks = {}
+        for index, r in enumerate(self.row_list):
+            ok = self._check(r)
+            if ok is not None:
+                marks[index] = ok
+        table.set_rows(
             [
                 (
                     str(r.first + 1) if not r.group else f"{r.first + 1}-{r.last + 1}",
-                    Text(r.key, style="bold") if r.group else r.key,
+                    r.key,
                     r.kind,
                     shape_text(r.output_shape),
-                    Text(number(r.params), justify="right"),
-                    Text(number(r.macs), justify="right"),
-                    self._check_cell(r),
+                    number(r.params),
+                    number(r.macs),
+                    "" if index not in marks else "ok" if marks[index] else "MISMATCH",
                 )
-                for r in self.row_list
-            ]
+                for index, r in enumerate(self.row_list)
+            ],
+            ["group" if r.group else "" for r in self.row_list],
+            marks,
         )
         self._depth_options(model.max_depth(a))
         keys = [r.key for r in self.row_list]
-        if selected in keys:
-            table.move_cursor(row=keys.index(selected), scroll=False)
+        if selected in keys and keys.index(selected) != table.cursor_row:
+            table.move_cursor(keys.index(selected))
         self._show_detail()
 
-    def _check_cell(self, r: model.Row) -> Text:
+    def _check(self, r: model.Row) -> bool | None:
+        """Verified ok (every layer of the row), mismatched, or not verified."""
         if not self.checks:
-            return Text("")
+            return None
         names = [layer.name for layer in self.outcome.analysis.layers[r.first : r.last + 1]]
         if any(n not in self.checks for n in names):
-            return Text("")
-        if all(self.checks[n] for n in names):
-            return Text("ok", style="green")
-        return Text("MISMATCH", style="bold red")
+            return None
+        return all(self.checks[n] for n in names)
 
     def _depth_options(self, deepest: int) -> None:
-        select = self.query_one("#depth", Select)
+        select = self.main.query_one("#depth", Select)
         options = [("all layers", 0)] + [(f"depth {d}", d) for d in range(1, deepest)]
         if len(options) != getattr(self, "_depth_count", None):
             self._depth_count = len(options)
@@ -316,26 +395,26 @@ class CnncalcApp(App):
                 select.value = self.depth if self.depth < deepest else 0
 
     def _selected_key(self) -> str | None:
-        table = self.query_one("#layers", DataTable)
+        table = self.main.query_one("#layers", LayerTable)
         if 0 <= table.cursor_row < len(self.row_list):
             return self.row_list[table.cursor_row].key
         return None
 
     def _selected_row(self) -> model.Row | None:
-        table = self.query_one("#layers", DataTable)
+        table = self.main.query_one("#layers", LayerTable)
         if self.row_list and 0 <= table.cursor_row < len(self.row_list):
             return self.row_list[table.cursor_row]
         return None
 
-    @on(DataTable.RowHighlighted, "#layers")
+    @on(LayerTable.RowHighlighted, "#layers")
     def _row_highlighted(self) -> None:
         """Show the layer, and put the editor's cursor on its line."""
         self._show_detail()
         row = self._selected_row()
-        if row is None or not self.query_one("#layers", DataTable).has_focus:
+        if row is None or not self.main.query_one("#layers", LayerTable).has_focus:
             return
         line = self._line_of(row)
-        editor = self.query_one("#editor", SpecEditor)
+        editor = self.main.query_one("#editor", SpecEditor)
         if line is not None and editor.cursor_location[0] != line - 1:
             editor.move_cursor((line - 1, 0), center=True)
 
@@ -350,7 +429,7 @@ class CnncalcApp(App):
     @on(SpecEditor.SelectionChanged, "#editor")
     def _cursor_moved(self, event: SpecEditor.SelectionChanged) -> None:
         """Select the layer written on the cursor's line (the current one if it is there)."""
-        editor = self.query_one("#editor", SpecEditor)
+        editor = self.main.query_one("#editor", SpecEditor)
         if self.outcome is None or not editor.has_focus:
             return
         line = event.selection.end[0] + 1
@@ -359,11 +438,11 @@ class CnncalcApp(App):
             return
         for index, row in enumerate(self.row_list):
             if self._line_of(row) == line:
-                self.query_one("#layers", DataTable).move_cursor(row=index)
+                self.main.query_one("#layers", LayerTable).move_cursor(index)
                 return
 
     def _show_detail(self) -> None:
-        detail = self.query_one("#detail", Static)
+        detail = self.main.query_one("#detail", Static)
         row = self._selected_row()
         if row is None or self.outcome is None:
             detail.update("")
@@ -399,7 +478,7 @@ class CnncalcApp(App):
         self.formulas = event.value
 
     def watch_formulas(self, value: bool) -> None:
-        box = self.query_one("#formulas", Checkbox)
+        box = self.main.query_one("#formulas", Checkbox)
         if box.value != value:
             box.value = value
         self.recompute(now=True)
@@ -411,7 +490,7 @@ class CnncalcApp(App):
             self.depth = event.value
 
     def watch_depth(self, value: int) -> None:
-        select = self.query_one("#depth", Select)
+        select = self.main.query_one("#depth", Select)
         if select.value != value:
             with select.prevent(Select.Changed):
                 select.value = value
@@ -420,6 +499,15 @@ class CnncalcApp(App):
     def action_toggle_formulas(self) -> None:
         """Switch between numbers and formulas."""
         self.formulas = not self.formulas
+
+    def action_toggle_editor(self) -> None:
+        """Hide the editor to give the table the whole width, or show it again."""
+        left = self.main.query_one("#left")
+        left.display = not left.display
+        if not left.display:
+            self.main.query_one("#layers", LayerTable).focus()
+        else:
+            self.main.query_one("#editor", SpecEditor).focus()
 
     def action_depth(self, step: int) -> None:
         """Collapse (-1) or expand (+1) one level of blocks."""
@@ -434,7 +522,7 @@ class CnncalcApp(App):
 
     def action_verify(self) -> None:
         """Run the spec through the reference kernels, in the background."""
-        if self.outcome is None or self.query_one("#error").has_class("visible"):
+        if self.outcome is None or self.main.query_one("#error").has_class("visible"):
             self.notify("fix the spec first: verification runs the last valid analysis", severity="warning")
             return
         outcome = self.outcome
@@ -449,9 +537,9 @@ class CnncalcApp(App):
         else:
             analysis = outcome.analysis
         self.checks = {}
-        self.query_one("#verify-bar").add_class("running")
-        self.query_one("#verify-label", Label).update("compiling kernels")
-        self.query_one("#progress", ProgressBar).update(total=None, progress=0)
+        self.main.query_one("#verify-bar").add_class("running")
+        self.main.query_one("#verify-label", Label).update("compiling kernels")
+        self.main.query_one("#progress", ProgressBar).update(total=None, progress=0)
         self._verify_worker = self._verify(analysis, outcome.spec, dict(self.values))
 
     @work(thread=True, exclusive=True, group="verify")
@@ -481,11 +569,11 @@ class CnncalcApp(App):
 
     def _verify_progress(self, phase: str, done: int, total: int, layer: str) -> None:
         label = "compiling kernels" if phase == "compile" else f"running {layer}" if layer else "running"
-        self.query_one("#verify-label", Label).update(f"{label} {done}/{total}")
-        self.query_one("#progress", ProgressBar).update(total=total, progress=done)
+        self.main.query_one("#verify-label", Label).update(f"{label} {done}/{total}")
+        self.main.query_one("#progress", ProgressBar).update(total=total, progress=done)
 
     def _verify_done(self, result, message: str | None) -> None:
-        self.query_one("#verify-bar").remove_class("running")
+        self.main.query_one("#verify-bar").remove_class("running")
         self._verify_worker = None
         if result is None:
             cancelled = message is not None and "cancelled" in message
@@ -503,7 +591,7 @@ class CnncalcApp(App):
         """Stop a running verification."""
         if self._verify_worker is not None:
             self._verify_worker.cancel()
-            self.query_one("#verify-label", Label).update("cancelling…")
+            self.main.query_one("#verify-label", Label).update("cancelling…")
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -571,10 +659,9 @@ class CnncalcApp(App):
         self.saved_text = text if path is not None else None
         self.values = {}
         self._symbols_key = ()
-        self.query_one("#symbols", Grid).remove_children()
         self.outcome = None
         self.checks = {}
-        self.query_one("#editor", SpecEditor).load_text(text)
+        self.main.query_one("#editor", SpecEditor).load_text(text)
         self._update_title()
         self.recompute(now=True)
 
@@ -644,4 +731,5 @@ class CnncalcApp(App):
         yield SystemCommand("Verify", "Run the spec through the reference kernels", self.action_verify)
         yield SystemCommand("Cancel verification", "Stop a running verification", self.action_cancel_verify)
         yield SystemCommand("Calculator", "One convolution or pooling, worked out", self.action_calculator)
+        yield SystemCommand("Hide / show the editor", "The table, full width", self.action_toggle_editor)
         yield SystemCommand("Help", "Keys and panes", self.action_help)

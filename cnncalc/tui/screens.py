@@ -167,7 +167,8 @@ last good table stays, dimmed.
 | f6 / f7 | collapse blocks into subtotals / expand them |
 | f5 | verify: run the spec through the reference kernels |
 | escape | cancel a running verification |
-| f8 | the one-layer calculator |
+| f8 | the one-layer calculator (f9 there fills in the course's edge-detection example) |
+| f9 | hide / show the editor (the table alone, full width) |
 | tab | move between the editor, the table and the symbol inputs |
 | ctrl+p | every action by name |
 | ctrl+q | quit (asks when there are unsaved edits) |

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
@@ -15,19 +16,25 @@ from .. import dims
 if TYPE_CHECKING:
     from ..engine import Analysis, LayerResult
 
-ERROR_LINE = Style(bgcolor="rgb(110,20,20)")
+ERROR_GUTTER = Style(color="white", bgcolor="rgb(190,30,30)", bold=True)
+ERROR_LINE = Style(bgcolor="rgb(90,20,20)")
 
 
 class SpecEditor(TextArea):
-    """A YAML editor whose ``error_line`` (0-based, or None) is drawn on a red background."""
+    """A YAML editor whose ``error_line`` (0-based, or None) is marked: its number in red, and the
+    line on a red background unless the cursor is on it (the cursor stays visible)."""
 
     error_line: reactive[int | None] = reactive(None)
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
-        if self.error_line is not None and not self.soft_wrap and y + self.scroll_offset.y == self.error_line:
-            return strip.apply_style(ERROR_LINE)
-        return strip
+        if self.error_line is None or self.soft_wrap or y + self.scroll_offset.y != self.error_line:
+            return strip
+        gutter, text = strip.divide([self.gutter_width, strip.cell_length])[:2]
+        marked = Strip(Segment.apply_style(gutter, post_style=ERROR_GUTTER), gutter.cell_length)
+        if self.cursor_location[0] != self.error_line:
+            text = Strip(Segment.apply_style(text, post_style=ERROR_LINE), text.cell_length)
+        return Strip.join([marked, text])
 
     def watch_error_line(self) -> None:
         self.refresh()

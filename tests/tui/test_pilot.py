@@ -6,9 +6,10 @@ import pytest
 
 pytest.importorskip("textual")
 
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from cnncalc.tui.app import CnncalcApp
+from cnncalc.tui.table import LayerTable
 from cnncalc.tui.widgets import SpecEditor
 
 SIZE = (120, 36)
@@ -35,15 +36,14 @@ async def settle(app, pilot) -> None:
 
 
 def cell(app, row: int, column: str) -> str:
-    table = app.query_one("#layers", DataTable)
-    return str(table.get_cell_at((row, list(table.columns).index(column))))
+    return app.query_one("#layers", LayerTable).cell(row, column)
 
 
 async def test_typing_updates_the_table():
-    app = CnncalcApp(text=SMALL, debounce=0)
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        assert app.query_one("#layers", DataTable).row_count == 3
+        assert app.query_one("#layers", LayerTable).row_count == 3
         assert cell(app, 0, "MACs") == "27,648"
         editor = app.query_one("#editor", SpecEditor)
         editor.focus()
@@ -59,7 +59,7 @@ async def test_typing_updates_the_table():
         editor.move_cursor((len(SMALL.splitlines()), 0))
         await pilot.press(*"  - flatten")
         await settle(app, pilot)
-        assert app.query_one("#layers", DataTable).row_count == 4
+        assert app.query_one("#layers", LayerTable).row_count == 4
         assert cell(app, 3, "output shape") == "[1, 128]"  # 8 channels x 4 x 4
 
 
@@ -73,7 +73,7 @@ async def test_typing_updates_the_table():
     ],
 )
 async def test_invalid_edit_shows_the_error_and_keeps_the_table(edit, line, message):
-    app = CnncalcApp(text=SMALL, debounce=0)
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         editor = app.query_one("#editor", SpecEditor)
@@ -86,7 +86,7 @@ async def test_invalid_edit_shows_the_error_and_keeps_the_table(edit, line, mess
         assert str(error.render()).startswith(f"line {line}, column ")
         assert message in str(error.render())
         assert editor.error_line == line - 1
-        table = app.query_one("#layers", DataTable)
+        table = app.query_one("#layers", LayerTable)
         assert table.has_class("stale")
         assert table.row_count == 3 and cell(app, 0, "MACs") == "27,648"
         # undoing the edit brings the table back
@@ -102,7 +102,7 @@ async def test_a_bug_in_the_engine_is_shown_not_fatal(monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    app = CnncalcApp(text=SMALL, debounce=0)
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         monkeypatch.setattr(model, "compute", broken)
@@ -110,11 +110,11 @@ async def test_a_bug_in_the_engine_is_shown_not_fatal(monkeypatch):
         await settle(app, pilot)
         error = str(app.query_one("#error").render())
         assert "internal error while analysing: ZeroDivisionError: boom" in error
-        assert app.query_one("#layers", DataTable).row_count == 3
+        assert app.query_one("#layers", LayerTable).row_count == 3
 
 
 async def test_symbol_inputs_change_the_numbers():
-    app = CnncalcApp(text=SMALL, debounce=0)
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         field = app.query_one("#symbol-H", Input)
@@ -131,7 +131,7 @@ async def test_symbol_inputs_change_the_numbers():
 
 
 async def test_formulas_toggle():
-    app = CnncalcApp(text=SMALL, debounce=0)
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f4")
@@ -141,10 +141,10 @@ async def test_formulas_toggle():
 
 
 async def test_row_and_cursor_follow_each_other():
-    app = CnncalcApp(text=SMALL, debounce=0)
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        table = app.query_one("#layers", DataTable)
+        table = app.query_one("#layers", LayerTable)
         editor = app.query_one("#editor", SpecEditor)
         table.focus()
         await pilot.press("down", "down")
@@ -162,10 +162,10 @@ async def test_row_and_cursor_follow_each_other():
 async def test_depth_collapses_blocks():
     from cnncalc.zoo import find_spec
 
-    app = CnncalcApp(text=find_spec("resnet18").read_text(), debounce=0)
+    app = CnncalcApp(text=find_spec("resnet18").read_text(), debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        table = app.query_one("#layers", DataTable)
+        table = app.query_one("#layers", LayerTable)
         every = table.row_count
         for _ in range(5):  # collapse level after level, down to one row per stage
             await pilot.press("f6")
@@ -183,7 +183,7 @@ async def test_quit_with_unsaved_edits_asks(tmp_path):
 
     path = tmp_path / "net.yaml"
     path.write_text(SMALL)
-    app = CnncalcApp(path=path, debounce=0)
+    app = CnncalcApp(path=path, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         app.query_one("#editor", SpecEditor).insert("# changed\n")
@@ -203,7 +203,7 @@ async def test_quit_with_unsaved_edits_asks(tmp_path):
 async def test_save_is_atomic_and_keeps_a_backup(tmp_path):
     path = tmp_path / "net.yaml"
     path.write_text(SMALL)
-    app = CnncalcApp(path=path, debounce=0)
+    app = CnncalcApp(path=path, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         app.query_one("#editor", SpecEditor).insert("# changed\n")
@@ -238,7 +238,7 @@ def test_save_atomic_never_leaves_a_half_file(tmp_path, monkeypatch):
 
 
 async def test_verify_marks_rows():
-    app = CnncalcApp(text=SMALL, debounce=0)
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f5")
@@ -258,7 +258,7 @@ async def test_calculator_edge_detection():
     first_row = np.einsum("ijkl,kl->ij", windows, filt)[0].astype(int).tolist()
     assert first_row == [-5, -4, 0, 8]
 
-    app = CnncalcApp(text=SMALL, debounce=0)
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f8")
@@ -296,7 +296,7 @@ def test_verify_reports_each_kernel_compiled_and_stops_when_asked():
 
 
 async def test_verify_can_be_cancelled():
-    app = CnncalcApp(text=SMALL, debounce=0)
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f5")
