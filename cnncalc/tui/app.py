@@ -125,7 +125,7 @@ class CnncalcApp(App):
                 with Horizontal(id="controls"):
                     yield Checkbox("formulas", id="formulas", compact=True)
                     yield Label("depth", id="depth-label")
-                    yield Select([("all layers", 0)], value=0, allow_blank=False, id="depth", compact=True)
+                    yield Select([("all", 0)], value=0, allow_blank=False, id="depth", compact=True)
                     yield Static("", id="status")
                 yield LayerTable(COLUMNS, right=("#", "params", "MACs"), id="layers")
                 with Horizontal(id="verify-bar"):
@@ -387,7 +387,7 @@ class CnncalcApp(App):
 
     def _depth_options(self, deepest: int) -> None:
         select = self.main.query_one("#depth", Select)
-        options = [("all layers", 0)] + [(f"depth {d}", d) for d in range(1, deepest)]
+        options = [("all", 0)] + [(str(d), d) for d in range(1, deepest)]
         if len(options) != getattr(self, "_depth_count", None):
             self._depth_count = len(options)
             with select.prevent(Select.Changed):

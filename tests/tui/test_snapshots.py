@@ -19,14 +19,15 @@ SIZE = (120, 36)
 
 
 async def _steady(pilot) -> None:
-    """No blinking cursors, every worker done."""
+    """Every worker done, and no cursor (a blinking cursor is drawn or not by the clock)."""
     app = pilot.app
     for _ in range(3):
         await pilot.pause(0.05)
         await app.workers.wait_for_complete()
-        for widget in app.screen.query("TextArea, Input"):
-            if isinstance(widget, (TextArea, Input)):
-                widget.cursor_blink = False
+    for widget in app.screen.query("TextArea, Input"):
+        if isinstance(widget, (TextArea, Input)):
+            widget.cursor_blink = False
+    app.screen.set_focus(None)
     await pilot.pause()
 
 
