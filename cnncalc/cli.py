@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from .errors import CnncalcError, UsageError
 
@@ -42,6 +41,20 @@ def _parser() -> argparse.ArgumentParser:
         help="leave every symbol not given by --set open: results are formulas",
     )
     a.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
+    a.add_argument(
+        "--depth",
+        type=_depth,
+        metavar="N",
+        help="0: totals only; 1: top-level entries, each block one row with its subtotals; "
+        "2: one level deeper; ... (default: every layer, indented under its blocks)",
+    )
+    _add_view(a)
+    a.add_argument(
+        "--dtype",
+        choices=tuple(_DTYPES),
+        default="float32",
+        help="data type bytes are counted at (default: float32)",
+    )
 
     v = sub.add_parser(
         "verify",
@@ -56,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_plugin(v)
     v.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
     v.add_argument("--format", "-f", choices=("table", "json"), default="table")
+    v.add_argument("--width", type=_width, metavar="N", help="lay the table out for N columns")
     v.add_argument(
         "--memory-budget",
         metavar="SIZE",
@@ -64,21 +78,28 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser(
         "compare",
-        help="two designs side by side, with ratios",
-        description="Compare two specs: totals side by side, the ratio B/A of "
-        "each (a formula when symbols are open), and MACs and params per layer "
-        "category. --set applies to every spec that declares the symbol.",
+        help="designs side by side, with ratios to the first",
+        description="Compare designs: totals side by side, the ratio of each to the first "
+        "(a formula when symbols are open), and MACs and params per layer category. "
+        "A design is a spec with optional bindings: resnet50@H=160,W=160. --set applies to "
+        "every spec that declares the symbol; a design's own bindings override it.",
+        epilog="Example: cnncalc compare resnet50 resnet50@H=160,W=160 mobilenet_v2",
     )
-    c.add_argument("spec_a", metavar="A", help="the reference design (spec file or bundled name)")
-    c.add_argument("spec_b", metavar="B", help="the design compared with it")
+    c.add_argument(
+        "designs",
+        nargs="+",
+        metavar="SPEC[@NAME=VALUE,...]",
+        help="two or more designs; the first is the baseline",
+    )
     _add_set(c)
     _add_plugin(c)
     c.add_argument(
         "--symbolic",
         action="store_true",
-        help="leave every symbol not given by --set open: ratios are formulas",
+        help="leave every symbol not given a value open: ratios are formulas",
     )
-    c.add_argument("--format", "-f", choices=("table", "json", "markdown"), default="table")
+    c.add_argument("--format", "-f", choices=FORMATS, default="table")
+    _add_view(c)
 
     s = sub.add_parser(
         "schema",
@@ -120,6 +141,51 @@ def _load_plugins(modules: list[str]) -> None:
             raise UsageError(f"--plugin {name}: cannot import it ({exc})") from None
 
 
+_DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
+
+
+def _depth(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, found {value}")
+    return value
+
+
+def _width(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of columns, found {text!r}") from None
+    if not 20 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be between 20 and 10000 columns, found {value}")
+    return value
+
+
+def _add_view(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--width",
+        type=_width,
+        metavar="N",
+        help="lay tables out for N columns (default: the terminal's width; when output is "
+        "not a terminal, $COLUMNS, else 120)",
+    )
+    p.add_argument(
+        "--wide",
+        action="store_true",
+        help="every column, exact numbers, however wide the table gets",
+    )
+    p.add_argument(
+        "--units",
+        choices=("auto", "raw", "human"),
+        default="auto",
+        help="numbers in tables: raw (exact), human (102.76 M) or auto (exact when the main "
+        "columns fit, else units; the default). JSON and CSV are always exact",
+    )
+
+
 def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set",
@@ -132,18 +198,19 @@ def _add_set(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _assignments(items: list[str]) -> dict[str, str]:
+def _assignments(items: list[str], where: str = "--set ") -> dict[str, str]:
+    """``["H=160", "W=160"]`` -> {H: "160", W: "160"}; ``where`` starts each message."""
     out: dict[str, str] = {}
     for item in items:
         name, eq, value = item.partition("=")
         if not eq or not name.strip() or not value.strip():
             raise UsageError(
-                f"--set expects NAME=VALUE, found {item!r}"
-                + (" (put the spec before --set)" if not eq else "")
+                f"{where}expects NAME=VALUE, found {item!r}"
+                + (" (put the spec before --set)" if not eq and where == "--set " else "")
             )
         name = name.strip()
         if name in out:
-            raise UsageError(f"--set gives {name} twice")
+            raise UsageError(f"{where}gives {name} twice")
         out[name] = value.strip()
     return out
 
@@ -175,11 +242,39 @@ def _error(message: str) -> None:
     print(f"cnncalc: error: {message}", file=sys.stderr)
 
 
-def _console():
+def _width_of(args: argparse.Namespace | None = None) -> int:
+    """The columns to lay tables out for: --width, else the terminal's, else $COLUMNS, else 120."""
+    import os
+    import shutil
+
+    from .report import DEFAULT_WIDTH
+
+    if args is not None and getattr(args, "width", None):
+        return args.width
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and 20 <= int(columns) <= 10_000:
+        return int(columns)
+    return DEFAULT_WIDTH
+
+
+def _console(width: int | None = None):
     from rich.console import Console
 
-    # Piped output is read in files and editors: give tables room rather than 80 columns.
-    return Console() if sys.stdout.isatty() else Console(width=160)
+    return Console(width=width or _width_of(), soft_wrap=False)
+
+
+def _view(args: argparse.Namespace):
+    from .report import View
+
+    return View(
+        width=_width_of(args),
+        units=args.units,
+        depth=getattr(args, "depth", None),
+        dtype=getattr(args, "dtype", "float32"),
+        wide=args.wide,
+    )
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -191,7 +286,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     values = _assignments(args.assignments)
     spec = load_spec(find_spec(args.spec))
     analysis = analyze(spec, values, symbolic=args.symbolic)
-    _emit(analysis, args.format, report)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report.to_dict(analysis, args.dtype), indent=2) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(report.to_csv(analysis, args.dtype))
+    elif args.format == "markdown":
+        sys.stdout.write(report.to_markdown(analysis, args.depth, args.dtype))
+    else:
+        view = _view(args)
+        _console(10**5 if view.wide else view.width).print(report.render(analysis, view))
     return 0
 
 
@@ -220,7 +325,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
         sys.stdout.write(json.dumps(report.verification_dict(result), indent=2) + "\n")
     else:
-        _console().print(report.verification_render(result))
+        _console(_width_of(args)).print(report.verification_render(result, _width_of(args)))
     return 0 if result.ok else 1
 
 
@@ -248,48 +353,60 @@ def _verify_with_progress(analysis, seed, verify):
         return verify(analysis, seed=seed, progress=progress)
 
 
+def _design(text: str) -> tuple[str, dict[str, str]]:
+    """``resnet50@H=160,W=160`` -> (``resnet50``, {H: 160, W: 160})."""
+    spec, at, bindings = text.rpartition("@")
+    if not at or "=" not in bindings:
+        return text, {}
+    if not spec:
+        raise UsageError(f"{text!r}: a design is SPEC or SPEC@NAME=VALUE,...; the spec is missing")
+    return spec, _assignments(bindings.split(","), f"{text}: ")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from . import compare as cmp
     from . import report
+    from .analysis.compare import compare
     from .engine import analyze
     from .spec import load_spec
     from .zoo import find_spec
 
+    if len(args.designs) < 2:
+        raise UsageError("compare needs two or more designs (the first is the baseline)")
     values = _assignments(args.assignments)
-    specs = [load_spec(find_spec(args.spec_a)), load_spec(find_spec(args.spec_b))]
+    designs = [_design(d) for d in args.designs]
+    specs = [load_spec(find_spec(name)) for name, _ in designs]
     unknown = [n for n in values if not any(n in s.symbols for s in specs)]
     if unknown:
         declared = sorted({n for s in specs for n in s.symbols})
         raise UsageError(
-            f"--set {unknown[0]}: neither spec declares a symbol {unknown[0]!r} "
+            f"--set {unknown[0]}: no spec declares a symbol {unknown[0]!r} "
             f"(declared: {', '.join(declared) or 'none'})"
         )
-    a, b = (
-        analyze(s, {k: v for k, v in values.items() if k in s.symbols}, symbolic=args.symbolic) for s in specs
-    )
-    result = cmp.compare(a, b)
+    analyses = []
+    for (text, own), spec in zip(designs, specs, strict=True):
+        given = {k: v for k, v in values.items() if k in spec.symbols}
+        for k in own:
+            if k not in spec.symbols:
+                raise UsageError(
+                    f"{text}: {spec.filename} declares no symbol {k!r} "
+                    f"(declared: {', '.join(spec.symbols) or 'none'})"
+                )
+        analyses.append(analyze(spec, {**given, **own}, symbolic=args.symbolic))
+    result = compare(analyses, args.designs)
     if args.format == "json":
         import json
 
         sys.stdout.write(json.dumps(report.comparison_dict(result), indent=2) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(report.comparison_csv(result))
     elif args.format == "markdown":
         sys.stdout.write(report.comparison_markdown(result))
     else:
-        _console().print(report.comparison_render(result))
+        view = _view(args)
+        _console(10**5 if view.wide else view.width).print(
+            report.comparison_render(result, view.fit_width, view.fit_units)
+        )
     return 0
-
-
-def _emit(analysis: Any, fmt: str, report: Any) -> None:
-    if fmt == "json":
-        import json
-
-        sys.stdout.write(json.dumps(report.to_dict(analysis), indent=2) + "\n")
-    elif fmt == "csv":
-        sys.stdout.write(report.to_csv(analysis))
-    elif fmt == "markdown":
-        sys.stdout.write(report.to_markdown(analysis))
-    else:
-        _console().print(report.render(analysis))
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -96,12 +96,16 @@ def is_integer_valued(v: Value) -> bool | None:
 
 
 def add(*vs: Value) -> Value:
+    if all(type(v) is int for v in vs):  # the common case, fast
+        return sum(vs)
     if all(is_concrete(v) for v in vs):
         return canon(sum(vs, 0))
     return canon(sp().Add(*(to_sympy(v) for v in vs)))
 
 
 def mul(*vs: Value) -> Value:
+    if all(type(v) is int for v in vs):
+        return math.prod(vs)
     if all(is_concrete(v) for v in vs):
         return canon(math.prod(vs))
     return canon(sp().Mul(*(to_sympy(v) for v in vs)))

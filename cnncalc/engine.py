@@ -18,6 +18,7 @@ from .errors import CnncalcError, ShapeError, SpecError, UsageError
 from .expr import parse
 from .graph import Graph, Node, build
 from .layers import Layer, Param, Shape
+from .source import Mark
 from .spec import INPUT, Spec
 
 
@@ -39,6 +40,7 @@ class LayerResult:
     trainable: bool
     shares: str | None
     layer: Layer  # bound: arguments evaluated
+    position: Mark | None = None  # where the layer's entry is written in the spec (1-based)
 
     def params_by_role(self) -> dict[str, Dim]:
         """Parameters owned, split into weight / bias / norm."""
@@ -232,6 +234,7 @@ class _Analyser:
             trainable=not node.frozen,
             shares=node.share,
             layer=bound,
+            position=self.spec.source.mark(node.path),
         )
         if not node.share:
             self.owners[node.name] = result

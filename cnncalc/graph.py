@@ -167,10 +167,16 @@ class _Builder:
         return value
 
     def _name(self, entry: Entry, prefix: str, i: int, times: int, ns: _Namespace) -> str:
-        """Local name of repetition ``i``: ``name``, ``name.i`` or a generated ``conv3``."""
-        if entry.name:
-            return entry.name if entry.repeat is None else f"{entry.name}.{i}"
+        """Local name of repetition ``i``: ``name``, ``name.i`` or a generated ``conv3``.
+
+        Generated names count every layer of the kind in the block instance, named or not, so
+        the second convolution is ``conv2`` even when the first is called ``stem``.
+        """
         n = ns.counters.get(prefix, 0)
+        if entry.name:
+            if i == 0:
+                ns.counters[prefix] = n + 1
+            return entry.name if entry.repeat is None else f"{entry.name}.{i}"
         while True:
             n += 1
             candidate = f"{prefix}{n}"

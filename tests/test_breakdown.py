@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from cnncalc.breakdown import breakdown, percent
+from cnncalc.analysis.breakdown import breakdown, share
 from cnncalc.engine import analyze
 from cnncalc.spec import load_spec
 
@@ -32,8 +32,8 @@ def test_mobilenet_v1_table_2():
     }
     for category, (mac_share, weight_share) in table_2.items():
         r = rows[category]
-        assert percent(r.macs, a.totals.macs) == mac_share, category
-        assert percent(r.weights, weights) == weight_share, category
+        assert f"{float(share(r.macs, a.totals.macs)) * 100:.2f}%" == mac_share, category
+        assert f"{float(share(r.weights, weights)) * 100:.2f}%" == weight_share, category
     # The first convolution: 112*112 outputs, 32 filters of 3*3*3.
     assert rows["conv2d 3x3"].macs == 112 * 112 * 32 * 3 * 3 * 3
     assert rows["linear"].biases == 1000
@@ -49,14 +49,23 @@ def test_breakdown_in_every_report(run_cli):
     code, out, _ = run_cli("analyze", "mobilenet_v1", "-f", "markdown")
     assert code == 0
     assert "| conv2d 1x1 | 13 | 539,492,352 | 94.86% |" in out
-    code, out, _ = run_cli("analyze", "mobilenet_v1")
+    code, out, _ = run_cli("analyze", "mobilenet_v1", "--width", "150")
     assert code == 0
     assert "conv2d 3x3 depthwise" in out and "74.59%" in out
 
 
-def test_symbolic_breakdown_has_formulas_and_no_shares(run_cli):
+def test_symbolic_breakdown_has_formulas_and_formula_shares(run_cli):
     code, out, _ = run_cli("analyze", "mobilenet_v1", "--symbolic", "-f", "json")
     assert code == 0
     rows = {r["category"]: r for r in json.loads(out)["breakdown"]}
     assert isinstance(rows["conv2d 1x1"]["macs"], str)
-    assert rows["conv2d 1x1"]["macs_share"] is None
+    share = rows["conv2d 1x1"]["macs_share"]
+    assert isinstance(share, str)
+    # The share formula, read back at the defaults, is the concrete share: 539,492,352 of
+    # 568,740,352 MACs (Table 2's 94.86%).
+    import sympy
+
+    values = {"N": 1, "H": 224, "W": 224, "alpha": 1, "K": 1000}
+    syms = {n: sympy.Symbol(n, positive=True) for n in values}
+    at_defaults = sympy.sympify(share, locals=syms).subs({syms[k]: v for k, v in values.items()})
+    assert at_defaults == sympy.Rational(539_492_352, 568_740_352)

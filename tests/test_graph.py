@@ -40,8 +40,8 @@ def test_blocks_repeat_first_and_names():
         "stage.1.relu1",
         "stage.2.conv",
         "stage.2.relu1",
-        "unit1.conv",
-        "unit1.relu1",
+        "unit2.conv",  # the second use of the block here: the first is named stage
+        "unit2.relu1",
     ]
     shapes = [r.output_shape for r in a.layers if r.kind == "conv2d"]
     # Only the first repetition has stride 2: 16 -> 8, then 8, 8; the last block keeps 8.

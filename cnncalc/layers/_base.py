@@ -142,7 +142,13 @@ class Layer(BaseModel):
     """Base of every layer kind. Subclasses are registered with ``@register``."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=True
+        extra="forbid",
+        frozen=True,
+        arbitrary_types_allowed=True,
+        validate_default=True,
+        # Each kind builds its validator on first use: a spec uses a few of the kinds, and
+        # building them all costs half of the start-up.
+        defer_build=True,
     )
 
     #: The tag written in spec files (``conv2d``).

@@ -1,0 +1,33 @@
+"""Exact ratios of counts: a Fraction when both are numbers, a formula when symbols are open."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from .. import dims
+from ..dims import Dim
+
+#: Above this many operations a symbolic ratio is only cancelled, not also expanded and factored
+#: (factoring large polynomials takes seconds).
+_SIMPLIFY_OPS = 200
+
+
+def ratio(num: Dim, den: Dim) -> Any:
+    """``num / den`` exactly, written as simply as a person would; None when ``den`` is 0.
+
+    Returns an int or Fraction when both are concrete, else a sympy expression (undefined
+    where the denominator's formula is 0, which for counts of a valid network it is not).
+    """
+    if dims.is_concrete(num) and dims.is_concrete(den):
+        return None if den == 0 else dims.canon(Fraction(num) / Fraction(den))
+    s = dims.sp()
+    d = dims.to_sympy(den)
+    if d.is_zero:
+        return None
+    r = dims.to_sympy(num) / d
+    candidates = [s.cancel(r)]
+    if s.count_ops(r) < _SIMPLIFY_OPS:
+        candidates += [s.expand(r), s.factor(candidates[0])]
+    best = min(candidates, key=lambda e: (s.count_ops(e), len(str(e))))
+    return dims.canon(best)

@@ -1,0 +1,42 @@
+"""Reports: an analysis, a comparison or a verification turned into text or renderables.
+
+Nothing here prints and nothing here computes a count: functions take the records of
+:mod:`cnncalc.engine`, :mod:`cnncalc.analysis` and :mod:`cnncalc.verify` and return rich
+renderables or text; the command line and the terminal UI write them.
+
+- :mod:`.text`: how numbers, shapes and names are written;
+- :mod:`.layout`: fitting a table to a width without cutting a number;
+- :mod:`.table`: the terminal report of ``analyze``;
+- :mod:`.structured`: JSON, CSV and Markdown;
+- :mod:`.compare` and :mod:`.verify`: the reports of those commands.
+"""
+
+from __future__ import annotations
+
+from .compare import comparison_csv, comparison_dict, comparison_markdown, comparison_render
+from .structured import to_csv, to_dict, to_markdown
+from .table import DEFAULT_WIDTH, View, render
+from .text import CONVENTION, human, human_bytes, json_value, number, shape_text, short
+from .verify import verification_dict, verification_render
+
+__all__ = [
+    "CONVENTION",
+    "DEFAULT_WIDTH",
+    "View",
+    "comparison_csv",
+    "comparison_dict",
+    "comparison_markdown",
+    "comparison_render",
+    "human",
+    "human_bytes",
+    "json_value",
+    "number",
+    "render",
+    "shape_text",
+    "short",
+    "to_csv",
+    "to_dict",
+    "to_markdown",
+    "verification_dict",
+    "verification_render",
+]

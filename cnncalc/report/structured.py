@@ -1,0 +1,230 @@
+"""Reports for scripts and documents: JSON (the documented contract), CSV and Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from ..analysis import breakdown as bd
+from ..analysis import memory as mem
+from ..analysis.groups import groups
+from ..engine import Analysis, LayerResult
+from .table import total_text, totals_items
+from .text import CONVENTION, json_value, number, percent, shape_text, share_json, symbols_line
+
+
+def to_dict(a: Analysis, dtype: str = "float32") -> dict[str, Any]:
+    """The documented JSON contract of ``cnncalc analyze --format json``."""
+    m = mem.memory(a, dtype)
+    return {
+        "name": a.name,
+        "spec": a.filename,
+        "symbols": {k: (None if v is None else json_value(v)) for k, v in a.symbols.items()},
+        "dtype": dtype,
+        "input_shape": [json_value(d) for d in a.input_shape],
+        "output_shape": [json_value(d) for d in a.output_shape],
+        "layers": [_layer_dict(r, dtype) for r in a.layers],
+        "groups": [
+            {
+                "path": g.path,
+                "depth": g.depth,
+                "layers": g.layers,
+                "first": a.layers[g.first].name,
+                "last": a.layers[g.last].name,
+                "output_shape": [json_value(d) for d in g.output_shape],
+                "params": json_value(g.params),
+                "trainable_params": json_value(g.trainable_params),
+                "buffers": json_value(g.buffers),
+                "macs": json_value(g.macs),
+                "flops": json_value(g.flops),
+                "activations": json_value(g.activations),
+            }
+            for g in groups(a)
+        ],
+        "totals": {
+            "params": json_value(a.totals.params),
+            "trainable_params": json_value(a.totals.trainable_params),
+            "frozen_params": json_value(a.totals.frozen_params),
+            "buffers": json_value(a.totals.buffers),
+            "macs": json_value(a.totals.macs),
+            "flops": json_value(a.totals.flops),
+            "activations": json_value(a.totals.activations),
+            "memory": {
+                "dtype": m.dtype,
+                "bytes_per_element": m.bytes_per_element,
+                "input_bytes": json_value(m.input_bytes),
+                "params_bytes": json_value(m.params_bytes),
+                "activation_bytes": json_value(m.activation_bytes),
+                "total_bytes": json_value(m.total_bytes),
+            },
+        },
+        "constraints": [
+            {"condition": c.condition, "layer": c.layer, "reason": c.reason} for c in a.constraints
+        ],
+        "breakdown": breakdown_json(a),
+        "convention": CONVENTION,
+    }
+
+
+def _trainable(r: LayerResult) -> bool | None:
+    """Whether the layer's parameters train; None for a layer without parameters."""
+    if r.shares is None and r.params == 0:
+        return None
+    return r.trainable
+
+
+def _layer_dict(r: LayerResult, dtype: str) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "kind": r.kind,
+        "inputs": list(r.inputs),
+        "output_shape": [json_value(d) for d in r.output_shape],
+        "params": json_value(r.params),
+        "macs": json_value(r.macs),
+        "flops": json_value(r.flops),
+        "trainable": _trainable(r),
+        "output_elements": json_value(mem.output_elements(r)),
+        "activation_bytes": json_value(mem.output_bytes(r, dtype)),
+        "params_bytes": json_value(mem.params_bytes(r, dtype)),
+        **({"shares": r.shares} if r.shares else {}),
+    }
+
+
+def breakdown_json(a: Analysis) -> list[dict[str, Any]]:
+    """The breakdown for JSON: shares as fractions of 1, formulas when symbolic, null when the
+    whole is 0."""
+    rows = bd.breakdown(a)
+    tw = bd.total_weights(rows)
+    return [
+        {
+            "category": r.category,
+            "layers": r.layers,
+            "macs": json_value(r.macs),
+            "macs_share": share_json(bd.share(r.macs, a.totals.macs)),
+            "flops": json_value(r.flops),
+            "params": json_value(r.params),
+            "params_share": share_json(bd.share(r.params, a.totals.params)),
+            "weights": json_value(r.weights),
+            "weights_share": share_json(bd.share(r.weights, tw)),
+            "biases": json_value(r.biases),
+            "norm": json_value(r.norm),
+        }
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV and Markdown
+
+CSV_COLUMNS = (
+    "name",
+    "kind",
+    "output_shape",
+    "params",
+    "macs",
+    "flops",
+    "trainable",
+    "output_elements",
+    "activation_bytes",
+    "params_bytes",
+)
+
+
+def to_csv(a: Analysis, dtype: str = "float32") -> str:
+    """One row per layer, execution order; values as in JSON (integers or expressions).
+
+    ``trainable`` is empty for a layer without parameters; bytes are at ``dtype``.
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in a.layers:
+        t = _trainable(r)
+        w.writerow(
+            [
+                r.name,
+                r.kind,
+                shape_text(r.output_shape),
+                json_value(r.params),
+                json_value(r.macs),
+                json_value(r.flops),
+                "" if t is None else str(t).lower(),
+                json_value(mem.output_elements(r)),
+                json_value(mem.output_bytes(r, dtype)),
+                json_value(mem.params_bytes(r, dtype)),
+            ]
+        )
+    return buf.getvalue()
+
+
+def md(v: Any) -> str:
+    """A number as is, an expression as code (pipes escaped for the table)."""
+    if isinstance(v, int):
+        return number(v)
+    from .. import dims
+
+    return "`" + dims.fmt(v).replace("|", "\\|") + "`"
+
+
+def md_shape(shape) -> str:
+    text = shape_text(shape)
+    return text if all(isinstance(d, int) for d in shape) else f"`{text}`"
+
+
+def _md_percent(f: Any) -> str:
+    text = percent(f)
+    return text if f is None or not hasattr(f, "free_symbols") else f"`{text}`"
+
+
+def to_markdown(a: Analysis, depth: int | None = None, dtype: str = "float32") -> str:
+    """A GitHub-flavoured Markdown table with totals, the breakdown and constraints."""
+    from ..analysis.groups import rows_at_depth
+
+    lines = [f"## {a.name}", "", symbols_line(a), ""]
+    if depth != 0:
+        lines.append("| # | layer | kind | output shape | params | MACs | FLOPs |")
+        lines.append("|---:|---|---|---|---:|---:|---:|")
+        for row in rows_at_depth(a, depth if depth is not None else 10**9):
+            if row.layer is not None:
+                r = row.layer
+                name = r.name if r.trainable else f"{r.name} (frozen)"
+                lines.append(
+                    f"| {row.index + 1} | `{name}` | {r.kind} | {md_shape(r.output_shape)} | "
+                    f"{md(r.params)} | {md(r.macs)} | {md(r.flops)} |"
+                )
+            else:
+                g = row.group
+                lines.append(
+                    f"| {g.first + 1}-{g.last + 1} | `{g.path}` | {g.layers} layers | "
+                    f"{md_shape(g.output_shape)} | {md(g.params)} | {md(g.macs)} | {md(g.flops)} |"
+                )
+        t = a.totals
+        lines.append(
+            f"| | **total** | | {md_shape(a.output_shape)} | **{md(t.params)}** | "
+            f"**{md(t.macs)}** | **{md(t.flops)}** |"
+        )
+        lines.append("")
+    for label, value, what in totals_items(a, dtype):
+        shown = total_text(value, what)
+        lines.append(f"- {label}: " + (shown if isinstance(value, int) else f"`{shown}`"))
+    lines += [
+        "",
+        "By category:",
+        "",
+        "| category | layers | MACs | % MACs | params | % params | weights | % weights | biases | norm |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = bd.breakdown(a)
+    tw = bd.total_weights(rows)
+    for r in rows:
+        lines.append(
+            f"| {r.category} | {r.layers} | {md(r.macs)} | {_md_percent(bd.share(r.macs, a.totals.macs))} | "
+            f"{md(r.params)} | {_md_percent(bd.share(r.params, a.totals.params))} | {md(r.weights)} | "
+            f"{_md_percent(bd.share(r.weights, tw))} | {md(r.biases)} | {md(r.norm)} |"
+        )
+    if a.constraints:
+        lines += ["", "Valid when:", ""]
+        lines += [f"- `{c.condition}` ({c.layer}: {c.reason})" for c in a.constraints]
+    lines += ["", f"_{CONVENTION}_", ""]
+    return "\n".join(lines)

@@ -1,0 +1,202 @@
+"""The terminal report never cuts a number: every bundled spec at widths from 40 to 200.
+
+Each rendered layer row is read back: every number on it must be one of that layer's values,
+written whole (``102,764,544``) or in explicit units that parse back to it within their rounding
+(``102.76 M``, ``3.06 MiB``). A cut number (``102,764,`` or ``15,470,264,3``) matches nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from cnncalc.analysis.groups import rows_at_depth
+from cnncalc.engine import analyze
+from cnncalc.report import View, render
+from cnncalc.report.text import shape_text
+from cnncalc.spec import load_spec
+
+from .helpers import SPECS, all_specs
+
+WIDTHS = (40, 60, 80, 100, 120, 200)
+UNITS = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+NUMBER = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)(?: (KiB|MiB|GiB|B|k|M|G|T)(?![\w]))?")
+
+
+def _concrete_specs():
+    out = []
+    for path in all_specs():
+        a = analyze(load_spec(path))
+        if a.concrete:
+            out.append(path)
+    return out
+
+
+CONCRETE = _concrete_specs()
+
+
+def _lines(a, width, **view) -> list[str]:
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
+    console.print(render(a, View(width=width, **view)))
+    return console.file.getvalue().splitlines()
+
+
+def _matches(token: str, unit: str | None, value: int) -> bool:
+    """Whether the text ``token [unit]`` is ``value``, exactly or within its rounding."""
+    if unit is None or unit == "B":
+        if not re.fullmatch(r"\d{1,3}(,\d{3})*|\d+", token):
+            return False  # a malformed grouping is a cut number
+        return int(token.replace(",", "")) == value
+    scale = UNITS[unit]
+    decimals = len(token.split(".")[1]) if "." in token else 0
+    return abs(float(token) * scale - value) <= (0.5 * 10**-decimals + 1e-9) * scale
+
+
+def _check_numbers(line: str, values: set[int], where: str) -> None:
+    for m in NUMBER.finditer(line):
+        token, unit = m.group(1), m.group(2)
+        assert any(_matches(token, unit, v) for v in values), f"{where}: {m.group(0)!r} in {line!r}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", CONCRETE, ids=lambda p: str(p.relative_to(SPECS)))
+def test_no_number_is_cut(path, width):
+    a = analyze(load_spec(path))
+    lines = _lines(a, width)
+    assert max(len(line) for line in lines) <= width
+    rule = next(i for i, line in enumerate(lines) if set(line.strip()) == {"─"})
+    rows = rows_at_depth(a, None)
+    has_index = any(line.split()[:1] == ["#"] for line in lines[:rule])
+    for row, line in zip(rows, lines[rule + 1 : rule + 1 + len(rows)], strict=True):
+        if row.header:
+            assert len(line.split()) == 1, line  # a heading carries no numbers
+            continue
+        r = row.layer
+        text = line.replace(shape_text(r.output_shape), " ")
+        # The name: whole, or shortened in the middle with an ellipsis.
+        local = r.name.rsplit(".", 1)[-1] if "." in r.name else r.name
+        cells = re.split(r"\s{2,}", text.strip())
+        first = cells[1 if has_index else 0].split(" (")[0]
+        if "…" in first:
+            head, tail = first.split("…")
+            assert local.startswith(head) and local.endswith(tail), (first, local)
+        else:
+            assert first.startswith(local) or local.startswith(first), (first, local)
+        del cells[1 if has_index else 0]
+        text = "   ".join(cells)
+        b = 4  # float32
+        values = {
+            row.index + 1,
+            r.params,
+            r.macs,
+            r.flops,
+        } | {
+            _prod(r.output_shape),
+            _prod(r.output_shape) * b,
+            (r.params + r.buffers) * b,
+        }
+        _check_numbers(text, values, r.name)
+    # The totals row: each number is one of the totals.
+    total = next(line for line in lines[rule:] if line.lstrip(" 0123456789-").startswith("total"))
+    t = a.totals
+    totals = {t.params, t.macs, t.flops, t.activations, t.activations * 4, (t.params + t.buffers) * 4}
+    _check_numbers(total.replace(shape_text(a.output_shape), " ").replace("total", " "), totals, "total")
+
+
+def _prod(shape) -> int:
+    out = 1
+    for d in shape:
+        out *= d
+    return out
+
+
+def test_vgg16_at_80_columns_keeps_the_totals_whole():
+    a = analyze(load_spec(SPECS / "vgg16.yaml"))
+    text = "\n".join(_lines(a, 80))
+    # Exact where the main columns fit, with the dropped columns named under the table.
+    assert "138,357,544" in text and "15,470,264,320" in text
+    assert "102,764,544" in text  # fc6's params, whole
+    assert "Not shown at 80 columns:" in text and "--wide" in text
+
+
+def test_narrow_tables_switch_to_units_and_say_what_is_missing():
+    a = analyze(load_spec(SPECS / "vgg16.yaml"))
+    lines = _lines(a, 40)
+    text = "\n".join(lines)
+    assert "15.47 G" in text  # the MACs total in units: 15,470,264,320
+    assert "Not shown at 40 columns:" in text
+    assert max(len(line) for line in lines) <= 40
+
+
+def test_units_raw_and_human():
+    a = analyze(load_spec(SPECS / "vgg16.yaml"))
+    raw = "\n".join(_lines(a, 200, units="raw"))
+    human = "\n".join(_lines(a, 200, units="human"))
+    assert "102,764,544" in raw
+    fc6 = next(line for line in human.splitlines() if " fc6 " in line)
+    assert "102.76 M" in fc6 and "102,764,544" not in fc6
+    # The totals panel gives both readings whatever the units.
+    assert "Params:" in human and "138,357,544 (138.36 M)" in human
+
+
+def test_panels_are_never_wider_than_their_table():
+    a = analyze(load_spec(SPECS / "resnet50.yaml"))
+    for width in (60, 120, 200):
+        lines = _lines(a, width)
+        # A table's rule under its header spans its width.
+        table_width = max(len(line.rstrip()) for line in lines if set(line.strip()) == {"─"})
+        panel = [line for line in lines if line.startswith(("╭", "╰", "│"))]
+        assert panel and max(len(line) for line in panel) <= max(table_width, 40), width
+
+
+def test_wide_shows_every_column_exactly():
+    a = analyze(load_spec(SPECS / "resnet50.yaml"))
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=10**4, color_system=None)
+    console.print(render(a, View(width=80, wide=True)))
+    text = console.file.getvalue()
+    header = next(line for line in text.splitlines() if "output shape" in line)
+    for column in ("#", "kind", "params", "MACs", "FLOPs", "out bytes"):
+        assert column in header
+    assert "Not shown" not in text
+    assert "4,089,184,256" in text
+
+
+def test_open_symbols_give_formulas_never_blank_shares():
+    a = analyze(load_spec(SPECS / "examples" / "standard_3x3.yaml"))
+    text = "\n".join(_lines(a, 120))
+    assert "4608*M*N" in text
+    conv = next(line for line in text.splitlines() if line.startswith("conv2d 3x3"))
+    assert "100.00%" in conv  # a share of the whole that the symbols cancel from
+
+
+def test_trainable_is_empty_for_layers_without_parameters(run_cli):
+    code, out, _ = run_cli("analyze", "lenet5", "-f", "csv")
+    assert code == 0
+    import csv
+
+    rows = {r["name"]: r["trainable"] for r in csv.DictReader(io.StringIO(out))}
+    assert rows["conv1"] == "true" and rows["tanh1"] == "" and rows["flatten1"] == ""
+
+
+def test_the_command_line_report_imports_no_heavy_module():
+    """A concrete report (table, JSON, compare) runs on integers: no sympy, numba or textual."""
+    import subprocess
+    import sys
+
+    code = (
+        "import io, sys, contextlib\n"
+        "from cnncalc.cli import main\n"
+        "for argv in (['analyze', 'resnet50'], ['analyze', 'resnet50', '--depth', '1'],\n"
+        "             ['analyze', 'vgg16', '-f', 'json'], ['compare', 'resnet18', 'resnet50']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        assert main(argv) == 0\n"
+        "heavy = {'sympy', 'numba', 'textual', 'hypothesis'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
