@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -278,9 +279,12 @@ class CnncalcApp(App):
         if active == "tab-totals":
             self.main.query_one("#totals", Static).update(totals_text(a))
         elif active == "tab-breakdown":
-            from ..report import breakdown_table
+            from ..report.table import View, breakdown_table
 
-            self.main.query_one("#breakdown", Static).update(breakdown_table(a))
+            table, _, note = breakdown_table(
+                a, View(width=max(60, self.main.query_one("#info").size.width - 4))
+            )
+            self.main.query_one("#breakdown", Static).update(Group(table, note) if note else table)
 
     def _show_other(self, generation: int, other: Outcome) -> None:
         if generation == self.generation and other.analysis is not None:

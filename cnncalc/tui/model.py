@@ -95,7 +95,7 @@ def compute(text: str, filename: str, values: dict[str, str], symbolic: bool = F
     except CnncalcError as exc:
         failed = _failed(str(exc), filename)
         return Outcome(error=failed.error, line=failed.line, column=failed.column, symbols=symbols, spec=spec)
-    return Outcome(analysis=analysis, symbols=symbols, lines=layer_lines(spec, analysis), spec=spec)
+    return Outcome(analysis=analysis, symbols=symbols, lines=layer_lines(analysis), spec=spec)
 
 
 def _failed(message: str, filename: str) -> Outcome:
@@ -105,20 +105,9 @@ def _failed(message: str, filename: str) -> Outcome:
     return Outcome(error=message)
 
 
-def layer_lines(spec, analysis: Analysis) -> dict[str, int]:
+def layer_lines(analysis: Analysis) -> dict[str, int]:
     """The line each layer is written on (inside a block: the block's line for it)."""
-    from ..graph import build
-
-    scope = {
-        name: value if value is not None else dims.symbol(name, integer=spec.symbols[name].integer)
-        for name, value in analysis.symbols.items()
-    }
-    out = {}
-    for node in build(spec, scope).nodes:
-        mark = spec.source.mark(node.path)
-        if mark is not None:
-            out[node.name] = mark.line
-    return out
+    return {r.name: r.position.line for r in analysis.layers if r.position is not None}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,53 +134,36 @@ class Row:
 
 
 def rows(analysis: Analysis, depth: int | None = None) -> list[Row]:
-    """Table rows: every layer, or at ``depth`` the layers nested deeper collapsed into blocks.
-
-    Depth counts the parts of a dotted layer name: at depth 1, ``layer1.0.conv1`` and every other
-    ``layer1.*`` layer make one ``layer1`` row; at depth 2, ``layer1.0`` is a row.
-    """
-    layers = analysis.layers
+    """Table rows: every layer, or at ``depth`` the blocks nested deeper folded into subtotals
+    (:func:`cnncalc.analysis.groups.rows_at_depth`: at depth 1 every ``layer1.*`` layer makes
+    one ``layer1`` row, at depth 2 ``layer1.0`` is a row)."""
     if not depth:
-        return [_layer_row(r, i) for i, r in enumerate(layers)]
-    out: list[Row] = []
-    i = 0
-    while i < len(layers):
-        parts = layers[i].name.split(".")
-        if len(parts) <= depth:
-            out.append(_layer_row(layers[i], i))
-            i += 1
+        return [_layer_row(r, i) for i, r in enumerate(analysis.layers)]
+    from ..analysis.groups import rows_at_depth
+
+    out = []
+    for row in rows_at_depth(analysis, depth):
+        if row.group is None:
+            out.append(_layer_row(row.layer, row.index))
             continue
-        prefix = ".".join(parts[:depth]) + "."
-        j = i
-        while j + 1 < len(layers) and layers[j + 1].name.startswith(prefix):
-            j += 1
-        out.append(_group_row(prefix[:-1], layers, i, j))
-        i = j + 1
+        g = row.group
+        out.append(
+            Row(
+                g.path, f"{g.layers} layers", g.output_shape, g.params, g.macs, g.flops, g.first, g.last, True
+            )
+        )
     return out
 
 
 def max_depth(analysis: Analysis) -> int:
     """The deepest nesting of layer names (1 for a flat network)."""
-    return max((r.name.count(".") + 1 for r in analysis.layers), default=1)
+    from ..analysis.groups import depth_of
+
+    return max((depth_of(r.name) for r in analysis.layers), default=1)
 
 
 def _layer_row(r: LayerResult, i: int) -> Row:
     return Row(r.name, r.kind, r.output_shape, r.params, r.macs, r.flops, i, i)
-
-
-def _group_row(path: str, layers, first: int, last: int) -> Row:
-    chosen = layers[first : last + 1]
-    return Row(
-        key=path,
-        kind=f"{len(chosen)} layers",
-        output_shape=chosen[-1].output_shape,
-        params=dims.add(*(r.params for r in chosen)),
-        macs=dims.add(*(r.macs for r in chosen)),
-        flops=dims.add(*(r.flops for r in chosen)),
-        first=first,
-        last=last,
-        group=True,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
