@@ -81,8 +81,8 @@ class Timed(CnncalcApp):
         super().on_mount()
         self.call_after_refresh(lambda: print("screen", time.time() - t0, flush=True))
 
-    def _show(self, generation, outcome):
-        super()._show(generation, outcome)
+    def _show(self, generation, outcome, request=None):
+        super()._show(generation, outcome, request)
         if self.row_list:
             print("table", time.time() - t0, flush=True)
             self.exit()

@@ -109,6 +109,7 @@ class CnncalcApp(App):
         self.generation = 0
         self._timer: Timer | None = None
         self._other_timer: Timer | None = None
+        self._request: tuple | None = None  # what the table shows: (text, filename, values, formulas)
         self._symbols_key: tuple = ()
         self._verify_worker: Worker | None = None
         self._shown_panes: set[str] = set()
@@ -195,7 +196,8 @@ class CnncalcApp(App):
             outcome = Outcome(error=f"internal error while analysing: {type(exc).__name__}: {exc}")
         if not get_current_worker().is_cancelled:
             try:
-                self.call_from_thread(self._show, generation, outcome)
+                request = (text, filename, values, formulas)
+                self.call_from_thread(self._show, generation, outcome, request)
             except Exception as exc:  # a bug in showing it: said, and the app goes on
                 message = f"internal error while showing the analysis: {type(exc).__name__}: {exc}"
                 failed = Outcome(error=message)
@@ -204,22 +206,21 @@ class CnncalcApp(App):
 
     def _start_other(self) -> None:
         self._other_timer = None
-        if self.screen_stack and self.outcome is not None and self.other is None:
-            values = dict(self.values)
-            self._analyse_other(self.generation, self.text, self._filename(), values, self.formulas)
+        if self.screen_stack and self.outcome is not None and self.other is None and self._request:
+            self._analyse_other(self.outcome, *self._request)
 
     @work(thread=True, exclusive=True, group="other")
-    def _analyse_other(self, generation: int, text: str, filename: str, values: dict, formulas: bool) -> None:
-        """The other reading, for the detail pane: formulas beside numbers (once typing pauses,
-        since symbolic analysis of a large network takes a while)."""
+    def _analyse_other(self, shown: Outcome, text: str, filename: str, values: dict, formulas: bool) -> None:
+        """The other reading of the text shown, for the detail pane: formulas beside numbers
+        (once typing pauses, since symbolic analysis of a large network takes a while)."""
         try:
             other = model.compute(text, filename, values, symbolic=not formulas)
         except Exception:
             return
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._show_other, generation, other)
+            self.call_from_thread(self._show_other, shown, other)
 
-    def _show(self, generation: int, outcome: Outcome) -> None:
+    def _show(self, generation: int, outcome: Outcome, request: tuple | None = None) -> None:
         if generation != self.generation:
             return  # a newer edit is being analysed
         editor = self.main.query_one("#editor", SpecEditor)
@@ -241,6 +242,7 @@ class CnncalcApp(App):
         if self.outcome is None or self.outcome.analysis.layers != outcome.analysis.layers:
             self.checks = {}
         self.outcome = outcome
+        self._request = request
         self.other = None
         if self._other_timer is not None:
             self._other_timer.stop()
@@ -286,8 +288,8 @@ class CnncalcApp(App):
             )
             self.main.query_one("#breakdown", Static).update(Group(table, note) if note else table)
 
-    def _show_other(self, generation: int, other: Outcome) -> None:
-        if generation == self.generation and other.analysis is not None:
+    def _show_other(self, shown: Outcome, other: Outcome) -> None:
+        if shown is self.outcome and other.analysis is not None:
             self.other = other.analysis
             self._show_detail()
 

@@ -305,3 +305,19 @@ async def test_verify_can_be_cancelled():
         assert not app.query_one("#verify-bar").has_class("running")
         # cancelled before the end (no marks), or finished first on a warm cache (all marked)
         assert app.checks in ({}, {"conv": True, "act": True, "pool": True})
+
+
+async def test_detail_formulas_stay_those_of_the_table_shown():
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert "= [1, 16, H, H]" in str(app.query_one("#detail").render())
+        editor = app.query_one("#editor", SpecEditor)
+        text = "  - conv2d: {out: 16, kernel: 3, padding: 1, name: conv}"
+        line, column = SMALL.splitlines().index(text), text.index("3,")
+        editor.selection = ((line, column), (line, column + 1))
+        editor.insert("30")  # too large for H = 8 (an error), valid for H >= 28 (a formula)
+        await settle(app, pilot)
+        assert app.query_one("#error").has_class("visible")
+        detail = str(app.query_one("#detail").render())
+        assert "= [1, 16, H, H]" in detail and "H - 27" not in detail
