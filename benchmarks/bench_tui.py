@@ -7,7 +7,8 @@ Run: ``python benchmarks/bench_tui.py``. Prints figures; asserts nothing.
   to the moment the table shows the new parameter count of ``fc``; the median and worst of
   several edits, with the app's default debounce (included in the figure) and without it;
 - start: a fresh process, from its start to the app's first screen (``on_mount`` done, the
-  editor showing the spec), and to the first table of the spec.
+  editor showing the spec), and to the first table of the spec; beside it, a process that only
+  imports textual, for scale (the machine's load shows in every figure).
 """
 
 from __future__ import annotations
@@ -125,6 +126,12 @@ def main() -> None:
                 f"  {name:10} {label:17} {statistics.median(times) * 1000:6.0f} ms / "
                 f"{max(times) * 1000:4.0f} ms   (goal {goal} ms)"
             )
+    reference = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import textual.app, textual.widgets"], check=True)
+        reference.append(time.perf_counter() - t)
+    print(f"reference: a process that only imports textual takes {statistics.median(reference):.2f} s")
     for name in ("resnet50", "resnet152"):
         screen, table = start_time(name)
         print(f"start, {name}: first screen {screen:.2f} s, first table {table:.2f} s (median of 5 runs)")

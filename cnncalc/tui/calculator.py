@@ -60,12 +60,16 @@ class CalculatorScreen(Screen):
                     yield Select(OPERATIONS, value="conv", allow_blank=False, id="calc-op", compact=True)
                 yield Checkbox("ceil mode (pooling)", id="calc-ceil", compact=True)
                 yield Checkbox("bias", value=True, id="calc-bias", compact=True)
-                yield Label("padding: a number, HxW, same or valid", classes="hint")
-            with Vertical(id="calc-out"):
+                yield Label(
+                    "padding: a number, HxW, same or valid. Matrices: rows of numbers, or "
+                    "nested lists; they give the sizes. f9: the course's example.",
+                    classes="hint",
+                )
+            with VerticalScroll(id="calc-out"):
                 yield Static(id="calc-result")
                 with Horizontal(id="calc-matrices"):
                     with Vertical():
-                        yield Label("input matrix (rows of numbers, or [[...]])")
+                        yield Label("input matrix")
                         yield TextArea(id="calc-input", soft_wrap=False)
                     with Vertical():
                         yield Label("filter")
@@ -131,6 +135,8 @@ class CalculatorScreen(Screen):
                 return
             self.app.call_from_thread(self._show, summary, None)
             if image is not None and (filt is not None or args.pool):
+                running = Text("running the reference kernel (compiled on first use)…", style="dim")
+                self.app.call_from_thread(self._show_values, running)
                 values = "\n".join(matrix_text(apply(calc, image, filt)))
                 note = Text(f"output values, {calc.size_text}\n", style="bold") + Text(values)
             elif image is not None:
