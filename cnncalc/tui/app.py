@@ -239,8 +239,8 @@ class CnncalcApp(App):
         error.remove_class("visible")
         editor.error_line = None
         table.remove_class("stale")
-        if self.outcome is None or self.outcome.analysis.layers != outcome.analysis.layers:
-            self.checks = {}
+        if self.checks and (self.outcome is None or self.outcome.analysis.layers != outcome.analysis.layers):
+            self.checks = {}  # verified rows stay marked only while the layers are the same
         self.outcome = outcome
         self._request = request
         self.other = None

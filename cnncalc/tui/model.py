@@ -205,8 +205,8 @@ def save_atomic(path: Path, text: str) -> Path | None:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
-            if previous:
-                os.chmod(new, path.stat().st_mode & 0o7777)
+            # mkstemp creates the file private: give it the previous file's mode, or the default
+            os.chmod(new, path.stat().st_mode & 0o7777 if previous else 0o666 & ~_umask())
             os.replace(new, path)
         finally:
             for name in temporaries:
@@ -215,6 +215,12 @@ def save_atomic(path: Path, text: str) -> Path | None:
     except OSError as exc:
         raise UsageError(f"{path}: cannot be saved ({exc.strerror or exc})") from None
     return backup if previous else None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(directory: Path) -> None:

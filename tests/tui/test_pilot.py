@@ -216,6 +216,24 @@ async def test_save_is_atomic_and_keeps_a_backup(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml", "net.yaml~"]  # no temporary left
 
 
+def test_save_atomic_keeps_the_mode_and_gives_new_files_the_default(tmp_path):
+    import os
+    import stat
+
+    from cnncalc.tui.model import save_atomic
+
+    old = tmp_path / "old.yaml"
+    old.write_text("a")
+    old.chmod(0o640)
+    assert save_atomic(old, "b") == tmp_path / "old.yaml~"
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640 and old.read_text() == "b"
+    new = tmp_path / "new.yaml"
+    assert save_atomic(new, "c") is None
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~mask
+
+
 def test_save_atomic_never_leaves_a_half_file(tmp_path, monkeypatch):
     import os
 
