@@ -235,8 +235,9 @@ class CnncalcApp(App):
             table.add_class("stale")
             self._set_status("invalid: last good table")
             return
-        error.update("")
-        error.remove_class("visible")
+        if error.has_class("visible"):
+            error.update("")
+            error.remove_class("visible")
         editor.error_line = None
         table.remove_class("stale")
         if self.checks and (self.outcome is None or self.outcome.analysis.layers != outcome.analysis.layers):
@@ -304,8 +305,9 @@ class CnncalcApp(App):
             else:
                 for s in outcome.symbols:
                     for field in grid.query(f"#symbol-{s.name}").results(Input):
-                        field.placeholder = self._default_text(s)
-                        field.tooltip = self._symbol_tooltip(s)
+                        if field.placeholder != self._default_text(s):
+                            field.placeholder = self._default_text(s)
+                            field.tooltip = self._symbol_tooltip(s)
         for field in grid.query(".symbol").results(Input):
             field.set_class(outcome.symbol is not None and field.id == f"symbol-{outcome.symbol}", "invalid")
 

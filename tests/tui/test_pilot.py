@@ -339,3 +339,17 @@ async def test_detail_formulas_stay_those_of_the_table_shown():
         assert app.query_one("#error").has_class("visible")
         detail = str(app.query_one("#detail").render())
         assert "= [1, 16, H, H]" in detail and "H - 27" not in detail
+
+
+def test_command_line_spec_argument(tmp_path, run_cli):
+    from cnncalc.tui import resolve
+
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(SMALL)
+    assert resolve(str(mine)) == (mine, SMALL, str(mine))
+    assert resolve(str(tmp_path / "new.yaml")) == (tmp_path / "new.yaml", None, str(tmp_path / "new.yaml"))
+    path, text, title = resolve("lenet5")
+    assert path is None and title == "lenet5 (bundled)" and "conv2d" in text  # saved elsewhere
+    assert resolve(None) == (None, None, "untitled")
+    code, _, err = run_cli("tui", "nosuchnet")
+    assert code == 2 and "nosuchnet: no such file, and no bundled spec of that name" in err
