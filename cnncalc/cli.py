@@ -8,11 +8,19 @@ exits with status 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from .errors import CnncalcError, UsageError
 
 FORMATS = ("table", "json", "csv", "markdown")
+#: Largest indentation ``schema --indent`` accepts.
+MAX_INDENT = 16
+#: Largest seed ``verify --seed`` accepts (seeds are 64-bit).
+MAX_SEED = 2**64 - 1
+#: Longest error message printed; longer ones are cut, saying how long they were.
+MAX_MESSAGE_CHARS = 4000
+SPEC_HELP = "a spec file, the name of a bundled spec (vgg16, lenet5, ...), or - for standard input"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         "MACs and FLOPs, and the totals. Symbols take their declared defaults "
         "unless --set or --symbolic says otherwise.",
     )
-    a.add_argument("spec", help="a spec file, or the name of a bundled spec (vgg16, lenet5, ...)")
+    a.add_argument("spec", help=SPEC_HELP)
     _add_set(a)
     _add_plugin(a)
     a.add_argument(
@@ -64,10 +72,12 @@ def _parser() -> argparse.ArgumentParser:
         "each predicted output shape, MAC count and parameter count with what the "
         "kernel computed, counted and accepted. Exit status 1 on any mismatch.",
     )
-    v.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    v.add_argument("spec", help=SPEC_HELP)
     _add_set(v)
     _add_plugin(v)
-    v.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
+    v.add_argument(
+        "--seed", type=_seed, default=0, help=f"seed of the random tensors, 0 to {MAX_SEED} (default 0)"
+    )
     v.add_argument("--format", "-f", choices=("table", "json"), default="table")
     v.add_argument("--width", type=_width, metavar="N", help="lay the table out for N columns")
     v.add_argument(
@@ -106,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         help="print the JSON Schema of spec files",
         description="Print the JSON Schema of spec files, for editors.",
     )
-    s.add_argument("--indent", type=int, default=2)
+    s.add_argument("--indent", type=_indent, default=2, help=f"0 to {MAX_INDENT} spaces (default 2)")
 
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
 
@@ -117,28 +127,45 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _bounded_int(text: str, what: str, high: int) -> int:
+    from .errors import shorten
+
+    try:
+        value = int(text) if len(text) <= 40 else None
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"{what} is a whole number from 0 to {high}, found {shorten(repr(text))}"
+        )
+    return value
+
+
+def _seed(text: str) -> int:
+    return _bounded_int(text, "the seed", MAX_SEED)
+
+
+def _indent(text: str) -> int:
+    return _bounded_int(text, "the indentation", MAX_INDENT)
+
+
 def _add_plugin(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--plugin",
         action="append",
         default=[],
-        metavar="MODULE",
-        help="import MODULE first, so that the layer kinds it registers can be used "
-        "(a spec never loads Python code by itself)",
+        metavar="NAME",
+        help="load custom layer kinds first: NAME is a module (found on the Python path, then in "
+        "the current directory) or an installed plugin of the entry-point group cnncalc.layers "
+        "(a spec never loads Python code by itself); may be repeated",
     )
 
 
 def _load_plugins(modules: list[str]) -> None:
-    import importlib
-    import os
+    if modules:
+        from .plugins import load
 
-    if modules and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # a plugin beside the spec, as `python -m` would find it
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise UsageError(f"--plugin {name}: cannot import it ({exc})") from None
+        load(modules)
 
 
 _DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
@@ -217,14 +244,21 @@ def _assignments(items: list[str], where: str = "--set ") -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
+    if sys.stdout is None:
+        _error("cannot write the output: standard output is closed")
+        return 1
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)
     try:
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
         _load_plugins(getattr(args, "plugin", []))
-        return _COMMANDS[args.command](args)
+        status = _COMMANDS[args.command](args)
+        sys.stdout.flush()
+        return status
     except CnncalcError as exc:
         _error(str(exc))
         return 2
@@ -232,14 +266,67 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (`cnncalc zoo | head`): stop quietly, as Unix tools do.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence(stdout)
         return 0
+    except _OutputError as exc:
+        _error(f"cannot write the output: {exc.error.strerror or exc.error}")
+        _silence(stdout)
+        return 1
+    finally:
+        sys.stdout = stdout
+
+
+class _OutputError(Exception):
+    """Writing the output failed (a full disk, a closed descriptor): not a bug, exit 1."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Output:
+    """Standard output, with failures to write it told apart from every other OSError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _silence(stream) -> None:
+    """Point standard output at /dev/null, so that the interpreter's final flush of what could
+    not be written does not fail again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def _error(message: str) -> None:
-    print(f"cnncalc: error: {message}", file=sys.stderr)
+    from .errors import clean_message
+
+    text = clean_message(message)
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = f"{text[:MAX_MESSAGE_CHARS]}... ({len(text):,} characters)"
+    with contextlib.suppress(OSError, AttributeError, ValueError):  # stderr closed: the status tells
+        print(f"cnncalc: error: {text}", file=sys.stderr)
 
 
 def _width_of(args: argparse.Namespace | None = None) -> int:
@@ -302,19 +389,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from . import report
-    from .engine import analyze
+    from .engine import analyze, resolve_symbols
     from .spec import load_spec
     from .verify import check_budget, default_budget, parse_bytes, verify
     from .zoo import find_spec
 
     values = _assignments(args.assignments)
     spec = load_spec(find_spec(args.spec))
+    open_ = [n for n, v in resolve_symbols(spec, values).items() if v is None]
+    if open_:  # before analysing: a symbolic analysis of a long network takes a while
+        raise UsageError(f"verification runs at concrete sizes: give {', '.join(open_)} a value with --set")
+    budget = parse_bytes(args.memory_budget) if args.memory_budget is not None else default_budget()
     analysis = analyze(spec, values)
     if not analysis.concrete:
         raise UsageError(
             f"verification runs at concrete sizes: give {', '.join(analysis.open_symbols)} a value with --set"
         )
-    budget = parse_bytes(args.memory_budget) if args.memory_budget else default_budget()
     check_budget(spec, analysis, values, budget)
     if args.format == "json" or not sys.stderr.isatty():
         result = verify(analysis, seed=args.seed)
@@ -333,24 +423,37 @@ def _verify_with_progress(analysis, seed, verify):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .verify import cache_note
+
+    console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=12),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[layer]}"),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
     ) as bar:
         tasks: dict[str, int] = {}
 
-        def progress(phase: str, done: int, total: int, layer: str) -> None:
+        def progress(phase: str, done: int, total: int, name: str) -> None:
             if phase not in tasks:
                 label = "compiling kernels" if phase == "compile" else "running layers"
                 tasks[phase] = bar.add_task(label, total=total, layer="")
-            bar.update(tasks[phase], completed=done, total=total, layer=layer)
+            if phase == "compile":
+                # The first run compiles; later runs load the kernels from numba's cache.
+                label = f"compiling {name}" if name else "compiling kernels"
+                left = f"{total - done} left (then cached)" if done < total else ""
+                bar.update(tasks[phase], completed=done, total=total, description=label, layer=left)
+            else:
+                bar.update(tasks[phase], completed=done, total=total, layer=name)
 
-        return verify(analysis, seed=seed, progress=progress)
+        result = verify(analysis, seed=seed, progress=progress)
+    note = cache_note(result)
+    if note:
+        console.print(note, style="dim", highlight=False)
+    return result
 
 
 def _design(text: str) -> tuple[str, dict[str, str]]:
@@ -374,6 +477,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("compare needs two or more designs (the first is the baseline)")
     values = _assignments(args.assignments)
     designs = [_design(d) for d in args.designs]
+    if sum(name == "-" for name, _ in designs) > 1:
+        raise UsageError("only one design can be - (standard input is read once)")
     specs = [load_spec(find_spec(name)) for name, _ in designs]
     unknown = [n for n in values if not any(n in s.symbols for s in specs)]
     if unknown:

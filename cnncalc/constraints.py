@@ -72,6 +72,7 @@ class Decider:
         if check.relation == "zero":
             if self._zero_periodic(dims.to_sympy(value), check, layer):
                 return
+            self._impossible(dims.to_sympy(value), "== 0", check)
             self._record(
                 f"{dims.fmt(value)} == 0" if not _is_mod(value) else _mod_text(value), layer, check.message
             )
@@ -93,7 +94,47 @@ class Decider:
             if dims.is_concrete(a) and dims.is_concrete(b):
                 self._bound(sym, a, b, check, layer)
                 return
+        self._impossible(dims.to_sympy(check.value), ">= 0", check)
         self._record(f"{dims.fmt(check.value)} >= 0", layer, check.message)
+
+    def _impossible(self, e, relation: str, check: Check) -> None:
+        """Raise ShapeError when ``e == 0`` (or ``e >= 0``) holds for no allowed value.
+
+        Each floor is bounded by its argument (``y - 1 < floor(y) <= y``, ``y <= ceiling(y) <
+        y + 1``, ``0 <= Mod(a, b) < b``), which gives two floor-free expressions ``lo <= e <=
+        hi``; if ``hi < 0`` for every allowed value, or (for ``== 0``) ``lo > 0``, no value
+        satisfies the condition (``-H + floor(H/2) == 0`` for ``H >= 1``).
+        """
+        bounds = _interval(e)
+        if bounds is None:
+            return
+        lo, hi = bounds
+        if self._proven_positive(-hi) or (relation == "== 0" and self._proven_positive(lo)):
+            syms = ", ".join(sorted(str(x) for x in e.free_symbols))
+            allowed = ", ".join(
+                f"{x} >= {dims.fmt(self.lower[x])}"
+                for x in sorted(e.free_symbols, key=str)
+                if x in self.lower
+            )
+            raise ShapeError(
+                f"{check.message}: {dims.fmt(dims.canon(e))} {relation} holds for no value of {syms}"
+                + (f" ({allowed})" if allowed else "")
+            )
+
+    def _proven_positive(self, e) -> bool:
+        """True when ``e > 0`` for every value allowed by the bounds."""
+        s = dims.sp()
+        if dims.expanded_terms(e) > MAX_DECIDED_TERMS or dims.degree(e) > MAX_DECIDED_DEGREE:
+            return False
+        subs = {}
+        for sym in e.free_symbols:
+            lo = self.lower.get(sym)
+            if lo is None:
+                continue
+            t = s.Symbol(f"_t_{sym}", integer=bool(sym.is_integer), nonnegative=True)
+            subs[sym] = dims.to_sympy(lo) + t
+        shifted = s.expand(e.xreplace(subs)) if subs else e
+        return bool(shifted.is_positive)
 
     def _zero_periodic(self, e, check: Check, layer: str) -> bool:
         """Decide ``e == 0`` for an expression of one integer symbol that repeats with a
@@ -175,20 +216,28 @@ class Decider:
                 continue
             t = s.Symbol(f"_t_{sym}", integer=bool(sym.is_integer), nonnegative=True)
             subs[sym] = dims.to_sympy(lo) + t
-        shifted = s.expand(e.xreplace(subs)) if subs else e
-        return bool(shifted.is_nonnegative)
+        shifted = e.xreplace(subs) if subs else e
+        if dims.expanded_terms(shifted) > MAX_DECIDED_TERMS or dims.degree(shifted) > MAX_DECIDED_DEGREE:
+            return False  # too large to decide quickly: it stays a condition, reported
+        return bool(s.expand(shifted).is_nonnegative)
 
     def _record(self, condition: str, layer: str, reason: str) -> None:
         self._general.setdefault(condition, Constraint(condition, layer, reason))
 
 
 _MAX_PERIOD = 1 << 16
+#: Conditions whose polynomial has more terms, or a higher degree, than these are not proven
+#: (sympy's sign rules take seconds on them); they are reported as conditions instead.
+MAX_DECIDED_TERMS = 32
+MAX_DECIDED_DEGREE = 4
 
 
 def _period(e, sym) -> int | None:
     """The smallest ``L`` built from the denominators in ``e`` with ``e(sym + L) = e(sym)``,
     or None."""
     s = dims.sp()
+    if dims.expanded_terms(e) > dims.MAX_TERMS:
+        return None
     period = 1
     for atom in e.atoms(s.floor, s.ceiling, s.Mod):
         if isinstance(atom, s.Mod):
@@ -210,9 +259,42 @@ def _period(e, sym) -> int | None:
     if period > _MAX_PERIOD:
         return None
     shifted = e.xreplace({sym: sym + period})
-    if s.expand(shifted - e) != 0:
+    if dims.expanded_terms(shifted - e) > dims.MAX_TERMS or s.expand(shifted - e) != 0:
         return None
     return period
+
+
+def _interval(e):
+    """Floor-free ``(lo, hi)`` with ``lo <= e <= hi``, or None when ``e`` is not a sum of
+    multiples of symbols, floors, ceilings and remainders (nested ones included)."""
+    s = dims.sp()
+    if e.is_Number or e.is_Symbol:
+        return e, e
+    if e.is_Add:
+        parts = [_interval(a) for a in e.args]
+        if any(p is None for p in parts):
+            return None
+        return s.Add(*(p[0] for p in parts)), s.Add(*(p[1] for p in parts))
+    if e.is_Mul:
+        coeff, rest = e.as_coeff_Mul()
+        if coeff == 1 or not coeff.is_Rational:
+            return (e, e) if not e.has(s.floor, s.ceiling, s.Mod) else None
+        inner = _interval(rest)
+        if inner is None:
+            return None
+        lo, hi = coeff * inner[0], coeff * inner[1]
+        return (lo, hi) if coeff > 0 else (hi, lo)
+    if isinstance(e, (s.floor, s.ceiling)):
+        inner = _interval(e.args[0])
+        if inner is None:
+            return None
+        lo, hi = inner
+        return (lo - 1, hi) if isinstance(e, s.floor) else (lo, hi + 1)
+    if isinstance(e, s.Mod) and e.args[1].is_Integer and e.args[1] > 0:
+        return s.S.Zero, e.args[1]
+    if not e.has(s.floor, s.ceiling, s.Mod):
+        return e, e
+    return None
 
 
 def _strip_floors(e):

@@ -92,6 +92,115 @@ def is_integer_valued(v: Value) -> bool | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Size of expressions.
+
+#: Largest number of terms, and highest degree, a formula may have once multiplied out. A spec
+#: expression beyond them is refused (``(a + b + c + 1)**64`` has 47,905 terms of degree 64);
+#: rules that multiply out (folding floors, deciding conditions, printing) leave larger
+#: expressions as they are.
+MAX_TERMS = 64
+MAX_DEGREE = 8
+#: Deepest nesting of a formula (``3*floor(3*floor(3*floor(...)/2)/2)``); deeper ones are
+#: refused before sympy's recursive algorithms would exhaust the stack (the bundled networks
+#: nest at most 7 levels).
+MAX_NESTING = 40
+#: Largest number of decimal digits of a result (a size, a count, a total, or a coefficient of
+#: a formula); beyond it numbers could not be printed or compared as floats.
+MAX_DIGITS = 300
+
+
+def too_large(v: Value) -> int:
+    """The number of digits of ``v`` (of its largest numerator, denominator or coefficient)
+    when beyond ``MAX_DIGITS``, else 0."""
+    limit = MAX_DIGITS * 3.33
+    if isinstance(v, int):
+        bits = abs(v).bit_length()
+    elif isinstance(v, Fraction):
+        bits = max(abs(v.numerator).bit_length(), v.denominator.bit_length())
+    elif not hasattr(v, "atoms"):
+        return 0  # not a dimension (a custom rule's float): reported by the caller's own checks
+    else:
+        bits = max(
+            (max(abs(int(n.p)).bit_length(), int(n.q).bit_length()) for n in v.atoms(sp().Rational)),
+            default=0,
+        )
+    return int(bits * 0.30103) + 1 if bits > limit else 0
+
+
+_TERMS_CAP = 10**12
+
+
+def expanded_terms(v: Value) -> int:
+    """An upper bound on the number of terms of ``v`` multiplied out (capped at 10**12).
+
+    Functions (``floor``, ``Max``, ...) count as one term; their arguments are sized when they
+    are built.
+    """
+    if is_concrete(v):
+        return 1
+    return _terms(v)
+
+
+def _terms(e: Any) -> int:
+    if e.is_Add:
+        return min(_TERMS_CAP, sum(_terms(a) for a in e.args))
+    if e.is_Mul:
+        out = 1
+        for a in e.args:
+            out = min(_TERMS_CAP, out * _terms(a))
+        return out
+    if e.is_Pow:
+        base, exp = e.args
+        k = _terms(base)
+        if k > 1 and exp.is_Integer:
+            n = abs(int(exp))
+            if n > 10_000 or k > 10_000:
+                return _TERMS_CAP
+            return min(_TERMS_CAP, math.comb(n + k - 1, k - 1))
+        return 1
+    return 1
+
+
+def _small(e: Any) -> bool:
+    """Small enough for sympy's simplifications (floor evaluation, expansion) to be quick;
+    larger expressions are kept as they are, which is exact but less tidy."""
+    return _terms(e) <= 16 and _degree(e) <= 4
+
+
+def degree(v: Value) -> int:
+    """An upper bound on the total degree of ``v`` as a polynomial (functions count as 1)."""
+    if is_concrete(v):
+        return 0
+    return _degree(v)
+
+
+def _degree(e: Any) -> int:
+    if e.is_Number:
+        return 0
+    if e.is_Add:
+        return max(_degree(a) for a in e.args)
+    if e.is_Mul:
+        return sum(_degree(a) for a in e.args)
+    if e.is_Pow and e.args[1].is_Integer:
+        return min(_TERMS_CAP, abs(int(e.args[1])) * _degree(e.args[0]))
+    return 1
+
+
+def nesting(v: Value) -> int:
+    """Depth of the expression tree of ``v`` (0 for a number), without recursion."""
+    if is_concrete(v) or not hasattr(v, "args"):
+        return 0
+    depth = 0
+    level = {v}
+    while level:
+        depth += 1
+        if depth > MAX_NESTING:
+            return depth
+        level = {a for e in level for a in e.args}
+    return depth
+
+
+# ---------------------------------------------------------------------------------------------
 # Arithmetic that keeps ints as ints.
 
 
@@ -180,16 +289,42 @@ def _positive(v: Value) -> bool:
 def _floor_sym(y: sympy.Expr) -> sympy.Expr:
     """``floor(y)`` with the nested floor folded into a single one when the rules allow."""
     s = sp()
+    whole, y = _integer_part(y)
+    if whole != 0:
+        return whole + _floor_sym(y)
     inner = _fold_floor_arg(y)
     arg = inner if inner is not None else y
     num, den = arg.as_numer_denom()
     if den == 1 and num.is_integer:
         return num
+    if arg.free_symbols and not _small(arg):
+        # Too large for sympy's floor evaluation to finish quickly: kept as written (exact).
+        return s.floor(arg, evaluate=False)
     if arg.free_symbols and den.is_Integer and not arg.is_integer:
         # A linear ratio of symbols: nothing for sympy's floor evaluation to simplify, and
         # that evaluation costs milliseconds on the large constants of long chains.
         return s.floor(arg, evaluate=False)
     return s.floor(arg)
+
+
+def _integer_part(y: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """Split ``y = (k*b*m + r) / b`` into ``(k*m, r/b)`` for integer-valued ``m`` and integers
+    ``k``, ``b > 0``, so that ``floor(y) = k*m + floor(r/b)``: an upsampling by 2 after a
+    stride-2 layer, ``floor((2*floor(z) + 1)/2)``, is ``floor(z)`` and does not nest."""
+    s = sp()
+    num, den = y.as_numer_denom()
+    if not (den.is_Integer and den > 0) or len(s.Add.make_args(num)) > MAX_TERMS:
+        return s.S.Zero, y
+    pulled, kept = [], []
+    for term in s.Add.make_args(num):
+        coeff, rest = term.as_coeff_Mul()
+        if coeff.is_Integer and coeff % den == 0 and rest.is_integer:
+            pulled.append(term / den)
+        else:
+            kept.append(term)
+    if not pulled:
+        return s.S.Zero, y
+    return s.Add(*pulled), s.Add(*kept) / den
 
 
 def _fold_floor_arg(y: sympy.Expr) -> sympy.Expr | None:
@@ -200,7 +335,7 @@ def _fold_floor_arg(y: sympy.Expr) -> sympy.Expr | None:
     """
     s = sp()
     num, den = y.as_numer_denom()
-    if not (den.is_integer and den.is_positive):
+    if not _small(num) or not (den.is_integer and den.is_positive):
         return None
     floors = []
     rest = []
@@ -300,7 +435,7 @@ def _printer():
             if den == 1:
                 return f"floor({self._print(num)})"
             # floor((u + d - 1)/d) reads better as ceiling(u/d) when that drops a constant.
-            if den.is_Integer and num.is_integer:
+            if den.is_Integer and _small(num) and num.is_integer:
                 u = s.expand(num - den + 1)
                 if s.Add.make_args(u) and not any(t.is_Number for t in s.Add.make_args(u)):
                     return f"ceiling({self._ratio(u, den)})"

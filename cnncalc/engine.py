@@ -119,21 +119,24 @@ def resolve_symbols(
 
 
 def _check_value(sym, raw: Any):
+    from .errors import shorten
+
+    shown = shorten(str(raw))
     try:
         e = parse(raw)
     except CnncalcError as exc:
-        raise UsageError(f"--set {sym.name}={raw}: {exc}") from None
+        raise UsageError(f"--set {sym.name}={shown}: {exc}") from None
     try:
         v = e.constant
     except CnncalcError as exc:
-        raise UsageError(f"--set {sym.name}={raw}: {exc}") from None
+        raise UsageError(f"--set {sym.name}={shown}: {exc}") from None
     if v is None:
-        raise UsageError(f"--set {sym.name}={raw}: expected a number, found {raw!r}")
+        raise UsageError(f"--set {sym.name}={shown}: expected a number, found {shown!r}")
     if sym.integer and not isinstance(v, int):
-        raise UsageError(f"--set {sym.name}={raw}: {sym.name} is an integer symbol")
+        raise UsageError(f"--set {sym.name}={shown}: {sym.name} is an integer symbol")
     if v < sym.lower or (sym.max is not None and v > sym.max):
         hi = dims.fmt(sym.max) if sym.max is not None else "inf"
-        raise UsageError(f"--set {sym.name}={raw}: {sym.name} must be in [{dims.fmt(sym.lower)}, {hi}]")
+        raise UsageError(f"--set {sym.name}={shown}: {sym.name} must be in [{dims.fmt(sym.lower)}, {hi}]")
     return v
 
 
@@ -167,6 +170,13 @@ class _Analyser:
         self.owners: dict[str, LayerResult] = {}
 
     def run(self) -> Analysis:
+        size = dims.prod(self.graph.input_shape)
+        digits = dims.too_large(size)
+        if digits:
+            raise ShapeError(
+                f"{self.spec.source.where(('input',))}: input: the input has a number of elements of "
+                f"{digits:,} digits (at most {dims.MAX_DIGITS}, the limit of digits of a result)"
+            )
         results = tuple(self._node(node) for node in self.graph.nodes)
         return Analysis(
             name=self.spec.name,
@@ -204,6 +214,7 @@ class _Analyser:
                     f"{n!r} {_shape_text(s)}" for n, s in zip(node.inputs, xs, strict=True)
                 )
             raise ShapeError(f"{self._where(node)}: {exc}{detail}") from None
+        self._check_size(node, y, macs, flops, weights)
         self.shapes[node.name] = y
         own = tuple(weights.items())
         params = dims.add(*(dims.prod(p.shape) for _, p in own if p.role != "buffer"))
@@ -239,6 +250,29 @@ class _Analyser:
         if not node.share:
             self.owners[node.name] = result
         return result
+
+    def _check_size(self, node: Node, y: Shape, macs: Dim, flops: Dim, weights: dict) -> None:
+        """Refuse results too large to print (``MAX_DIGITS``) or nested too deeply to handle
+        (``MAX_NESTING``), at the layer that produces them."""
+        values = [("the output shape", d) for d in y] + [
+            ("the output size", dims.prod(y)),
+            ("the MAC count", macs),
+            ("the FLOP count", flops),
+        ]
+        values += [(f"the {key} tensor", dims.prod(p.shape)) for key, p in weights.items()]
+        for what, v in values:
+            digits = dims.too_large(v)
+            if digits:
+                raise ShapeError(
+                    f"{self._where(node)}: {what} has {digits:,} digits "
+                    f"(at most {dims.MAX_DIGITS}, the limit of digits of a result)"
+                )
+            if dims.nesting(v) > dims.MAX_NESTING:
+                open_ = ", ".join(sorted(str(x) for x in dims.free_symbols(v)))
+                raise ShapeError(
+                    f"{self._where(node)}: {what} is a formula nested more than {dims.MAX_NESTING} "
+                    f"levels deep (the limit of formula nesting); give {open_} a value with --set"
+                )
 
 
 def _same_shape(a: Shape, b: Shape) -> bool:

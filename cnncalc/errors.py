@@ -7,6 +7,54 @@ alone and exits with status 2; any other exception is a bug.
 
 from __future__ import annotations
 
+import re
+
+#: Messages show at most this many characters of a value the user wrote (a path, a name, a
+#: number of 100,000 digits): its beginning, then how long it was.
+MAX_SHOWN_CHARS = 60
+#: Runs of digits longer than this are shortened in messages.
+MAX_SHOWN_DIGITS = 30
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_DIGITS = re.compile(rf"\d{{{MAX_SHOWN_DIGITS + 1},}}")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters (terminal escapes, bidirectional overrides) written as
+    ``\\x1b`` or ``\\u202e``, so that no message can drive the terminal."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(m: re.Match) -> str:
+    c = m.group()
+    return repr(c)[1:-1] if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def shorten(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """A value the user wrote, as a message shows it: control characters escaped, and cut to
+    ``limit`` characters with its length said (``123456789012...(100000 characters)``)."""
+    text = escape_controls(text).replace("\n", "\\n").replace("\t", "\\t")
+    if len(text) <= limit:
+        return text
+    return f"{text[: min(limit - 12, MAX_SHOWN_DIGITS - 6)]}...({len(text):,} characters)"
+
+
+def shorten_numbers(text: str) -> str:
+    """``text`` with every run of more than ``MAX_SHOWN_DIGITS`` digits shortened."""
+    return _DIGITS.sub(lambda m: f"{m.group()[:12]}...({len(m.group()):,} digits)", text)
+
+
+#: Words (runs without spaces) longer than this are shortened in messages.
+MAX_SHOWN_WORD = 240
+_LONG_WORD = re.compile(rf"\S{{{MAX_SHOWN_WORD + 1},}}")
+
+
+def clean_message(text: str) -> str:
+    """A message made safe to print: control characters escaped, long numbers and words
+    shortened."""
+    text = shorten_numbers(escape_controls(text))
+    return _LONG_WORD.sub(lambda m: f"{m.group()[:100]}...({len(m.group()):,} characters)", text)
+
 
 class CnncalcError(Exception):
     """Root of every error caused by the user's input."""
@@ -34,3 +82,13 @@ class VerificationError(CnncalcError):
 
 class UsageError(CnncalcError):
     """A command-line argument is wrong (unknown symbol in --set, missing file, ...)."""
+
+
+class LayerDefinitionError(CnncalcError, TypeError):
+    """A layer class breaks the contract of :func:`cnncalc.layers.register` (no docstring
+    formulas, a missing rule, a malformed or taken tag); the message names the class and the
+    rule. Also a ``TypeError``: the class, not a value, is wrong."""
+
+
+class PluginError(CnncalcError):
+    """A ``--plugin`` module or an installed ``cnncalc.layers`` entry point cannot be loaded."""

@@ -19,14 +19,17 @@ from fractions import Fraction
 from typing import Any
 
 from . import dims
-from .errors import ExpressionError
+from .errors import ExpressionError, shorten
 
 #: Longest expression text accepted.
 MAX_LENGTH = 500
 #: Largest exponent accepted in ``a ** b``.
 MAX_EXPONENT = 64
-#: Concrete values beyond this magnitude are refused (they are mistakes, not networks).
+#: Concrete values beyond this magnitude are refused (they are mistakes, not networks), and so
+#: are fractions whose denominator is beyond it.
 MAX_MAGNITUDE = 10**100
+#: Messages quote at most this many characters of an expression.
+MAX_SHOWN = 80
 
 FUNCTIONS = {
     "min": "min",
@@ -118,6 +121,7 @@ def parse(value: Any) -> Expr:
         raise ExpressionError("expected a number or an expression, found an empty string")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"expression is {len(text)} characters long (at most {MAX_LENGTH})")
+    _check_number_spelling(text)
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
@@ -134,10 +138,61 @@ def parse(value: Any) -> Expr:
     return Expr(text, converted, frozenset(names))
 
 
+# A number token: not part of a name, not after a decimal point.
+_NUMBER_TOKEN = re.compile(r"(?<![\w.])(\d[\w]*)")
+
+
+def _check_number_spelling(text: str) -> None:
+    """Refuse spellings whose meaning is not plain decimal: ``010``, ``0x1f``, ``0b101``."""
+    for m in _NUMBER_TOKEN.finditer(text):
+        token = m.group(1)
+        lowered = token.lower()
+        if lowered[:2] in ("0b", "0x", "0o"):
+            base = {"0b": "binary", "0x": "hexadecimal", "0o": "octal"}[lowered[:2]]
+            try:
+                value = f": {int(token, 0)}"
+            except ValueError:
+                value = ""
+            raise ExpressionError(
+                f"in {_shown(text)}: {_shown(token)} is a {base} literal; write it in decimal{value}"
+            )
+        digits = token.split("e")[0].split("E")[0]
+        if len(digits) > 1 and digits[0] == "0" and digits.replace("_", "").isdigit():
+            end = m.end(1)
+            if end < len(text) and text[end] == ".":
+                continue  # 00.5: a decimal fraction
+            raise ExpressionError(
+                f"in {_shown(text)}: {_shown(token)} has a leading zero; write {token.lstrip('0_') or '0'}"
+            )
+
+
+def _shown(text: str) -> str:
+    """An expression's text as messages quote it."""
+    return repr(shorten(text, MAX_SHOWN))
+
+
 def _float(value: float) -> int | Fraction:
     if not math.isfinite(value):
         raise ExpressionError(f"expected a finite number, found {value}")
     number = dims.canon(Fraction(repr(value)))  # exact decimal value as written
+    _check_magnitude(number)
+    return number
+
+
+def _exact_float(node: ast.Constant, text: str) -> int | Fraction:
+    """The value of a decimal literal as written (``0.3333333333333333333333`` is not the
+    nearest float)."""
+    value = node.value
+    if not math.isfinite(value):
+        raise ExpressionError(f"in {_shown(text)}: expected a finite number, found a number out of range")
+    segment = (ast.get_source_segment(text, node) or "").replace("_", "")
+    try:
+        exact = Fraction(segment)
+    except (ValueError, ZeroDivisionError):
+        return _float(value)
+    if value == 0 and exact != 0:
+        raise ExpressionError(f"in {_shown(text)}: the number {shorten(segment)} is too small")
+    number = dims.canon(exact)
     _check_magnitude(number)
     return number
 
@@ -153,7 +208,7 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExpressionError(f"in {text!r}: only numbers are allowed as constants, found {node.value!r}")
         if isinstance(node.value, float):
-            return ("num", _float(node.value))
+            return ("num", _exact_float(node, text))
         _check_magnitude(node.value)
         return ("num", node.value)
     if isinstance(node, ast.Name):
@@ -205,9 +260,17 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
 def _check_magnitude(v: int | Fraction) -> None:
     if abs(v) > MAX_MAGNITUDE:
         raise ExpressionError(f"the value {_short(v)} is too large (limit 10**100)")
+    if isinstance(v, Fraction) and v.denominator > MAX_MAGNITUDE:
+        raise ExpressionError(
+            f"the value {_short(v)} is a fraction too fine to be a size (denominator above 10**100)"
+        )
 
 
 def _short(v: int | Fraction) -> str:
+    if isinstance(v, Fraction):
+        return f"{_short(v.numerator)}/{_short(v.denominator)}"
+    if v.bit_length() > 200:
+        return f"about 10**{int(v.bit_length() * math.log10(2))}"
     s = _number_text(v)
     return s if len(s) <= 30 else f"{s[:12]}...({len(s)} digits)"
 
@@ -264,11 +327,13 @@ def _binop(op: str, a: dims.Value, b: dims.Value, expr: Expr) -> dims.Value:
             )
         if dims.is_concrete(a):
             if a == 0 and b < 0:
-                raise ExpressionError(f"in {expr.text!r}: division by zero (0 to a negative power)")
-            if a != 0 and abs(b) * math.log2(abs(a) if abs(a) > 1 else 2) > 400:
-                raise ExpressionError(f"in {expr.text!r}: the power is too large (limit 10**100)")
-            return _bounded(dims.canon(Fraction(a) ** b), expr)
-        return dims.canon(dims.to_sympy(a) ** b)
+                raise ExpressionError(f"in {_shown(expr.text)}: division by zero (0 to a negative power)")
+            f = Fraction(a)
+            bits = max(abs(f.numerator).bit_length(), f.denominator.bit_length())
+            if f != 0 and abs(b) * (bits - 1) > 340:  # 2**340 > 10**100
+                raise ExpressionError(f"in {_shown(expr.text)}: the power is too large (limit 10**100)")
+            return _bounded(dims.canon(f**b), expr)
+        return _bounded(dims.canon(dims.to_sympy(a) ** b), expr)
     # Division-like operators: the divisor must be known to be non-zero.
     if dims.is_concrete(b):
         if b == 0:
@@ -286,6 +351,24 @@ def _binop(op: str, a: dims.Value, b: dims.Value, expr: Expr) -> dims.Value:
 
 
 def _bounded(v: dims.Value, expr: Expr) -> dims.Value:
-    if dims.is_concrete(v) and abs(v) > MAX_MAGNITUDE:
-        raise ExpressionError(f"in {expr.text!r}: the value {_short(v)} is too large (limit 10**100)")
+    if dims.is_concrete(v):
+        if abs(v) > MAX_MAGNITUDE:
+            raise ExpressionError(
+                f"in {_shown(expr.text)}: the value {_short(v)} is too large (limit 10**100)"
+            )
+        if isinstance(v, Fraction) and v.denominator > MAX_MAGNITUDE:
+            raise ExpressionError(
+                f"in {_shown(expr.text)}: the value {_short(v)} is a fraction too fine to be a size "
+                f"(denominator above 10**100)"
+            )
+        return v
+    terms, degree = dims.expanded_terms(v), dims.degree(v)
+    if terms > dims.MAX_TERMS or degree > dims.MAX_DEGREE:
+        size = "more than 10**12" if terms >= 10**12 else f"{terms:,}"
+        raise ExpressionError(
+            f"in {_shown(expr.text)}: with the symbols left open this is a polynomial of degree "
+            f"{degree} with {size} term{'s' * (terms != 1)} (at most degree {dims.MAX_DEGREE} and "
+            f"{dims.MAX_TERMS} terms"
+            f"); give the symbols values with --set, or simplify the expression"
+        )
     return v

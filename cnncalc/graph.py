@@ -21,6 +21,9 @@ from .spec import INPUT, Entry, Spec
 #: Most layers a spec may expand to (repeat counts are user input; a 1,000-block ResNet has
 #: about 7,000).
 MAX_NODES = 20_000
+#: Most expansion steps (entries visited, each repetition counted, including entries that
+#: expand to nothing), so that nested repeats of empty blocks cannot run for ever.
+MAX_EXPANSION_STEPS = 200_000
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class _Builder:
         self.nodes: list[Node] = []
         self.paths: dict[str, Path_] = {}  # qualified name -> where it was declared
         self.outputs: dict[str, str] = {}  # qualified name of a node or block -> its output node
+        self.by_name: dict[str, Node] = {}
+        self.steps = 0
         self.source = spec.source
 
     def graph(self) -> Graph:
@@ -83,7 +88,7 @@ class _Builder:
         ns = _Namespace(prefix="", input=INPUT)
         self._entries(self.spec.layers, ns, self.scope, INPUT, frozen=False)
         nodes = self.nodes
-        if self.spec.freeze_until:
+        if self.spec.freeze_until is not None:
             nodes = self._freeze_until(nodes, self.spec.freeze_until)
         return Graph(self.spec, self.scope, input_shape, tuple(nodes))
 
@@ -110,12 +115,24 @@ class _Builder:
             current = self._entry(entry, ns, scope, current, frozen)
         return current
 
+    def _step(self, entry: Entry) -> None:
+        self.steps += 1
+        if self.steps > MAX_EXPANSION_STEPS:
+            raise self.source.error(
+                entry.path,
+                f"expanding the network takes more than {MAX_EXPANSION_STEPS:,} steps (the limit "
+                f"of expansion steps: entries visited, every repetition counted, even those that "
+                f"expand to nothing); reduce the repeat counts",
+            )
+
     def _entry(self, entry: Entry, ns: _Namespace, scope: dict, current: str, frozen: bool) -> str:
+        self._step(entry)
         if entry.when is not None and not self._when(entry, scope):
             return current
         times = self._repeat(entry, scope)
         frozen = frozen or entry.freeze
         for i in range(times):
+            self._step(entry)
             start = (
                 self._resolve(entry.source_ref, ns, entry.path, "from")
                 if (entry.source_ref and i == 0)
@@ -215,7 +232,7 @@ class _Builder:
         share = None
         if entry.share:
             share = self._resolve(entry.share, ns, entry.path, "share")
-            owners = {n.name: n for n in self.nodes}
+            owners = self.by_name
             if share not in owners:
                 raise self.source.error(
                     (*entry.path, "share"),
@@ -231,7 +248,9 @@ class _Builder:
                     f"cannot share the weights of {share!r}, a {owner.kind}, with a {layer.kind}",
                 )
             share = owner.name
-        self.nodes.append(Node(qualified, layer, inputs, scope, entry.path, frozen, share))
+        node = Node(qualified, layer, inputs, scope, entry.path, frozen, share)
+        self.nodes.append(node)
+        self.by_name[qualified] = node
         return qualified
 
     def _merge(

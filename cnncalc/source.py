@@ -7,18 +7,29 @@ line and column it came from, so that every later error can point at the text.
 
 from __future__ import annotations
 
+import math
+import re
+import sys
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
+from .errors import SpecError, shorten
 
 Path_ = tuple[str | int, ...]
 
-#: Spec files larger than this are refused before parsing (a spec is a page of text).
+#: Spec files (and standard input) larger than this are refused: at most this many bytes, plus
+#: one to notice, are ever read, whatever size the file claims (devices and pipes claim 0).
 MAX_SPEC_BYTES = 2_000_000
 #: Deeper nesting than this is refused (real specs nest a few levels).
 MAX_DEPTH = 100
+#: Longest number written in a spec (a value is at most 10**100 anyway).
+MAX_NUMBER_CHARS = 120
+#: Paths longer than this are shown by their two ends in messages.
+MAX_SHOWN_PATH = 200
+#: The name of standard input in messages; ``-`` as a path reads it.
+STDIN = "<stdin>"
 
 
 @dataclass(frozen=True)
@@ -71,22 +82,46 @@ def format_path(path: Path_) -> str:
     return out
 
 
+def display_path(path: str | Path) -> str:
+    """A path as messages show it: ``<stdin>`` for ``-``, control characters escaped, and a
+    path of thousands of characters shortened."""
+    text = str(path)
+    if text == "-":
+        return STDIN
+    text = shorten(text, limit=len(text))  # control characters escaped
+    if len(text) <= MAX_SHOWN_PATH:
+        return text
+    half = MAX_SHOWN_PATH // 2
+    return f"{text[:half]}...({len(text):,} characters)...{text[-half:]}"
+
+
 def read_text(path: str | Path) -> str:
-    """The text of a spec file, or a :class:`SpecError` saying why it cannot be read."""
-    p = Path(path)
-    if not p.exists():
-        raise SpecError(f"{p}: no such file")
-    if p.is_dir():
-        raise SpecError(f"{p}: is a directory, expected a spec file (.yaml)")
+    """The text of a spec file (``-``: standard input), or a :class:`SpecError` saying why it
+    cannot be read.
+
+    At most ``MAX_SPEC_BYTES + 1`` bytes are read, whatever size the file reports, so that
+    ``/dev/zero``, ``/dev/urandom`` or an endless pipe are refused quickly.
+    """
+    p = display_path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_SPEC_BYTES:
-            raise SpecError(
-                f"{p}: the file is {size:,} bytes; a spec is expected to be under {MAX_SPEC_BYTES:,} bytes"
-            )
-        data = p.read_bytes()
+        if str(path) == "-":
+            stream = sys.stdin.buffer if sys.stdin is not None else None
+            if stream is None:
+                raise SpecError(f"{STDIN}: standard input is closed")
+            data = stream.read(MAX_SPEC_BYTES + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        raise SpecError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise SpecError(f"{p}: is a directory, expected a spec file (.yaml)") from None
     except OSError as exc:
         raise SpecError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{p}: larger than the limit of {MAX_SPEC_BYTES:,} bytes for a spec (a spec is a page of text)"
+        )
     if b"\x00" in data:
         raise SpecError(f"{p}: is a binary file, expected a YAML spec")
     try:
@@ -120,6 +155,8 @@ def load_yaml(text: str, filename: str) -> tuple[Any, Source]:
         raise SpecError(f"{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"{filename}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{filename}: the document is nested more than {MAX_DEPTH} levels deep") from None
     if node is None:
         raise SpecError(f"{filename}: the file is empty; a spec needs at least 'input' and 'layers'")
     builder = _Builder(source, yaml.SafeLoader(""))
@@ -136,6 +173,66 @@ _SCALAR_TAGS = {
 
 
 _NODE_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
+# Control characters (tab and newline are text), bidirectional overrides, line separators.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_DECIMAL = re.compile(r"([-+]?)([0-9][0-9_]*)?(?:\.([0-9_]*))?(?:[eE]([-+]?[0-9]+))?")
+
+
+def read_number(text: str) -> int | float | str:
+    """A number as its text says, not as YAML 1.1 reads it.
+
+    Decimal integers are ints. A decimal with a fraction is a float when the float's shortest
+    decimal form (which expressions read) is the written value, else the text itself, which
+    expressions then read exactly (so that ``8.0000000000000000001`` is not 8). Spellings that
+    YAML 1.1 reinterprets are refused with the way to write them: a leading zero (octal),
+    ``0b``/``0x``/``0o`` prefixes, ``1:20`` (base 60), and infinities or NaN.
+
+    Raises:
+        ValueError: with a message saying how to write the number.
+    """
+    shown = shorten(text)
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(
+            f"the number {shown} is longer than {MAX_NUMBER_CHARS} characters, the limit for a "
+            f"number in a spec (values are at most 10**100)"
+        )
+    body = text.lstrip("+-")
+    if ":" in text:
+        raise ValueError(
+            f"{shown} is read by YAML 1.1 as a base-60 number; write the number in decimal, "
+            f"or quote it ('{shown}') if it is text"
+        )
+    if body[:2].lower() in ("0b", "0x", "0o"):
+        base = {"0b": "binary", "0x": "hexadecimal", "0o": "octal"}[body[:2].lower()]
+        try:
+            value = f": {int(text.replace('_', ''), 0)}"
+        except ValueError:
+            value = ""
+        raise ValueError(f"{shown} is a {base} literal; write the number in decimal{value}")
+    if body.lower() in (".inf", ".nan"):
+        raise ValueError(f"expected a finite number, found {shown}")
+    m = _DECIMAL.fullmatch(text)
+    if m is None or "__" in text or text.endswith("_"):
+        raise ValueError(f"cannot read {shown} as a number; write it in decimal, such as 64 or 0.5")
+    sign, whole, frac, exp = m.groups()
+    whole = (whole or "").replace("_", "")
+    if len(whole) > 1 and whole[0] == "0" and frac is None:
+        decimal = sign + (whole.lstrip("0") or "0")
+        octal = f" (or {sign}{int(whole, 8)} if octal was meant)" if set(whole) <= set("01234567") else ""
+        raise ValueError(
+            f"{shown} has a leading zero, which YAML 1.1 may read as octal; write {decimal}{octal}"
+        )
+    if frac is None and exp is None:
+        return int(sign + whole)
+    if exp is not None and abs(int(exp)) > 2 * MAX_NUMBER_CHARS:
+        raise ValueError(f"the number {shown} is out of range (values in specs are at most 10**100)")
+    exact = Fraction(f"{sign}{whole or '0'}.{(frac or '').replace('_', '') or '0'}e{exp or 0}")
+    as_float = float(exact)
+    if math.isfinite(as_float) and Fraction(repr(as_float)) == exact:
+        return as_float
+    return f"{sign}{whole or '0'}.{(frac or '').replace('_', '') or '0'}" + (f"e{exp}" if exp else "")
 
 
 class _Builder:
@@ -184,6 +281,28 @@ class _Builder:
 
         if node.tag not in _SCALAR_TAGS:
             raise self.source.error(path, f"YAML tag {node.tag!r} is not allowed in specs")
+        bad = _CONTROL_CHARS.search(node.value)
+        if bad:
+            raise self.source.error(
+                path,
+                f"the text {shorten(node.value)!s} holds the control character "
+                f"U+{ord(bad.group()):04X}; specs hold plain text (no terminal escapes)",
+            )
+        plain = not node.style  # None from the Python loader, "" from the C one
+        if plain and node.tag in _NUMBER_TAGS:
+            try:
+                return read_number(node.value)
+            except ValueError as exc:
+                raise self.source.error(path, str(exc)) from None
+        if plain and node.tag == "tag:yaml.org,2002:bool":
+            word = node.value.lower()
+            if word not in ("true", "false"):
+                meaning = "true" if word in ("yes", "on", "y") else "false"
+                raise self.source.error(
+                    path,
+                    f"{shorten(node.value)} is read by YAML 1.1 as {meaning}; write {meaning}, "
+                    f"or quote it ('{shorten(node.value)}') for text",
+                )
         construct = yaml.SafeLoader.yaml_constructors[node.tag]
         try:
             return construct(self.constructor, node)

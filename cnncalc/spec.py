@@ -31,9 +31,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from . import layers as registry
-from .errors import ExpressionError, UnknownLayerError
+from .errors import ExpressionError, UnknownLayerError, shorten
 from .expr import FUNCTIONS, Expr, parse
-from .source import Path_, Source, load_yaml, read_text
+from .source import Path_, Source, display_path, load_yaml, read_text
 
 #: Keys every entry may carry besides its arguments.
 META_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when")
@@ -41,6 +41,9 @@ META_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when")
 CONSTRUCTS = ("residual",)
 #: The name of the network's (or a block's) input in references.
 INPUT = "input"
+#: Deepest nesting of blocks inside blocks and of branches inside branches, counted together
+#: (real networks nest a few levels; expansion recurses once per level).
+MAX_NESTING = 100
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LAYER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -134,7 +137,7 @@ class _SymbolModel(BaseModel):
     @classmethod
     def _kind(cls, v: str) -> str:
         if v not in ("integer", "rational"):
-            raise ValueError(f"type must be 'integer' or 'rational', found {v!r}")
+            raise ValueError(f"type must be 'integer' or 'rational', found {shorten(repr(v))}")
         return v
 
 
@@ -186,10 +189,18 @@ def _raise_validation(exc: ValidationError, source: Source, base: Path_, known: 
     msg = err["msg"]
     if kind in ("expression", "pair"):
         raise source.error(path, msg)
+    if kind == "value_error":
+        # Our own validators' messages already say what was found.
+        raise source.error(path, str(err.get("ctx", {}).get("error", msg.removeprefix("Value error, "))))
+    union_tags = ("int", "float", "str", "none")
+    if len(loc) >= 2 and loc[-1] in union_tags:
+        # A number-or-expression field: one message, not pydantic's per-member one.
+        path = path[:-1]
+        raise source.error(path, f"expected a number or an expression, found {_kind(err.get('input'))}")
     if kind.startswith("bool"):
         raise source.error(path, f"expected true or false, found {err.get('input')!r}")
     found = err.get("input")
-    shown = "" if isinstance(found, (dict, list)) else f", found {found!r}"
+    shown = "" if isinstance(found, (dict, list)) else f", found {shorten(repr(found))}"
     raise source.error(path, f"{msg[0].lower()}{msg[1:]}{shown}")
 
 
@@ -204,7 +215,7 @@ def load_spec(path: str | Path) -> Spec:
         SpecError: for anything wrong in the file, with file, line and column.
     """
     text = read_text(path)
-    return parse_spec(text, str(path))
+    return parse_spec(text, display_path(path))
 
 
 def parse_spec(text: str, filename: str = "<spec>") -> Spec:
@@ -264,6 +275,15 @@ class _Loader:
         layers = self._entries(m.layers, ("layers",), set(self.symbols))
         if not layers:
             raise self.source.error(("layers",), "the network has no layers")
+        nesting = max(
+            [_own_depth(layers)] + [level + self._depth[b] for b, level in _uses(layers, self.blocks).items()]
+        )
+        if nesting > MAX_NESTING:
+            raise self.source.error(
+                ("layers",),
+                f"the network nests blocks and branches {nesting} levels deep "
+                f"(at most {MAX_NESTING}, the limit of nesting depth)",
+            )
         return Spec(
             name=m.name or Path(self.source.filename).stem,
             description=m.description,
@@ -390,31 +410,46 @@ class _Loader:
         return Block(name, args, layers, path)
 
     def _check_block_cycles(self) -> None:
-        def uses(entries) -> set[str]:
-            out = set()
-            for e in entries:
-                if e.kind in self.blocks:
-                    out.add(e.kind)
-                for branch in e.branches:
-                    out |= uses(branch)
-            return out
-
-        graph = {n: uses(b.layers) for n, b in self.blocks.items()}
-        state: dict[str, int] = {}
-
-        def visit(n: str, chain: list[str]) -> None:
-            if state.get(n) == 1:
-                cycle = " -> ".join([*chain[chain.index(n) :], n])
-                raise self.source.error(self.blocks[n].path, f"blocks use each other in a cycle: {cycle}")
-            if state.get(n) == 2:
-                return
-            state[n] = 1
-            for m in sorted(graph[n]):
-                visit(m, [*chain, n])
-            state[n] = 2
-
-        for n in graph:
-            visit(n, [])
+        """Refuse blocks that use each other in a cycle (``first: {block: ...}`` included) and
+        nesting deeper than ``MAX_NESTING`` levels, without recursion (a chain may be long)."""
+        graph = {n: _uses(b.layers, self.blocks) for n, b in self.blocks.items()}
+        depth: dict[str, int] = {}  # levels of nesting a block expands to, once known
+        on_stack: dict[str, int] = {}  # block -> its index in `chain` while being visited
+        for root in graph:
+            if root in depth:
+                continue
+            chain = [root]
+            todo = [iter(sorted(graph[root]))]
+            on_stack[root] = 0
+            while todo:
+                step = next(todo[-1], None)
+                if step is None:
+                    name = chain.pop()
+                    todo.pop()
+                    del on_stack[name]
+                    depth[name] = max(
+                        [_own_depth(self.blocks[name].layers)]
+                        + [level + depth[m] for m, level in graph[name].items()]
+                    )
+                    continue
+                if step in on_stack:
+                    cycle = " -> ".join([*chain[on_stack[step] :], step])
+                    raise self.source.error(
+                        self.blocks[step].path, f"blocks use each other in a cycle: {cycle}"
+                    )
+                if step in depth:
+                    continue
+                on_stack[step] = len(chain)
+                chain.append(step)
+                todo.append(iter(sorted(graph[step])))
+        for name in self.blocks:
+            if depth[name] > MAX_NESTING:
+                raise self.source.error(
+                    self.blocks[name].path,
+                    f"block {name!r} nests blocks and branches {depth[name]} levels deep "
+                    f"(at most {MAX_NESTING}, the limit of nesting depth)",
+                )
+        self._depth = depth
 
     # -- entries -----------------------------------------------------------------------------
 
@@ -612,6 +647,11 @@ class _Loader:
             raw_first = dict(meta["first"])
             if "block" in raw_first:
                 first_block = raw_first.pop("block")
+                if not isinstance(first_block, str):
+                    raise self.source.error(
+                        (*path, "first", "block"),
+                        f"first: block names the block of the first repetition, found {_kind(first_block)}",
+                    )
                 if first_block not in self._block_names:
                     raise self.source.error(
                         (*path, "first", "block"),
@@ -659,6 +699,31 @@ class _Loader:
                     path, f"block {kind!r} needs argument{'s' * (len(missing) > 1)} {', '.join(missing)}"
                 )
         return out
+
+
+def _uses(entries, blocks: dict) -> dict[str, int]:
+    """The blocks ``entries`` invoke (``first: {block: ...}`` included), each with the levels of
+    branch nesting above its deepest use."""
+    out: dict[str, int] = {}
+    todo = [(e, 1) for e in entries]
+    while todo:
+        e, level = todo.pop()
+        for name in (e.kind, e.first_block):
+            if name in blocks:
+                out[name] = max(out.get(name, 0), level)
+        todo.extend((b, level + 1) for branch in e.branches for b in branch)
+    return out
+
+
+def _own_depth(entries) -> int:
+    """Levels of branch nesting of ``entries`` themselves (1 for a flat list)."""
+    deepest = 0
+    todo = [(e, 1) for e in entries]
+    while todo:
+        e, level = todo.pop()
+        deepest = max(deepest, level)
+        todo.extend((b, level + 1) for branch in e.branches for b in branch)
+    return deepest
 
 
 def _meta_for(cls: type[registry.Layer]) -> list[str]:

@@ -1,24 +1,38 @@
-"""Property testing of layers: hypothesis strategies and the contract every layer must meet.
+"""Property testing of layers and networks: hypothesis strategies and the layer contract.
 
 A layer kind (cnncalc's own, or a custom one registered with :func:`cnncalc.layers.register`)
 provides ``examples()``: a hypothesis strategy of :class:`Case`, each a spec entry for the layer,
 a concrete input shape and, where the strategy built it by construction, the output shape the
 layer must produce. :func:`check_layer` then checks, for one case:
 
-1. the symbolic rules (sizes left open) evaluated at the case's sizes equal the rules run on
-   integers, layer by layer: shape, params, MACs, FLOPs;
+1. the symbolic rules (sizes left open as symbols ``N, C, H, W``) evaluated at the case's sizes
+   equal the rules run on integers, layer by layer: output shape, params, MACs, FLOPs;
 2. the output shape equals the one the case was built for;
 3. the reference kernel accepts the predicted output shape (its own arithmetic agrees), counts
    the predicted MACs, and accepts weights of the predicted parameter count.
 
-Typical use in a test module::
+A failure is an :class:`AssertionError` naming the configuration and each quantity, e.g.
+``MACs: predicted 1, counted by the kernel 2 (formula: C*H*N*W)``; under hypothesis the
+configuration is the shrunk, minimal one.
+
+A user's test of a custom layer is two lines::
+
+    from cnncalc.testing import contract_test
+    test_space_to_depth = contract_test("space_to_depth", plugin="my_layers")
+
+or, spelled out::
 
     from hypothesis import given
-    from cnncalc.testing import check_layer, cases
+    from cnncalc.testing import cases, check_layer
 
-    @given(cases("my_layer"))
-    def test_my_layer(case):
+    @given(cases("space_to_depth"))
+    def test_space_to_depth(case):
         check_layer(case)
+
+:func:`networks` draws whole random networks (sequential, residual and concat branches, an
+optional classifier head), valid by construction with their output shape carried alongside,
+optionally around a given layer's configurations: ``networks(around=cases("space_to_depth"))``.
+They are :class:`Case`\\ s too, checked by the same :func:`check_layer`.
 
 hypothesis is imported only by the strategies, when they are built.
 """
@@ -26,79 +40,272 @@ hypothesis is imported only by the strategies, when they are built.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .engine import analyze, evaluate_at
-from .errors import CnncalcError
+from . import dims
+from .engine import Analysis, LayerResult, analyze, evaluate_at
 from .spec import parse_spec
 
-#: Names of the spatial symbols a case's input shape is written with.
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from .layers import Layer
+
+__all__ = [
+    "NETWORK_STEPS",
+    "Case",
+    "ContractFailure",
+    "Window",
+    "cases",
+    "check_layer",
+    "contract_test",
+    "networks",
+    "shapes",
+    "windows",
+]
+
+#: Names of the symbols a rank-4 input shape is written with.
 _AXES = ("N", "C", "H", "W")
 
 
 @dataclass(frozen=True)
 class Case:
-    """One configuration of a layer: its spec entry and a concrete input shape.
+    """One configuration of a layer (or a whole network): spec entries and an input shape.
 
-    ``entry`` is what a spec's ``layers`` list holds (``{"conv2d": {"out": 4, "kernel": 3}}``);
-    ``expected`` is the output shape the configuration was built to produce, when known.
+    Attributes:
+        entry: the layer under test, as a spec's ``layers`` list holds it
+            (``{"conv2d": {"out": 4, "kernel": 3}}``).
+        input_shape: the concrete shape of the network's input.
+        expected: the output shape the configuration was built to produce, when known.
+        before: layers applied to the input before ``entry`` (a network's other layers).
     """
 
     entry: dict[str, Any]
     input_shape: tuple[int, ...]
     expected: tuple[int, ...] | None = None
-    before: tuple[dict[str, Any], ...] = field(default=())  # layers that prepare the input
+    before: tuple[dict[str, Any], ...] = field(default=())
+
+    def symbols(self) -> dict[str, int]:
+        """The input's sizes by symbol name: ``{"N": 1, "C": 3, "H": 8, "W": 8}``."""
+        rank = len(self.input_shape)
+        names = _AXES if rank == 4 else tuple(f"D{i}" for i in range(rank))
+        return dict(zip(names, self.input_shape, strict=True))
 
     def spec_text(self) -> str:
         """A spec running the case, its input sizes as symbols whose defaults are the sizes."""
-        names = [_AXES[i] if len(self.input_shape) == 4 else f"D{i}" for i in range(len(self.input_shape))]
-        symbols = ", ".join(f"{n}: {v}" for n, v in zip(names, self.input_shape, strict=True))
+        sizes = self.symbols()
+        symbols = ", ".join(f"{n}: {v}" for n, v in sizes.items())
         layers = "\n".join(f"  - {json.dumps(e)}" for e in (*self.before, self.entry))
-        return f"symbols: {{{symbols}}}\ninput: [{', '.join(names)}]\nlayers:\n{layers}\n"
+        return f"symbols: {{{symbols}}}\ninput: [{', '.join(sizes)}]\nlayers:\n{layers}\n"
+
+    def describe(self) -> str:
+        """``space_to_depth {"block": 2} on input [1, 1, 3, 2]`` (with the layers before it)."""
+        text = " -> ".join(_entry_text(e) for e in (*self.before, self.entry))
+        return f"{text} on input {list(self.input_shape)}"
+
+
+def _entry_text(entry: dict[str, Any]) -> str:
+    ((kind, args),) = entry.items()
+    return kind if not args else f"{kind} {json.dumps(args)}"
+
+
+class ContractFailure(AssertionError):
+    """A case where a layer's rules, its symbolic rules and its kernel disagree.
+
+    Attributes:
+        case: the configuration.
+        problems: one line per quantity that disagrees.
+    """
+
+    def __init__(self, case: Case, problems: Sequence[str]):
+        self.case = case
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{case.describe()}:\n{lines}")
 
 
 def check_layer(case: Case, *, seed: int = 0) -> None:
-    """Check the contract of one case (see the module docstring).
+    """Check the contract on one case (see the module docstring).
+
+    Args:
+        case: a configuration, usually drawn from :func:`cases` or :func:`networks`.
+        seed: seed of the random input and weights of the run.
 
     Raises:
-        AssertionError: naming the layer and what disagrees.
+        ContractFailure: an ``AssertionError`` naming the case and every quantity that
+            disagrees, with the formula that predicted it.
     """
+    __tracebackhide__ = True  # pytest shows the failure, not this function's source
     from .verify import verify
 
     spec = parse_spec(case.spec_text(), "<case>")
-    concrete = analyze(spec)
+    values = case.symbols()
+    problems: list[str] = []
     try:
-        symbolic = analyze(spec, symbolic=True)
-    except CnncalcError:
-        symbolic = None  # the rules need a concrete size somewhere (a repeat, a split)
-    values = concrete.symbols
+        concrete = analyze(spec)
+    except Exception as exc:
+        raise ContractFailure(
+            case, [f"the rules refuse a configuration built to be valid: {type(exc).__name__}: {exc}"]
+        ) from exc
+    for c in concrete.layers:
+        problems.extend(_non_integers(c))
+    try:
+        symbolic: Analysis | None = analyze(spec, symbolic=True)
+    except Exception as exc:
+        symbolic = None
+        hint = (
+            " (rules must not branch on a size with `if`, nor use Python's int, min, max or math "
+            "on it: use checks (at_least, divides) and cnncalc.dims (dmax, floordiv, ...))"
+            if isinstance(exc, TypeError)
+            else ""
+        )
+        problems.append(
+            f"the rules fail when the sizes are symbols ({', '.join(values)}): "
+            f"{type(exc).__name__}: {exc}{hint}"
+        )
+    formulas: dict[str, LayerResult] = {}
     if symbolic is not None:
+        at = ", ".join(f"{k}={v}" for k, v in values.items())
         for s, c in zip(symbolic.layers, concrete.layers, strict=True):
+            formulas[c.name] = s
             got = tuple(evaluate_at(d, values) for d in s.output_shape)
-            assert got == c.output_shape, f"{c.name}: symbolic shape {got} != {c.output_shape}"
-            for what in ("params", "macs", "flops"):
+            if got != tuple(c.output_shape):
+                problems.append(
+                    f"{c.name}: output shape: the symbolic rule {_shape(s.output_shape)} gives "
+                    f"{_shape(got)} at {at}, the rule on integers {_shape(c.output_shape)}"
+                )
+            for what, label in (("params", "params"), ("macs", "MACs"), ("flops", "FLOPs")):
                 sv, cv = evaluate_at(getattr(s, what), values), getattr(c, what)
-                assert sv == cv, f"{c.name}: symbolic {what} {sv} != {cv}"
+                if sv != cv:
+                    problems.append(
+                        f"{c.name}: {label}: the symbolic rule {dims.fmt(getattr(s, what))} gives "
+                        f"{dims.fmt(sv)} at {at}, the rule on integers {dims.fmt(cv)}"
+                    )
     last = concrete.layers[-1]
-    if case.expected is not None:
-        assert last.output_shape == case.expected, (
-            f"{last.name}: output {last.output_shape}, built for {case.expected}"
+    if case.expected is not None and tuple(last.output_shape) != tuple(case.expected):
+        problems.append(
+            f"{last.name}: output shape: predicted {_shape(last.output_shape)}, the configuration was "
+            f"built for {_shape(case.expected)}{_formula(formulas.get(last.name), 'output_shape')}"
         )
     result = verify(concrete, seed=seed)
     for check in result.layers:
-        assert check.ok, (
-            f"{check.name} ({check.kind}): {check.error or ''} shape {check.predicted_shape} vs "
-            f"{check.observed_shape}, MACs {check.predicted_macs} vs {check.counted_macs}, "
-            f"params {check.predicted_params} vs {check.allocated_params}"
+        if check.ok:
+            continue
+        formula = formulas.get(check.name)
+        name = f"{check.name} ({check.kind})"
+        if check.error:
+            problems.append(f"{name}: {check.error}")
+        if check.observed_shape is not None and check.observed_shape != check.predicted_shape:
+            problems.append(
+                f"{name}: output shape: predicted {_shape(check.predicted_shape)}, the kernel's own "
+                f"arithmetic gives {_shape(check.observed_shape)}{_formula(formula, 'output_shape')}"
+            )
+        if check.counted_macs is not None and check.counted_macs != check.predicted_macs:
+            problems.append(
+                f"{name}: MACs: predicted {check.predicted_macs}, counted by the kernel "
+                f"{check.counted_macs}{_formula(formula, 'macs')}"
+            )
+        if check.allocated_params is not None and check.allocated_params != check.predicted_params:
+            problems.append(
+                f"{name}: params: predicted {check.predicted_params}, the kernel accepted weights of "
+                f"{check.allocated_params}{_formula(formula, 'params')}"
+            )
+    if problems:
+        raise ContractFailure(case, problems)
+
+
+def _non_integers(c: LayerResult) -> list[str]:
+    """A rule that returned a float or a fraction at concrete sizes (``/`` instead of ``//``)."""
+    found = [
+        (label, value)
+        for label, values in (
+            ("output shape", c.output_shape),
+            ("params", (c.params,)),
+            ("MACs", (c.macs,)),
+            ("FLOPs", (c.flops,)),
         )
+        for value in values
+        if not isinstance(value, int) or isinstance(value, bool)
+    ]
+    return [
+        f"{c.name}: {label}: the rule returned {value!r} ({type(value).__name__}), not an integer; "
+        "divide with cnncalc.dims.floordiv or ceildiv, or dims.div when the division is exact"
+        for label, value in found
+    ]
 
 
-def cases(kind: str):
-    """The hypothesis strategy of :class:`Case` for a registered layer kind."""
+def _shape(shape: Sequence[Any]) -> str:
+    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
+
+
+def _formula(s: LayerResult | None, what: str) -> str:
+    if s is None:
+        return ""
+    value = getattr(s, what)
+    text = _shape(value) if what == "output_shape" else dims.fmt(value)
+    return f" (formula: {text})"
+
+
+def cases(kind: str | type[Layer]) -> SearchStrategy[Case]:
+    """The hypothesis strategy of :class:`Case` of a registered layer kind (its ``examples()``).
+
+    Args:
+        kind: the tag (``"conv2d"``) or the layer class.
+
+    Raises:
+        cnncalc.errors.UnknownLayerError: for a tag nobody registered.
+        NotImplementedError: when the kind has no ``examples()``.
+    """
     from .layers import get
 
-    return get(kind).examples()
+    cls = get(kind) if isinstance(kind, str) else kind
+    return cls.examples()
+
+
+def contract_test(
+    kind: str | type[Layer],
+    *,
+    plugin: str | None = None,
+    max_examples: int | None = None,
+    seed: int = 0,
+) -> Callable[[], None]:
+    """A test function checking the contract of ``kind`` on its drawn configurations.
+
+    Assign it to a name starting with ``test_`` in a test module and pytest runs it::
+
+        test_space_to_depth = contract_test("space_to_depth", plugin="my_layers")
+
+    Args:
+        kind: the tag or the layer class.
+        plugin: a module to load first, the one registering ``kind`` (or an installed
+            entry point of the ``cnncalc.layers`` group), as ``--plugin`` loads it.
+
+    Raises:
+        cnncalc.errors.PluginError: when the plugin cannot be loaded.
+        max_examples: how many configurations to try (default: the hypothesis profile's).
+        seed: seed of the random tensors of each run.
+    """
+    from hypothesis import given, settings
+
+    if plugin is not None:
+        from .plugins import load_plugin
+
+        load_plugin(plugin)
+    options: dict[str, Any] = {"deadline": None}  # the first example compiles the kernels
+    if max_examples is not None:
+        options["max_examples"] = max_examples
+
+    @settings(**options)
+    @given(case=cases(kind))
+    def test(case: Case) -> None:
+        __tracebackhide__ = True
+        check_layer(case, seed=seed)
+
+    name = kind if isinstance(kind, str) else kind.kind
+    test.__name__ = test.__qualname__ = f"test_{name}_contract"
+    return test
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,31 +329,43 @@ class Window:
 
 
 def windows(
-    max_kernel: int = 5, max_stride: int = 3, max_dilation: int = 2, max_out: int = 6, pad_limit=None
-):
+    max_kernel: int = 5,
+    max_stride: int = 3,
+    max_dilation: int = 2,
+    max_out: int = 6,
+    pad_limit: Callable[[int], int] | None = None,
+    *,
+    out: int | None = None,
+) -> SearchStrategy[Window]:
     """Strategy of :class:`Window` with symmetric padding.
 
-    ``pad_limit(kernel)`` bounds the padding (pooling allows at most ``kernel // 2``).
+    Args:
+        max_kernel, max_stride, max_dilation, max_out: upper bounds of what is drawn.
+        pad_limit: ``pad_limit(kernel)`` bounds the padding (pooling allows ``kernel // 2``).
+        out: the output size, when it is given rather than drawn (networks are built backwards
+            from their output).
     """
     from hypothesis import strategies as st
 
     @st.composite
-    def build(draw):
+    def build(draw: Any) -> Window:
         kernel = draw(st.integers(1, max_kernel))
         stride = draw(st.integers(1, max_stride))
         dilation = draw(st.integers(1, max_dilation))
-        out = draw(st.integers(1, max_out))
+        size_out = out if out is not None else draw(st.integers(1, max_out))
         rest = draw(st.integers(0, stride - 1))
-        span = (out - 1) * stride + dilation * (kernel - 1) + 1 + rest
+        span = (size_out - 1) * stride + dilation * (kernel - 1) + 1 + rest
         limit = pad_limit(kernel) if pad_limit else kernel
         # The input must keep at least one element: 2*pad <= span - 1.
         pad = draw(st.integers(0, max(0, min(limit, (span - 1) // 2))))
-        return Window(span - 2 * pad, kernel, stride, pad, dilation, out)
+        return Window(span - 2 * pad, kernel, stride, pad, dilation, size_out)
 
     return build()
 
 
-def shapes(rank: int = 4, max_side: int = 7, max_channels: int = 6, max_batch: int = 2):
+def shapes(
+    rank: int = 4, max_side: int = 7, max_channels: int = 6, max_batch: int = 2
+) -> SearchStrategy[tuple[int, ...]]:
     """Strategy of small concrete input shapes (N, C, H, W) (or (N, features) for rank 2)."""
     from hypothesis import strategies as st
 
@@ -155,3 +374,205 @@ def shapes(rank: int = 4, max_side: int = 7, max_channels: int = 6, max_batch: i
     if rank == 2:
         return st.tuples(batch, st.integers(1, 12))
     return st.tuples(batch, channels, *(st.integers(1, max_side) for _ in range(rank - 2)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole networks, built backwards from their output so that every shape is known by
+# construction (a window's input size is computed from its output size, never the reverse).
+
+#: The steps a random network is made of.
+NETWORK_STEPS = ("conv", "pool", "activation", "norm", "residual", "concat")
+
+
+def networks(
+    *,
+    max_layers: int = 5,
+    steps: Sequence[str] = NETWORK_STEPS,
+    head: bool = True,
+    around: SearchStrategy[Case] | None = None,
+) -> SearchStrategy[Case]:
+    """Strategy of whole random networks, valid by construction, as a :class:`Case`.
+
+    Each network is a chain of ``max_layers`` steps at most: convolutions (kernel, stride,
+    padding, dilation and groups drawn), max and average pools, activations, batch norms,
+    residual blocks (a body of size-preserving convolutions added to the identity) and
+    Inception-style concats (the identity and convolution branches); with ``head``, sometimes a
+    ``flatten`` and ``linear`` classifier at the end. ``expected`` is the output shape the chain
+    was built for.
+
+    Args:
+        max_layers: most steps in the chain (a residual or concat block is one step).
+        steps: which kinds of step to draw from (a subset of :data:`NETWORK_STEPS`).
+        head: whether a classifier head may end the network.
+        around: a strategy of cases (``cases("my_layer")``): each network then has a drawn
+            configuration of that layer in its middle, random steps built backwards to its
+            input shape before it, and shape-preserving or channel-changing steps after it.
+    """
+    from hypothesis import strategies as st
+
+    unknown = sorted(set(steps) - set(NETWORK_STEPS))
+    if unknown or not steps:
+        raise ValueError(f"steps must be a non-empty subset of {NETWORK_STEPS}, got {list(steps)}")
+
+    @st.composite
+    def build(draw: Any) -> Case:
+        if around is not None:
+            case = draw(around)
+            pre = draw(st.integers(0, max(0, max_layers - 1)))
+            layers, shape = _backwards(draw, case.input_shape, pre, steps)
+            after: list[dict[str, Any]] = []
+            end: tuple[int, ...] | None = None
+            if case.expected is not None:
+                after, end = _forwards(draw, case.expected, draw(st.integers(0, 2)))
+            chain = [*layers, *case.before, case.entry, *after]
+            return Case(chain[-1], shape, end, tuple(chain[:-1]))
+        n = draw(st.integers(1, 2))
+        with_head = head and draw(st.booleans())
+        if with_head:
+            classes = draw(st.integers(1, 5))
+            c, h, w = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+            tail = [{"flatten": None}, {"linear": {"out": classes, "bias": draw(st.booleans())}}]
+            final: tuple[int, ...] = (n, classes)
+        else:
+            c, h, w = draw(st.integers(1, 6)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+            tail, final = [], (n, c, h, w)
+        count = draw(st.integers(1, max_layers))
+        layers, shape = _backwards(draw, (n, c, h, w), count, steps)
+        chain = [*layers, *tail]
+        return Case(chain[-1], shape, final, tuple(chain[:-1]))
+
+    return build()
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _backwards(draw: Any, shape: tuple[int, ...], count: int, steps: Sequence[str]):
+    """``count`` random steps ending at ``shape``: (the layers in order, their input shape)."""
+    from hypothesis import strategies as st
+
+    layers: list[dict[str, Any]] = []
+    for _ in range(count):
+        if len(shape) != 4:
+            step = "activation"
+        else:
+            step = draw(st.sampled_from(list(steps)))
+            if step == "concat" and shape[1] < 2:
+                step = "activation"
+        entries, shape = _STEPS[step](draw, shape)
+        layers[:0] = entries
+    return layers, shape
+
+
+def _step_conv(draw: Any, shape: tuple[int, ...]):
+    from hypothesis import strategies as st
+
+    n, c, h, w = shape
+    hw = [draw(windows(max_kernel=3, max_stride=2, max_dilation=2, out=size)) for size in (h, w)]
+    groups = draw(st.sampled_from(_divisors(c)[:3]))
+    c_in = groups * draw(st.integers(1, 3))
+    args = {
+        "out": c,
+        "kernel": [hw[0].kernel, hw[1].kernel],
+        "stride": [hw[0].stride, hw[1].stride],
+        "padding": [hw[0].pad, hw[1].pad],
+        "dilation": [hw[0].dilation, hw[1].dilation],
+        "groups": groups,
+        "bias": draw(st.booleans()),
+    }
+    return [{"conv2d": args}], (n, c_in, hw[0].size, hw[1].size)
+
+
+def _step_pool(draw: Any, shape: tuple[int, ...]):
+    from hypothesis import strategies as st
+
+    n, c, h, w = shape
+    kind = draw(st.sampled_from(["max_pool2d", "avg_pool2d"]))
+    hw = [
+        draw(windows(max_kernel=3, max_stride=2, max_dilation=1, pad_limit=lambda k: k // 2, out=size))
+        for size in (h, w)
+    ]
+    args = {
+        "kernel": [hw[0].kernel, hw[1].kernel],
+        "stride": [hw[0].stride, hw[1].stride],
+        "padding": [hw[0].pad, hw[1].pad],
+    }
+    return [{kind: args}], (n, c, hw[0].size, hw[1].size)
+
+
+def _step_activation(draw: Any, shape: tuple[int, ...]):
+    from hypothesis import strategies as st
+
+    return [{draw(st.sampled_from(["relu", "relu6", "sigmoid", "tanh", "hardswish"])): None}], shape
+
+
+def _step_norm(draw: Any, shape: tuple[int, ...]):
+    return [{"batch_norm2d": None}], shape
+
+
+def _same_conv(draw: Any, out: int) -> dict[str, Any]:
+    """A stride-1 convolution that keeps the spatial size: padding = dilation*(kernel - 1)/2."""
+    from hypothesis import strategies as st
+
+    kernel = draw(st.sampled_from([1, 3]))
+    dilation = draw(st.integers(1, 2)) if kernel > 1 else 1
+    return {
+        "conv2d": {
+            "out": out,
+            "kernel": kernel,
+            "padding": dilation * (kernel - 1) // 2,
+            "dilation": dilation,
+        }
+    }
+
+
+def _step_residual(draw: Any, shape: tuple[int, ...]):
+    from hypothesis import strategies as st
+
+    c = shape[1]
+    width = draw(st.integers(1, 4))
+    body = [_same_conv(draw, width), {"relu": None}, _same_conv(draw, c)]
+    return [{"residual": {"body": body}}], shape
+
+
+def _step_concat(draw: Any, shape: tuple[int, ...]):
+    from hypothesis import strategies as st
+
+    n, c, h, w = shape
+    identity = draw(st.integers(1, c - 1))  # channels the identity branch brings
+    widths: list[int] = []
+    left = c - identity
+    while left:
+        widths.append(draw(st.integers(1, left)))
+        left -= widths[-1]
+    branches = [[], *([_same_conv(draw, width)] for width in widths)]
+    return [{"concat": {"branches": branches}}], (n, identity, h, w)
+
+
+_STEPS: dict[str, Callable[[Any, tuple[int, ...]], tuple[list[dict[str, Any]], tuple[int, ...]]]] = {
+    "conv": _step_conv,
+    "pool": _step_pool,
+    "activation": _step_activation,
+    "norm": _step_norm,
+    "residual": _step_residual,
+    "concat": _step_concat,
+}
+
+
+def _forwards(draw: Any, shape: tuple[int, ...], count: int):
+    """``count`` steps after a given shape that keep its spatial size (activations, residual
+    blocks, 1x1 or padded convolutions): (the layers, the output shape)."""
+    from hypothesis import strategies as st
+
+    layers: list[dict[str, Any]] = []
+    for _ in range(count):
+        if len(shape) != 4:
+            entries, _ = _step_activation(draw, shape)
+        elif draw(st.booleans()):
+            out = draw(st.integers(1, 4))
+            entries, shape = [_same_conv(draw, out)], (shape[0], out, *shape[2:])
+        else:
+            entries, _ = draw(st.sampled_from([_step_activation, _step_residual]))(draw, shape)
+        layers.extend(entries)
+    return layers, shape

@@ -26,6 +26,10 @@ from .spec import INPUT, Spec
 ITEMSIZE = 4
 #: Default memory budget: this fraction of physical memory.
 DEFAULT_BUDGET_FRACTION = 0.5
+#: Most analyses the memory guard runs looking for sizes that fit, and most layers analysed in
+#: all while looking (a refusal of a 20,000-layer network stays quick).
+MAX_FIT_TRIALS = 6
+MAX_FIT_LAYERS = 40_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Verification:
     compile_seconds: float
     run_seconds: float  # wall time of the run, drawing the random weights included
     memory_bytes: int
+    compiled_kernels: int = 0  # kernels numba compiled in this run (0: all loaded from its cache)
 
     @property
     def kernel_seconds(self) -> float:
@@ -143,7 +148,7 @@ def estimate_memory(a: Analysis) -> MemoryEstimate:
 def byte_text(n: int) -> str:
     """``1.5 GiB``; astronomically large sizes as a power of ten."""
     if n >= 2**70:
-        return f"about 10^{len(str(n)) - 1} bytes"
+        return f"10^{len(str(n)) - 1} bytes"
     for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= scale:
             return f"{n / scale:,.1f} {unit}"
@@ -151,18 +156,24 @@ def byte_text(n: int) -> str:
 
 
 def parse_bytes(text: str) -> int:
-    """``512MB``, ``2GiB``, ``1.5G`` or a plain number of bytes.
+    """``512MB``, ``2GiB``, ``1.5G`` or a plain number of bytes, at least one byte.
 
     Raises:
         UsageError: for anything else.
     """
     import re
+    from fractions import Fraction
 
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)(i?[bB])?\s*", text)
+    from .errors import shorten
+
+    m = re.fullmatch(r"\s*([0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})\s*([kKmMgGtTpP]?)(i?[bB])?\s*", text)
     if not m:
-        raise UsageError(f"--memory-budget {text!r}: expected a size such as 512MB or 4GiB")
-    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}[m.group(2).lower()]
-    return int(float(m.group(1)) * scale)
+        raise UsageError(f"--memory-budget {shorten(repr(text))}: expected a size such as 512MB or 4GiB")
+    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}[m.group(2).lower()]
+    value = int(Fraction(m.group(1)) * scale)
+    if value < 1:
+        raise UsageError(f"--memory-budget {shorten(repr(text))}: the budget must be at least one byte")
+    return value
 
 
 def check_budget(spec: Spec, a: Analysis, values: dict[str, Any], budget: int) -> MemoryEstimate:
@@ -186,35 +197,40 @@ def check_budget(spec: Spec, a: Analysis, values: dict[str, Any], budget: int) -
 
 
 def _sizes_that_fit(spec: Spec, a: Analysis, values: dict[str, Any], budget: int) -> dict | None:
-    """Shrink the input's symbols (batch to its minimum, then halving the others) until the
-    estimate fits the budget; None if no such sizes are found."""
+    """Sizes of the input's symbols under which the estimate fits the budget, or None.
+
+    The batch goes to its minimum and the other input symbols shrink together by the factor
+    the estimate is over budget (memory grows with their product), then halve while it still
+    does not fit. Each try is an analysis, so at most ``MAX_FIT_TRIALS`` are made, and fewer
+    for long networks (``MAX_FIT_LAYERS`` layer analyses in all): a refusal stays quick.
+    """
     names = [str(s) for e in spec.input for s in e.names if s in spec.symbols]
     if not names:
         return None
     current = {n: a.symbols[n] for n in names}
     batch = next(iter(spec.input[0].names), None) if spec.input[0].names else None
-    for _ in range(200):
-        candidate = dict(current)
-        if batch in candidate and candidate[batch] != spec.symbols[batch].lower:
-            candidate[batch] = spec.symbols[batch].lower
-        else:
-            shrunk = False
-            for n in names:
-                if n == batch:
-                    continue
-                lower = spec.symbols[n].lower
-                new = max(lower, candidate[n] // 2) if isinstance(candidate[n], int) else candidate[n]
-                shrunk |= new != candidate[n]
-                candidate[n] = new
-            if not shrunk:
-                return None
-        current = candidate
+    spatial = [n for n in names if n != batch and isinstance(current[n], int)]
+    peak = estimate_memory(a).peak_bytes
+    if batch in current and isinstance(current[batch], int) and spec.symbols[batch].integer:
+        lower = spec.symbols[batch].lower
+        peak = peak * lower // max(1, current[batch])
+        current[batch] = lower
+    if spatial and peak > budget:
+        factor = math.exp((math.log(peak) - math.log(max(1, budget))) / len(spatial))
+        for n in spatial:
+            current[n] = max(spec.symbols[n].lower, math.floor(current[n] / factor))
+    trials = min(MAX_FIT_TRIALS, MAX_FIT_LAYERS // max(1, len(a.layers)))
+    for _ in range(trials):
         try:
             trial = analyze(spec, {**values, **current})
         except CnncalcError:  # sizes this small break the network: no suggestion
             return None
         if estimate_memory(trial).peak_bytes <= budget:
             return current
+        shrunk = {n: max(spec.symbols[n].lower, current[n] // 2) for n in spatial}
+        if all(shrunk[n] == current[n] for n in spatial):
+            return None
+        current.update(shrunk)
     return None
 
 
@@ -233,7 +249,8 @@ def verify(
     Args:
         a: a concrete analysis (every symbol bound).
         seed: seed of the random input and weights.
-        progress: called as ``progress(phase, done, total, layer)``, phase ``compile`` or ``run``.
+        progress: called as ``progress(phase, done, total, name)``: phase ``compile`` with the
+            kernel being compiled (or loaded from numba's cache), then ``run`` with the layer.
 
     Raises:
         UsageError: if a symbol is left open.
@@ -247,8 +264,7 @@ def verify(
 
     report = progress or (lambda *args: None)
     t0 = time.perf_counter()
-    report("compile", 0, 1, "")
-    warm_up(lambda done, total, kernel: report("compile", done, total, kernel))
+    compiled = warm_up(lambda done, total, kernel: report("compile", done, total, kernel))
     compile_seconds = time.perf_counter() - t0
 
     rng = np.random.default_rng(seed)
@@ -270,9 +286,56 @@ def verify(
         seed=seed,
         layers=tuple(checks),
         compile_seconds=compile_seconds,
+        compiled_kernels=compiled,
         run_seconds=time.perf_counter() - t1,
         memory_bytes=estimate_memory(a).peak_bytes,
     )
+
+
+def cache_note(v: Verification) -> str | None:
+    """What to tell a user after a run that compiled kernels: later runs load them."""
+    from .kernels._jit import CACHE
+
+    if not v.compiled_kernels:
+        return None
+    if not CACHE:
+        return (
+            f"compiled the reference kernels in {v.compile_seconds:.1f} s; numba's cache is off "
+            "(CNNCALC_NUMBA_CACHE=0), so every run compiles them again"
+        )
+    return (
+        f"compiled the reference kernels in {v.compile_seconds:.1f} s and cached them: later runs "
+        "load them from numba's cache in about a second"
+    )
+
+
+def counted_macs(returned: Any) -> tuple[int | None, str | None]:
+    """The MAC count a kernel returned, or why it is not one (``forward`` must return an int)."""
+    import numpy as np
+
+    if isinstance(returned, (int, np.integer)) and not isinstance(returned, (bool, np.bool_)):
+        return int(returned), None
+    if isinstance(returned, np.ndarray):
+        found = f"an array of shape {list(returned.shape)}"
+    elif returned is None:
+        found = "None"
+    else:
+        found = f"{type(returned).__name__} {returned!r}"[:80]
+    return None, (
+        f"forward returned {found}; it must write its result into out and return the number of "
+        "multiply-accumulates it counted, an int (0 for a layer without products)"
+    )
+
+
+def kernel_failure(exc: BaseException) -> str:
+    """``the kernel raised KeyError: 'bias' (at my_layers.py:41)``: the innermost frame."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    if type(exc) is ValueError:  # kernels validate their arguments with ValueError
+        return f"the kernel refused the layer: {exc}{where}"
+    return f"the kernel raised {type(exc).__name__}: {exc}{where}"
 
 
 def _draw(rng, param, np) -> Any:
@@ -298,7 +361,7 @@ def _draw(rng, param, np) -> Any:
 def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
     import numpy as np
 
-    from .kernels._checks import OutShapeError
+    from .kernels import OutShapeError
 
     predicted = tuple(int(d) for d in r.output_shape)
     if r.shares:
@@ -307,20 +370,40 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
         weights = {k: _draw(rng, p, np) for k, p in r.weights}
         owned[r.name] = weights
     xs = [tensors[name] for name in r.inputs]
+    if min(predicted, default=0) < 0:  # a custom rule's slip: nothing to allocate, nothing to run
+        tensors[r.name] = np.zeros(tuple(max(d, 0) for d in predicted), dtype=np.float32)
+        return LayerCheck(
+            name=r.name,
+            kind=r.kind,
+            predicted_shape=predicted,
+            observed_shape=None,
+            predicted_macs=int(r.macs),
+            counted_macs=None,
+            predicted_params=int(r.params),
+            allocated_params=None,
+            seconds=0.0,
+            error=f"the predicted output shape {list(predicted)} has a negative size",
+        )
     out = np.empty(predicted, dtype=np.float32)
     observed: tuple[int, ...] | None = predicted
     counted = None
     error = None
     t = time.perf_counter()
     try:
-        counted = int(r.layer.forward(xs, weights, out))
+        returned = r.layer.forward(xs, weights, out)
     except OutShapeError as exc:
         observed = tuple(int(d) for d in exc.expected)
-        out[...] = 0
-    except ValueError as exc:
+        out = np.zeros(predicted, dtype=np.float32)
+    except Exception as exc:  # a custom kernel's bug is that layer's failure, not verify's
         observed = None
-        error = f"the kernel refused the layer: {exc}"
-        out[...] = 0
+        error = kernel_failure(exc)
+        out = np.zeros(predicted, dtype=np.float32)
+    else:
+        counted, error = counted_macs(returned)
+        if out.shape != predicted:
+            observed = tuple(out.shape)
+            error = f"forward changed the shape of out to {list(out.shape)}; it must fill out as allocated"
+            out = np.zeros(predicted, dtype=np.float32)
     seconds = time.perf_counter() - t
     tensors[r.name] = out
     allocated = (

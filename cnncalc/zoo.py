@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import UsageError
+from .source import display_path
 
 
 def zoo_dir() -> Path:
@@ -31,8 +32,13 @@ def find_spec(name_or_path: str) -> Path:
         UsageError: when neither exists, listing the bundled names.
     """
     p = Path(name_or_path)
-    if p.exists():
-        return p
+    if name_or_path == "-":
+        return p  # standard input
+    try:
+        if p.exists():
+            return p
+    except OSError:
+        return p  # too long a name, a directory that cannot be searched: reading it says why
     specs = bundled()
     key = name_or_path.removesuffix(".yaml")
     for candidate in (key, f"examples/{key}"):
@@ -43,7 +49,7 @@ def find_spec(name_or_path: str) -> Path:
     close = difflib.get_close_matches(key, list(specs), n=2, cutoff=0.6)
     hint = f" (did you mean {' or '.join(close)}?)" if close else ""
     raise UsageError(
-        f"{name_or_path}: no such file, and no bundled spec of that name{hint}. "
+        f"{display_path(name_or_path)}: no such file, and no bundled spec of that name{hint}. "
         f"Bundled: {', '.join(k for k in specs if '/' not in k)}; "
         f"`cnncalc zoo` lists them all"
     )

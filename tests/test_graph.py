@@ -199,7 +199,8 @@ def test_shared_weights_must_fit():
         run("input: [1, 8, 6, 6]\nlayers:\n  - conv2d: {out: 4, kernel: 3, name: a, share: a}\n")
     with pytest.raises(SpecError, match="cannot share the weights of 'a', a conv2d, with a linear"):
         run(
-            "input: [1, 8]\nlayers:\n  - linear: {out: 8}\n  - conv2d: {out: 4, kernel: 3, name: a, from: input}\n"
+            "input: [1, 8]\nlayers:\n  - linear: {out: 8}\n"
+            "  - conv2d: {out: 4, kernel: 3, name: a, from: input}\n"
             "  - linear: {out: 8, share: a, from: fc1}\n"
         )
 
@@ -294,7 +295,8 @@ layers:
     # Bound to an odd size, the concat cannot line up: an error naming both inputs.
     with pytest.raises(
         ShapeError,
-        match=r"axis 2 must match: 64 \(input 1\) vs 65 \(input 2\); inputs: 'up1' \[1, 4, 64, 64\], 'enc' \[1, 4, 65, 65\]",
+        match=r"axis 2 must match: 64 \(input 1\) vs 65 \(input 2\); "
+        r"inputs: 'up1' \[1, 4, 64, 64\], 'enc' \[1, 4, 65, 65\]",
     ):
         analyze(parse_spec(text, "u.yaml"), {"H": 65})
 

@@ -24,5 +24,9 @@ def test_layer_contract(kind, data):
 
 def test_check_layer_catches_a_wrong_expected_shape():
     case = Case({"conv2d": {"out": 2, "kernel": 3}}, (1, 1, 6, 6), expected=(1, 2, 5, 5))
-    with pytest.raises(AssertionError, match=r"output \(1, 2, 4, 4\), built for \(1, 2, 5, 5\)"):
+    with pytest.raises(
+        AssertionError,
+        match=r"conv1: output shape: predicted \[1, 2, 4, 4\], the configuration was built for "
+        r"\[1, 2, 5, 5\] \(formula: \[N, 2, H - 2, W - 2\]\)",
+    ):
         check_layer(case)

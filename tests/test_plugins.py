@@ -70,6 +70,8 @@ def plugin(tmp_path, monkeypatch):
 def test_a_spec_never_loads_python_by_itself(plugin, run_cli):
     code, _, err = run_cli("analyze", "net.yaml")
     assert code == 2 and "unknown layer kind 'test_pointwise'" in err
+    hint = "; a custom layer kind is loaded with --plugin MODULE (docs/custom-layers.md)"
+    assert err.rstrip().endswith(hint)
 
 
 def test_plugin_layer_is_analysed_and_verified(plugin, run_cli):
@@ -95,4 +97,220 @@ def test_plugin_layer_meets_the_contract(plugin):
 
 def test_missing_plugin(run_cli):
     code, _, err = run_cli("analyze", "vgg16", "--plugin", "no_such_module_here")
-    assert code == 2 and "--plugin no_such_module_here: cannot import it" in err
+    assert code == 2
+    assert "--plugin no_such_module_here: no module named 'no_such_module_here' on the Python path" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("", r"--plugin needs the name of a module .* found ''"),
+        ("   ", r"--plugin needs the name of a module .* found '   '"),
+        (".foo", r"--plugin \.foo: a relative module name has no package to be relative to"),
+        ("my_layers.py", r"--plugin my_layers\.py: give the module name as an import would \(--plugin my_"),
+        ("dir/my_layers", r"give the module name as an import would \(--plugin my_layers\)"),
+        ("my-layers", r"--plugin 'my-layers': not a module name"),
+    ],
+    ids=["empty", "blank", "relative", "file", "path", "dash"],
+)
+def test_malformed_plugin_names_are_refused(run_cli, name, match):
+    import re
+
+    code, out, err = run_cli("analyze", "vgg16", "--plugin", name)
+    assert code == 2 and out == ""
+    assert re.search(match, err), err
+    assert err.startswith("cnncalc: error: ") and "Traceback" not in err
+
+
+@pytest.fixture
+def cwd_only(tmp_path, monkeypatch):
+    """A directory holding plugins, made the current directory but not put on sys.path."""
+    monkeypatch.chdir(tmp_path)
+    added: list[str] = []
+
+    def write(name: str, text: str) -> None:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        added.append(name.split("/")[0].removesuffix(".py"))
+
+    yield write
+    import sys
+
+    for top in added:
+        for mod in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[mod]
+    for kind in [k for k in REGISTRY if k.startswith("test_")]:
+        del REGISTRY[kind]
+
+
+def test_plugin_found_in_the_current_directory_without_touching_sys_path(cwd_only, run_cli):
+    import sys
+
+    cwd_only("cwd_layers.py", PLUGIN)
+    cwd_only("net.yaml", "input: [1, 3, 8, 8]\nlayers:\n  - test_pointwise: {out: 4}\n")
+    before = list(sys.path)
+    code, out, err = run_cli("analyze", "net.yaml", "--plugin", "cwd_layers", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["layers"][0]["macs"] == 4 * 8 * 8 * 3
+    assert sys.path == before
+
+
+def test_plugin_package_in_the_current_directory(cwd_only, run_cli):
+    cwd_only("cwd_pkg/__init__.py", "")
+    cwd_only("cwd_pkg/layers.py", PLUGIN)
+    cwd_only("net.yaml", "input: [1, 3, 8, 8]\nlayers:\n  - test_pointwise: {out: 4}\n")
+    code, out, err = run_cli("analyze", "net.yaml", "--plugin", "cwd_pkg.layers", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["layers"][0]["output_shape"] == [1, 4, 8, 8]
+    code, _, err = run_cli("analyze", "net.yaml", "--plugin", "cwd_pkg.nothing")
+    assert code == 2 and "--plugin cwd_pkg.nothing: no module named 'cwd_pkg.nothing'" in err
+
+
+def test_a_module_beside_the_spec_does_not_shadow_an_installed_one(tmp_path):
+    """A yaml.py in the current directory: the spec is still read by PyYAML (a fresh process
+    run with -P, so that Python itself does not put the directory first)."""
+    import os
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    (tmp_path / "yaml.py").write_text("raise RuntimeError('the yaml.py beside the spec was imported')\n")
+    (tmp_path / "my_layers.py").write_text(textwrap.dedent(PLUGIN))
+    (tmp_path / "net.yaml").write_text("input: [1, 3, 8, 8]\nlayers:\n  - test_pointwise: {out: 4}\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-P", "-m", "cnncalc", "analyze", "net.yaml", "--plugin", "my_layers", "-f", "json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["layers"][0]["output_shape"] == [1, 4, 8, 8]
+
+
+BROKEN_CLASS = """
+from cnncalc.layers import Layer, register
+
+
+@register
+class NoFormulas(Layer):
+    kind = "test_no_formulas"
+
+    def output_shape(self, x):
+        return x
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            BROKEN_CLASS,
+            r"^cnncalc: error: --plugin broken_plugin: layer class broken_plugin\.NoFormulas: must state its "
+            r"MACs and FLOPs formulas in its docstring \(has no docstring\)",
+        ),
+        (
+            BROKEN_CLASS.replace('kind = "test_no', '"""MACs: 0. FLOPs: 0."""\n    kind = "test_no'),
+            r"layer class broken_plugin\.NoFormulas: must implement flops\(\)",
+        ),
+        (
+            "import numpy\nx = 1 / 0\n",
+            r"--plugin broken_plugin: importing it failed at .*broken_plugin\.py:2: "
+            r"ZeroDivisionError: division by zero",
+        ),
+        ("import not_installed_dependency\n", r"importing it failed at .*broken_plugin\.py:1: "
+         r"ModuleNotFoundError: No module named 'not_installed_dependency'"),
+        ("def f(:\n", r"--plugin broken_plugin: .*broken_plugin\.py:1: syntax error: "),
+    ],
+    ids=["no-docstring", "no-flops", "raises", "missing-dependency", "syntax"],
+)
+def test_a_broken_plugin_is_one_message_and_exit_2(cwd_only, run_cli, text, match):
+    import re
+
+    cwd_only("broken_plugin.py", text)
+    code, out, err = run_cli("analyze", "vgg16", "--plugin", "broken_plugin")
+    assert code == 2 and out == ""
+    assert re.search(match, err), err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_module_that_registers_nothing_is_refused(cwd_only, run_cli):
+    cwd_only("not_a_plugin.py", "VALUE = 1\n")
+    code, _, err = run_cli("analyze", "vgg16", "--plugin", "not_a_plugin")
+    assert code == 2
+    assert "--plugin not_a_plugin: imported, but it registers no layer kind" in err
+    code, _, err = run_cli("analyze", "vgg16", "--plugin", "json")
+    assert code == 2 and "--plugin json: imported, but it registers no layer kind" in err
+
+
+def test_analysis_with_a_plugin_imports_neither_numba_nor_hypothesis():
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    script = (
+        "import sys\n"
+        "from cnncalc.cli import main\n"
+        "code = main(['analyze', 'net.yaml', '--plugin', 'extra_layers', '-f', 'json'])\n"
+        "heavy = sorted(m for m in ('numba', 'hypothesis', 'textual', 'numpy') if m in sys.modules)\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT / "examples" / "custom_layer",
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.stderr.strip().splitlines()[-1] == "0 []", run.stderr
+
+
+def test_installed_plugin_by_entry_point(tmp_path, monkeypatch, run_cli):
+    """A distribution declaring [cnncalc.layers] demo = demo_layers is loaded by --plugin demo,
+    and only then."""
+    import sys
+
+    from cnncalc.plugins import installed
+
+    dist = tmp_path / "demo_layers-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-layers\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[cnncalc.layers]\ndemo = demo_layers\n")
+    (tmp_path / "demo_layers.py").write_text(textwrap.dedent(PLUGIN))
+    (tmp_path / "net.yaml").write_text("input: [1, 3, 8, 8]\nlayers:\n  - test_pointwise: {out: 4}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    try:
+        assert installed()["demo"] == "demo_layers"
+        code, _, err = run_cli("analyze", "net.yaml")
+        assert code == 2 and "unknown layer kind 'test_pointwise'" in err
+        code, out, err = run_cli("analyze", "net.yaml", "--plugin", "demo", "-f", "json")
+        assert code == 0, err
+        assert json.loads(out)["layers"][0]["params"] == 4 * 3
+        code, _, err = run_cli("analyze", "net.yaml", "--plugin", "nothing_like_it")
+        assert code == 2 and "installed plugins (cnncalc.layers): demo" in err
+    finally:
+        REGISTRY.pop("test_pointwise", None)
+        sys.modules.pop("demo_layers", None)
+
+
+def test_the_worked_example_of_the_contract_page_works(cwd_only, run_cli):
+    """docs/custom-layers.md's first Python block, as a plugin: it loads, analyses, verifies
+    and meets the contract (its kind renamed, the example package may hold the tag)."""
+    import re
+
+    from .helpers import ROOT
+
+    page = (ROOT / "docs" / "custom-layers.md").read_text()
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    cwd_only("doc_layers.py", code.replace('"space_to_depth"', '"test_doc_s2d"'))
+    cwd_only("net.yaml", "input: [1, 3, 8, 8]\nlayers:\n  - test_doc_s2d: {block: 4}\n")
+    status, out, err = run_cli("verify", "net.yaml", "--plugin", "doc_layers", "-f", "json")
+    assert status == 0, err
+    (layer,) = json.loads(out)["layers"]
+    assert layer["observed_shape"] == [1, 3 * 4 * 4, 2, 2]
+    from cnncalc.testing import contract_test
+
+    contract_test("test_doc_s2d", max_examples=10)()

@@ -144,3 +144,129 @@ def test_open_symbols_need_values(run_cli):
     code, _, err = run_cli("verify", "standard_3x3")
     assert code == 2
     assert "give M, N a value with --set" in err
+
+
+BAD_KERNELS = {
+    "returns_the_array": (
+        "def forward(self, xs, weights, out):\n    out[...] = xs[0]\n    return out\n",
+        r"forward returned an array of shape \[1, 3, 4, 4\]; it must write its result into out and "
+        r"return the number of multiply-accumulates it counted, an int",
+    ),
+    "returns_none": (
+        "def forward(self, xs, weights, out):\n    out[...] = xs[0]\n",
+        r"forward returned None; it must write its result into out",
+    ),
+    "returns_a_float": (
+        "def forward(self, xs, weights, out):\n    out[...] = xs[0]\n    return 0.0\n",
+        r"forward returned float 0\.0; it must",
+    ),
+    "raises": (
+        "def forward(self, xs, weights, out):\n    return weights['missing']\n",
+        r"the kernel raised KeyError: 'missing' \(at .*\)",
+    ),
+    "writes_a_smaller_result": (
+        "def forward(self, xs, weights, out):\n    out[...] = xs[0][:, :, :2, :2]\n    return 0\n",
+        r"the kernel refused the layer: could not broadcast input array from shape \(1,3,2,2\) "
+        r"into shape \(1,3,4,4\)",
+    ),
+    "reshapes_out": (
+        "def forward(self, xs, weights, out):\n    out.shape = (1, 3, 16)\n    return 0\n",
+        r"forward changed the shape of out to \[1, 3, 16\]; it must fill out as allocated",
+    ),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(BAD_KERNELS))
+def test_a_broken_kernel_is_that_layers_failure(bug, tmp_path, run_cli):
+    import re
+    import textwrap
+
+    body, match = BAD_KERNELS[bug]
+    namespace: dict = {}
+    exec(textwrap.dedent(body), namespace)  # the kernel under test, written as a user would
+
+    @register
+    class Broken(Layer):
+        """An identity whose kernel breaks the contract. MACs: 0. FLOPs: 0."""
+
+        kind = "test_broken_kernel"
+
+        def output_shape(self, x):
+            return x
+
+        def flops(self, x, *, out):
+            return 0
+
+        def forward(self, xs, weights, out):
+            return namespace["forward"](self, xs, weights, out)
+
+    try:
+        path = tmp_path / "net.yaml"
+        path.write_text("input: [1, 3, 4, 4]\nlayers:\n  - relu\n  - test_broken_kernel\n  - relu\n")
+        v = verify(analyze(load_spec(path)))
+        first, broken, last = v.layers
+        assert first.ok and last.ok and not broken.ok
+        assert re.search(match, broken.error), broken.error
+        code, out, err = run_cli("verify", str(path))
+        assert code == 1 and "Traceback" not in err
+        assert "1 of 3 layers disagree" in out
+        code, out, _ = run_cli("verify", str(path), "-f", "json")
+        row = json.loads(out)["layers"][1]
+        assert code == 1 and row["ok"] is False and re.search(match, row["error"])
+    finally:
+        del REGISTRY["test_broken_kernel"]
+
+
+def test_compile_progress_names_each_kernel_and_counts_down():
+    events = []
+    spec = parse_spec("input: [1, 2, 4, 4]\nlayers:\n  - relu\n")
+    verify(analyze(spec), progress=lambda *e: events.append(e))
+    compile_events = [e for e in events if e[0] == "compile"]
+    total = compile_events[0][2]
+    assert [e[1] for e in compile_events] == list(range(total + 1))
+    assert {e[2] for e in compile_events} == {total}
+    names = [e[3] for e in compile_events]
+    assert names[-1] == "" and len(set(names[:-1])) == total
+    assert {"conv2d", "max_pool2d", "linear", "batch_norm2d", "relu", "add", "concat"} <= set(names)
+    assert [e[:3] for e in events if e[0] == "run"] == [("run", 0, 1), ("run", 1, 1)]
+
+
+def test_cache_note_after_a_run_that_compiled(monkeypatch):
+    import dataclasses
+
+    from cnncalc.kernels import _jit
+    from cnncalc.verify import cache_note
+
+    a = analyze(parse_spec("input: [1, 2, 4, 4]\nlayers:\n  - relu\n"))
+    verify(a)
+    v = verify(a)
+    assert v.compiled_kernels == 0  # the first run of this process compiled or loaded them
+    assert cache_note(v) is None
+    first = dataclasses.replace(v, compiled_kernels=28, compile_seconds=12.3)
+    monkeypatch.setattr(_jit, "CACHE", True)
+    assert cache_note(first) == (
+        "compiled the reference kernels in 12.3 s and cached them: later runs load them from "
+        "numba's cache in about a second"
+    )
+    monkeypatch.setattr(_jit, "CACHE", False)
+    assert "cache is off (CNNCALC_NUMBA_CACHE=0), so every run compiles them again" in cache_note(first)
+
+
+def test_the_progress_display_reports_compilation_then_the_cache(capsys):
+    """The terminal display of ``cnncalc verify`` (drawn on stderr; here not a terminal, so only
+    what stays printed is checked): it accepts every progress event and ends with the note."""
+    import dataclasses
+
+    from cnncalc.cli import _verify_with_progress
+
+    a = analyze(parse_spec("input: [1, 2, 4, 4]\nlayers:\n  - relu\n"))
+    seen = []
+
+    def first_run(analysis, *, seed, progress):
+        v = verify(analysis, seed=seed, progress=lambda *e: (seen.append(e), progress(*e)))
+        return dataclasses.replace(v, compiled_kernels=3, compile_seconds=9.5)
+
+    result = _verify_with_progress(a, 0, first_run)
+    assert result.ok and seen[0][0] == "compile" and seen[-1][:2] == ("run", 1)
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps the line to the console width
+    assert "compiled the reference kernels in 9.5 s and cached them: later runs load them from numba" in err

@@ -19,7 +19,8 @@ Calling convention shared by every kernel:
 * arrays are numpy float32 (float64 also works, at the cost of a second compilation);
   all arrays of one call share the dtype; inputs that are not C-contiguous are copied;
 * the caller preallocates ``out`` (C-contiguous, writeable, exactly the shape its own
-  shape inference predicts); a mismatch raises ``ValueError`` before any computation;
+  shape inference predicts); a mismatch raises :class:`OutShapeError` (a ``ValueError``)
+  before any computation;
 * the return value is an ``int``: the multiply-accumulates the kernel executed, counted
   from its own loops / the BLAS products it ran (taps on zero padding included, biases
   excluded); 0 for layers without MACs;
@@ -28,15 +29,74 @@ Calling convention shared by every kernel:
 Compilation policy and the threading choice: see ``_jit``.
 """
 
+from __future__ import annotations
 
-def warm_up(step=None) -> None:
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["OutShapeError", "warm_up"]
+
+
+class OutShapeError(ValueError):
+    """``out`` does not have the shape the kernel's own arithmetic gives.
+
+    A kernel (built in or custom) raises it before computing anything; verification reports
+    ``expected`` as the shape the kernel observed, next to the predicted one::
+
+        raise OutShapeError("out", out.shape, (n, c * 4, h // 2, w // 2))
+
+    Args:
+        name: the argument that has the wrong shape (usually ``"out"``).
+        found: its shape.
+        expected: the shape the kernel's own arithmetic implies.
+    """
+
+    def __init__(self, name: str, found: tuple[int, ...], expected: tuple[int, ...]):
+        super().__init__(f"{name} has shape {tuple(found)} but the parameters imply {tuple(expected)}")
+        self.found = tuple(int(d) for d in found)
+        self.expected = tuple(int(d) for d in expected)
+
+
+def warm_up(progress: Callable[[int, int, str], None] | None = None) -> int:
     """Compile (or load from the cache) every kernel, on tiny float32 arrays.
 
     Verification calls this first so that compilation and execution are timed apart.
 
     Args:
-        step: called as ``step(done, total, kernel)`` after each kernel; it may raise to stop.
+        progress: called as ``progress(done, total, kernel)`` before each kernel and once at
+            the end with ``kernel = ""``.
+
+    Returns:
+        the number of kernels compiled (0 when every one came from numba's cache).
     """
+    steps = _warm_up_steps()
+    compiled_before = _compiled()
+    for i, (name, run) in enumerate(steps):
+        if progress:
+            progress(i, len(steps), name)
+        run()
+    if progress:
+        progress(len(steps), len(steps), "")
+    return _compiled() - compiled_before
+
+
+def _compiled() -> int:
+    """Compilations numba did in this process (cache misses of cnncalc's kernels)."""
+    import sys
+
+    from numba.core.registry import CPUDispatcher
+
+    total = 0
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(__name__ + ".") or module is None:
+            continue
+        for obj in vars(module).values():
+            if isinstance(obj, CPUDispatcher):
+                total += sum(obj.stats.cache_misses.values())  # compilations, cached or not
+    return total
+
+
+def _warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
     import numpy as np
 
     from . import conv, dense, elementwise, norm, pool, shape_ops
@@ -45,40 +105,36 @@ def warm_up(step=None) -> None:
     x = np.ones((1, 2, 4, 4), f)
     w = np.ones((2, 1, 3, 3), f)
     b = np.ones(2, f)
-    calls = [
-        ("conv2d", lambda: conv.conv2d_nchw(x, w, b, np.empty((1, 2, 2, 2), f), groups=2)),
-        (
-            "conv2d 1x1",
-            lambda: conv.conv2d_nchw(x, np.ones((2, 2, 1, 1), f), None, np.empty((1, 2, 4, 4), f)),
-        ),
-        (
-            "conv_transpose2d",
-            lambda: conv.conv_transpose2d_nchw(x, np.ones((2, 1, 2, 2), f), None, np.empty((1, 1, 5, 5), f)),
-        ),
+
+    def convs() -> None:
+        conv.conv2d_nchw(x, w, b, np.empty((1, 2, 2, 2), f), groups=2)
+        conv.conv2d_nchw(x, np.ones((2, 2, 1, 1), f), None, np.empty((1, 2, 4, 4), f))
+
+    def activation(name: str) -> Callable[[], Any]:
+        return lambda: getattr(elementwise, name)(x, np.empty_like(x))
+
+    return [
+        ("conv2d", convs),
+        ("conv_transpose2d", lambda: conv.conv_transpose2d_nchw(
+            x, np.ones((2, 1, 2, 2), f), None, np.empty((1, 1, 5, 5), f))),
         ("max_pool2d", lambda: pool.max_pool2d_nchw(x, np.empty((1, 2, 2, 2), f), 2)),
         ("avg_pool2d", lambda: pool.avg_pool2d_nchw(x, np.empty((1, 2, 2, 2), f), 2)),
         ("adaptive_avg_pool2d", lambda: pool.adaptive_avg_pool2d_nchw(x, np.empty((1, 2, 1, 1), f))),
         ("linear", lambda: dense.linear(np.ones((1, 3), f), np.ones((2, 3), f), b, np.empty((1, 2), f))),
         ("batch_norm2d", lambda: norm.batch_norm2d_nchw(x, b, b, b, b, 1e-5, np.empty_like(x))),
-        (
-            "local_response_norm",
-            lambda: norm.local_response_norm_nchw(x, 2, 1e-4, 0.75, 1.0, np.empty_like(x)),
+        ("local_response_norm", lambda: norm.local_response_norm_nchw(
+            x, 2, 1e-4, 0.75, 1.0, np.empty_like(x))),
+        *(
+            (name, activation(name))
+            for name in ("relu", "relu6", "sigmoid", "tanh", "hardsigmoid", "hardswish", "silu", "gelu")
         ),
-    ]
-    for name in ("relu", "relu6", "sigmoid", "tanh", "hardsigmoid", "hardswish", "silu", "gelu"):
-        calls.append((name, lambda name=name: getattr(elementwise, name)(x, np.empty_like(x))))
-    calls += [
         ("leaky_relu", lambda: elementwise.leaky_relu(x, np.empty_like(x), 0.01)),
         ("softmax", lambda: elementwise.softmax(x, 1, np.empty_like(x))),
         ("add", lambda: shape_ops.add([x, x], np.empty_like(x))),
-        ("mul", lambda: shape_ops.mul_broadcast(x, np.ones((1, 2, 1, 1), f), np.empty_like(x))),
+        ("multiply", lambda: shape_ops.mul_broadcast(x, np.ones((1, 2, 1, 1), f), np.empty_like(x))),
         ("concat", lambda: shape_ops.concat_channels([x, x], np.empty((1, 4, 4, 4), f))),
         ("zero_pad2d", lambda: shape_ops.zero_pad2d(x, np.empty((1, 2, 6, 6), f), 1, 1, 1, 1)),
         ("channel_shuffle", lambda: shape_ops.channel_shuffle(x, 2, np.empty_like(x))),
-        ("upsample_nearest2d", lambda: shape_ops.upsample_nearest2d(x, np.empty((1, 2, 8, 8), f))),
-        ("upsample_bilinear2d", lambda: shape_ops.upsample_bilinear2d(x, np.empty((1, 2, 8, 8), f), False)),
+        ("upsample nearest", lambda: shape_ops.upsample_nearest2d(x, np.empty((1, 2, 8, 8), f))),
+        ("upsample bilinear", lambda: shape_ops.upsample_bilinear2d(x, np.empty((1, 2, 8, 8), f), False)),
     ]
-    for done, (name, call) in enumerate(calls, 1):
-        call()
-        if step is not None:
-            step(done, len(calls), name)

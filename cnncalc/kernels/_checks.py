@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import OutShapeError  # defined in the package: importable without numpy
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -92,18 +94,6 @@ def same_dtype(dtype, **arrays) -> None:
     for name, a in arrays.items():
         if a is not None and a.dtype != dtype:
             raise ValueError(f"{name} has dtype {a.dtype} but the input has dtype {dtype}")
-
-
-class OutShapeError(ValueError):
-    """``out`` does not have the shape the kernel's own arithmetic gives.
-
-    ``expected`` is that shape: verification reports it as the observed output shape.
-    """
-
-    def __init__(self, name: str, found: tuple[int, ...], expected: tuple[int, ...]):
-        super().__init__(f"{name} has shape {found} but the parameters imply {expected}")
-        self.found = found
-        self.expected = expected
 
 
 def out_array(out, expected_shape: tuple[int, ...], dtype, name: str = "out"):

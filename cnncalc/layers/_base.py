@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -27,6 +27,11 @@ from .. import dims
 from ..dims import Dim
 from ..errors import ExpressionError, ShapeError
 from ..expr import Expr, evaluate, parse
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from ..testing import Case
 
 Shape = tuple[Dim, ...]
 
@@ -107,32 +112,42 @@ _PAIR_SCHEMA = {
     ]
 }
 
-#: A positive integer expression (channels, kernel size, stride...).
-Int = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(1)]
-#: A non-negative integer expression.
-NonNegInt = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(0)]
-#: A positive integer or a pair ``[height, width]``.
-Pair = Annotated[tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(1, pair=True)]
-#: A non-negative integer or a pair ``[height, width]``.
-NonNegPair = Annotated[
-    tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(0, pair=True)
-]
-
-
 def _to_padding(value: Any) -> str | tuple[Expr, Expr]:
     if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
         return value.strip().lower()
     return _to_pair(value)
 
 
-#: Padding: a non-negative integer, a pair, ``same`` (output = ceil(input / stride), the odd
-#: extra pixel at the bottom and right, as TensorFlow) or ``valid`` (no padding).
-Padding = Annotated[
-    Literal["same", "valid"] | tuple[Expr, Expr],
-    PlainValidator(_to_padding),
-    WithJsonSchema({"anyOf": [{"enum": ["same", "valid"]}, *_PAIR_SCHEMA["anyOf"]]}),
-    Arg(0, pair=True),
-]
+if TYPE_CHECKING:
+    # What a type checker sees: the values the rules read on a bound layer, a Dim or a pair of
+    # them (defaults may be written as plain ints). The definitions below are what pydantic
+    # validates the spec text with.
+    Int: TypeAlias = Dim
+    NonNegInt: TypeAlias = Dim
+    Pair: TypeAlias = Any
+    NonNegPair: TypeAlias = Any
+    Padding: TypeAlias = Any
+else:
+    #: A positive integer expression (channels, kernel size, stride...).
+    Int = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(1)]
+    #: A non-negative integer expression.
+    NonNegInt = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(0)]
+    #: A positive integer or a pair ``[height, width]``.
+    Pair = Annotated[
+        tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(1, pair=True)
+    ]
+    #: A non-negative integer or a pair ``[height, width]``.
+    NonNegPair = Annotated[
+        tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(0, pair=True)
+    ]
+    #: Padding: a non-negative integer, a pair, ``same`` (output = ceil(input / stride), the odd
+    #: extra pixel at the bottom and right, as TensorFlow) or ``valid`` (no padding).
+    Padding = Annotated[
+        Literal["same", "valid"] | tuple[Expr, Expr],
+        PlainValidator(_to_padding),
+        WithJsonSchema({"anyOf": [{"enum": ["same", "valid"]}, *_PAIR_SCHEMA["anyOf"]]}),
+        Arg(0, pair=True),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,7 +198,7 @@ class Layer(BaseModel):
 
     def expressions(self) -> list[tuple[str, Expr]]:
         """Every expression argument, with its field path (for name checks at load time)."""
-        out = []
+        out: list[tuple[str, Expr]] = []
         for name, info in type(self).model_fields.items():
             value = getattr(self, name)
             if _arg_of(info) is None or value is None or isinstance(value, str):
@@ -195,45 +210,55 @@ class Layer(BaseModel):
         return out
 
     # -- rules (called on a bound copy) ------------------------------------------------------
+    # Each takes the input shapes, one per input (``def output_shape(self, x)`` in a unary
+    # layer); the cost rules also the output shape as the keyword ``out``. The base signatures
+    # are written with ``Any`` so that a type checker accepts either form in a subclass.
 
-    def checks(self, *xs: Shape) -> list[Check]:
-        """Conditions the inputs must satisfy. None by default."""
+    def checks(self, *xs: Any) -> list[Check]:
+        """Conditions the inputs (each a :data:`Shape`) must satisfy. None by default."""
         return []
 
-    def output_shape(self, *xs: Shape) -> Shape:
+    def output_shape(self, *xs: Any) -> Shape:
+        """The output shape of the input shapes."""
         raise NotImplementedError
 
-    def weights(self, *xs: Shape) -> dict[str, Param]:
+    def weights(self, *xs: Any) -> dict[str, Param]:
         """Learnable tensors and buffers. None by default."""
         return {}
 
-    def macs(self, *xs: Shape, out: Shape) -> Dim:
-        """Multiply-accumulates. Zero by default: layers without products declare nothing."""
+    def macs(self, *xs: Any, **out: Any) -> Dim:
+        """Multiply-accumulates, called as ``macs(*xs, out=y)``. Zero by default: layers without
+        products declare nothing."""
         return 0
 
-    def flops(self, *xs: Shape, out: Shape) -> Dim:
+    def flops(self, *xs: Any, **out: Any) -> Dim:
+        """Floating-point operations, called as ``flops(*xs, out=y)``."""
         raise NotImplementedError
 
-    def forward(self, xs: list, weights: dict, out) -> int:
-        """Run the reference kernel on concrete arrays: read ``xs``, write ``out`` (allocated
-        with the predicted shape), return the multiply-accumulates the kernel counted.
+    def forward(self, xs: list[Any], weights: dict[str, Any], out: Any) -> int:
+        """Run the reference kernel on concrete arrays: read ``xs`` (NumPy float32 arrays, one
+        per input), write ``out`` (allocated with the predicted shape), return the
+        multiply-accumulates the kernel counted, an ``int``. ``weights`` maps the names of
+        :meth:`weights` to arrays of their shapes.
 
         Kernels compute the output shape with their own arithmetic and raise
-        ``OutShapeError`` when ``out`` disagrees. numba is imported here, never before.
+        :class:`cnncalc.kernels.OutShapeError` when ``out`` disagrees. numba is imported here,
+        never before.
         """
         raise NotImplementedError
 
-    def workspace(self, *xs: Shape, out: Shape) -> Dim:
-        """Elements of scratch memory ``forward`` needs besides its inputs and output."""
+    def workspace(self, *xs: Any, **out: Any) -> Dim:
+        """Elements of scratch memory ``forward`` needs besides its inputs and output, called
+        as ``workspace(*xs, out=y)``."""
         return 0
 
     @classmethod
-    def examples(cls):
+    def examples(cls) -> SearchStrategy[Case]:
         """A hypothesis strategy of :class:`cnncalc.testing.Case`: valid configurations of this
         layer built by construction, for :func:`cnncalc.testing.check_layer`."""
         raise NotImplementedError(f"{cls.__name__} has no examples() strategy")
 
-    def category(self, *xs: Shape) -> str:
+    def category(self, *xs: Any) -> str:
         """The row this layer counts under in a breakdown (the kind, unless refined)."""
         return self.kind
 

@@ -28,7 +28,9 @@ def ratio_text(v: Any) -> str:
     if v is None:
         return "n/a"
     if isinstance(v, (int, Fraction)):
-        f = float(v)
+        f = _as_float(v)
+        if f is None:
+            return f"about 10^{_log10(v)}"
         if f == 1:
             return "1 (same)"
         if f == 0:
@@ -45,8 +47,25 @@ def ratio_json(v: Any) -> Any:
     if isinstance(v, int):
         return v
     if isinstance(v, Fraction):
-        return float(v)
+        f = _as_float(v)
+        return f if f is not None else dims.fmt(v)
     return dims.fmt(v)
+
+
+def _as_float(v: int | Fraction) -> float | None:
+    """``v`` as a float, or None when a float cannot hold it (beyond 1e308, or below 1e-308)."""
+    try:
+        f = float(v)
+    except OverflowError:
+        return None
+    return None if (f == 0) != (v == 0) else f
+
+
+def _log10(v: int | Fraction) -> int:
+    import math
+
+    v = Fraction(v)
+    return round(math.log10(v.numerator) - math.log10(v.denominator))
 
 
 def comparison_dict(c: Comparison) -> dict[str, Any]:

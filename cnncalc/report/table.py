@@ -333,7 +333,7 @@ def totals_panel(a: Analysis, view: View, width: int):
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
         for label, text in items:
-            grid.add_row(label, text)
+            grid.add_row(Text(label), Text(text))
     parts = [grid]
     if a.constraints:
         text = Text("Valid when:\n", style="bold")
