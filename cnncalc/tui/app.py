@@ -7,6 +7,8 @@ thread workers, so the editor never waits for them.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -88,7 +90,7 @@ class CnncalcApp(App):
         path: Path | str | None = None,
         text: str | None = None,
         title: str | None = None,
-        debounce: float = 0.05,
+        debounce: float = 0.15,
         other_delay: float = OTHER_DELAY,
     ) -> None:
         super().__init__()
@@ -108,6 +110,9 @@ class CnncalcApp(App):
         self.checks: dict[str, bool] = {}  # layer -> verified ok
         self.generation = 0
         self._timer: Timer | None = None
+        self._last_start = 0.0  # time.monotonic() of the last analysis started
+        self._analysing = False  # a worker is computing
+        self._pending = False  # the text changed meanwhile: analyse again when it is done
         self._other_timer: Timer | None = None
         self._request: tuple | None = None  # what the table shows: (text, filename, values, formulas)
         self._symbols_key: tuple = ()
@@ -172,8 +177,12 @@ class CnncalcApp(App):
         """Analyse the editor's text again after the debounce delay (at once with ``now``)."""
         if self._timer is not None:
             self._timer.stop()
+            self._timer = None
         self.generation += 1
-        if now or self.debounce <= 0:
+        # A keystroke after a pause starts at once; keystrokes in quick succession wait until
+        # typing pauses for ``debounce`` seconds, and only the last one is analysed.
+        quiet = time.monotonic() - self._last_start >= self.debounce
+        if now or self.debounce <= 0 or quiet:
             self._start_analysis()
         else:
             self._timer = self.set_timer(self.debounce, self._start_analysis)
@@ -182,6 +191,11 @@ class CnncalcApp(App):
         self._timer = None
         if not self.screen_stack:  # shutting down
             return
+        if self._analysing:  # one analysis at a time: the latest text goes next
+            self._pending = True
+            return
+        self._analysing = True
+        self._last_start = time.monotonic()
         self._analyse(self.generation, self.text, self._filename(), dict(self.values), self.formulas)
 
     def _filename(self) -> str:
@@ -194,15 +208,22 @@ class CnncalcApp(App):
             outcome = model.compute(text, filename, values, symbolic=formulas)
         except Exception as exc:  # a bug in the engine: shown, the editor keeps working
             outcome = Outcome(error=f"internal error while analysing: {type(exc).__name__}: {exc}")
-        if not get_current_worker().is_cancelled:
-            try:
+        try:
+            if not get_current_worker().is_cancelled:
                 request = (text, filename, values, formulas)
                 self.call_from_thread(self._show, generation, outcome, request)
-            except Exception as exc:  # a bug in showing it: said, and the app goes on
-                message = f"internal error while showing the analysis: {type(exc).__name__}: {exc}"
-                failed = Outcome(error=message)
-                self.call_from_thread(self._show, generation, failed)
-                return
+        except Exception as exc:  # a bug in showing it: said, and the app goes on
+            message = f"internal error while showing the analysis: {type(exc).__name__}: {exc}"
+            self.call_from_thread(self._show, generation, Outcome(error=message))
+        finally:
+            with contextlib.suppress(RuntimeError):  # RuntimeError: the app has closed
+                self.call_from_thread(self._analysis_done)
+
+    def _analysis_done(self) -> None:
+        self._analysing = False
+        if self._pending:
+            self._pending = False
+            self._start_analysis()
 
     def _start_other(self) -> None:
         self._other_timer = None
