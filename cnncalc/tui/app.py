@@ -150,7 +150,8 @@ class CnncalcApp(App):
     def on_mount(self) -> None:
         self._update_title()
         self.main.query_one("#editor", SpecEditor).focus()
-        self.recompute(now=True)
+        # The first analysis loads the engine (a second of imports): after the first paint.
+        self.call_after_refresh(self.recompute, True)
 
     # -- recomputing ---------------------------------------------------------------------------
 
