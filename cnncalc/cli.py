@@ -63,6 +63,27 @@ def _parser() -> argparse.ArgumentParser:
         default="float32",
         help="data type bytes are counted at (default: float32)",
     )
+    a.add_argument(
+        "--optimizer",
+        choices=("sgd", "momentum", "adam"),
+        default="adam",
+        help="optimizer of the training estimate: its state per parameter (default: adam)",
+    )
+    a.add_argument(
+        "--convention",
+        default="cnncalc",
+        metavar="NAME",
+        help="count MACs as another tool does: cnncalc (default), torchvision, torchinfo, "
+        "ptflops, ptflops-aten, fvcore",
+    )
+    a.add_argument(
+        "--chart",
+        nargs="?",
+        const="macs",
+        choices=("macs", "params", "memory"),
+        help="per-layer bars of MACs (the default), params or activation memory, after the table",
+    )
+    _add_plot(a, "per-layer bars of MACs, params and activation bytes")
 
     v = sub.add_parser(
         "verify",
@@ -77,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_plugin(v)
     v.add_argument(
         "--seed", type=_seed, default=0, help=f"seed of the random tensors, 0 to {MAX_SEED} (default 0)"
+    )
+    v.add_argument(
+        "--runtime",
+        choices=("kernels", "onnxruntime"),
+        default="kernels",
+        help="kernels: cnncalc's reference kernels (default); onnxruntime: export the spec to ONNX "
+        "and compare every layer's output shape with what onnxruntime computes (onnx extra)",
     )
     v.add_argument("--format", "-f", choices=("table", "json"), default="table")
     v.add_argument("--width", type=_width, metavar="N", help="lay the table out for N columns")
@@ -119,12 +147,96 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--indent", type=_indent, default=2, help=f"0 to {MAX_INDENT} spaces (default 2)")
 
     sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
+    _add_export(sub)
+    _add_import(sub)
+    _add_domain_commands(sub)
 
     from . import conv_command, tui  # light modules: textual loads only when the TUI runs
 
     conv_command.add_parser(sub)
     tui.add_parser(sub)
     return p
+
+
+def _add_domain_commands(sub) -> None:
+    """``bounds``, ``solve`` and ``sweep``: questions about the range of the symbols."""
+    b = sub.add_parser(
+        "bounds",
+        help="the smallest and largest valid value of each symbol, and exact downsampling",
+        description="For each symbol (the others at their values): the smallest value for which "
+        "every layer has an output, the largest where a bound applies, the divisibility under "
+        "which no downsampling layer drops a pixel, and how much input the last feature map sees.",
+    )
+    b.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(b)
+    _add_plugin(b)
+    b.add_argument("--format", "-f", choices=("table", "json"), default="table")
+    _add_view(b)
+
+    s = sub.add_parser(
+        "solve",
+        help="input sizes giving an output shape; the largest size within a budget",
+        description="Inverse questions, answered exactly from the formulas. --shape HxW: the "
+        "values of the symbols that give a layer's output that size (default layer: the last "
+        "feature map). --largest H,W --within macs=1e9: the largest value of the symbols (tied "
+        "together) keeping a total (macs, params, flops, activations) within a budget.",
+        epilog="Examples: cnncalc solve resnet50 --shape 7x7 | cnncalc solve resnet50 --largest "
+        "H,W --within macs=1e9 | cnncalc solve mobilenet_v1 --largest alpha --within macs=300e6 "
+        "--step 1/32",
+    )
+    s.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(s)
+    _add_plugin(s)
+    s.add_argument("--shape", metavar="HxW", help="the wanted output size (height x width)")
+    s.add_argument(
+        "--layer", metavar="NAME", help="the layer whose output --shape is (default: last feature map)"
+    )
+    s.add_argument("--largest", metavar="SYMBOLS", help="symbols to grow together, comma separated")
+    s.add_argument(
+        "--within",
+        metavar="METRIC=BUDGET",
+        help="macs, params, flops, activations (elements), peak_bytes (inference peak) or "
+        "memory_bytes (input + params + activations at --dtype); e.g. macs=1e9",
+    )
+    s.add_argument("--step", metavar="STEP", help="resolution for rational symbols (default 1/100)")
+    s.add_argument(
+        "--dtype",
+        choices=tuple(_DTYPES),
+        default="float32",
+        help="data type of the memory budgets peak_bytes and memory_bytes (default: float32)",
+    )
+    s.add_argument("--format", "-f", choices=("table", "json"), default="table")
+
+    w = sub.add_parser(
+        "sweep",
+        help="totals over a grid of symbol values, exactly, from the formulas",
+        description="Tabulate params, MACs, FLOPs and activations over a grid: the spec is "
+        "analysed once with the swept symbols open and its formulas evaluated at every point.",
+        epilog="Example: cnncalc sweep resnet50 --range H=32:1024:32 --set W=224 --format csv",
+    )
+    w.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    w.add_argument(
+        "--range",
+        dest="ranges",
+        action="append",
+        default=[],
+        required=True,
+        metavar="NAME=START:STOP:STEP",
+        help="values of a symbol (stop included), or NAME=V1,V2,...; repeat for a grid",
+    )
+    _add_set(w)
+    _add_plugin(w)
+    w.add_argument("--format", "-f", choices=("table", "json", "csv"), default="table")
+    _add_view(w)
+    _add_plot(w, "the totals as curves over the first swept symbol")
+
+
+def _add_plot(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help=f"also draw {what} to FILE (.png or .svg; needs matplotlib: pip install 'cnncalc[plot]')",
+    )
 
 
 def _bounded_int(text: str, what: str, high: int) -> int:
@@ -361,6 +473,7 @@ def _view(args: argparse.Namespace):
         depth=getattr(args, "depth", None),
         dtype=getattr(args, "dtype", "float32"),
         wide=args.wide,
+        optimizer=getattr(args, "optimizer", "adam"),
     )
 
 
@@ -372,19 +485,44 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     values = _assignments(args.assignments)
     spec = load_spec(find_spec(args.spec))
-    analysis = analyze(spec, values, symbolic=args.symbolic)
+    analysis = _with_convention(analyze(spec, values, symbolic=args.symbolic), args.convention)
     if args.format == "json":
         import json
 
-        sys.stdout.write(json.dumps(report.to_dict(analysis, args.dtype), indent=2) + "\n")
+        data = report.to_dict(analysis, args.dtype, args.optimizer)
+        if args.convention != "cnncalc":
+            data["macs_convention"] = args.convention
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif args.format == "csv":
         sys.stdout.write(report.to_csv(analysis, args.dtype))
     elif args.format == "markdown":
         sys.stdout.write(report.to_markdown(analysis, args.depth, args.dtype))
     else:
         view = _view(args)
-        _console(10**5 if view.wide else view.width).print(report.render(analysis, view))
+        console = _console(10**5 if view.wide else view.width)
+        console.print(report.render(analysis, view))
+        if args.convention != "cnncalc":
+            from .analysis.conventions import DESCRIPTIONS
+
+            console.print(f"MACs counted as {DESCRIPTIONS[args.convention]}.", style="dim")
+        if args.chart:
+            from .report.chart import chart
+
+            console.print(chart(analysis, args.chart, view.width, args.dtype))
+    if args.plot:
+        from .report.chart import plot_layers
+
+        plot_layers(analysis, args.plot, args.dtype)
     return 0
+
+
+def _with_convention(analysis, name: str):
+    """The analysis with MACs counted as the tool ``name`` counts them."""
+    from .analysis.conventions import CONVENTIONS, apply
+
+    if name not in CONVENTIONS:
+        raise UsageError(f"--convention {name}: unknown; known: {', '.join(CONVENTIONS)}")
+    return apply(analysis, name)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -399,6 +537,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     open_ = [n for n, v in resolve_symbols(spec, values).items() if v is None]
     if open_:  # before analysing: a symbolic analysis of a long network takes a while
         raise UsageError(f"verification runs at concrete sizes: give {', '.join(open_)} a value with --set")
+    if args.runtime == "onnxruntime":
+        return _verify_onnxruntime(args, spec, values)
     budget = parse_bytes(args.memory_budget) if args.memory_budget is not None else default_budget()
     analysis = analyze(spec, values)
     if not analysis.concrete:
@@ -416,6 +556,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.verification_dict(result), indent=2) + "\n")
     else:
         _console(_width_of(args)).print(report.verification_render(result, _width_of(args)))
+    return 0 if result.ok else 1
+
+
+def _verify_onnxruntime(args: argparse.Namespace, spec, values) -> int:
+    from .onnx import runtime
+
+    result = runtime.check(spec, values, seed=args.seed)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(runtime.to_dict(result), indent=2) + "\n")
+    else:
+        _console(_width_of(args)).print(runtime.render(result))
     return 0 if result.ok else 1
 
 
@@ -536,6 +689,174 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export(sub) -> None:
+    e = sub.add_parser(
+        "export",
+        help="write a spec as an ONNX model with random weights",
+        description="Write the spec as an ONNX model with seeded random weights (needs the onnx "
+        'extra: pip install "cnncalc[onnx]"). Symbols written bare in the input shape and not '
+        "given by --set stay dynamic (dim_param) unless a weight shape or an operator attribute "
+        "needs their value; every other symbol takes its --set value or its default.",
+        epilog="Example: cnncalc export resnet50 -o resnet50.onnx",
+    )
+    e.add_argument("spec", help="a spec file, or the name of a bundled spec")
+    _add_set(e)
+    _add_plugin(e)
+    e.add_argument("-o", "--output", required=True, metavar="MODEL.onnx", help="the file to write")
+    e.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
+    e.add_argument("--opset", type=int, metavar="N", help="ONNX opset to write (default 18)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .onnx.export import DEFAULT_OPSET, export, save, summary
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    values = _assignments(args.assignments)
+    spec = load_spec(find_spec(args.spec))
+    exported = export(spec, values, seed=args.seed, opset=args.opset or DEFAULT_OPSET)
+    save(exported, args.output)
+    print(f"wrote {args.output}: {summary(exported)}")
+    return 0
+
+
+def _add_import(sub) -> None:
+    i = sub.add_parser(
+        "import",
+        help="read an ONNX model into a spec",
+        description="Read an ONNX model into a spec (needs the onnx extra: pip install "
+        '"cnncalc[onnx]"): its layers, their arguments and the graph, named after the nodes '
+        "and initializers. Dynamic dimensions (dim_param) become symbols. Every initializer is "
+        "checked against the shape of its layer's parameters. Operators without a layer kind "
+        "are listed, and the import fails (exit status 2).",
+        epilog="Example: cnncalc import resnet50.onnx --symbols N,H,W -o resnet50.yaml && "
+        "cnncalc analyze resnet50.yaml --symbolic",
+    )
+    i.add_argument("model", help="an ONNX file")
+    i.add_argument(
+        "-o", "--output", metavar="SPEC.yaml", help="write the spec here (default: standard output)"
+    )
+    i.add_argument(
+        "--symbols",
+        metavar="N,H,W",
+        help="make these fixed input dimensions symbols, their values the defaults (N, C, H, W "
+        "name the axes of an (N, C, H, W) input; NAME:AXIS any axis)",
+    )
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .onnx.importer import import_model, load, summary
+
+    imported = import_model(load(args.model), source=args.model, symbols=args.symbols)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(imported.text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote {args.output}: {summary(imported)}", file=sys.stderr)
+    else:
+        sys.stdout.write(imported.text)
+    return 0
+
+
+def cmd_bounds(args: argparse.Namespace) -> int:
+    from .analysis.bounds import bounds
+    from .report import domain
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    result = bounds(load_spec(find_spec(args.spec)), _assignments(args.assignments))
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(domain.bounds_dict(result), indent=2) + "\n")
+    else:
+        view = _view(args)
+        _console(view.fit_width).print(domain.bounds_render(result, view.fit_width, view.fit_units))
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    import json
+
+    from .analysis import inverse
+    from .analysis.sweep import parse_number
+    from .report import domain
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    spec = load_spec(find_spec(args.spec))
+    values = _assignments(args.assignments)
+    if (args.shape is None) == (args.largest is None):
+        raise UsageError("solve needs one of --shape HxW or --largest SYMBOLS --within METRIC=BUDGET")
+    if args.shape is not None:
+        parts = args.shape.lower().split("x")
+        if len(parts) == 1:
+            parts *= 2
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise UsageError(f"--shape expects HxW such as 7x7, found {args.shape!r}")
+        result = inverse.solve_shape(spec, tuple(int(p) for p in parts), values, args.layer)
+        out = json.dumps(domain.shape_dict(result), indent=2) + "\n" if args.format == "json" else None
+        sys.stdout.write(out or domain.shape_text(result))
+        return 0
+    if not args.within:
+        raise UsageError("--largest needs --within METRIC=BUDGET (e.g. macs=1e9)")
+    metric, eq, raw = args.within.partition("=")
+    try:
+        budget = parse_number(raw)
+    except ValueError:
+        budget = None
+    if not eq or budget is None or int(budget) != budget:
+        raise UsageError(f"--within expects METRIC=BUDGET such as macs=1e9, found {args.within!r}")
+    try:
+        step = parse_number(args.step) if args.step else None
+    except ValueError:
+        raise UsageError(f"--step expects a number such as 1/32, found {args.step!r}") from None
+    symbols = tuple(n.strip() for n in args.largest.split(",") if n.strip())
+    result = inverse.largest_within(
+        spec, symbols, metric.strip(), int(budget), values, step, _memory_budgets(args.dtype)
+    )
+    if args.format == "json":
+        sys.stdout.write(json.dumps(domain.budget_dict(result), indent=2) + "\n")
+    else:
+        sys.stdout.write(domain.budget_text(result))
+    return 0
+
+
+def _memory_budgets(dtype: str) -> dict:
+    """Budgets in bytes: the inference peak, and input + params + every activation."""
+    from .analysis import memory
+    from .analysis.lifetimes import lifetimes
+
+    return {
+        "peak_bytes": lambda a: lifetimes(a, dtype).peak_bytes,
+        "memory_bytes": lambda a: memory.memory(a, dtype).total_bytes,
+    }
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .analysis.sweep import parse_range, sweep
+    from .report import domain
+    from .spec import load_spec
+    from .zoo import find_spec
+
+    ranges = dict(parse_range(r) for r in args.ranges)
+    result = sweep(load_spec(find_spec(args.spec)), ranges, _assignments(args.assignments))
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(domain.sweep_dict(result), indent=2) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(domain.sweep_csv(result))
+    else:
+        view = _view(args)
+        _console(view.fit_width).print(domain.sweep_render(result, view.fit_width, view.fit_units))
+    if args.plot:
+        from .report.chart import plot_sweep
+
+        plot_sweep(result, args.plot)
+    return 0
 def _run_module(name: str, args: argparse.Namespace) -> int:
     """A command that lives in its own module (``run(args)``), imported when it runs."""
     import importlib
@@ -544,11 +865,16 @@ def _run_module(name: str, args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {
+    "bounds": cmd_bounds,
+    "solve": cmd_solve,
+    "sweep": cmd_sweep,
     "analyze": cmd_analyze,
     "verify": cmd_verify,
     "compare": cmd_compare,
     "schema": cmd_schema,
     "zoo": cmd_zoo,
+    "export": cmd_export,
+    "import": cmd_import,
     "conv": lambda args: _run_module("conv_command", args),
     "tui": lambda args: _run_module("tui", args),
 }

@@ -13,6 +13,7 @@ import re
 import pytest
 
 from cnncalc.analysis.groups import rows_at_depth
+from cnncalc.analysis.receptive import receptive_fields
 from cnncalc.engine import analyze
 from cnncalc.report import View, render
 from cnncalc.report.text import shape_text
@@ -70,6 +71,7 @@ def test_no_number_is_cut(path, width):
     assert max(len(line) for line in lines) <= width
     rule = next(i for i, line in enumerate(lines) if set(line.strip()) == {"─"})
     rows = rows_at_depth(a, None)
+    fields = {f.name: f.axes for f in receptive_fields(a)}
     has_index = any(line.split()[:1] == ["#"] for line in lines[:rule])
     for row, line in zip(rows, lines[rule + 1 : rule + 1 + len(rows)], strict=True):
         if row.header:
@@ -99,6 +101,8 @@ def test_no_number_is_cut(path, width):
             _prod(r.output_shape) * b,
             (r.params + r.buffers) * b,
         }
+        for ax in fields[r.name]:  # the receptive field column
+            values |= {ax.size, *(ax.size_range or ())}
         _check_numbers(text, values, r.name)
     # The totals row: each number is one of the totals.
     total = next(line for line in lines[rule:] if line.lstrip(" 0123456789-").startswith("total"))

@@ -11,6 +11,9 @@ from ..dims import Dim
 #: Above this many operations a symbolic ratio is only cancelled, not also expanded and factored
 #: (factoring large polynomials takes seconds).
 _SIMPLIFY_OPS = 200
+#: Above this many operations in numerator and denominator together, a ratio is not simplified
+#: at all (cancelling the totals of a deep network takes seconds).
+_CANCEL_OPS = 120
 
 
 def ratio(num: Dim, den: Dim) -> Any:
@@ -23,9 +26,15 @@ def ratio(num: Dim, den: Dim) -> Any:
         return None if den == 0 else dims.canon(Fraction(num) / Fraction(den))
     s = dims.sp()
     d = dims.to_sympy(den)
+    n = dims.to_sympy(num)
     if d.is_zero:
         return None
-    r = dims.to_sympy(num) / d
+    if n.is_zero:
+        return 0
+    if s.count_ops(n) + s.count_ops(d) > _CANCEL_OPS:
+        # Too large to simplify in reasonable time: the quotient as it stands.
+        return s.Mul(n, s.Pow(d, -1, evaluate=False), evaluate=False)
+    r = n / d
     candidates = [s.cancel(r)]
     if s.count_ops(r) < _SIMPLIFY_OPS:
         candidates += [s.expand(r), s.factor(candidates[0])]

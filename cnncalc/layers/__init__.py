@@ -17,6 +17,7 @@ from typing import TypeVar
 from ..errors import LayerDefinitionError, UnknownLayerError
 from ..kernels import OutShapeError
 from ._base import (
+    WHOLE,
     Check,
     Int,
     Layer,
@@ -26,6 +27,7 @@ from ._base import (
     Pair,
     Param,
     Shape,
+    Window,
     at_least,
     copy_checked,
     divides,
@@ -40,6 +42,7 @@ __all__ = [
     "REQUIRED_RULES",
     "RESERVED_ARGUMENTS",
     "RESERVED_KINDS",
+    "WHOLE",
     "Check",
     "Int",
     "Layer",
@@ -50,6 +53,7 @@ __all__ = [
     "Pair",
     "Param",
     "Shape",
+    "Window",
     "at_least",
     "copy_checked",
     "divides",

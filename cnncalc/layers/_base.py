@@ -48,6 +48,24 @@ class Param(NamedTuple):
     init: str = "normal"
 
 
+class Window(NamedTuple):
+    """How the output positions along one spatial axis read their input.
+
+    Output position ``o`` reads the input positions ``offset + o*stride`` to
+    ``offset + o*stride + size - 1`` (a dilated kernel's whole extent, holes included).
+    ``stride`` is a fraction when a layer upsamples; ``offset`` is negative in the padding.
+    ``size=None`` means every output position reads the whole axis (global pooling, flatten).
+    """
+
+    size: Any
+    stride: Any = 1
+    offset: Any = 0
+
+
+#: The window of a layer whose every output reads the whole input axis.
+WHOLE = Window(None, None, None)
+
+
 class Check(NamedTuple):
     """A condition on the inputs: ``value >= 0`` (``relation='nonneg'``) or ``value == 0``.
 
@@ -247,6 +265,14 @@ class Layer(BaseModel):
         """
         raise NotImplementedError
 
+    def to_onnx(self, g, *xs: Any, out: Any) -> None:
+        """Write this layer as ONNX nodes through ``g`` (a :class:`cnncalc.onnx.export.Lowering`:
+        ``g.inputs``, ``g.output``, ``g.weight(key)``, ``g.node(op, inputs, **attributes)``).
+
+        Kinds that do not define it are refused by ``cnncalc export`` with their name.
+        """
+        raise NotImplementedError
+
     def workspace(self, *xs: Any, **out: Any) -> Dim:
         """Elements of scratch memory ``forward`` needs besides its inputs and output, called
         as ``workspace(*xs, out=y)``."""
@@ -257,6 +283,12 @@ class Layer(BaseModel):
         """A hypothesis strategy of :class:`cnncalc.testing.Case`: valid configurations of this
         layer built by construction, for :func:`cnncalc.testing.check_layer`."""
         raise NotImplementedError(f"{cls.__name__} has no examples() strategy")
+
+    def windows(self, *xs: Any) -> tuple[Window, Window] | None:
+        """How outputs read the inputs' spatial axes (H, W): one :class:`Window` per axis, for
+        receptive fields. ``None`` by default: each output position reads the same position of
+        each input (elementwise layers, normalisation, merges, channel operations)."""
+        return None
 
     def category(self, *xs: Any) -> str:
         """The row this layer counts under in a breakdown (the kind, unless refined)."""

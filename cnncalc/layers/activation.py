@@ -23,6 +23,8 @@ class Elementwise(Layer):
     per_element: ClassVar[int] = 1
     #: The function of cnncalc.kernels.elementwise that computes it (None: a copy).
     kernel_name: ClassVar[str | None] = None
+    #: The ONNX operator computing it alone (None: the kind writes its own ``to_onnx``).
+    onnx_op: ClassVar[str | None] = None
 
     @classmethod
     def examples(cls):
@@ -47,6 +49,11 @@ class Elementwise(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(self.per_element, dims.prod(x))
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        if self.onnx_op is None:
+            raise NotImplementedError
+        g.final(self.onnx_op, [g.inputs[0]], {})
+
 
 @register
 class ReLU(Elementwise):
@@ -54,6 +61,7 @@ class ReLU(Elementwise):
 
     kind = "relu"
     kernel_name = "relu"
+    onnx_op = "Relu"
     per_element = 1
 
 
@@ -64,6 +72,9 @@ class ReLU6(Elementwise):
     kind = "relu6"
     kernel_name = "relu6"
     per_element = 2
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final("Clip", [g.inputs[0], g.scalar(0.0), g.scalar(6.0)], {})
 
 
 @register
@@ -78,6 +89,9 @@ class LeakyReLU(Elementwise):
     per_element = 2
 
     negative_slope: float = 0.01
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final("LeakyRelu", [g.inputs[0]], {"alpha": self.negative_slope})
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.elementwise import leaky_relu
@@ -94,6 +108,7 @@ class Sigmoid(Elementwise):
 
     kind = "sigmoid"
     kernel_name = "sigmoid"
+    onnx_op = "Sigmoid"
     per_element = 4
 
 
@@ -103,6 +118,7 @@ class Tanh(Elementwise):
 
     kind = "tanh"
     kernel_name = "tanh"
+    onnx_op = "Tanh"
     per_element = 1
 
 
@@ -117,6 +133,9 @@ class HardSigmoid(Elementwise):
     kernel_name = "hardsigmoid"
     per_element = 4
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final("HardSigmoid", [g.inputs[0]], {"alpha": 1 / 6, "beta": 0.5})
+
 
 @register
 class HardSwish(Elementwise):
@@ -128,6 +147,11 @@ class HardSwish(Elementwise):
     kind = "hardswish"
     kernel_name = "hardswish"
     per_element = 5
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        if g.opset < 14:
+            g.refuse(f"hardswish needs opset 14 or later (HardSwish); asked for {g.opset}")
+        g.final("HardSwish", [g.inputs[0]], {})
 
 
 @register
@@ -141,6 +165,10 @@ class SiLU(Elementwise):
     kernel_name = "silu"
     per_element = 5
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        gate = g.node("Sigmoid", [g.inputs[0]], {})
+        g.final("Mul", [g.inputs[0], gate], {})
+
 
 @register
 class GELU(Elementwise):
@@ -152,6 +180,17 @@ class GELU(Elementwise):
     kind = "gelu"
     kernel_name = "gelu"
     per_element = 5
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """Gelu from opset 20; before it, x * (1 + erf(x / sqrt(2))) / 2 in five nodes."""
+        if g.opset >= 20:
+            g.final("Gelu", [g.inputs[0]], {})
+            return
+        (source,) = g.inputs
+        scaled = g.node("Div", [source, g.scalar(2**0.5)], {})
+        shifted = g.node("Add", [g.node("Erf", [scaled], {}), g.scalar(1.0)], {})
+        half = g.node("Mul", [source, g.scalar(0.5)], {})
+        g.final("Mul", [half, shifted], {})
 
 
 @register
@@ -186,6 +225,9 @@ class Softmax(Elementwise):
             raise ShapeError(f"dim {self.dim} is out of range for a rank-{len(x)} input")
         return x
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final("Softmax", [g.inputs[0]], {"axis": self.dim})
+
     def forward(self, xs, weights, out) -> int:
         from ..kernels.elementwise import softmax
 
@@ -204,10 +246,14 @@ class Dropout(Elementwise):
 
     p: Annotated[float, Field(ge=0, lt=1)] = 0.5
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final("Dropout", [g.inputs[0], g.scalar(self.p)], {})
+
 
 @register
 class Identity(Elementwise):
     """Returns its input. Params: none. MACs: 0. FLOPs: 0."""
 
     kind = "identity"
+    onnx_op = "Identity"
     per_element = 0

@@ -71,6 +71,12 @@ class Chunk(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """Split into ``chunks`` equal pieces; this layer is output ``index`` (the others unused)."""
+        chunks, piece = g.int(self.chunks), g.int(out[self._axis(x)])
+        sizes = g.const([piece] * chunks)
+        g.final("Split", [g.inputs[0], sizes], {"axis": self.dim}, index=self.index, outputs=chunks)
+
     def forward(self, xs, weights, out) -> int:
         import numpy as np
 
@@ -116,6 +122,14 @@ class ChannelShuffle(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """Reshape to (N, groups, C/groups, H*W), swap axes 1 and 2, reshape back."""
+        groups, c = g.int(self.groups), g.int(x[1])
+        (source,) = g.inputs
+        split = g.node("Reshape", [source, g.const([0, groups, c // groups, -1])], {})
+        swapped = g.node("Transpose", [split], {"perm": [0, 2, 1, 3]})
+        g.final("Reshape", [swapped, g.node("Shape", [source], {})], {})
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.shape_ops import channel_shuffle

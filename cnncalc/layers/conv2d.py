@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import Check, Int, Layer, Padding, Pair, Param, Shape, at_least, divides, rank_error
+from ._base import Check, Int, Layer, Padding, Pair, Param, Shape, Window, at_least, divides, rank_error
 
 
 def same_padding(size: dims.Dim, kernel: dims.Dim, stride: dims.Dim, dilation: dims.Dim):
@@ -49,6 +49,14 @@ def group_checks(groups: dims.Dim, c_in: dims.Dim, c_out: dims.Dim) -> list[Chec
         ),
         divides(groups, c_out, lambda: f"groups = {dims.fmt(groups)} must divide out = {dims.fmt(c_out)}"),
     ]
+
+
+def conv_windows(x: Shape, kernel, stride, dilation, pads) -> tuple[Window, Window]:
+    """The windows of a convolution or pooling: the dilated kernel, from ``-pad_before``."""
+    return tuple(
+        Window(dims.add(dims.mul(d, dims.add(k, -1)), 1), s, dims.mul(-1, before))
+        for k, s, d, (before, _) in zip(kernel, stride, dilation, pads, strict=True)
+    )
 
 
 def padded_checks(kind: str, x: Shape, kernel, dilation, pads) -> list[Check]:
@@ -134,6 +142,9 @@ class Conv2d(Layer):
         """((top, bottom), (left, right)) padding for input ``x``."""
         return resolve_padding(self.padding, x, self.kernel, self.stride, self.dilation)
 
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        return conv_windows(x, self.kernel, self.stride, self.dilation, self.pads(x))
+
     def checks(self, x: Shape) -> list[Check]:
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
@@ -175,6 +186,25 @@ class Conv2d(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         bias_adds = dims.prod(out) if self.bias else 0
         return dims.add(dims.mul(2, self.macs(x, out=out)), bias_adds)
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final(*self.onnx_conv(g, x, g.inputs[0], "weight", "bias" if self.bias else None))
+
+    def onnx_conv(self, g, x: Shape, source: str, weight: str, bias: str | None):
+        """The arguments of ``g.node``/``g.final`` for an ONNX Conv reading ``source``."""
+        attrs = {
+            "kernel_shape": g.ints(self.kernel),
+            "strides": g.ints(self.stride),
+            "dilations": g.ints(self.dilation),
+            "group": g.int(self.groups),
+        }
+        if self.padding == "same":
+            attrs["auto_pad"] = "SAME_UPPER"  # the odd pixel after, as TensorFlow
+        else:
+            (top, bottom), (left, right) = self.pads(x)
+            attrs["pads"] = g.ints((top, left, bottom, right))
+        inputs = [source, g.weight(weight)] + ([g.weight(bias)] if bias else [])
+        return "Conv", inputs, attrs
 
     def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
         (top, bottom), (left, right) = self.pads(x)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import Check, Int, Layer, NonNegPair, Pair, Param, Shape, at_least, rank_error
+from ._base import Check, Int, Layer, NonNegPair, Pair, Param, Shape, Window, at_least, rank_error
 from .conv2d import group_checks
 
 
@@ -83,6 +83,23 @@ class ConvTranspose2d(Layer):
             out.append(at_least(size, 1, f"the output {axis} {dims.fmt(size)} must be at least 1"))
         return out
 
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        """Output ``o`` receives input ``i`` when ``o = i*stride - padding + t*dilation`` for a tap
+        ``t``: the inputs from ``ceil((o + padding - D)/stride)`` to ``floor((o + padding)/stride)``
+        with ``D = dilation*(kernel - 1)``, at most ``floor(D/stride) + 1`` of them, advancing by
+        ``1/stride`` an output on average."""
+        out = []
+        for k, s, p, d in zip(self.kernel, self.stride, self.padding, self.dilation, strict=True):
+            span = dims.mul(d, dims.add(k, -1))
+            out.append(
+                Window(
+                    dims.add(dims.floordiv(span, s), 1),
+                    dims.div(1, s),
+                    dims.ceildiv(dims.add(p, dims.mul(-1, span)), s),
+                )
+            )
+        return tuple(out)
+
     def output_shape(self, x: Shape) -> Shape:
         spatial = tuple(
             dims.add(dims.mul(dims.add(h, -1), s), dims.mul(-2, p), dims.mul(d, dims.add(k, -1)), op, 1)
@@ -104,6 +121,22 @@ class ConvTranspose2d(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         bias_adds = dims.prod(out) if self.bias else 0
         return dims.add(dims.mul(2, self.macs(x, out=out)), bias_adds)
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        inputs = [g.inputs[0], g.weight("weight")] + ([g.weight("bias")] if self.bias else [])
+        (ph, pw) = self.padding
+        g.final(
+            "ConvTranspose",
+            inputs,
+            {
+                "kernel_shape": g.ints(self.kernel),
+                "strides": g.ints(self.stride),
+                "pads": g.ints((ph, pw, ph, pw)),
+                "output_padding": g.ints(self.output_padding),
+                "dilations": g.ints(self.dilation),
+                "group": g.int(self.groups),
+            },
+        )
 
     def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
         full = dims.mul(

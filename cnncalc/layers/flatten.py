@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dims
 from ..errors import ShapeError
 from . import register
-from ._base import Layer, Shape, copy_checked
+from ._base import WHOLE, Layer, Shape, Window, copy_checked
 
 
 @register
@@ -47,8 +47,24 @@ class Flatten(Layer):
             raise ShapeError(f"cannot flatten axes {self.start} to {self.end} of a rank-{len(x)} input")
         return (*x[:start], dims.prod(x[start : end + 1]), *x[end + 1 :])
 
+    def windows(self, x: Shape) -> tuple[Window, Window] | None:
+        """Flattening a spatial axis makes every output read the whole of it."""
+        if len(x) != 4:
+            return None
+        start = self.start % 4
+        end = self.end % 4
+        return tuple(WHOLE if start <= axis <= end and start < end else Window(1) for axis in (2, 3))
+
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """ONNX Flatten keeps the axes before ``axis`` merged into one: it is this layer for
+        start 1 to the end; other ranges are a Reshape to the output size."""
+        if self.start % len(x) == 1 and self.end % len(x) == len(x) - 1:
+            g.final("Flatten", [g.inputs[0]], {"axis": 1})
+        else:
+            g.final("Reshape", [g.inputs[0], g.const(g.ints(out))], {})
 
     def forward(self, xs, weights, out) -> int:
         (x,) = xs

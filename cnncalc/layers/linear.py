@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import Check, Int, Layer, Param, Shape, rank_error
+from ._base import WHOLE, Check, Int, Layer, Param, Shape, Window, rank_error
 
 
 @register
@@ -43,6 +43,10 @@ class Linear(Layer):
             raise rank_error(self, "an input (N, features)", x)
         return []
 
+    def windows(self, x: Shape) -> tuple[Window, Window] | None:
+        """On a 4-D input the last axis (W) is mixed whole; rows stay apart."""
+        return (Window(1), WHOLE) if len(x) == 4 else None
+
     def output_shape(self, x: Shape) -> Shape:
         return (*x[:-1], self.out)
 
@@ -57,6 +61,17 @@ class Linear(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.mul(2, self.macs(x, out=out)), dims.prod(out) if self.bias else 0)
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """Gemm (transB) on a matrix; MatMul by the transposed weight, then Add, on more axes."""
+        if len(x) == 2:
+            inputs = [g.inputs[0], g.weight("weight")] + ([g.weight("bias")] if self.bias else [])
+            g.final("Gemm", inputs, {"transB": 1})
+        elif self.bias:
+            y = g.node("MatMul", [g.inputs[0], g.weight("weight", transpose=True)], {})
+            g.final("Add", [y, g.weight("bias")], {})
+        else:
+            g.final("MatMul", [g.inputs[0], g.weight("weight", transpose=True)], {})
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.dense import linear

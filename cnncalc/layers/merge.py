@@ -58,6 +58,9 @@ class Add(Layer):
     def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
         return dims.mul(len(xs) - 1, dims.prod(out))
 
+    def to_onnx(self, g, *xs: Shape, out: Shape) -> None:
+        g.chain("Add", g.inputs)
+
     def forward(self, xs, weights, out) -> int:
         from ..kernels.shape_ops import add
 
@@ -112,6 +115,9 @@ class Concat(Layer):
 
     def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
         return 0
+
+    def to_onnx(self, g, *xs: Shape, out: Shape) -> None:
+        g.final("Concat", list(g.inputs), {"axis": self.dim})
 
     def forward(self, xs, weights, out) -> int:
         import numpy as np
@@ -174,6 +180,9 @@ class Multiply(Layer):
 
     def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
         return dims.mul(len(xs) - 1, dims.prod(out))
+
+    def to_onnx(self, g, *xs: Shape, out: Shape) -> None:
+        g.chain("Mul", g.inputs)
 
     def forward(self, xs, weights, out) -> int:
         import numpy as np

@@ -57,6 +57,16 @@ class BatchNorm2d(Layer):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(2, dims.prod(x))
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """BatchNormalization; without ``affine`` the scale and shift are constants 1 and 0."""
+        if self.affine:
+            scale, shift = g.weight("weight"), g.weight("bias")
+        else:
+            c = g.int(x[1])
+            scale, shift = g.const([1.0] * c, "float"), g.const([0.0] * c, "float")
+        inputs = [g.inputs[0], scale, shift, g.weight("running_mean"), g.weight("running_var")]
+        g.final("BatchNormalization", inputs, {"epsilon": self.eps})
+
     def forward(self, xs, weights, out) -> int:
         from ..kernels.norm import batch_norm2d_nchw
 
@@ -109,6 +119,15 @@ class LocalResponseNorm(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.add(self.size, 4), dims.prod(x))
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        if g.int(self.size) % 2 == 0:
+            g.refuse(
+                f"size {g.int(self.size)} is even: ONNX's LRN puts the extra channel of an even "
+                f"window after the centre, PyTorch's before (and onnxruntime takes odd sizes only)"
+            )
+        attrs = {"size": g.int(self.size), "alpha": self.alpha, "beta": self.beta, "bias": self.k}
+        g.final("LRN", [g.inputs[0]], attrs)
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.norm import local_response_norm_nchw

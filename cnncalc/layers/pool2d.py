@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import Check, Layer, NonNegPair, Pair, Shape, at_least, rank_error
-from .conv2d import padded_checks
+from ._base import WHOLE, Check, Layer, NonNegPair, Pair, Shape, Window, at_least, rank_error
+from .conv2d import conv_windows, padded_checks
 
 
 class _Pool2d(Layer):
@@ -31,7 +31,42 @@ class _Pool2d(Layer):
             for k, p in zip(self.kernel, self.padding, strict=True)
         ]
         pads = tuple((p, p) for p in self.padding)
-        return out + padded_checks("window", x, self.kernel, self._dilation(), pads)
+        if not self.ceil_mode:
+            return out + padded_checks("window", x, self.kernel, self._dilation(), pads)
+        return out + self._ceil_checks(x)
+
+    def _ceil_checks(self, x: Shape) -> list[Check]:
+        """In ceil mode PyTorch needs one output, not a fitting window: the rounded-up count
+        ``ceil((padded - eff)/stride) + 1`` is at least 1 when ``padded + stride - 1 >= eff``
+        (its correction only removes a window when there are two or more)."""
+        out = []
+        for axis, size, k, s, p, d in zip(
+            ("height", "width"), x[2:], self.kernel, self.strides, self.padding, self._dilation(), strict=True
+        ):
+            eff = dims.add(dims.mul(d, dims.add(k, -1)), 1)
+            reach = dims.add(size, p, p, s, -1)
+
+            def describe(axis=axis, reach=reach, eff=eff) -> str:
+                return (
+                    f"ceil mode needs one window along the {axis}: the padded input {axis} plus "
+                    f"stride - 1, {dims.fmt(reach)}, must reach the window {dims.fmt(eff)}"
+                )
+
+            out.append(at_least(reach, eff, describe))
+        return out
+
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        pads = tuple((p, p) for p in self.padding)
+        return conv_windows(x, self.kernel, self.strides, self._dilation(), pads)
+
+    def _onnx_window(self, g) -> dict:
+        ph, pw = self.padding
+        return {
+            "kernel_shape": g.ints(self.kernel),
+            "strides": g.ints(self.strides),
+            "pads": g.ints((ph, pw, ph, pw)),
+            "ceil_mode": int(self.ceil_mode),
+        }
 
     def _dilation(self):
         """Window dilation (average pooling has none)."""
@@ -97,6 +132,9 @@ class MaxPool2d(_Pool2d):
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.prod(out), dims.add(dims.mul(*self.kernel), -1))
 
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final("MaxPool", [g.inputs[0]], {**self._onnx_window(g), "dilations": g.ints(self.dilation)})
+
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import max_pool2d_nchw
 
@@ -126,6 +164,10 @@ class AvgPool2d(_Pool2d):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.mul(dims.prod(out), *self.kernel)
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        attrs = {**self._onnx_window(g), "count_include_pad": int(self.count_include_pad)}
+        g.final("AveragePool", [g.inputs[0]], attrs)
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import avg_pool2d_nchw
@@ -171,8 +213,29 @@ class AdaptiveAvgPool2d(Layer):
     def output_shape(self, x: Shape) -> Shape:
         return (x[0], x[1], *self.output)
 
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        """Bins of ``size/out`` when they tile the axis; the widest bin when the sizes are known
+        and do not divide; the whole axis otherwise (one bin, or open sizes)."""
+        return tuple(_adaptive_window(size, out) for size, out in zip(x[2:], self.output, strict=True))
+
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.prod(x), dims.prod(out))
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """GlobalAveragePool for a 1x1 output; AveragePool when the bins tile the input evenly
+        (window = stride = input / output); other sizes have no ONNX operator."""
+        if all(dims.is_concrete(o) and o == 1 for o in self.output):
+            g.final("GlobalAveragePool", [g.inputs[0]], {})
+            return
+        sizes, outs = g.ints(x[2:]), g.ints(self.output)
+        if any(s % o for s, o in zip(sizes, outs, strict=True)):
+            g.refuse(
+                f"adaptive_avg_pool2d from {sizes[0]}x{sizes[1]} to {outs[0]}x{outs[1]}: its bins "
+                f"overlap, and ONNX pools have one window size (sizes that divide evenly lower to "
+                f"AveragePool)"
+            )
+        kernel = [s // o for s, o in zip(sizes, outs, strict=True)]
+        g.final("AveragePool", [g.inputs[0]], {"kernel_shape": kernel, "strides": kernel})
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import adaptive_avg_pool2d_nchw
@@ -206,10 +269,28 @@ class GlobalAvgPool2d(Layer):
     def output_shape(self, x: Shape) -> Shape:
         return (x[0], x[1], 1, 1)
 
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        return (WHOLE, WHOLE)
+
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return dims.add(dims.prod(x), dims.prod(out))
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        g.final("GlobalAveragePool", [g.inputs[0]], {})
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.pool import adaptive_avg_pool2d_nchw
 
         return adaptive_avg_pool2d_nchw(xs[0], out)
+
+
+def _adaptive_window(size, out) -> Window:
+    """Bin ``i`` spans ``floor(i*size/out)`` to ``ceil((i+1)*size/out) - 1``."""
+    if dims.is_concrete(out) and out == 1:
+        return WHOLE
+    if not (dims.is_concrete(size) and dims.is_concrete(out)):
+        return WHOLE
+    if size % out == 0:
+        return Window(size // out, size // out, 0)
+    widest = max(-(-(i + 1) * size // out) - (i * size) // out for i in range(out))
+    return Window(widest, dims.div(size, out), 0)

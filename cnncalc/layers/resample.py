@@ -7,7 +7,7 @@ from typing import Literal
 from .. import dims
 from ..errors import ShapeError
 from . import register
-from ._base import Check, Layer, NonNegInt, NonNegPair, Pair, Shape, rank_error
+from ._base import Check, Layer, NonNegInt, NonNegPair, Pair, Shape, Window, rank_error
 
 
 @register
@@ -60,6 +60,21 @@ class Upsample(Layer):
             raise ShapeError("align_corners applies to bilinear mode only")
         return []
 
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        """Nearest: output ``o`` reads input ``floor(o*in/out)``. Bilinear: the two inputs
+        around ``(o + 1/2)*in/out - 1/2`` (``o*(in - 1)/(out - 1)`` with ``align_corners``),
+        clamped at the border."""
+        out = []
+        for size, new in zip(x[2:], self.output_shape(x)[2:], strict=True):
+            if self.mode == "nearest":
+                out.append(Window(1, dims.div(size, new), 0))
+            elif self.align_corners:
+                step = dims.div(dims.add(size, -1), dims.add(new, -1)) if new != 1 else 1
+                out.append(Window(2, step, 0))
+            else:
+                out.append(Window(2, dims.div(size, new), 0))
+        return tuple(out)
+
     def output_shape(self, x: Shape) -> Shape:
         if self.size is not None:
             return (x[0], x[1], *self.size)
@@ -67,6 +82,26 @@ class Upsample(Layer):
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0 if self.mode == "nearest" else dims.mul(7, dims.prod(out))
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """Resize: nearest as PyTorch (asymmetric, floor), bilinear as ``linear`` with
+        PyTorch's half-pixel centres or ``align_corners``."""
+        if self.mode == "nearest":
+            attrs = {
+                "mode": "nearest",
+                "coordinate_transformation_mode": "asymmetric",
+                "nearest_mode": "floor",
+            }
+        else:
+            ctm = "align_corners" if self.align_corners else "pytorch_half_pixel"
+            attrs = {"mode": "linear", "coordinate_transformation_mode": ctm}
+        if self.size is None:
+            scales = g.const([1.0, 1.0, *(float(s) for s in g.ints(self.scale))], "float")
+            g.final("Resize", [g.inputs[0], "", scales], attrs)
+        elif g.opset >= 18:
+            g.final("Resize", [g.inputs[0], "", "", g.const(g.ints(self.size))], {**attrs, "axes": [2, 3]})
+        else:
+            g.final("Resize", [g.inputs[0], "", "", g.const(g.ints(out))], attrs)
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.shape_ops import upsample_bilinear2d, upsample_nearest2d
@@ -129,12 +164,20 @@ class ZeroPad2d(Layer):
             raise rank_error(self, "an input (N, C, H, W)", x)
         return []
 
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        t, _, left, _ = self.pads()
+        return (Window(1, 1, dims.mul(-1, t)), Window(1, 1, dims.mul(-1, left)))
+
     def output_shape(self, x: Shape) -> Shape:
         t, b, left, r = self.pads()
         return (x[0], x[1], dims.add(x[2], t, b), dims.add(x[3], left, r))
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        t, b, left, r = g.ints(self.pads())
+        g.final("Pad", [g.inputs[0], g.const([0, 0, t, left, 0, 0, b, r])], {"mode": "constant"})
 
     def forward(self, xs, weights, out) -> int:
         from ..kernels.shape_ops import zero_pad2d

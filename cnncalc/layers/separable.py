@@ -58,6 +58,9 @@ class _Depthwise(Layer):
             bias=bias,
         )
 
+    def windows(self, x: Shape):
+        return self.depthwise(x, False).windows(x)
+
     def category(self, x: Shape) -> str:
         kh, kw = (dims.fmt(k) for k in self.kernel)
         return f"{self.kind} {kh}x{kw}"
@@ -95,6 +98,9 @@ class DepthwiseConv2d(_Depthwise):
 
     def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
         return self.depthwise(x, self.bias).workspace(x, out=out)
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        self.depthwise(x, self.bias).to_onnx(g, x, out=out)
 
     def forward(self, xs, weights, out) -> int:
         return self.depthwise(xs[0].shape, self.bias).forward(xs, weights, out)
@@ -151,6 +157,13 @@ class SeparableConv2d(_Depthwise):
         dw = self.depthwise(x, False)
         conv, mid = self.pointwise(x)
         return dims.add(dw.flops(x, out=mid), conv.flops(mid, out=out))
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """Two Conv nodes: the depthwise one (groups = C_in), then the 1x1 pointwise one."""
+        mid = g.node(*self.depthwise(x, False).onnx_conv(g, x, g.inputs[0], "depthwise.weight", None))
+        conv, mid_shape = self.pointwise(x)
+        bias = "pointwise.bias" if self.bias else None
+        g.final(*conv.onnx_conv(g, mid_shape, mid, "pointwise.weight", bias))
 
     def workspace(self, x: Shape, *, out: Shape) -> dims.Dim:
         dw = self.depthwise(x, False)

@@ -8,7 +8,9 @@ renderables or text; the command line and the terminal UI write them.
 - :mod:`.layout`: fitting a table to a width without cutting a number;
 - :mod:`.table`: the terminal report of ``analyze``;
 - :mod:`.structured`: JSON, CSV and Markdown;
-- :mod:`.compare` and :mod:`.verify`: the reports of those commands.
+- :mod:`.compare` and :mod:`.verify`: the reports of those commands;
+- :mod:`.domain`: the reports of ``bounds``, ``solve`` and ``sweep``;
+- :mod:`.chart`: per-layer bars in the terminal and plots in files.
 """
 
 from __future__ import annotations

@@ -9,14 +9,37 @@ from typing import Any
 from ..analysis import breakdown as bd
 from ..analysis import memory as mem
 from ..analysis.groups import groups
+from ..analysis.receptive import AXES, receptive_fields
 from ..engine import Analysis, LayerResult
 from .table import total_text, totals_items
 from .text import CONVENTION, json_value, number, percent, shape_text, share_json, symbols_line
 
 
-def to_dict(a: Analysis, dtype: str = "float32") -> dict[str, Any]:
+def training_json(a: Analysis, dtype: str, optimizer: str) -> dict[str, Any]:
+    """One training step: memory by part and FLOPs (rules in cnncalc.analysis.training)."""
+    from ..analysis.training import training
+
+    t = training(a, dtype, optimizer)
+    return {
+        "optimizer": optimizer,
+        "weights_bytes": json_value(t.weights_bytes),
+        "gradient_bytes": json_value(t.gradient_bytes),
+        "optimizer_bytes": json_value(t.optimizer_bytes),
+        "saved_activation_bytes": json_value(t.saved_activation_bytes),
+        "backward_workspace_bytes": json_value(t.backward_workspace_bytes),
+        "total_bytes": json_value(t.total_bytes),
+        "forward_flops": json_value(t.forward_flops),
+        "backward_flops": json_value(t.backward_flops),
+        "step_flops": json_value(t.step_flops),
+    }
+
+
+def to_dict(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> dict[str, Any]:
     """The documented JSON contract of ``cnncalc analyze --format json``."""
+    from ..analysis.lifetimes import lifetimes
+
     m = mem.memory(a, dtype)
+    life = lifetimes(a, dtype)
     return {
         "name": a.name,
         "spec": a.filename,
@@ -24,7 +47,10 @@ def to_dict(a: Analysis, dtype: str = "float32") -> dict[str, Any]:
         "dtype": dtype,
         "input_shape": [json_value(d) for d in a.input_shape],
         "output_shape": [json_value(d) for d in a.output_shape],
-        "layers": [_layer_dict(r, dtype) for r in a.layers],
+        "layers": [
+            {**_layer_dict(r, dtype, f.axes), "live_activation_bytes": json_value(live)}
+            for r, f, live in zip(a.layers, receptive_fields(a), life.live_bytes, strict=True)
+        ],
         "groups": [
             {
                 "path": g.path,
@@ -58,6 +84,9 @@ def to_dict(a: Analysis, dtype: str = "float32") -> dict[str, Any]:
                 "activation_bytes": json_value(m.activation_bytes),
                 "total_bytes": json_value(m.total_bytes),
             },
+            "peak_activation_bytes": json_value(life.peak_bytes),
+            "peak_activation_layer": life.peak_layer,
+            "training": training_json(a, dtype, optimizer),
         },
         "constraints": [
             {"condition": c.condition, "layer": c.layer, "reason": c.reason} for c in a.constraints
@@ -74,7 +103,25 @@ def _trainable(r: LayerResult) -> bool | None:
     return r.trainable
 
 
-def _layer_dict(r: LayerResult, dtype: str) -> dict[str, Any]:
+def field_json(axes) -> dict[str, Any]:
+    """A receptive field per axis: size, jump (effective stride), padding (effective), and
+    ``whole`` after a global layer; ``size_range`` and ``aligned`` when merged paths disagree."""
+    out = {}
+    for name, ax in zip(AXES, axes, strict=True):
+        d = {
+            "size": json_value(ax.size),
+            "jump": json_value(ax.jump),
+            "padding": json_value(ax.padding),
+            "whole": ax.whole,
+        }
+        if ax.disagree:
+            d["size_range"] = [json_value(v) for v in ax.size_range] if ax.size_range else None
+            d["aligned"] = ax.aligned
+        out[name] = d
+    return out
+
+
+def _layer_dict(r: LayerResult, dtype: str, field=None) -> dict[str, Any]:
     return {
         "name": r.name,
         "kind": r.kind,
@@ -87,6 +134,7 @@ def _layer_dict(r: LayerResult, dtype: str) -> dict[str, Any]:
         "output_elements": json_value(mem.output_elements(r)),
         "activation_bytes": json_value(mem.output_bytes(r, dtype)),
         "params_bytes": json_value(mem.params_bytes(r, dtype)),
+        **({"receptive_field": field_json(field)} if field is not None else {}),
         **({"shares": r.shares} if r.shares else {}),
     }
 

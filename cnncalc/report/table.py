@@ -13,6 +13,7 @@ from .. import dims
 from ..analysis import breakdown as bd
 from ..analysis import memory as mem
 from ..analysis.groups import Row, rows_at_depth
+from ..analysis.receptive import receptive_fields
 from ..engine import Analysis
 from . import layout
 from .layout import Column
@@ -36,7 +37,7 @@ DEFAULT_WIDTH = 120
 
 #: The layer table's columns in the order they are dropped when the width runs out (first
 #: dropped first). ``layer`` and ``output shape`` are always shown.
-DROP_ORDER = ("out elements", "param bytes", "#", "out bytes", "kind", "FLOPs", "params", "MACs")
+DROP_ORDER = ("RF", "out elements", "param bytes", "#", "out bytes", "kind", "FLOPs", "params", "MACs")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class View:
     depth: int | None = None
     dtype: str = "float32"
     wide: bool = False
+    optimizer: str = "adam"
 
     @property
     def fit_width(self) -> int:
@@ -147,6 +149,35 @@ def _row_name(row: Row, full_depth: bool) -> str:
     return name
 
 
+def field_text(axes) -> str:
+    """A receptive field in a cell: ``212``, ``7x3`` (height x width), ``11-427`` when merged
+    paths see different sizes, ``all`` after a global layer."""
+
+    def one(ax) -> str:
+        if ax.whole:
+            return "all"
+        if ax.size_range is not None:
+            low, high = ax.size_range
+            return f"{dims.fmt(low)}-{dims.fmt(high)}"
+        return dims.fmt(ax.size)
+
+    h, w = (one(ax) for ax in axes)
+    return h if h == w else f"{h}x{w}"
+
+
+def _field_column(a: Analysis, rows: list[Row]) -> Column:
+    by_name = {f.name: f.axes for f in receptive_fields(a)}
+    cells = []
+    for r in rows:
+        if r.header:
+            cells.append("")
+        elif r.layer is not None:
+            cells.append(field_text(by_name[r.layer.name]))
+        else:
+            cells.append(field_text(by_name[a.layers[r.group.last].name]))
+    return Column("RF", cells, priority=_priority("RF"), kind="number" if a.concrete else "formula")
+
+
 def layer_columns(a: Analysis, view: View) -> tuple[list[Column], list[str | None]]:
     """Every column the layer table can show, and a style per row."""
     full_depth = view.depth is None
@@ -185,6 +216,7 @@ def layer_columns(a: Analysis, view: View) -> tuple[list[Column], list[str | Non
         _bytes_column("out bytes", col("out_bytes"), mm.activation_bytes, view),
         _bytes_column("param bytes", col("param_bytes"), mm.params_bytes, view),
         _count_column("out elements", col("elements"), t.activations, view),
+        _field_column(a, rows),
     ]
     styles = []
     for r in rows:
@@ -272,6 +304,19 @@ def breakdown_table(a: Analysis, view: View):
     return table, fitted.width, note or None
 
 
+def training_items(a: Analysis, dtype: str, optimizer: str) -> list[tuple[str, object, str]]:
+    """The inference peak and a training step's memory and FLOPs, for the totals panel."""
+    from ..analysis.lifetimes import lifetimes
+    from ..analysis.training import training
+
+    t = training(a, dtype, optimizer)
+    return [
+        ("Peak activations (inference)", lifetimes(a, dtype).peak_bytes, "bytes"),
+        (f"Training memory ({optimizer})", t.total_bytes, "bytes"),
+        ("Training FLOPs per step", t.step_flops, "count"),
+    ]
+
+
 def totals_items(a: Analysis, dtype: str = "float32") -> list[tuple[str, object, str]]:
     """(label, value, what) for every total; ``what`` is ``count`` or ``bytes``."""
     t = a.totals
@@ -334,7 +379,7 @@ def totals_panel(a: Analysis, view: View, width: int):
         grid.add_column(overflow="fold")
         for label, text in items:
             grid.add_row(Text(label), Text(text))
-    parts = [grid]
+    parts = [grid, _training_grid(a, view)]
     if a.constraints:
         text = Text("Valid when:\n", style="bold")
         for c in a.constraints:
@@ -345,10 +390,25 @@ def totals_panel(a: Analysis, view: View, width: int):
     return Panel(Group(*parts), title="totals", title_align="left", width=width)
 
 
+def _training_grid(a: Analysis, view: View):
+    """The inference peak and a training step, aligned among themselves."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, v, what in training_items(a, view.dtype, view.optimizer):
+        long = not isinstance(v, int) and len(dims.fmt(v)) > 120
+        grid.add_row(label + ":", "a long formula: see --format json" if long else total_text(v, what))
+    return grid
+
+
 def _memory_note(dtype: str) -> str:
     return (
         f"Sizes at {dtype}: params size includes buffers; activations count every layer output "
-        f"once; the estimated total is input + params + activations."
+        f"once; the estimated total is input + params + activations. The peak frees each output "
+        f"after its last use; training adds gradients, optimizer state and a backward pass "
+        f"(rules in the README)."
     )
 
 

@@ -1,0 +1,162 @@
+"""Receptive fields: which input pixels each layer's output positions see, per spatial axis.
+
+For every layer and each of the input's spatial axes (height, width) three numbers, as in
+Araujo et al., "Computing Receptive Fields of Convolutional Neural Networks" (Distill, 2019):
+
+- ``size``: how many input pixels one output position sees, from first to last;
+- ``jump`` (effective stride): input pixels between adjacent output positions;
+- ``start``: the input coordinate of the first pixel output 0 sees (``-start`` is the
+  effective padding).
+
+A layer's :meth:`~cnncalc.layers.Layer.windows` says how its outputs read its input; the
+composition, for a window ``(k, s, o)`` on a field ``(r, j, a)``, is::
+
+    size  = r + (k - 1)*j        jump = j*s        start = a + o*j
+
+Where paths merge (residual adds, concatenations) an output sees the union of what its inputs
+see: the field spans from the smallest start to the largest end, and when the paths' own sizes
+differ the record keeps their range and says so. Paths whose jumps differ are not aligned (an
+output position does not sit at one place of the input); the field is then the union at output
+0, flagged. After a global layer (global pooling, flatten) an output sees the whole input: the
+size is that of the union over every position.
+
+Values are ints, Fractions (upsampling makes jumps fractional) or formulas of open symbols.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import dims
+from ..engine import Analysis, LayerResult
+from ..layers import Window
+
+AXES = ("height", "width")
+
+
+@dataclass(frozen=True)
+class AxisField:
+    """The receptive field of a layer's outputs along one input axis."""
+
+    size: Any  # input pixels one output position sees (padding included)
+    jump: Any  # input pixels between adjacent output positions
+    start: Any  # input coordinate of the first pixel output 0 sees
+    whole: bool = False  # every output sees the whole input along this axis
+    size_range: tuple[Any, Any] | None = None  # (smallest, largest) when merged paths disagree
+    aligned: bool = True  # False when merged paths advance by different jumps
+
+    @property
+    def padding(self) -> Any:
+        """Effective padding: how far before the input the first field starts."""
+        return dims.mul(-1, self.start)
+
+    @property
+    def disagree(self) -> bool:
+        return self.size_range is not None or not self.aligned
+
+
+@dataclass(frozen=True)
+class LayerField:
+    name: str
+    axes: tuple[AxisField, AxisField]
+
+
+INPUT_FIELD = AxisField(1, 1, 0)
+
+
+def receptive_fields(a: Analysis) -> tuple[LayerField, ...]:
+    """The receptive field of every layer of ``a``, in order."""
+    fields: dict[str, tuple[AxisField, AxisField]] = {"input": (INPUT_FIELD, INPUT_FIELD)}
+    out = []
+    for r in a.layers:
+        axes = layer_field(r, [fields[i] for i in r.inputs])
+        fields[r.name] = axes
+        out.append(LayerField(r.name, axes))
+    return tuple(out)
+
+
+def layer_field(r: LayerResult, inputs: list[tuple[AxisField, AxisField]]) -> tuple[AxisField, AxisField]:
+    """Compose the fields of ``r``'s inputs with ``r``'s windows."""
+    merged = inputs[0] if len(inputs) == 1 else tuple(merge([f[i] for f in inputs]) for i in range(2))
+    windows = r.layer.windows(*r.input_shapes) if len(r.input_shapes[0]) == 4 else None
+    if windows is None:
+        return merged
+    return tuple(
+        apply(f, w, x)
+        for f, w, x in zip(merged, windows, r.input_shapes[0][2:], strict=True)  # type: ignore[arg-type]
+    )
+
+
+def apply(f: AxisField, w: Window, length: Any) -> AxisField:
+    """The field after a window ``w`` reading an input of ``length`` positions."""
+    if f.whole:
+        return f
+    if w.size is None:
+        # Every output reads positions 0 .. length - 1: the union of their fields.
+        size = dims.add(f.size, dims.mul(dims.add(length, -1), f.jump))
+        return AxisField(size, dims.mul(f.jump, length), f.start, True, None, f.aligned)
+    size = dims.add(f.size, dims.mul(dims.add(w.size, -1), f.jump))
+    rng = None
+    if f.size_range is not None:
+        grow = dims.mul(dims.add(w.size, -1), f.jump)
+        rng = (dims.add(f.size_range[0], grow), dims.add(f.size_range[1], grow))
+    return AxisField(
+        size, dims.mul(f.jump, w.stride), dims.add(f.start, dims.mul(w.offset, f.jump)), False, rng, f.aligned
+    )
+
+
+def merge(fields: list[AxisField]) -> AxisField:
+    """The field of an output that reads several paths at the same position."""
+    first = fields[0]
+    if all(_same(f, first) for f in fields[1:]):
+        return first
+    starts = [f.start for f in fields]
+    ends = [dims.add(f.start, f.size, -1) for f in fields]
+    start = _extreme(starts, min)
+    end = _extreme(ends, max)
+    sizes = [f.size for f in fields]
+    lows = [f.size_range[0] if f.size_range else f.size for f in fields]
+    aligned = all(f.aligned for f in fields) and all(_equal(f.jump, first.jump) for f in fields)
+    return AxisField(
+        dims.add(end, dims.mul(-1, start), 1),
+        first.jump if aligned else _extreme([f.jump for f in fields], max),
+        start,
+        any(f.whole for f in fields),
+        (_extreme(lows, min), _extreme(sizes, max)),
+        aligned,
+    )
+
+
+def _same(a: AxisField, b: AxisField) -> bool:
+    return (
+        _equal(a.size, b.size)
+        and _equal(a.jump, b.jump)
+        and _equal(a.start, b.start)
+        and a.whole == b.whole
+        and a.size_range == b.size_range
+        and a.aligned == b.aligned
+    )
+
+
+def _equal(x: Any, y: Any) -> bool:
+    d = dims.add(x, dims.mul(-1, y))
+    return dims.is_concrete(d) and d == 0
+
+
+def _extreme(values: list, pick) -> Any:
+    """min or max, exact: a number when the values are, else sympy's Min / Max."""
+    if all(dims.is_concrete(v) for v in values):
+        return pick(values)
+    return (dims.dmin if pick is min else dims.dmax)(*values)
+
+
+def last_spatial_field(a: Analysis) -> tuple[str, tuple[AxisField, AxisField]] | None:
+    """The field of the last layer whose outputs do not yet see the whole input: the most
+    input any one position of the network's last feature map reads."""
+    found = None
+    for f in receptive_fields(a):
+        if any(ax.whole for ax in f.axes):
+            break
+        found = (f.name, f.axes)
+    return found

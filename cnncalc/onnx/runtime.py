@@ -1,0 +1,141 @@
+"""A second execution oracle: the exported model run by onnxruntime.
+
+:func:`check` exports the spec (input symbols dynamic where ONNX allows), asks onnxruntime for
+every layer's output tensor (tensors are named after the layers) at the sizes in force, and
+compares each shape with cnncalc's prediction. onnxruntime infers and computes the shapes
+itself: the shapes cnncalc wrote into the graph are removed before the run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import Analysis, analyze
+from ..errors import UsageError, VerificationError
+from ..spec import INPUT, Spec
+from . import require
+from .export import export
+
+
+@dataclass(frozen=True)
+class RuntimeCheck:
+    name: str
+    kind: str
+    predicted_shape: tuple[int, ...]
+    observed_shape: tuple[int, ...] | None
+
+    @property
+    def ok(self) -> bool:
+        return self.observed_shape == self.predicted_shape
+
+
+@dataclass(frozen=True)
+class RuntimeVerification:
+    name: str
+    symbols: dict[str, Any]
+    runtime: str
+    dynamic: tuple[str, ...]  # symbols the model took as dynamic dimensions
+    layers: tuple[RuntimeCheck, ...]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.layers)
+
+
+def check(spec: Spec, values: dict[str, Any] | None = None, *, seed: int = 0) -> RuntimeVerification:
+    """Run the exported spec in onnxruntime and compare every layer's output shape.
+
+    Raises:
+        UsageError: when a symbol is open, or onnx/onnxruntime is missing.
+        ExportError: when the spec cannot be written as ONNX.
+    """
+    require()
+    ort = require("onnxruntime")
+    import numpy as np
+    from onnx import TensorProto, helper
+
+    analysis: Analysis = analyze(spec, values)
+    if not analysis.concrete:
+        raise UsageError(
+            f"onnxruntime runs at concrete sizes: give {', '.join(analysis.open_symbols)} a value with --set"
+        )
+    exported = export(spec, values, seed=seed)
+    model = exported.model
+    del model.graph.value_info[:]
+    del model.graph.output[:]
+    for r in analysis.layers:
+        model.graph.output.append(helper.make_tensor_value_info(r.name, TensorProto.FLOAT, None))
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only
+    start = time.perf_counter()
+    try:
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        x = np.random.default_rng(seed).random(tuple(int(d) for d in analysis.input_shape), dtype=np.float32)
+        outputs = session.run(None, {INPUT: x})
+    except Exception as exc:  # onnxruntime's errors come as its own classes: report them
+        raise VerificationError(f"onnxruntime could not run the exported model: {exc}") from None
+    checks = tuple(
+        RuntimeCheck(r.name, r.kind, tuple(int(d) for d in r.output_shape), tuple(y.shape))
+        for r, y in zip(analysis.layers, outputs, strict=True)
+    )
+    return RuntimeVerification(
+        name=analysis.name,
+        symbols=analysis.symbols,
+        runtime=f"onnxruntime {ort.__version__}",
+        dynamic=exported.dynamic,
+        layers=checks,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def to_dict(v: RuntimeVerification) -> dict[str, Any]:
+    """The JSON form: ``ok``, the runtime, and per layer the two shapes."""
+    return {
+        "name": v.name,
+        "runtime": v.runtime,
+        "symbols": {
+            k: (None if s is None else str(s) if not isinstance(s, int) else s) for k, s in v.symbols.items()
+        },
+        "dynamic": list(v.dynamic),
+        "ok": v.ok,
+        "layers": [
+            {
+                "name": c.name,
+                "kind": c.kind,
+                "ok": c.ok,
+                "predicted_shape": list(c.predicted_shape),
+                "observed_shape": None if c.observed_shape is None else list(c.observed_shape),
+            }
+            for c in v.layers
+        ],
+    }
+
+
+def render(v: RuntimeVerification):
+    """A rich renderable: the layers that disagree (all of them when few), and a verdict."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = [c for c in v.layers if not c.ok] or list(v.layers[-10:])
+    table = Table(title=None if not v.ok else f"last {len(rows)} layers", show_edge=False)
+    for column in ("layer", "kind", "predicted shape", "onnxruntime shape", ""):
+        table.add_column(column)
+    for c in rows:
+        table.add_row(
+            c.name,
+            c.kind,
+            str(list(c.predicted_shape)),
+            str(list(c.observed_shape or [])),
+            "ok" if c.ok else "MISMATCH",
+        )
+    failures = sum(not c.ok for c in v.layers)
+    verdict = (
+        f"{len(v.layers)} layers: every output shape predicted equals {v.runtime}'s ({v.seconds:.2f} s)"
+        if v.ok
+        else f"{failures} of {len(v.layers)} layers: the predicted shape is not {v.runtime}'s"
+    )
+    return Group(table, Text(verdict, style="bold green" if v.ok else "bold red"))

@@ -1,0 +1,236 @@
+"""Reports of the validity domain (``cnncalc bounds``), of inverse questions (``cnncalc solve``)
+and of sweeps (``cnncalc sweep``): tables fitted to a width, JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from .. import dims
+from ..analysis.bounds import Bounds
+from ..analysis.inverse import BudgetSolution, ShapeSolution
+from ..analysis.sweep import METRICS, Sweep
+from . import layout
+from .layout import Column
+from .text import json_value, number, short
+
+
+def _text(v: Any) -> str:
+    return "-" if v is None else dims.fmt(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# bounds
+
+
+def bounds_dict(b: Bounds) -> dict[str, Any]:
+    """JSON: per symbol ``min``, ``max`` (null: unbounded), ``exact`` (the divisibility for
+    exact downsampling, or null), and the conditions; the last feature map's receptive field."""
+    from .structured import field_json
+
+    return {
+        "name": b.name,
+        "symbols": {
+            s.name: {
+                "value": None if s.value is None else json_value(s.value),
+                "min": json_value(s.min),
+                "max": None if s.max is None else json_value(s.max),
+                "min_layer": s.min_layer,
+                "exact": s.exact,
+                "exact_layers": list(s.exact_layers),
+                "inexact_layers": list(s.inexact_layers),
+                "conditions": list(s.conditions),
+            }
+            for s in b.symbols
+        },
+        "conditions": [s.exact for s in b.symbols if s.exact]
+        + sorted({c for s in b.symbols for c in s.conditions}),
+        "receptive_field": (None if b.field is None else {"layer": b.field_layer, **field_json(b.field)}),
+    }
+
+
+def bounds_render(b: Bounds, width: int, units: str = "auto"):
+    from rich.console import Group
+    from rich.text import Text
+
+    syms = b.symbols
+    cols = [
+        Column("symbol", [s.name for s in syms], kind="name", justify="left", style="cyan"),
+        Column("value", [_text(s.value) for s in syms], priority=3),
+        Column("min", [_text(s.min) for s in syms]),
+        Column("set by", [s.min_layer or "" for s in syms], kind="name", justify="left", priority=4),
+        Column("max", [_text(s.max) if s.max is not None else "none" for s in syms], priority=2),
+        Column(
+            "exact downsampling", [s.exact or "" for s in syms], kind="formula", justify="left", priority=1
+        ),
+    ]
+    fitted = layout.fit(cols, width, units)
+    parts: list[Any] = [layout.FittedTable(fitted, [None] * len(syms), title=f"{b.name}: valid inputs")]
+    notes = [
+        "min: the smallest value for which every layer has at least one output (the other "
+        "symbols at their values); exact downsampling: every layer of stride s maps n to n/s."
+    ]
+    for s in syms:
+        if s.inexact_layers:
+            notes.append(
+                f"{s.name}: {', '.join(s.inexact_layers)} drop pixels whatever {s.name} is "
+                f"(their output times their stride is less than their input)."
+            )
+        others = [c for c in s.conditions if not c.startswith(f"{s.name} >= ")]
+        if others:
+            notes.append(f"{s.name} also needs: {'; '.join(others)}.")
+    if b.field is not None:
+        h, w = b.field
+        size = dims.fmt(h.size) if h.size == w.size else f"{dims.fmt(h.size)} x {dims.fmt(w.size)}"
+        notes.append(
+            f"The last feature map ({b.field_layer}) sees at most {size} input pixels per position "
+            f"(jump {dims.fmt(h.jump)}): a larger input adds positions, not context."
+        )
+    parts.append(Text("\n".join(notes), style="dim"))
+    return Group(*parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# solve
+
+
+def shape_dict(solutions: tuple[ShapeSolution, ...]) -> dict[str, Any]:
+    return {
+        "layer": solutions[0].layer if solutions else None,
+        "solutions": [
+            {
+                "symbol": s.symbol,
+                "axis": s.axis,
+                "size": s.size,
+                "interval": list(s.interval) if s.interval else None,
+                "conditions": list(s.conditions),
+                "formula": json_value(s.formula),
+            }
+            for s in solutions
+        ],
+    }
+
+
+def shape_text(solutions: tuple[ShapeSolution, ...]) -> str:
+    lines = []
+    for s in solutions:
+        where = f"{s.layer} size {s.size} along axis {s.axis} ({dims.fmt(s.formula)})"
+        if s.interval is None:
+            lines.append(f"{where}: no value of {s.symbol}")
+            continue
+        lo, hi = s.interval
+        span = f"{s.symbol} = {lo}" if lo == hi else f"{lo} <= {s.symbol} <= {hi}"
+        extra = f", with {' and '.join(s.conditions)}" if s.conditions else ""
+        lines.append(f"{where}: {span}{extra}")
+    return "\n".join(lines) + "\n"
+
+
+def budget_dict(b: BudgetSolution) -> dict[str, Any]:
+    return {
+        "symbols": list(b.symbols),
+        "metric": b.metric,
+        "budget": b.budget,
+        "best": None if b.best is None else json_value(b.best),
+        "best_cost": None if b.best_cost is None else json_value(b.best_cost),
+        "next": None if b.next is None else json_value(b.next),
+        "next_cost": None if b.next_cost is None else json_value(b.next_cost),
+        "step": json_value(b.step),
+        "formula": json_value(b.formula),
+    }
+
+
+def budget_text(b: BudgetSolution) -> str:
+    who = " = ".join(b.symbols)
+    if b.best is None:
+        return (
+            f"no value of {who} keeps {b.metric} within {number(b.budget)}: at {dims.fmt(b.next)} "
+            f"it is already {number(b.next_cost)}\n"
+        )
+    out = (
+        f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)} "
+        f"({b.metric} {number(b.best_cost)})\n"
+    )
+    if b.next_cost is not None:
+        out += f"  next {who} = {dims.fmt(b.next)}: {b.metric} {number(b.next_cost)}\n"
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# sweep
+
+_HEADERS = {
+    "params": "params",
+    "trainable_params": "trainable",
+    "macs": "MACs",
+    "flops": "FLOPs",
+    "activations": "activations",
+}
+
+
+def sweep_dict(s: Sweep) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "symbols": list(s.symbols),
+        "fixed": {k: None if v is None else json_value(v) for k, v in s.fixed.items()},
+        "formulas": {m: json_value(v) for m, v in s.formulas.items()},
+        "conditions": list(s.conditions),
+        "points": [
+            {
+                **{n: json_value(s.points[n][i]) for n in s.symbols},
+                "valid": s.valid[i],
+                **{m: json_value(s.totals[m][i]) for m in METRICS},
+            }
+            for i in range(len(s))
+        ],
+    }
+
+
+def sweep_csv(s: Sweep) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([*s.symbols, "valid", *METRICS])
+    for i in range(len(s)):
+        w.writerow(
+            [
+                *(dims.fmt(s.points[n][i]) for n in s.symbols),
+                "true" if s.valid[i] else "false",
+                *(dims.fmt(s.totals[m][i]) for m in METRICS),
+            ]
+        )
+    return buf.getvalue()
+
+
+def sweep_render(s: Sweep, width: int, units: str = "auto"):
+    from rich.console import Group
+    from rich.text import Text
+
+    n = len(s)
+    cols = [Column(name, [dims.fmt(v) for v in s.points[name]]) for name in s.symbols]
+    cols.append(Column("valid", ["yes" if v else "no" for v in s.valid], priority=5))
+    priorities = {"macs": 0, "params": 1, "flops": 2, "activations": 3, "trainable_params": 4}
+    for m in METRICS:
+        values = s.totals[m]
+        cols.append(
+            Column(
+                _HEADERS[m],
+                [number(v) for v in values],
+                units=lambda values=values: [short(v) for v in values],
+                priority=priorities[m],
+            )
+        )
+    fitted = layout.fit(cols, width, units)
+    fixed = ", ".join(f"{k}={dims.fmt(v)}" for k, v in s.fixed.items() if v is not None)
+    parts: list[Any] = [
+        layout.FittedTable(fitted, [None if v else "dim" for v in s.valid], title=f"{s.name}: {n} points")
+    ]
+    notes = []
+    if fixed:
+        notes.append(f"Other symbols: {fixed}.")
+    if not all(s.valid):
+        notes.append(f"Rows marked no break a condition: {'; '.join(s.conditions)}.")
+    if fitted.dropped:
+        notes.append(f"Not shown at {width} columns: {', '.join(fitted.dropped)}.")
+    if notes:
+        parts.append(Text("\n".join(notes), style="dim"))
+    return Group(*parts)

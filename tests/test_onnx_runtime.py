@@ -1,0 +1,50 @@
+"""``cnncalc verify --runtime onnxruntime``: onnxruntime runs the exported spec and computes
+every layer's output shape itself; cnncalc's predictions must equal them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+
+@pytest.mark.parametrize(
+    "spec, sizes",
+    [
+        ("googlenet", ["H=97", "W=90"]),  # ceil-mode pools on odd sizes
+        ("unet", ["H=48", "W=64", "C=4"]),  # transposed convolutions and skips across scales
+        ("mobilenet_v2", ["H=61", "W=64"]),
+        ("examples/stride_padding", []),
+    ],
+)
+def test_every_layer_shape_is_onnxruntime_s(run_cli, spec, sizes):
+    args = ["verify", spec, "--runtime", "onnxruntime", "-f", "json"]
+    code, out, _ = run_cli(*args, *(["--set", *sizes] if sizes else []))
+    result = json.loads(out)
+    assert code == 0
+    assert result["ok"] and result["runtime"].startswith("onnxruntime")
+    assert all(layer["observed_shape"] == layer["predicted_shape"] for layer in result["layers"])
+
+
+def test_a_wrong_prediction_is_caught(run_cli, monkeypatch, tmp_path):
+    from cnncalc.layers.pool2d import MaxPool2d
+
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [1, 3, 9, 9]\nlayers:\n  - conv2d: {out: 4, kernel: 3}\n  - max_pool2d: {kernel: 2}\n"
+    )
+    right = MaxPool2d.output_shape
+    monkeypatch.setattr(MaxPool2d, "output_shape", lambda self, x: (*right(self, x)[:3], 7))
+    code, out, _ = run_cli("verify", str(spec), "--runtime", "onnxruntime", "--width", "120")
+    assert code == 1
+    assert "[1, 4, 3, 7]" in out and "[1, 4, 3, 3]" in out
+    assert "1 of 2 layers: the predicted shape is not onnxruntime" in out
+
+
+def test_open_symbols_are_refused(run_cli):
+    code, _, err = run_cli("verify", "examples/separable_conv", "--runtime", "onnxruntime")
+    assert code == 2
+    assert "give M, N, K, F a value with --set" in err
