@@ -150,6 +150,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_import(sub)
     _add_domain_commands(sub)
+
+    from . import conv_command, tui  # light modules: textual loads only when the TUI runs
+
+    conv_command.add_parser(sub)
+    tui.add_parser(sub)
     return p
 
 
@@ -852,6 +857,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
         plot_sweep(result, args.plot)
     return 0
+def _run_module(name: str, args: argparse.Namespace) -> int:
+    """A command that lives in its own module (``run(args)``), imported when it runs."""
+    import importlib
+
+    return importlib.import_module(f"{__package__}.{name}").run(args)
 
 
 _COMMANDS = {
@@ -865,6 +875,8 @@ _COMMANDS = {
     "zoo": cmd_zoo,
     "export": cmd_export,
     "import": cmd_import,
+    "conv": lambda args: _run_module("conv_command", args),
+    "tui": lambda args: _run_module("tui", args),
 }
 
 

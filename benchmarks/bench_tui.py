@@ -1,0 +1,159 @@
+"""Terminal UI latency: from a keystroke in the editor to the updated layer table, and start time.
+
+Run: ``python benchmarks/bench_tui.py``. Prints figures; asserts nothing.
+
+- keystroke to table: on ResNet-50 and ResNet-152 (goals: 100 ms and 250 ms), a digit typed into
+  the number of classes (``K: {default: 1000`` becomes 10000, then back), timed from the key press
+  to the moment the table shows the new parameter count of ``fc``; the median and worst of
+  several edits, with the app's default debounce (included in the figure) and without it;
+- start: a fresh process, from its start to the app's first screen (``on_mount`` done, the
+  editor showing the spec), and to the first table of the spec; beside it, a process that only
+  imports textual, for scale (the machine's load shows in every figure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+EDITS = 8
+PARTS: list[tuple[float, float, float]] = []  # per edit: key to analysis, analysis, table update
+SIZE = (160, 48)
+
+
+async def keystroke_latency(name: str, debounce: float | None) -> list[float]:
+    from cnncalc.tui.app import CnncalcApp
+    from cnncalc.zoo import find_spec
+
+    text = find_spec(name).read_text()
+    kwargs = {} if debounce is None else {"debounce": debounce}
+    marks: dict[str, float] = {}
+
+    class Timed(CnncalcApp):
+        def _start_analysis(self):
+            marks["start"] = time.perf_counter()
+            super()._start_analysis()
+
+        def _show(self, generation, outcome, request=None):
+            marks["show"] = time.perf_counter()
+            super()._show(generation, outcome, request)
+            marks["shown"] = time.perf_counter()
+
+    app = Timed(text=text, title=name, **kwargs)
+    times = []
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#layers")
+
+        def fc_params() -> str:
+            for index, row in enumerate(app.row_list):
+                if row.key == "fc":
+                    return table.cell(index, "params")
+            return ""
+
+        while not fc_params():
+            await pilot.pause(0.01)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        editor = app.query_one("#editor")
+        editor.focus()
+        line = next(i for i, s in enumerate(text.splitlines()) if "K: {default: 1000" in s)
+        column = text.splitlines()[line].index("1000") + 4
+        for i in range(EDITS):
+            before = fc_params()
+            editor.move_cursor((line, column + i % 2))
+            await pilot.pause()
+            start = time.perf_counter()
+            # The key is sent as a task: the pilot's press returns only once the app is idle.
+            key = asyncio.create_task(pilot.press("0" if i % 2 == 0 else "backspace"))
+            while fc_params() == before:
+                await asyncio.sleep(0.001)
+            times.append(time.perf_counter() - start)
+            await key
+            shown = marks["shown"] - marks["show"]
+            PARTS.append((marks["start"] - start, marks["show"] - marks["start"], shown))
+            await app.workers.wait_for_complete()  # the formulas for the detail pane, off the clock
+            await pilot.pause(0.05)
+    return times
+
+
+CHILD = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from cnncalc.tui.app import CnncalcApp
+from cnncalc.zoo import find_spec
+
+t0 = float(os.environ["BENCH_T0"])
+
+class Timed(CnncalcApp):
+    def on_mount(self):
+        super().on_mount()
+        self.call_after_refresh(lambda: print("screen", time.time() - t0, flush=True))
+
+    def _show(self, generation, outcome, request=None):
+        super()._show(generation, outcome, request)
+        if self.row_list:
+            print("table", time.time() - t0, flush=True)
+            self.exit()
+
+async def main():
+    app = Timed(text=find_spec({name!r}).read_text())
+    async with app.run_test(size=(160, 48)) as pilot:
+        while app.is_running:
+            await pilot.pause(0.01)
+
+import asyncio
+asyncio.run(main())
+"""
+
+
+def start_time(name: str, repeats: int = 5) -> tuple[float, float]:
+    screens, tables = [], []
+    for _ in range(repeats):
+        env = {**os.environ, "BENCH_T0": repr(time.time())}
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD.format(root=str(ROOT), name=name)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        ).stdout
+        lines = [line.split() for line in out.splitlines()]
+        figures = dict(words for words in lines if words[:1] in (["screen"], ["table"]))
+        screens.append(float(figures["screen"]))
+        tables.append(float(figures["table"]))
+    return statistics.median(screens), statistics.median(tables)
+
+
+def main() -> None:
+    print(f"keystroke to updated table ({EDITS} edits each; median / worst):")
+    for name, goal in (("resnet50", 100), ("resnet152", 250)):
+        for label, debounce in (("default debounce", None), ("no debounce", 0.0)):
+            PARTS.clear()
+            times = asyncio.run(keystroke_latency(name, debounce))
+            key, analysis, update = (statistics.median(p[i] for p in PARTS) * 1000 for i in range(3))
+            print(
+                f"  {name:10} {label:17} {statistics.median(times) * 1000:6.0f} ms / "
+                f"{max(times) * 1000:4.0f} ms   (goal {goal} ms; key to analysis {key:.0f}, "
+                f"analysis {analysis:.0f}, table {update:.0f})"
+            )
+    reference = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import textual.app, textual.widgets"], check=True)
+        reference.append(time.perf_counter() - t)
+    print(f"reference: a process that only imports textual takes {statistics.median(reference):.2f} s")
+    for name in ("resnet50", "resnet152"):
+        screen, table = start_time(name)
+        print(f"start, {name}: first screen {screen:.2f} s, first table {table:.2f} s (median of 5 runs)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,765 @@
+"""The terminal UI: a spec editor beside its live layer table.
+
+Everything the UI shows comes from :mod:`cnncalc.tui.model` (which calls the engine) and from the
+report's formatting helpers; this module only arranges it. Analyses and verification run in
+thread workers, so the editor never waits for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import (
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.worker import Worker, get_current_worker
+
+from ..errors import CnncalcError
+from . import model
+from .model import Outcome
+from .table import LayerTable
+from .widgets import SpecEditor, group_detail, layer_detail, totals_text
+
+COLUMNS = ("#", "layer", "kind", "output shape", "params", "MACs", "check")
+#: Seconds of quiet after an update before the formulas (or numbers) of the detail pane are computed.
+OTHER_DELAY = 0.4
+
+
+class _Cancelled(Exception):
+    """Raised from verification's progress callback to stop it."""
+
+
+class CnncalcApp(App):
+    """Edit a spec and watch its shapes and costs.
+
+    Args:
+        path: the file that ``save`` writes (None: ask on the first save).
+        text: the spec's text (None: the file's text, or the template).
+        title: shown in the header.
+        debounce: seconds of quiet typing before recomputing.
+        other_delay: seconds of quiet before the detail pane's second reading (formulas beside
+            numbers) is computed.
+    """
+
+    CSS_PATH = Path(__file__).with_name("cnncalc.tcss")
+    TITLE = "cnncalc"
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS: ClassVar = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("f2", "save_as", "Save as"),
+        Binding("ctrl+o", "open_file", "Open", priority=True),
+        Binding("f3", "zoo", "Zoo"),
+        Binding("f4", "toggle_formulas", "Formulas"),
+        Binding("f5", "verify", "Verify"),
+        Binding("f6", "depth(-1)", "Collapse", priority=True),
+        Binding("f7", "depth(1)", "Expand", priority=True),
+        Binding("f8", "calculator", "Calculator"),
+        Binding("f9", "toggle_editor", "Editor"),
+        Binding("f1", "help", "Help"),
+        Binding("escape", "cancel_verify", "Cancel verify", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    formulas: reactive[bool] = reactive(False, init=False)
+    depth: reactive[int] = reactive(0, init=False)  # 0: every layer
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        text: str | None = None,
+        title: str | None = None,
+        debounce: float = 0.15,
+        other_delay: float = OTHER_DELAY,
+    ) -> None:
+        super().__init__()
+        self.path = Path(path) if path is not None else None
+        if text is None:
+            exists = self.path is not None and self.path.exists()
+            text = self.path.read_text(encoding="utf-8") if exists else model.TEMPLATE
+        self.initial_text = text
+        self.saved_text = text if self.path is not None and self.path.exists() else None
+        self.doc_title = title or (str(self.path) if self.path else "untitled")
+        self.debounce = debounce
+        self.other_delay = other_delay
+        self.values: dict[str, str] = {}  # symbol inputs as typed
+        self.outcome: Outcome | None = None  # the last good analysis shown
+        self.other: Any = None  # the same spec analysed the other way (formulas / numbers)
+        self.row_list: list[model.Row] = []
+        self.checks: dict[str, bool] = {}  # layer -> verified ok
+        self.generation = 0
+        self._timer: Timer | None = None
+        self._last_start = 0.0  # time.monotonic() of the last analysis started
+        self._analysing = False  # a worker is computing
+        self._pending = False  # the text changed meanwhile: analyse again when it is done
+        self._other_timer: Timer | None = None
+        self._request: tuple | None = None  # what the table shows: (text, filename, values, formulas)
+        self._symbols_key: tuple = ()
+        self._verify_worker: Worker | None = None
+        self._shown_panes: set[str] = set()
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield SpecEditor.code_editor(self.initial_text, language="yaml", id="editor")
+                yield Static("", id="error")
+                yield Grid(id="symbols")
+            with Vertical(id="right"):
+                with Horizontal(id="controls"):
+                    yield Checkbox("formulas", id="formulas", compact=True)
+                    yield Label("depth", id="depth-label")
+                    yield Select([("all", 0)], value=0, allow_blank=False, id="depth", compact=True)
+                    yield Static("", id="status")
+                yield LayerTable(COLUMNS, right=("#", "params", "MACs"), id="layers")
+                with Horizontal(id="verify-bar"):
+                    yield Label("", id="verify-label")
+                    yield ProgressBar(id="progress", show_eta=False)
+                with TabbedContent(id="info"):
+                    with TabPane("Layer", id="tab-layer"):
+                        yield VerticalScroll(Static(id="detail"))
+                    with TabPane("Totals", id="tab-totals"):
+                        yield VerticalScroll(Static(id="totals"))
+                    with TabPane("Breakdown", id="tab-breakdown"):
+                        yield VerticalScroll(Static(id="breakdown"))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._update_title()
+        self.main.query_one("#editor", SpecEditor).focus()
+        # The first analysis loads the engine (a second of imports): after the first paint.
+        self.call_after_refresh(self.recompute, True)
+
+    # -- recomputing ---------------------------------------------------------------------------
+
+    @property
+    def main(self) -> Screen:
+        """The editor's screen (dialogs and the calculator open above it)."""
+        return self.screen_stack[0]
+
+    @property
+    def text(self) -> str:
+        return self.main.query_one("#editor", SpecEditor).text
+
+    @property
+    def modified(self) -> bool:
+        return self.text != (self.saved_text if self.saved_text is not None else self.initial_text)
+
+    @on(SpecEditor.Changed, "#editor")
+    def _edited(self) -> None:
+        """Recompute once typing pauses."""
+        self._update_title()
+        self.recompute()
+
+    def recompute(self, now: bool = False) -> None:
+        """Analyse the editor's text again after the debounce delay (at once with ``now``)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.generation += 1
+        # A keystroke after a pause starts at once; keystrokes in quick succession wait until
+        # typing pauses for ``debounce`` seconds, and only the last one is analysed.
+        quiet = time.monotonic() - self._last_start >= self.debounce
+        if now or self.debounce <= 0 or quiet:
+            self._start_analysis()
+        else:
+            self._timer = self.set_timer(self.debounce, self._start_analysis)
+
+    def _start_analysis(self) -> None:
+        self._timer = None
+        if not self.screen_stack:  # shutting down
+            return
+        if self._analysing:  # one analysis at a time: the latest text goes next
+            self._pending = True
+            return
+        self._analysing = True
+        self._last_start = time.monotonic()
+        self._analyse(self.generation, self.text, self._filename(), dict(self.values), self.formulas)
+
+    def _filename(self) -> str:
+        return str(self.path) if self.path else self.doc_title.removesuffix(" (bundled)")
+
+    @work(thread=True, exclusive=True, group="analysis")
+    def _analyse(self, generation: int, text: str, filename: str, values: dict, formulas: bool) -> None:
+        """Compute in a thread; only the latest request's result is shown."""
+        try:
+            outcome = model.compute(text, filename, values, symbolic=formulas)
+        except Exception as exc:  # a bug in the engine: shown, the editor keeps working
+            outcome = Outcome(error=f"internal error while analysing: {type(exc).__name__}: {exc}")
+        try:
+            if not get_current_worker().is_cancelled:
+                request = (text, filename, values, formulas)
+                self.call_from_thread(self._show, generation, outcome, request)
+        except Exception as exc:  # a bug in showing it: said, and the app goes on
+            message = f"internal error while showing the analysis: {type(exc).__name__}: {exc}"
+            self.call_from_thread(self._show, generation, Outcome(error=message))
+        finally:
+            with contextlib.suppress(RuntimeError):  # RuntimeError: the app has closed
+                self.call_from_thread(self._analysis_done)
+
+    def _analysis_done(self) -> None:
+        self._analysing = False
+        if self._pending:
+            self._pending = False
+            self._start_analysis()
+
+    def _start_other(self) -> None:
+        self._other_timer = None
+        if self.screen_stack and self.outcome is not None and self.other is None and self._request:
+            self._analyse_other(self.outcome, *self._request)
+
+    @work(thread=True, exclusive=True, group="other")
+    def _analyse_other(self, shown: Outcome, text: str, filename: str, values: dict, formulas: bool) -> None:
+        """The other reading of the text shown, for the detail pane: formulas beside numbers
+        (once typing pauses, since symbolic analysis of a large network takes a while)."""
+        try:
+            other = model.compute(text, filename, values, symbolic=not formulas)
+        except Exception:
+            return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._show_other, shown, other)
+
+    def _show(self, generation: int, outcome: Outcome, request: tuple | None = None) -> None:
+        if generation != self.generation:
+            return  # a newer edit is being analysed
+        editor = self.main.query_one("#editor", SpecEditor)
+        error = self.main.query_one("#error", Static)
+        table = self.main.query_one("#layers", LayerTable)
+        self._show_symbols(outcome)
+        if outcome.error is not None:
+            where = f"line {outcome.line}, column {outcome.column}: " if outcome.line else ""
+            error.update(Text(where + outcome.error, style="bold"))
+            error.add_class("visible")
+            editor.error_line = outcome.line - 1 if outcome.line else None
+            table.add_class("stale")
+            self._set_status("invalid: last good table")
+            return
+        if error.has_class("visible"):
+            error.update("")
+            error.remove_class("visible")
+        editor.error_line = None
+        table.remove_class("stale")
+        if self.checks and (self.outcome is None or self.outcome.analysis.layers != outcome.analysis.layers):
+            self.checks = {}  # verified rows stay marked only while the layers are the same
+        self.outcome = outcome
+        self._request = request
+        self.other = None
+        if self._other_timer is not None:
+            self._other_timer.stop()
+            self._other_timer = None
+        if self.other_delay > 0:
+            self._other_timer = self.set_timer(self.other_delay, self._start_other)
+        else:
+            self.call_later(self._start_other)
+        a = outcome.analysis
+        from ..report import number
+
+        self._set_status(
+            f"{len(a.layers)} layers · {number(a.totals.params)} params · {number(a.totals.macs)} MACs"
+            if a.concrete
+            else f"{len(a.layers)} layers · formulas"
+        )
+        self._fill_table()
+        self._shown_panes = set()
+        self._show_pane()
+
+    def _set_status(self, text: str) -> None:
+        status = self.main.query_one("#status", Static)
+        if str(status.render()) != text:
+            status.update(text)
+
+    @on(TabbedContent.TabActivated, "#info")
+    def _show_pane(self) -> None:
+        """Fill the totals or breakdown pane when it is shown (not on every keystroke)."""
+        if self.outcome is None:
+            return
+        active = self.main.query_one("#info", TabbedContent).active
+        if active in self._shown_panes:
+            return
+        self._shown_panes.add(active)
+        a = self.outcome.analysis
+        if active == "tab-totals":
+            self.main.query_one("#totals", Static).update(totals_text(a))
+        elif active == "tab-breakdown":
+            from ..report.table import View, breakdown_table
+
+            table, _, note = breakdown_table(
+                a, View(width=max(60, self.main.query_one("#info").size.width - 4))
+            )
+            self.main.query_one("#breakdown", Static).update(Group(table, note) if note else table)
+
+    def _show_other(self, shown: Outcome, other: Outcome) -> None:
+        if shown is self.outcome and other.analysis is not None:
+            self.other = other.analysis
+            self._show_detail()
+
+    def _show_symbols(self, outcome: Outcome) -> None:
+        """One input per declared symbol: updated in place, rebuilt when the names change."""
+        grid = self.main.query_one("#symbols", Grid)
+        if outcome.symbols:
+            names = tuple(s.name for s in outcome.symbols)
+            if names != self._symbols_key:
+                self._symbols_key = names
+                self.call_later(self._rebuild_symbols, outcome.symbols)
+            else:
+                for s in outcome.symbols:
+                    for field in grid.query(f"#symbol-{s.name}").results(Input):
+                        if field.placeholder != self._default_text(s):
+                            field.placeholder = self._default_text(s)
+                            field.tooltip = self._symbol_tooltip(s)
+        for field in grid.query(".symbol").results(Input):
+            field.set_class(outcome.symbol is not None and field.id == f"symbol-{outcome.symbol}", "invalid")
+
+    async def _rebuild_symbols(self, symbols: tuple[model.SymbolInfo, ...]) -> None:
+        grid = self.main.query_one("#symbols", Grid)
+        await grid.remove_children()
+        widgets = []
+        for s in symbols:
+            widgets.append(Label(s.name, classes="symbol-name"))
+            widgets.append(
+                Input(
+                    value=self.values.get(s.name, ""),
+                    placeholder=self._default_text(s),
+                    id=f"symbol-{s.name}",
+                    compact=True,
+                    classes="symbol",
+                    tooltip=self._symbol_tooltip(s),
+                )
+            )
+        await grid.mount_all(widgets)
+
+    @staticmethod
+    def _default_text(s: model.SymbolInfo) -> str:
+        return "open" if s.default is None else model.dims.fmt(s.default)
+
+    def _symbol_tooltip(self, s: model.SymbolInfo) -> str:
+        return f"{s.name}: {s.doc or 'symbol'}; default {self._default_text(s)}; in {s.bounds}"
+
+    @on(Input.Changed, ".symbol")
+    def _symbol_changed(self, event: Input.Changed) -> None:
+        """A symbol's value: empty means its default."""
+        name = (event.input.id or "").removeprefix("symbol-")
+        if event.value.strip():
+            self.values[name] = event.value.strip()
+        else:
+            self.values.pop(name, None)
+        self.recompute()
+
+    # -- the table -----------------------------------------------------------------------------
+
+    def _fill_table(self) -> None:
+        if self.outcome is None:
+            return
+        from ..report import number, shape_text
+
+        a = self.outcome.analysis
+        table = self.main.query_one("#layers", LayerTable)
+        selected = self._selected_key()
+        self.row_list = model.rows(a, self.depth)
+        marks = {}
+        for index, r in enumerate(self.row_list):
+            ok = self._check(r)
+            if ok is not None:
+                marks[index] = ok
+        table.set_rows(
+            [
+                (
+                    str(r.first + 1) if not r.group else f"{r.first + 1}-{r.last + 1}",
+                    r.key,
+                    r.kind,
+                    shape_text(r.output_shape),
+                    number(r.params),
+                    number(r.macs),
+                    "" if index not in marks else "ok" if marks[index] else "MISMATCH",
+                )
+                for index, r in enumerate(self.row_list)
+            ],
+            ["group" if r.group else "" for r in self.row_list],
+            marks,
+        )
+        self._depth_options(model.max_depth(a))
+        keys = [r.key for r in self.row_list]
+        if selected in keys and keys.index(selected) != table.cursor_row:
+            table.move_cursor(keys.index(selected))
+        self._show_detail()
+
+    def _check(self, r: model.Row) -> bool | None:
+        """Verified ok (every layer of the row), mismatched, or not verified."""
+        if not self.checks:
+            return None
+        names = [layer.name for layer in self.outcome.analysis.layers[r.first : r.last + 1]]
+        if any(n not in self.checks for n in names):
+            return None
+        return all(self.checks[n] for n in names)
+
+    def _depth_options(self, deepest: int) -> None:
+        select = self.main.query_one("#depth", Select)
+        options = [("all", 0)] + [(str(d), d) for d in range(1, deepest)]
+        if len(options) != getattr(self, "_depth_count", None):
+            self._depth_count = len(options)
+            with select.prevent(Select.Changed):
+                select.set_options(options)
+                select.value = self.depth if self.depth < deepest else 0
+
+    def _selected_key(self) -> str | None:
+        table = self.main.query_one("#layers", LayerTable)
+        if 0 <= table.cursor_row < len(self.row_list):
+            return self.row_list[table.cursor_row].key
+        return None
+
+    def _selected_row(self) -> model.Row | None:
+        table = self.main.query_one("#layers", LayerTable)
+        if self.row_list and 0 <= table.cursor_row < len(self.row_list):
+            return self.row_list[table.cursor_row]
+        return None
+
+    @on(LayerTable.RowHighlighted, "#layers")
+    def _row_highlighted(self) -> None:
+        """Show the layer, and put the editor's cursor on its line."""
+        self._show_detail()
+        row = self._selected_row()
+        if row is None or not self.main.query_one("#layers", LayerTable).has_focus:
+            return
+        line = self._line_of(row)
+        editor = self.main.query_one("#editor", SpecEditor)
+        if line is not None and editor.cursor_location[0] != line - 1:
+            editor.move_cursor((line - 1, 0), center=True)
+
+    def _line_of(self, row: model.Row) -> int | None:
+        layers = self.outcome.analysis.layers
+        for r in layers[row.first : row.last + 1]:
+            line = self.outcome.lines.get(r.name)
+            if line is not None:
+                return line
+        return None
+
+    @on(SpecEditor.SelectionChanged, "#editor")
+    def _cursor_moved(self, event: SpecEditor.SelectionChanged) -> None:
+        """Select the layer written on the cursor's line (the current one if it is there)."""
+        editor = self.main.query_one("#editor", SpecEditor)
+        if self.outcome is None or not editor.has_focus:
+            return
+        line = event.selection.end[0] + 1
+        current = self._selected_row()
+        if current is not None and self._line_of(current) == line:
+            return
+        for index, row in enumerate(self.row_list):
+            if self._line_of(row) == line:
+                self.main.query_one("#layers", LayerTable).move_cursor(index)
+                return
+
+    def _show_detail(self) -> None:
+        detail = self.main.query_one("#detail", Static)
+        row = self._selected_row()
+        if row is None or self.outcome is None:
+            detail.update("")
+            return
+        a = self.outcome.analysis
+        if row.group:
+            detail.update(group_detail(row.key, row.count, row.output_shape, row.params, row.macs, row.flops))
+            return
+        r = a.layers[row.first]
+        other = self._other_layer(r.name)
+        numbers, formulas = (other, r) if self.formulas else (r, other)
+        symbolic = a if self.formulas else self.other
+        shown = numbers or r
+        detail.update(
+            layer_detail(
+                shown,
+                formulas if formulas is not shown else None,
+                symbolic.constraints if symbolic is not None else a.constraints,
+                self.outcome.lines.get(r.name),
+            )
+        )
+
+    def _other_layer(self, name: str):
+        if self.other is None:
+            return None
+        return next((r for r in self.other.layers if r.name == name), None)
+
+    # -- controls ------------------------------------------------------------------------------
+
+    @on(Checkbox.Changed, "#formulas")
+    def _formulas_box(self, event: Checkbox.Changed) -> None:
+        """Numbers or formulas."""
+        self.formulas = event.value
+
+    def watch_formulas(self, value: bool) -> None:
+        box = self.main.query_one("#formulas", Checkbox)
+        if box.value != value:
+            box.value = value
+        self.recompute(now=True)
+
+    @on(Select.Changed, "#depth")
+    def _depth_select(self, event: Select.Changed) -> None:
+        """Collapse blocks deeper than the depth chosen."""
+        if isinstance(event.value, int):
+            self.depth = event.value
+
+    def watch_depth(self, value: int) -> None:
+        select = self.main.query_one("#depth", Select)
+        if select.value != value:
+            with select.prevent(Select.Changed):
+                select.value = value
+        self._fill_table()
+
+    def action_toggle_formulas(self) -> None:
+        """Switch between numbers and formulas."""
+        self.formulas = not self.formulas
+
+    def action_toggle_editor(self) -> None:
+        """Hide the editor to give the table the whole width, or show it again."""
+        left = self.main.query_one("#left")
+        left.display = not left.display
+        if not left.display:
+            self.main.query_one("#layers", LayerTable).focus()
+        else:
+            self.main.query_one("#editor", SpecEditor).focus()
+
+    def action_depth(self, step: int) -> None:
+        """Collapse (-1) or expand (+1) one level of blocks."""
+        if self.outcome is None:
+            return
+        deepest = model.max_depth(self.outcome.analysis)
+        levels = [*range(1, deepest), 0]  # from most collapsed to every layer
+        current = levels.index(self.depth) if self.depth in levels else len(levels) - 1
+        self.depth = levels[max(0, min(len(levels) - 1, current + step))]
+
+    # -- verification --------------------------------------------------------------------------
+
+    def action_verify(self) -> None:
+        """Run the spec through the reference kernels, in the background."""
+        if self.outcome is None or self.main.query_one("#error").has_class("visible"):
+            self.notify("fix the spec first: verification runs the last valid analysis", severity="warning")
+            return
+        outcome = self.outcome
+        if self.formulas or not outcome.analysis.concrete:
+            numbers = self.other if self.formulas else None
+            if numbers is None or not numbers.concrete:
+                self.notify(
+                    "verification runs at concrete sizes: give every symbol a value", severity="warning"
+                )
+                return
+            analysis = numbers
+        else:
+            analysis = outcome.analysis
+        self.checks = {}
+        self.main.query_one("#verify-bar").add_class("running")
+        self.main.query_one("#verify-label", Label).update("compiling kernels")
+        self.main.query_one("#progress", ProgressBar).update(total=None, progress=0)
+        self._verify_worker = self._verify(analysis, outcome.spec, dict(self.values))
+
+    @work(thread=True, exclusive=True, group="verify")
+    def _verify(self, analysis, spec, values: dict) -> None:
+        from ..verify import check_budget, default_budget, verify
+
+        worker = get_current_worker()
+
+        def progress(phase: str, done: int, total: int, layer: str) -> None:
+            if worker.is_cancelled:
+                raise _Cancelled
+            self.call_from_thread(self._verify_progress, phase, done, total, layer)
+
+        try:
+            known = {k: v for k, v in values.items() if k in spec.symbols}
+            check_budget(spec, analysis, known, default_budget())
+            result = verify(analysis, seed=0, progress=progress)
+        except _Cancelled:
+            self.call_from_thread(self._verify_done, None, "verification cancelled")
+        except CnncalcError as exc:
+            self.call_from_thread(self._verify_done, None, str(exc))
+        except Exception as exc:
+            message = f"verification failed: {type(exc).__name__}: {exc}"
+            self.call_from_thread(self._verify_done, None, message)
+        else:
+            self.call_from_thread(self._verify_done, result, None)
+
+    def _verify_progress(self, phase: str, done: int, total: int, layer: str) -> None:
+        label = "compiling kernels" if phase == "compile" else f"running {layer}" if layer else "running"
+        self.main.query_one("#verify-label", Label).update(f"{label} {done}/{total}")
+        self.main.query_one("#progress", ProgressBar).update(total=total, progress=done)
+
+    def _verify_done(self, result, message: str | None) -> None:
+        self.main.query_one("#verify-bar").remove_class("running")
+        self._verify_worker = None
+        if result is None:
+            cancelled = message is not None and "cancelled" in message
+            self.notify(message or "verification stopped", severity="warning" if cancelled else "error")
+            return
+        self.checks = {c.name: c.ok for c in result.layers}
+        self._fill_table()
+        if result.ok:
+            self.notify(f"verified: {len(result.layers)} layers match their predictions")
+        else:
+            names = ", ".join(c.name for c in result.failures[:3])
+            self.notify(f"{len(result.failures)} layer(s) disagree: {names}", severity="error")
+
+    def action_cancel_verify(self) -> None:
+        """Stop a running verification."""
+        if self._verify_worker is not None:
+            self._verify_worker.cancel()
+            self.main.query_one("#verify-label", Label).update("cancelling…")
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        self.title = "cnncalc"
+        self.sub_title = self.doc_title + (" ●" if self.modified else "")
+
+    def _unsaved_then(self, then, question: str) -> None:
+        """Run ``then`` now, or after saving or discarding the unsaved edits, as the user says."""
+        if not self.modified:
+            then()
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard":
+                then()
+            elif answer == "save":
+                self._save_then(then)
+
+        from .screens import ConfirmScreen
+
+        self.push_screen(ConfirmScreen(question), answered)
+
+    def _save_then(self, then=None) -> None:
+        if self.path is None:
+            self._ask_path(then)
+            return
+        try:
+            backup = model.save_atomic(self.path, self.text)
+        except CnncalcError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.saved_text = self.text
+        self._update_title()
+        self.notify(f"saved {self.path}" + (f" (previous version in {backup.name})" if backup else ""))
+        if then is not None:
+            then()
+
+    def _ask_path(self, then=None) -> None:
+        from .screens import PathScreen
+
+        suggestion = str(self.path) if self.path else f"{self._filename().split('/')[-1]}.yaml"
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.path = path
+                self.doc_title = str(path)
+                self._save_then(then)
+
+        self.push_screen(PathScreen("Save as", suggestion), chosen)
+
+    def action_save(self) -> None:
+        """Save to the file (asks for a name the first time)."""
+        self._save_then()
+
+    def action_save_as(self) -> None:
+        """Save under another name."""
+        self._ask_path()
+
+    def load(self, path: Path | None, text: str, title: str) -> None:
+        """Edit another spec."""
+        self.path = path
+        self.doc_title = title
+        self.initial_text = text
+        self.saved_text = text if path is not None else None
+        self.values = {}
+        self._symbols_key = ()
+        self.outcome = None
+        self.checks = {}
+        self.main.query_one("#editor", SpecEditor).load_text(text)
+        self._update_title()
+        self.recompute(now=True)
+
+    def action_open_file(self) -> None:
+        """Open a spec file (asks first about unsaved edits)."""
+        from .screens import PathScreen
+
+        def chosen(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                from ..source import read_text
+
+                text = read_text(path)
+            except CnncalcError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.load(path, text, str(path))
+
+        self._unsaved_then(
+            lambda: self.push_screen(PathScreen("Open a spec file", "", must_exist=True), chosen),
+            "Save your edits before opening another file?",
+        )
+
+    def action_zoo(self) -> None:
+        """Open a bundled spec (asks first about unsaved edits)."""
+        from ..zoo import bundled
+        from .screens import ZooScreen
+
+        specs = bundled()
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.load(None, specs[name].read_text(encoding="utf-8"), f"{name} (bundled)")
+
+        self._unsaved_then(
+            lambda: self.push_screen(ZooScreen(specs), chosen), "Save your edits before opening another spec?"
+        )
+
+    def action_quit(self) -> None:
+        """Quit (asks first about unsaved edits)."""
+        self._unsaved_then(self.exit, "Save your edits before quitting?")
+
+    def action_help(self) -> None:
+        """Keys and panes."""
+        from .screens import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_calculator(self) -> None:
+        """The one-layer calculator."""
+        from .calculator import CalculatorScreen
+
+        self.push_screen(CalculatorScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Save", "Save the spec (atomic, with a backup)", self.action_save)
+        yield SystemCommand("Save as", "Save the spec under another name", self.action_save_as)
+        yield SystemCommand("Open file", "Open a spec file", self.action_open_file)
+        yield SystemCommand("Open from the zoo", "Open a bundled spec", self.action_zoo)
+        yield SystemCommand(
+            "Numbers / formulas", "Formulas of the symbols, or numbers", self.action_toggle_formulas
+        )
+        yield SystemCommand("Collapse blocks", "Show one level less", lambda: self.action_depth(-1))
+        yield SystemCommand("Expand blocks", "Show one level more", lambda: self.action_depth(1))
+        yield SystemCommand("Verify", "Run the spec through the reference kernels", self.action_verify)
+        yield SystemCommand("Cancel verification", "Stop a running verification", self.action_cancel_verify)
+        yield SystemCommand("Calculator", "One convolution or pooling, worked out", self.action_calculator)
+        yield SystemCommand("Hide / show the editor", "The table, full width", self.action_toggle_editor)
+        yield SystemCommand("Help", "Keys and panes", self.action_help)

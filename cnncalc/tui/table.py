@@ -1,0 +1,171 @@
+"""The layer table: a scrolling grid of plain text that renders only the rows in view.
+
+A spec of a thousand layers is redrawn on every keystroke, so the table keeps its rows as
+strings, sizes its columns with one pass over them, and draws a line only when it is visible.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+GAP = 2
+
+
+class LayerTable(ScrollView, can_focus=True):
+    """Rows of text cells under a fixed header, one highlighted row (the cursor)."""
+
+    BINDINGS: ClassVar = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar = {
+        "layer-table--header",
+        "layer-table--cursor",
+        "layer-table--group",
+        "layer-table--odd",
+        "layer-table--good",
+        "layer-table--bad",
+    }
+    DEFAULT_CSS = """
+    LayerTable { background: $surface; }
+    LayerTable > .layer-table--header { text-style: bold; color: $text; background: $panel; }
+    LayerTable > .layer-table--cursor { background: $accent 35%; }
+    LayerTable:focus > .layer-table--cursor { background: $accent 70%; }
+    LayerTable > .layer-table--group { text-style: bold; }
+    LayerTable > .layer-table--odd { background: $surface-lighten-1; }
+    LayerTable > .layer-table--good { color: $success; }
+    LayerTable > .layer-table--bad { color: $error; text-style: bold; }
+    """
+
+    cursor_row: reactive[int] = reactive(0, init=False)
+
+    class RowHighlighted(Message):
+        """The cursor moved to ``row``."""
+
+        def __init__(self, table: LayerTable, row: int) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> LayerTable:
+            return self.table
+
+    def __init__(self, columns: tuple[str, ...], right: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.columns = columns
+        self.right = set(right)
+        self.rows: list[tuple[str, ...]] = []
+        self.kinds: list[str] = []  # per row: "" or "group"
+        self.marks: dict[int, bool] = {}  # row -> verified ok (the last column)
+        self.widths = [cell_len(c) for c in columns]
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def cell(self, row: int, column: str) -> str:
+        """The text of a cell (``column`` by its header)."""
+        return self.rows[row][self.columns.index(column)]
+
+    def set_rows(self, rows: list[tuple[str, ...]], kinds: list[str], marks: dict[int, bool]) -> None:
+        """Replace every row; the cursor stays where it was, within the new rows."""
+        self.rows, self.kinds, self.marks = rows, kinds, marks
+        widths = [cell_len(c) for c in self.columns]
+        for row in rows:
+            for i, text in enumerate(row):
+                n = len(text)
+                if n > widths[i]:
+                    widths[i] = n
+        self.widths = widths
+        self.virtual_size = Size(sum(widths) + GAP * len(widths), len(rows) + 1)
+        if self.cursor_row >= len(rows):
+            self.cursor_row = max(0, len(rows) - 1)
+        self.refresh()
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        if y == 0:
+            style = self.get_component_rich_style("layer-table--header")
+            return self._line(self.columns, style, {}).crop_extend(scroll_x, scroll_x + width, style)
+        index = scroll_y + y - 1
+        base = self.rich_style
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        style = base
+        if index % 2:
+            style += self.get_component_rich_style("layer-table--odd")
+        if self.kinds[index] == "group":
+            style += self.get_component_rich_style("layer-table--group")
+        if index == self.cursor_row:
+            style += self.get_component_rich_style("layer-table--cursor")
+        if self.has_class("stale"):
+            style += Style(dim=True)
+        last = {}
+        if index in self.marks:
+            name = "layer-table--good" if self.marks[index] else "layer-table--bad"
+            last = {len(self.columns) - 1: self.get_component_rich_style(name, partial=True)}
+        return self._line(self.rows[index], style, last).crop_extend(scroll_x, scroll_x + width, style)
+
+    def _line(self, cells: tuple[str, ...], style: Style, extra: dict[int, Style]) -> Strip:
+        segments = []
+        for i, (text, w) in enumerate(zip(cells, self.widths, strict=True)):
+            padded = text.rjust(w) if self.columns[i] in self.right else text.ljust(w)
+            segments.append(
+                Segment(
+                    " " * (GAP // 2) + padded + " " * (GAP - GAP // 2),
+                    style + extra[i] if i in extra else style,
+                )
+            )
+        return Strip(segments)
+
+    # -- the cursor ----------------------------------------------------------------------------
+
+    def watch_cursor_row(self, row: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+        self.post_message(self.RowHighlighted(self, row))
+
+    def _scroll_to_cursor(self) -> None:
+        view = max(1, self.size.height - 1)
+        top = self.scroll_offset.y
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + view:
+            self.scroll_to(y=self.cursor_row - view + 1, animate=False)
+
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on ``row`` (clamped to the rows)."""
+        if self.rows:
+            self.cursor_row = max(0, min(len(self.rows) - 1, row))
+
+    def action_move(self, step: int) -> None:
+        self.move_cursor(self.cursor_row + step)
+
+    def action_page(self, step: int) -> None:
+        self.move_cursor(self.cursor_row + step * max(1, self.size.height - 2))
+
+    def action_jump(self, row: int) -> None:
+        self.move_cursor(row if row >= 0 else len(self.rows) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.move_cursor(self.scroll_offset.y + event.y - 1)

@@ -1,0 +1,146 @@
+"""The main screen's widgets: the spec editor, and the texts of the detail and totals panes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widgets import TextArea
+
+from .. import dims
+
+if TYPE_CHECKING:
+    from ..engine import Analysis, LayerResult
+
+ERROR_GUTTER = Style(color="white", bgcolor="rgb(190,30,30)", bold=True)
+ERROR_LINE = Style(bgcolor="rgb(90,20,20)")
+
+
+class SpecEditor(TextArea):
+    """A YAML editor whose ``error_line`` (0-based, or None) is marked: its number in red, and the
+    line on a red background unless the cursor is on it (the cursor stays visible)."""
+
+    error_line: reactive[int | None] = reactive(None)
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        if self.error_line is None or self.soft_wrap or y + self.scroll_offset.y != self.error_line:
+            return strip
+        gutter, text = strip.divide([self.gutter_width, strip.cell_length])[:2]
+        marked = Strip(Segment.apply_style(gutter, post_style=ERROR_GUTTER), gutter.cell_length)
+        if self.cursor_location[0] != self.error_line:
+            text = Strip(Segment.apply_style(text, post_style=ERROR_LINE), text.cell_length)
+        return Strip.join([marked, text])
+
+    def watch_error_line(self) -> None:
+        self.refresh()
+
+
+def _value(label: str, v: Any, formula: Any = None) -> Text:
+    from ..report import human, number
+
+    text = Text()
+    text.append(f"{label:<8}", style="bold")
+    text.append(number(v))
+    h = human(v)
+    if h:
+        text.append(f"  ({h})", style="dim")
+    if formula is not None and not _same(formula, v):
+        text.append("\n        = ", style="dim")
+        text.append(dims.fmt(formula), style="green")
+    return text
+
+
+def _same(a: Any, b: Any) -> bool:
+    return isinstance(a, int) and isinstance(b, int) and a == b
+
+
+def _shapes(label: str, shapes, formulas) -> Text:
+    from ..report import shape_text
+
+    text = Text()
+    text.append(f"{label:<8}", style="bold")
+    text.append(", ".join(shape_text(s) for s in shapes))
+    if formulas is not None and [shape_text(s) for s in formulas] != [shape_text(s) for s in shapes]:
+        text.append("\n        = ", style="dim")
+        text.append(", ".join(shape_text(s) for s in formulas), style="green")
+    return text
+
+
+def layer_detail(r: LayerResult, formula: LayerResult | None, constraints, line: int | None) -> Text:
+    """The selected layer: shapes, costs as numbers and as formulas, arguments, constraints."""
+    out = Text()
+    out.append(r.name, style="bold cyan")
+    out.append(f"  {r.kind}", style="cyan")
+    if line is not None:
+        out.append(f"  line {line}", style="dim")
+    if not r.trainable:
+        out.append("  frozen", style="yellow")
+    out.append("\n")
+    out.append("args    ", style="bold")
+    out.append(r.layer.describe() or "none")
+    out.append("\n")
+    f = formula
+    out.append_text(_shapes("input", r.input_shapes, f.input_shapes if f else None))
+    out.append("\n")
+    out.append_text(_shapes("output", [r.output_shape], [f.output_shape] if f else None))
+    out.append("\n")
+    if r.shares:
+        out.append(f"params  shared with {r.shares}\n", style="bold")
+    else:
+        out.append_text(_value("params", r.params, f.params if f else None))
+        out.append("\n")
+    out.append_text(_value("MACs", r.macs, f.macs if f else None))
+    out.append("\n")
+    out.append_text(_value("FLOPs", r.flops, f.flops if f else None))
+    mine = [c for c in constraints if c.layer == r.name]
+    if mine:
+        out.append("\nvalid when ", style="bold")
+        out.append("; ".join(f"{c.condition} ({c.reason})" for c in mine), style="yellow")
+    return out
+
+
+def group_detail(key: str, count: int, output_shape, params, macs, flops) -> Text:
+    """A collapsed block: its subtotal."""
+    from ..report import shape_text
+
+    out = Text()
+    out.append(key, style="bold cyan")
+    out.append(f"  {count} layers\n", style="cyan")
+    out.append("output  ", style="bold")
+    out.append(shape_text(output_shape) + "\n")
+    for label, v in (("params", params), ("MACs", macs), ("FLOPs", flops)):
+        out.append_text(_value(label, v))
+        out.append("\n")
+    return out
+
+
+def totals_text(a: Analysis) -> Text:
+    """Totals with readable units, then the conditions the symbols must meet."""
+    from ..report import shape_text
+
+    t = a.totals
+    out = Text()
+    out.append("output  ", style="bold")
+    out.append(shape_text(a.output_shape) + f"   {len(a.layers)} layers\n")
+    rows = [("params", t.params), ("MACs", t.macs), ("FLOPs", t.flops)]
+    if t.frozen_params != 0:
+        rows[1:1] = [("trainable", t.trainable_params), ("frozen", t.frozen_params)]
+    if t.buffers != 0:
+        rows.append(("buffers", t.buffers))
+    for label, v in rows:
+        out.append_text(_value(label, v))
+        out.append("\n")
+    symbols = ", ".join(f"{k}={dims.fmt(v)}" if v is not None else f"{k} open" for k, v in a.symbols.items())
+    out.append("symbols ", style="bold")
+    out.append((symbols or "none") + "\n")
+    if a.constraints:
+        out.append("valid when\n", style="bold")
+        for c in a.constraints:
+            out.append(f"  {c.condition}", style="yellow")
+            out.append(f"  ({c.layer}: {c.reason})\n", style="dim")
+    return out

@@ -1,0 +1,159 @@
+"""``cnncalc conv`` and :mod:`cnncalc.calc` against arithmetic done by hand and NumPy."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cnncalc.calc import apply, calculate, matrix
+from cnncalc.errors import UsageError
+
+IMAGE = [
+    [3, 0, 1, 2, 7, 4],
+    [1, 5, 8, 9, 3, 1],
+    [2, 7, 2, 5, 1, 3],
+    [0, 1, 3, 1, 7, 8],
+    [4, 2, 1, 6, 2, 8],
+    [2, 4, 5, 2, 3, 9],
+]
+VERTICAL_EDGE = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
+# The course's answer, and the first entry worked by hand: the top-left 3x3 window
+# [[3,0,1],[1,5,8],[2,7,2]] times the filter: (3 + 1 + 2) - (1 + 8 + 2) = -5.
+EDGES = [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]
+
+
+def _numpy_correlate(image, filt):
+    windows = np.lib.stride_tricks.sliding_window_view(np.asarray(image), np.shape(filt))
+    return np.einsum("ijkl,kl->ij", windows, np.asarray(filt))
+
+
+def test_course_size_example(run_cli):
+    code, out, err = run_cli("conv", "28x31", "-k", "5", "-p", "2", "-s", "3")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "10x11"
+    # floor((28 + 4 - 5)/3) + 1 = floor(27/3) + 1 = 10; floor((31 + 4 - 5)/3) + 1 = 10 + 1 = 11
+    assert lines[1] == "h: floor((h + 2p - f)/s) + 1 = floor((28 + 2*2 - 5)/3) + 1 = floor(27/3) + 1 = 10"
+    assert lines[2] == "w: floor((w + 2p - f)/s) + 1 = floor((31 + 2*2 - 5)/3) + 1 = floor(30/3) + 1 = 11"
+
+
+def test_square_input_prints_one_formula(run_cli):
+    code, out, _ = run_cli("conv", "6", "-k", "3")
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "4x4",
+        "n: floor((n + 2p - f)/s) + 1 = floor((6 + 2*0 - 3)/1) + 1 = floor(3/1) + 1 = 4",
+    ]
+
+
+def test_params_and_macs_of_filters(run_cli):
+    # 32x32x3 input, 16 filters of 3x3x3, padding same, stride 1: output 32x32x16.
+    code, out, _ = run_cli("conv", "32", "-k", "3", "-p", "same", "-c", "3", "--filters", "16", "-f", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["output"] == [32, 32]
+    assert data["params"] == 16 * (3 * 3 * 3) + 16  # 448
+    assert data["macs"] == 32 * 32 * 16 * 27  # 442,368
+    assert data["biases"] == 16
+
+
+def test_same_padding_with_stride_pads_the_odd_pixel_after(run_cli):
+    # ceil(32/2) = 16 outputs need (16 - 1)*2 + 3 = 33 rows: one row of padding, at the bottom.
+    code, out, _ = run_cli("conv", "32", "-k", "3", "-s", "2", "-p", "same", "-f", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["output"] == [16, 16]
+    assert data["padding"] == [[0, 1], [0, 1]]
+
+
+def test_dilation_formula():
+    # effective kernel 2*(3 - 1) + 1 = 5 on 7: 7 - 5 + 1 = 3
+    calc = calculate(7, 3, dilation=2)
+    assert calc.size_text == "3x3"
+    assert calc.axes[0].worked == "floor((7 + 2*0 - 2*(3 - 1) - 1)/1) + 1 = floor(2/1) + 1 = 3"
+
+
+def test_ceil_mode_pooling_drops_a_window_starting_in_padding():
+    # 5 + 2*1 = 7 padded; windows of 2 every 2 start at 0, 2, 4, 6; the one at 6 starts in the
+    # trailing padding (input ends at 1 + 5 = 6): ceil(5/2) + 1 = 4, less one: 3 (PyTorch's rule).
+    calc = calculate(5, 2, stride=2, padding=1, op="max_pool", ceil_mode=True)
+    assert calc.size_text == "3x3"
+    assert calc.params == 0 and calc.macs == 0
+    assert "less the last window" in calc.axes[0].worked
+    # without the padding, ceil((5 - 2)/2) + 1 = 3 and nothing is dropped
+    assert calculate(5, 2, stride=2, op="max_pool", ceil_mode=True).axes[0].worked.endswith("= 3")
+
+
+def test_edge_detection_values(run_cli):
+    assert _numpy_correlate(IMAGE, VERTICAL_EDGE).tolist() == EDGES
+    code, out, err = run_cli("conv", "--input", json.dumps(IMAGE), "--filter", json.dumps(VERTICAL_EDGE))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "4x4"
+    values = lines[lines.index("values:") + 1 :]
+    assert [[int(v) for v in row.split()] for row in values] == EDGES
+
+
+def test_edge_detection_json_and_files(run_cli, tmp_path):
+    np.save(tmp_path / "image.npy", np.array(IMAGE, dtype=np.float64))
+    np.savetxt(tmp_path / "filter.csv", np.array(VERTICAL_EDGE), delimiter=",")
+    code, out, err = run_cli(
+        "conv", "--input", str(tmp_path / "image.npy"), "--filter", str(tmp_path / "filter.csv"), "-f", "json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["values"] == EDGES
+
+
+def test_pool_values_against_numpy():
+    rng = np.random.default_rng(0)
+    image = rng.integers(-9, 10, size=(7, 6)).astype(float)
+    calc = calculate(image.shape, 2, stride=2, op="max_pool")
+    expected = image[:6, :6].reshape(3, 2, 3, 2).max(axis=(1, 3))
+    np.testing.assert_array_equal(apply(calc, matrix(image, "input")), expected)
+
+
+def test_multichannel_filters_against_numpy():
+    rng = np.random.default_rng(1)
+    image = rng.integers(-3, 4, size=(2, 5, 5)).astype(float)
+    filt = rng.integers(-2, 3, size=(3, 2, 3, 3)).astype(float)
+    calc = calculate((5, 5), 3, channels=2, filters=3)
+    windows = np.lib.stride_tricks.sliding_window_view(image, (3, 3), axis=(1, 2))  # (2, 3, 3, 3, 3)
+    expected = np.einsum("cijkl,fckl->fij", windows, filt)
+    np.testing.assert_array_equal(apply(calc, matrix(image, "input"), matrix(filt, "filter")), expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["28x", "-k", "3"], r"size: expected a number or HxW"),
+        (["28", "-k", "0"], r"kernel must be at least 1, found 0"),
+        (["28", "-p", "foo"], r"--padding: expected a number, PHxPW, 'same' or 'valid'"),
+        (["3", "-k", "5"], r"the kernel height 5 must fit in the padded input height 3"),
+        (["28", "--ceil-mode"], r"ceil mode applies to pooling"),
+        (["28", "--pool", "max", "-p", "same"], r"padding 'same' applies to convolutions"),
+        (["28", "--pool", "avg", "-d", "2"], r"average pooling has no dilation"),
+        (["--input", "[[1,2],[3]]", "--filter", "[[1]]"], r"rows of equal length"),
+        (["--input", "[[1, 2]", "--filter", "[[1]]"], r"cannot read the nested lists"),
+        (["--input", "nofile.csv"], r"neither nested lists .* nor a file"),
+        (["--input", "[[1,2],[3,4]]"], r"needs a --filter"),
+        (["--filter", "[[1]]"], r"give the input size"),
+        (["5", "--input", "[[1,2],[3,4]]", "--filter", "[[1]]"], r"disagrees with the --input matrix"),
+        (["--input", '[["a"]]', "--filter", "[[1]]"], r"nested lists of numbers"),
+        ([], r"give the input size"),
+    ],
+)
+def test_mistakes_are_one_line_and_exit_2(run_cli, args, message):
+    import re
+
+    code, out, err = run_cli("conv", *args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert re.search(message, err), err
+
+
+def test_calculate_rejects_unknown_operation():
+    with pytest.raises(UsageError, match="unknown operation 'sum'"):
+        calculate(5, 3, op="sum")

@@ -1,0 +1,94 @@
+"""Screenshots of the main screens at a fixed size (pytest-textual-snapshot; SVGs in __snapshots__).
+
+Update them after a deliberate change of the layout with ``pytest tests/tui --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytest_textual_snapshot")
+
+from textual.widgets import Input, TextArea
+
+from cnncalc.tui.app import CnncalcApp
+
+from .test_pilot import SMALL
+
+SIZE = (120, 36)
+
+
+async def _steady(pilot) -> None:
+    """Every worker done, and no cursor (a blinking cursor is drawn or not by the clock)."""
+    app = pilot.app
+    for _ in range(3):
+        await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+    for widget in app.screen.query("TextArea, Input"):
+        if isinstance(widget, (TextArea, Input)):
+            widget.cursor_blink = False
+    app.screen.set_focus(None)
+    await pilot.pause()
+
+
+def _app(text: str = SMALL, title: str = "small.yaml") -> CnncalcApp:
+    return CnncalcApp(text=text, title=title, debounce=0, other_delay=0)
+
+
+def test_main_screen(snap_compare):
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=_steady)
+
+
+def test_invalid_spec_keeps_the_table_dimmed(snap_compare):
+    async def break_it(pilot):
+        await _steady(pilot)
+        editor = pilot.app.query_one("#editor", TextArea)
+        editor.move_cursor((len(SMALL.splitlines()), 0))
+        editor.insert("  - max_pool2d: {kernel: 64}\n")
+        await _steady(pilot)
+
+    app = _app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=break_it)
+
+
+def test_formulas_collapsed_resnet(snap_compare):
+    from cnncalc.zoo import find_spec
+
+    async def collapse(pilot):
+        await _steady(pilot)
+        pilot.app.depth = 1
+        pilot.app.formulas = True
+        await _steady(pilot)
+
+    app = _app(find_spec("resnet18").read_text(), "resnet18")
+    assert snap_compare(app, terminal_size=SIZE, run_before=collapse)
+
+
+def test_calculator_screen(snap_compare):
+    async def example(pilot):
+        await _steady(pilot)
+        await pilot.press("f8")
+        await _steady(pilot)
+        await pilot.press("f9")
+        await _steady(pilot)
+
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=example)
+
+
+def test_help_screen(snap_compare):
+    async def open_help(pilot):
+        await _steady(pilot)
+        await pilot.press("f1")
+        await _steady(pilot)
+
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=open_help)
+
+
+def test_zoo_screen(snap_compare):
+    async def open_zoo(pilot):
+        await _steady(pilot)
+        await pilot.press("f3")
+        await pilot.press(*"resnet")
+        await _steady(pilot)
+
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=open_zoo)
