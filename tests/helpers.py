@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import resource
 import sys
@@ -76,6 +77,10 @@ def run_forked(
                 sys.stdin = open(0, closefd=False)  # noqa: SIM115
                 sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
                 sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+                # The child starts deep in pytest's (and xdist's) frames: give it the room a
+                # fresh interpreter's command line has above them.
+                depth = len(inspect.stack(0))
+                sys.setrecursionlimit(sys.getrecursionlimit() + depth)
                 status = cnncalc.cli.main(args)
             except SystemExit as exc:  # argparse's refusals
                 status = exc.code if isinstance(exc.code, int) else 2
