@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_analyze import RESNET_TEMPLATE  # noqa: E402
+from bench_analyze import RESNET_TEMPLATE, wall  # noqa: E402
 
 
 def best(fn, repeats: int = 3) -> float:
@@ -65,17 +63,8 @@ def rendering() -> None:
         )
 
 
-def wall(cmd: list[str], repeats: int = 7) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def start_up() -> None:
-    print("\n== whole process (median of 7) ==")
+    print("\n== whole process (median of 5) ==")
     python = wall([sys.executable, "-c", "pass"])
     rows = [
         ("python -c pass", None),

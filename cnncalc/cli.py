@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import sys
 
+from .dtypes import DTYPES
 from .errors import CnncalcError, UsageError
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -59,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_view(a)
     a.add_argument(
         "--dtype",
-        choices=tuple(_DTYPES),
+        choices=tuple(DTYPES),
         default="float32",
         help="data type bytes are counted at (default: float32)",
     )
@@ -201,7 +202,7 @@ def _add_domain_commands(sub) -> None:
     s.add_argument("--step", metavar="STEP", help="resolution for rational symbols (default 1/100)")
     s.add_argument(
         "--dtype",
-        choices=tuple(_DTYPES),
+        choices=tuple(DTYPES),
         default="float32",
         help="data type of the memory budgets peak_bytes and memory_bytes (default: float32)",
     )
@@ -278,9 +279,6 @@ def _load_plugins(modules: list[str]) -> None:
         from .plugins import load
 
         load(modules)
-
-
-_DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
 
 def _depth(text: str) -> int:

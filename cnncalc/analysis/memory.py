@@ -17,10 +17,8 @@ from dataclasses import dataclass
 
 from .. import dims
 from ..dims import Dim
+from ..dtypes import DTYPES
 from ..engine import Analysis, LayerResult
-
-#: Bytes per element of the data types a report can assume.
-DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
 
 @dataclass(frozen=True)
