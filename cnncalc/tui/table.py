@@ -20,6 +20,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 GAP = 2
+#: Columns hidden, in this order, when the table is narrower than its columns.
+DROP_ORDER = ("kind", "#")
 
 
 class LayerTable(ScrollView, can_focus=True):
@@ -93,10 +95,17 @@ class LayerTable(ScrollView, can_focus=True):
                 if n > widths[i]:
                     widths[i] = n
         self.widths = widths
-        self.virtual_size = Size(sum(widths) + GAP * len(widths), len(rows) + 1)
+        self._resize_virtual()
+
         if self.cursor_row >= len(rows):
             self.cursor_row = max(0, len(rows) - 1)
         self.refresh()
+
+    def _resize_virtual(self) -> None:
+        self.virtual_size = Size(sum(self.widths[i] + GAP for i in self._shown()), len(self.rows) + 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._resize_virtual()
 
     # -- drawing -------------------------------------------------------------------------------
 
@@ -125,10 +134,30 @@ class LayerTable(ScrollView, can_focus=True):
             last = {len(self.columns) - 1: self.get_component_rich_style(name, partial=True)}
         return self._line(self.rows[index], style, last).crop_extend(scroll_x, scroll_x + width, style)
 
+    def _shown(self) -> list[int]:
+        """The columns drawn: all of them when they fit the widget, else without those of
+        :data:`DROP_ORDER`, dropped in turn until they fit (numbers are never cut; what still
+        does not fit scrolls)."""
+        shown = list(range(len(self.columns)))
+        width = self.scrollable_content_region.width  # without the scrollbars
+        for name in DROP_ORDER:
+            if sum(self.widths[i] + GAP for i in shown) <= width:
+                break
+            if name in self.columns:
+                shown.remove(self.columns.index(name))
+        return shown
+
     def _line(self, cells: tuple[str, ...], style: Style, extra: dict[int, Style]) -> Strip:
         segments = []
-        for i, (text, w) in enumerate(zip(cells, self.widths, strict=True)):
+        left = self.scroll_offset.x
+        right = left + self.scrollable_content_region.width
+        x = 0
+        for i in self._shown():
+            text, w = cells[i], self.widths[i]
             padded = text.rjust(w) if self.columns[i] in self.right else text.ljust(w)
+            start, x = x, x + w + GAP
+            if start + GAP // 2 < left or start + GAP // 2 + w > right:
+                padded = " " * w  # a column the view cuts is left blank: never half a number
             segments.append(
                 Segment(
                     " " * (GAP // 2) + padded + " " * (GAP - GAP // 2),

@@ -352,3 +352,25 @@ def test_command_line_spec_argument(tmp_path, run_cli):
     assert resolve(None) == (None, None, "untitled")
     code, _, err = run_cli("tui", "nosuchnet")
     assert code == 2 and "nosuchnet: no such file, and no bundled spec of that name" in err
+
+
+async def test_a_narrow_table_never_shows_part_of_a_number():
+    # At 80 columns the editor leaves the table about 40: the kind and # columns go first, and
+    # a column the view would cut (MACs here) is left blank rather than shown in part.
+    from cnncalc.zoo import find_spec
+
+    app = CnncalcApp(text=find_spec("lenet5").read_text(), debounce=0, other_delay=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        table = app.query_one("#layers", LayerTable)
+        header = table.render_line(0).text
+        assert "kind" not in header and "layer" in header
+        conv1 = table.render_line(1).text  # conv1: 156 params, 6*28*28 outputs x 25 taps MACs
+        assert "156" in conv1
+        macs = f"{6 * 28 * 28 * 25:,}"
+        assert macs in conv1 or macs[:3] not in conv1, conv1
+        # With the editor hidden (f9) the whole table fits, every column whole.
+        await pilot.press("f9")
+        await settle(app, pilot)
+        conv1 = table.render_line(1).text
+        assert "conv2d" in conv1 and macs in conv1, conv1
