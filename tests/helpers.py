@@ -50,8 +50,9 @@ def small_values(spec) -> dict:
 def run_forked(
     args: list[str], stdin, tmp_path: Path, *, timeout: float, memory: int
 ) -> tuple[int, str, str]:
-    """(exit status, stdout, stderr) of ``cnncalc.cli.main(args)`` run in a forked child under an
-    address-space limit of ``memory`` bytes; the test fails if it runs over ``timeout`` seconds.
+    """(exit status, stdout, stderr) of ``cnncalc.cli.main(args)`` run in a forked child that may
+    map ``memory`` bytes more than the test process; the test fails if it runs over ``timeout``
+    seconds.
 
     The child inherits the imports of the test process, so a run costs only its own work.
     ``stdin`` is an open file for standard input (default: /dev/null).
@@ -67,7 +68,11 @@ def run_forked(
         if pid == 0:  # the child: never returns into pytest
             status = 70
             try:
-                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+                # The child inherits the test process's address space (numba, onnxruntime and
+                # torch reserve gigabytes of it): the limit is ``memory`` beyond what it has.
+                with open("/proc/self/statm") as statm:
+                    mapped = int(statm.read().split()[0]) * resource.getpagesize()
+                resource.setrlimit(resource.RLIMIT_AS, (mapped + memory, mapped + memory))
                 os.dup2(out.fileno(), 1)
                 os.dup2(err.fileno(), 2)
                 if stdin is not None:
