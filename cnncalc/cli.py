@@ -620,7 +620,7 @@ def _design(text: str) -> tuple[str, dict[str, str]]:
 def cmd_compare(args: argparse.Namespace) -> int:
     from . import report
     from .analysis.compare import compare
-    from .engine import analyze
+    from .engine import analyze, resolve_symbols
     from .spec import load_spec
     from .zoo import find_spec
 
@@ -639,7 +639,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"(declared: {', '.join(declared) or 'none'})"
         )
     analyses = []
-    for (text, own), spec in zip(designs, specs, strict=True):
+    for written, (text, own), spec in zip(args.designs, designs, specs, strict=True):
         given = {k: v for k, v in values.items() if k in spec.symbols}
         for k in own:
             if k not in spec.symbols:
@@ -647,6 +647,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     f"{text}: {spec.filename} declares no symbol {k!r} "
                     f"(declared: {', '.join(spec.symbols) or 'none'})"
                 )
+        try:  # the design's own bindings, checked under its own name
+            resolve_symbols(spec, own)
+        except UsageError as exc:
+            raise UsageError(f"{written}: {str(exc).removeprefix('--set ')}") from None
         analyses.append(analyze(spec, {**given, **own}, symbolic=args.symbolic))
     result = compare(analyses, args.designs)
     if args.format == "json":

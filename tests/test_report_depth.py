@@ -148,3 +148,7 @@ def test_compare_mistakes(run_cli):
     assert code == 2 and "declares no symbol 'alpha'" in err
     code, _, err = run_cli("compare", "resnet50", "resnet50@H")
     assert code == 2
+    code, _, err = run_cli("compare", "resnet50", "resnet50@H=abc")
+    assert code == 2 and "resnet50@H=abc: H=abc: expected a number" in err
+    code, _, err = run_cli("compare", "resnet50", "resnet50@W=224,H=0")
+    assert code == 2 and "resnet50@W=224,H=0: H=0: H must be in [1, inf]" in err
