@@ -129,7 +129,7 @@ class Spec:
 
 
 class _SymbolModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     default: int | float | str | None = None
     min: int | float | str | None = None
@@ -146,7 +146,7 @@ class _SymbolModel(BaseModel):
 
 
 class _BlockModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     args: dict[str, int | float | str | None] = {}
     layers: list[Any]
@@ -154,7 +154,7 @@ class _BlockModel(BaseModel):
 
 
 class _SpecModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = ""
     description: str = ""
