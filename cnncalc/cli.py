@@ -558,15 +558,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _verify_onnxruntime(args: argparse.Namespace, spec, values) -> int:
+    from . import report
     from .onnx import runtime
 
     result = runtime.check(spec, values, seed=args.seed)
     if args.format == "json":
         import json
 
-        sys.stdout.write(json.dumps(runtime.to_dict(result), indent=2) + "\n")
+        sys.stdout.write(json.dumps(report.runtime_dict(result), indent=2) + "\n")
     else:
-        _console(_width_of(args)).print(runtime.render(result))
+        _console(_width_of(args)).print(report.runtime_render(result, _width_of(args)))
     return 0 if result.ok else 1
 
 

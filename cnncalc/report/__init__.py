@@ -19,7 +19,7 @@ from .compare import comparison_csv, comparison_dict, comparison_markdown, compa
 from .structured import to_csv, to_dict, to_markdown
 from .table import DEFAULT_WIDTH, View, render
 from .text import CONVENTION, human, human_bytes, json_value, number, shape_text, short
-from .verify import verification_dict, verification_render
+from .verify import runtime_dict, runtime_render, verification_dict, verification_render
 
 __all__ = [
     "CONVENTION",
@@ -34,6 +34,8 @@ __all__ = [
     "json_value",
     "number",
     "render",
+    "runtime_dict",
+    "runtime_render",
     "shape_text",
     "short",
     "to_csv",

@@ -126,3 +126,61 @@ def _mismatch(c) -> str:
     if c.allocated_params != c.predicted_params:
         parts.append(f"params predicted {c.predicted_params:,}, allocated {c.allocated_params}")
     return "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification by another runtime (``cnncalc verify --runtime onnxruntime``)
+
+
+def runtime_dict(v) -> dict[str, Any]:
+    """The JSON form: ``ok``, the runtime, and per layer the two shapes."""
+    return {
+        "name": v.name,
+        "runtime": v.runtime,
+        "symbols": {k: (None if s is None else json_value(s)) for k, s in v.symbols.items()},
+        "dynamic": list(v.dynamic),
+        "ok": v.ok,
+        "layers": [
+            {
+                "name": c.name,
+                "kind": c.kind,
+                "ok": c.ok,
+                "predicted_shape": list(c.predicted_shape),
+                "observed_shape": None if c.observed_shape is None else list(c.observed_shape),
+            }
+            for c in v.layers
+        ],
+    }
+
+
+def runtime_render(v, width: int = 120):
+    """The layers that disagree (the last ten when none does), fitted to ``width``, and a
+    verdict."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from . import layout
+    from .layout import Column
+
+    rows = [c for c in v.layers if not c.ok] or list(v.layers[-10:])
+    columns = [
+        Column("layer", [c.name for c in rows], kind="name", justify="left"),
+        Column("kind", [c.kind for c in rows], priority=3, justify="left", style="cyan"),
+        Column("predicted shape", [shape_text(c.predicted_shape) for c in rows], justify="left"),
+        Column(
+            f"{v.runtime} shape",
+            ["-" if c.observed_shape is None else shape_text(c.observed_shape) for c in rows],
+            justify="left",
+        ),
+        Column("", ["ok" if c.ok else "MISMATCH" for c in rows], justify="left"),
+    ]
+    fitted = layout.fit(columns, width, "raw")
+    title = f"last {len(rows)} layers" if v.ok else None
+    table = layout.FittedTable(fitted, [None if c.ok else "bold red" for c in rows], title=title)
+    failures = sum(not c.ok for c in v.layers)
+    verdict = (
+        f"{len(v.layers)} layers: every output shape predicted equals {v.runtime}'s ({v.seconds:.2f} s)"
+        if v.ok
+        else f"{failures} of {len(v.layers)} layers: the predicted shape is not {v.runtime}'s"
+    )
+    return Group(table, Text(verdict, style="bold green" if v.ok else "bold red"))
