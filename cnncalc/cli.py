@@ -706,7 +706,9 @@ def _add_export(sub) -> None:
     _add_set(e)
     _add_plugin(e)
     e.add_argument("-o", "--output", required=True, metavar="MODEL.onnx", help="the file to write")
-    e.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
+    e.add_argument(
+        "--seed", type=_seed, default=0, help=f"seed of the random weights, 0 to {MAX_SEED} (default 0)"
+    )
     e.add_argument("--opset", type=int, metavar="N", help="ONNX opset to write (default 18)")
 
 

@@ -173,6 +173,12 @@ CASES = [
         "seed-negative", None, ["verify", "lenet5", "--seed", "-1"], r"the seed is a whole number from 0 to"
     ),
     case(
+        "export-seed-negative",
+        None,
+        ["export", "lenet5", "-o", "/nonexistent/x.onnx", "--seed", "-1"],
+        r"the seed is a whole number from 0 to",
+    ),
+    case(
         "schema-indent",
         None,
         ["schema", "--indent", "100000000"],
