@@ -292,6 +292,97 @@ def dmax(*vs: Value) -> Value:
     return canon(sp().Max(*(to_sympy(v) for v in vs)))
 
 
+# ---------------------------------------------------------------------------------------------
+# Conditions. A condition is True, False, or a sympy boolean of the open symbols; as a value it
+# is 1 or 0, or the piecewise ``(1 if c else 0)`` while undecided.
+
+_RELATIONS = {"<": "Lt", "<=": "Le", ">": "Gt", ">=": "Ge", "==": "Eq", "!=": "Ne"}
+
+
+def compare(op: str, a: Value, b: Value) -> Any:
+    """``a op b``: a bool when it is decided for every value of the symbols, else a sympy
+    relation."""
+    if is_concrete(a) and is_concrete(b):
+        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op]
+    s = sp()
+    return _decided(getattr(s, _RELATIONS[op])(to_sympy(a), to_sympy(b)))
+
+
+def _decided(c: Any) -> Any:
+    s = sp()
+    if c is s.true or c == s.true:
+        return True
+    if c is s.false or c == s.false:
+        return False
+    return c
+
+
+def both(a: Any, b: Any) -> Any:
+    if a is False or b is False:
+        return False
+    if a is True:
+        return b
+    if b is True:
+        return a
+    return _decided(sp().And(a, b))
+
+
+def either(a: Any, b: Any) -> Any:
+    if a is True or b is True:
+        return True
+    if a is False:
+        return b
+    if b is False:
+        return a
+    return _decided(sp().Or(a, b))
+
+
+def negate(a: Any) -> Any:
+    if isinstance(a, bool):
+        return not a
+    return _decided(sp().Not(a))
+
+
+def truth(v: Value) -> Any:
+    """Whether ``v`` is not 0: a bool, or a sympy condition while undecided."""
+    if is_concrete(v):
+        return v != 0
+    s = sp()
+    if isinstance(v, s.Piecewise) and len(v.args) == 2 and v.args[0].expr == 1 and v.args[1].expr == 0:
+        return v.args[0].cond
+    return _decided(s.Ne(v, 0))
+
+
+def from_truth(c: Any) -> Value:
+    """A condition as a value: 1, 0, or ``(1 if c else 0)``."""
+    if isinstance(c, bool):
+        return int(c)
+    return where(c, 1, 0)
+
+
+def where(c: Any, a: Value, b: Value) -> Value:
+    """``a if c else b``; piecewise when ``c`` is an undecided condition."""
+    if c is True:
+        return a
+    if c is False:
+        return b
+    if a == b:
+        return a
+    s = sp()
+    return canon(s.Piecewise((to_sympy(a), c), (to_sympy(b), True)))
+
+
+def make_divisible(v: Value, divisor: int, min_value: Value | None = None) -> Value:
+    """``v`` rounded to a multiple of ``divisor``, as the mobile networks round channels
+    (torchvision's ``_make_divisible``): the nearest multiple (halves up), at least
+    ``min_value`` (``divisor`` by default), one multiple more when rounding lost more than
+    10% of ``v``."""
+    rounded = mul(floordiv(add(v, Fraction(divisor, 2)), divisor), divisor)
+    new = dmax(divisor if min_value is None else min_value, rounded)
+    lost = compare("<", new, mul(Fraction(9, 10), v))
+    return where(lost, add(new, divisor), new)
+
+
 def _positive(v: Value) -> bool:
     return v > 0 if is_concrete(v) else bool(v.is_positive)
 
@@ -463,6 +554,30 @@ def _printer():
             if exp.is_Integer and exp < -1:
                 return f"1/{self._print(s.Pow(base, -exp))}"
             return super()._print_Pow(expr, rational)
+
+        def _print_Piecewise(self, expr):
+            *pieces, (last, cond) = expr.args
+            text = self._print(last) if cond == s.true else f"{self._print(last)} if {self._print(cond)} else 0"
+            for value, c in reversed(pieces):
+                text = f"{self._print(value)} if {self._print(c)} else {text}"
+            return f"({text})"
+
+        def _print_Relational(self, expr):
+            op = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[expr.rel_op]
+            return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+        def _print_And(self, expr):
+            return " and ".join(self._bool_arg(a) for a in expr.args)
+
+        def _print_Or(self, expr):
+            return " or ".join(self._bool_arg(a) for a in expr.args)
+
+        def _print_Not(self, expr):
+            return f"not {self._bool_arg(expr.args[0])}"
+
+        def _bool_arg(self, a):
+            text = self._print(a)
+            return f"({text})" if isinstance(a, (s.And, s.Or)) else text
 
         def _ratio(self, num, den):
             n = self._print(num)

@@ -8,7 +8,7 @@ symbol is bound, sympy is never imported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import dims
@@ -16,7 +16,7 @@ from .constraints import Constraint, Decider
 from .dims import Dim
 from .errors import CnncalcError, ShapeError, SpecError, UsageError
 from .expr import parse
-from .graph import Graph, Node, build
+from .graph import Node, build
 from .layers import Layer, Param, Shape
 from .source import Mark
 from .spec import INPUT, Spec
@@ -156,37 +156,49 @@ def analyze(spec: Spec, values: dict[str, Any] | None = None, *, symbolic: bool 
     scope: dict[str, Any] = {}
     for name, value in bound.items():
         scope[name] = value if value is not None else dims.symbol(name, integer=spec.symbols[name].integer)
-    graph = build(spec, scope)
-    return _Analyser(graph, bound).run()
+    return _Analyser(spec, scope, bound).run()
 
 
 class _Analyser:
-    def __init__(self, graph: Graph, bound: dict[str, Any]):
-        self.graph = graph
+    def __init__(self, spec: Spec, scope: dict[str, Any], bound: dict[str, Any]):
+        self.spec = spec
+        self.scope = scope
         self.bound = bound
-        self.spec = graph.spec
-        self.decider = Decider(self.spec.symbols, graph.scope)
-        self.shapes: dict[str, Shape] = {INPUT: graph.input_shape}
+        self.decider = Decider(spec.symbols, scope)
+        self.shapes: dict[str, Shape] = {}
         self.owners: dict[str, LayerResult] = {}
+        self.results: list[LayerResult] = []
 
     def run(self) -> Analysis:
-        size = dims.prod(self.graph.input_shape)
-        digits = dims.too_large(size)
+        graph = build(self.spec, self.scope, self._start, self._apply)
+        # `freeze_until` freezes what precedes a layer, known once the graph is complete.
+        results = tuple(
+            replace(r, trainable=False) if node.frozen and r.trainable else r
+            for r, node in zip(self.results, graph.nodes, strict=True)
+        )
+        return Analysis(
+            name=self.spec.name,
+            filename=self.spec.filename,
+            symbols=self.bound,
+            input_shape=graph.input_shape,
+            layers=results,
+            totals=_totals(results),
+            constraints=tuple(self.decider.constraints),
+        )
+
+    def _start(self, input_shape: Shape) -> None:
+        digits = dims.too_large(dims.prod(input_shape))
         if digits:
             raise ShapeError(
                 f"{self.spec.source.where(('input',))}: input: the input has a number of elements of "
                 f"{digits:,} digits (at most {dims.MAX_DIGITS}, the limit of digits of a result)"
             )
-        results = tuple(self._node(node) for node in self.graph.nodes)
-        return Analysis(
-            name=self.spec.name,
-            filename=self.spec.filename,
-            symbols=self.bound,
-            input_shape=self.graph.input_shape,
-            layers=results,
-            totals=_totals(results),
-            constraints=tuple(self.decider.constraints),
-        )
+        self.shapes[INPUT] = input_shape
+
+    def _apply(self, node: Node) -> Shape:
+        result = self._node(node)
+        self.results.append(result)
+        return result.output_shape
 
     def _where(self, node: Node) -> str:
         return f"{self.spec.source.where(node.path)}: layer {node.name!r} ({node.kind})"

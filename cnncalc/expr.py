@@ -2,11 +2,17 @@
 
 A layer argument may be a number or a string such as ``"4*width"``, ``"ceil(32*alpha)"`` or
 ``"H//2"``. The text is parsed with :func:`ast.parse` (which only builds a syntax tree) and
-every node is checked against a whitelist: numbers, names, ``+ - * / // % **``, parentheses and
-the functions ``min max floor ceil`` (``ceiling``, ``Min``, ``Max`` and ``Mod`` are accepted too,
-so that expressions cnncalc prints can be pasted back). Nothing in a spec is ever executed:
-evaluation walks the checked tree with exact integer and rational arithmetic, and builds sympy
-expressions only for symbols left open.
+every node is checked against a whitelist: numbers, names, ``+ - * / // % **``, parentheses,
+comparisons (``< <= > >= == !=``, chained as in Python), ``and or not``, the conditional
+``a if c else b``, the input's dimensions ``input.N input.C input.H input.W`` and the functions
+``min max floor ceil round make_divisible`` (``ceiling``, ``Min``, ``Max`` and ``Mod`` are
+accepted too, so that expressions cnncalc prints can be pasted back). Nothing in a spec is ever
+executed: evaluation walks the checked tree with exact integer and rational arithmetic, and
+builds sympy expressions only for symbols left open.
+
+A comparison is 1 when it holds and 0 when it does not; ``and``, ``or`` and ``not`` give 1 or 0
+too. When open symbols leave a condition undecided, the value is piecewise
+(``(64 if H >= 32 else 32)``): exact for every value of the symbols, never a guess.
 """
 
 from __future__ import annotations
@@ -40,8 +46,18 @@ FUNCTIONS = {
     "ceil": "ceil",
     "ceiling": "ceil",
     "Mod": "mod",
+    "round": "round",
+    "make_divisible": "make_divisible",
 }
-_ARITY = {"min": None, "max": None, "floor": 1, "ceil": 1, "mod": 2}
+_ARITY = {"min": None, "max": None, "floor": 1, "ceil": 1, "mod": 2, "round": 1, "make_divisible": (2, 3)}
+_CALLABLE = "min, max, floor, ceil, round, make_divisible"
+
+#: The dimensions of the input an expression may read (``input.C``): the axis of each.
+INPUT_AXES = {"N": 0, "C": 1, "H": 2, "W": 3}
+#: The name of the input in expressions (``input.C``) and references (``from: input``).
+INPUT_NAME = "input"
+
+_COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
 _BINOPS = {
     ast.Add: "+",
@@ -61,9 +77,6 @@ _NODE_NAMES = {
     ast.SetComp: "a comprehension",
     ast.DictComp: "a comprehension",
     ast.GeneratorExp: "a generator",
-    ast.Compare: "a comparison",
-    ast.BoolOp: "'and' / 'or'",
-    ast.IfExp: "a conditional expression",
     ast.List: "a list",
     ast.Tuple: "a tuple",
     ast.Dict: "a dict",
@@ -212,10 +225,49 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         _check_magnitude(node.value)
         return ("num", node.value)
     if isinstance(node, ast.Name):
+        if node.id == INPUT_NAME:
+            raise ExpressionError(
+                f"in {_shown(text)}: 'input' is a tensor; its dimensions are input.N, input.C, "
+                f"input.H and input.W"
+            )
         if node.id in FUNCTIONS:
             raise ExpressionError(f"in {text!r}: '{node.id}' is a function; call it as {node.id}(...)")
         names.add(node.id)
         return ("name", node.id)
+    if isinstance(node, ast.Attribute):
+        base = node.value
+        if isinstance(base, ast.Name) and base.id == INPUT_NAME and node.attr in INPUT_AXES:
+            name = f"{INPUT_NAME}.{node.attr}"
+            names.add(name)
+            return ("name", name)
+        if isinstance(base, ast.Name) and base.id == INPUT_NAME:
+            raise ExpressionError(
+                f"in {_shown(text)}: the input has no dimension {node.attr!r}; "
+                f"write input.N, input.C, input.H or input.W"
+            )
+    if isinstance(node, ast.Compare):
+        ops = []
+        for op in node.ops:
+            if type(op) not in _COMPARE:
+                raise ExpressionError(
+                    f"in {_shown(text)}: {type(op).__name__} is not allowed; comparisons are "
+                    f"< <= > >= == !="
+                )
+            ops.append(_COMPARE[type(op)])
+        operands = [_convert(x, text, names, depth + 1) for x in (node.left, *node.comparators)]
+        return ("cmp", tuple(ops), tuple(operands))
+    if isinstance(node, ast.BoolOp):
+        tag = "and" if isinstance(node.op, ast.And) else "or"
+        return (tag, *(_convert(v, text, names, depth + 1) for v in node.values))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ("not", _convert(node.operand, text, names, depth + 1))
+    if isinstance(node, ast.IfExp):
+        return (
+            "if",
+            _convert(node.test, text, names, depth + 1),
+            _convert(node.body, text, names, depth + 1),
+            _convert(node.orelse, text, names, depth + 1),
+        )
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _convert(node.operand, text, names, depth + 1)
         return ("neg", inner) if isinstance(node.op, ast.USub) else inner
@@ -232,13 +284,17 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
             shown = fname or ast.get_source_segment(text, node.func) or "?"
             raise ExpressionError(
                 f"in {text!r}: function '{shown}' is not allowed; "
-                f"expressions may call only min, max, floor, ceil"
+                f"expressions may call only {_CALLABLE}"
             )
         if node.keywords:
             raise ExpressionError(f"in {text!r}: {fname}() takes no keyword arguments")
         fn = FUNCTIONS[fname]
         arity = _ARITY[fn]
-        if arity is not None and len(node.args) != arity:
+        if isinstance(arity, tuple) and not arity[0] <= len(node.args) <= arity[1]:
+            raise ExpressionError(
+                f"in {text!r}: {fname}() takes {arity[0]} or {arity[1]} arguments, found {len(node.args)}"
+            )
+        if isinstance(arity, int) and len(node.args) != arity:
             raise ExpressionError(
                 f"in {text!r}: {fname}() takes {arity} argument{'s' * (arity > 1)}, found {len(node.args)}"
             )
@@ -253,7 +309,8 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         what = type(node).__name__
     raise ExpressionError(
         f"in {text!r}: {what} is not allowed; expressions may use numbers, names, "
-        f"+ - * / // % **, parentheses and min, max, floor, ceil"
+        f"+ - * / // % **, parentheses, comparisons, and/or/not, a if c else b, input.C (N, H, W) "
+        f"and {_CALLABLE}"
     )
 
 
@@ -275,38 +332,126 @@ def _short(v: int | Fraction) -> str:
     return s if len(s) <= 30 else f"{s[:12]}...({len(s)} digits)"
 
 
-def evaluate(expr: Expr, scope: dict[str, dims.Value]) -> dims.Value:
+def evaluate(expr: Expr, scope: dict[str, Any], *, pairs: bool = False) -> Any:
     """The exact value of ``expr`` with names taken from ``scope``.
+
+    A name may stand for a pair (a block argument ``kernel: [1, 7]``): with ``pairs`` an
+    expression that is only that name gives the pair; in arithmetic a pair is an error.
 
     Raises:
         ExpressionError: for an unknown name, a division by zero, a huge power or value.
     """
+    if pairs and expr.tree[0] == "name" and isinstance(scope.get(expr.tree[1]), tuple):
+        return scope[expr.tree[1]]
     return _eval(expr.tree, expr, scope)
 
 
-def _eval(t: tuple, expr: Expr, scope: dict[str, dims.Value]) -> dims.Value:
+def _eval(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
     tag = t[0]
     if tag == "num":
         return t[1]
     if tag == "name":
-        try:
-            return scope[t[1]]
-        except KeyError:
-            known = ", ".join(sorted(scope)) or "none"
-            raise ExpressionError(
-                f"in {expr.text!r}: unknown name '{t[1]}' (names in scope: {known})"
-            ) from None
+        return _lookup(t[1], expr, scope)
     if tag == "neg":
         return _bounded(dims.mul(-1, _eval(t[1], expr, scope)), expr)
     if tag == "call":
-        args = [_eval(a, expr, scope) for a in t[2:]]
-        fn = t[1]
-        if fn == "mod":
-            return _binop("%", args[0], args[1], expr)
-        f = {"min": dims.dmin, "max": dims.dmax, "floor": dims.floor, "ceil": dims.ceil}[fn]
-        return _bounded(f(*args), expr)
+        return _call(t, expr, scope)
+    if tag == "cmp":
+        return dims.from_truth(_compare(t, expr, scope))
+    if tag in ("and", "or", "not"):
+        return dims.from_truth(_truth(t, expr, scope))
+    if tag == "if":
+        cond = _truth(t[1], expr, scope)
+        if cond is True:
+            return _eval(t[2], expr, scope)
+        if cond is False:
+            return _eval(t[3], expr, scope)
+        return _bounded(dims.where(cond, _eval(t[2], expr, scope), _eval(t[3], expr, scope)), expr)
     _, op, left, right = t
     return _binop(op, _eval(left, expr, scope), _eval(right, expr, scope), expr)
+
+
+def _lookup(name: str, expr: Expr, scope: dict[str, Any]) -> dims.Value:
+    try:
+        value = scope[name]
+    except KeyError:
+        if name.startswith(INPUT_NAME + "."):
+            raise ExpressionError(
+                f"in {_shown(expr.text)}: {name} is not defined: the input here has fewer than "
+                f"{INPUT_AXES[name.split('.')[1]] + 1} dimensions"
+            ) from None
+        known = ", ".join(sorted(n for n in scope if not n.startswith(INPUT_NAME + "."))) or "none"
+        raise ExpressionError(f"in {expr.text!r}: unknown name '{name}' (names in scope: {known})") from None
+    if isinstance(value, tuple):
+        shown = "[" + ", ".join(dims.fmt(v) for v in value) + "]"
+        raise ExpressionError(
+            f"in {_shown(expr.text)}: {name} is the pair {shown}; a pair can only be passed whole "
+            f"to a pair argument (kernel: {name})"
+        )
+    if isinstance(value, str):
+        raise ExpressionError(
+            f"in {_shown(expr.text)}: {name} names a layer kind ({value}), not a number"
+        )
+    return value
+
+
+def _call(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
+    fn = t[1]
+    args = [_eval(a, expr, scope) for a in t[2:]]
+    if fn == "mod":
+        return _binop("%", args[0], args[1], expr)
+    if fn == "round":
+        if not dims.is_concrete(args[0]):
+            open_ = ", ".join(sorted(str(s) for s in dims.free_symbols(args[0])))
+            raise ExpressionError(
+                f"in {_shown(expr.text)}: round() needs a known value, but {open_} has none; "
+                f"give it one with --set (or use floor(x + 1/2))"
+            )
+        return round(Fraction(args[0]))  # halves to even, as Python, NumPy and torch round
+    if fn == "make_divisible":
+        divisor = args[1]
+        if not isinstance(divisor, int) or divisor < 1:
+            raise ExpressionError(
+                f"in {_shown(expr.text)}: make_divisible's divisor must be a known positive "
+                f"integer, found {dims.fmt(divisor)}"
+            )
+        return _bounded(dims.make_divisible(args[0], divisor, *args[2:]), expr)
+    f = {"min": dims.dmin, "max": dims.dmax, "floor": dims.floor, "ceil": dims.ceil}[fn]
+    return _bounded(f(*args), expr)
+
+
+def _compare(t: tuple, expr: Expr, scope: dict[str, Any]) -> Any:
+    """A chained comparison: True, False, or a sympy condition."""
+    _, ops, operands = t
+    result: Any = True
+    left = _eval(operands[0], expr, scope)
+    for op, node in zip(ops, operands[1:], strict=True):
+        right = _eval(node, expr, scope)
+        result = dims.both(result, dims.compare(op, left, right))
+        if result is False:
+            return False
+        left = right
+    return result
+
+
+def _truth(t: tuple, expr: Expr, scope: dict[str, Any]) -> Any:
+    """Whether ``t`` holds (not 0): True, False, or a sympy condition. ``and`` and ``or``
+    stop at the first operand that decides them, as in Python."""
+    tag = t[0]
+    if tag == "cmp":
+        return _compare(t, expr, scope)
+    if tag == "not":
+        return dims.negate(_truth(t[1], expr, scope))
+    if tag in ("and", "or"):
+        combine = dims.both if tag == "and" else dims.either
+        decided = tag == "or"  # the value that ends the chain
+        result: Any = not decided
+        for operand in t[1:]:
+            result = combine(result, _truth(operand, expr, scope))
+            if result is decided:
+                return decided
+        return result
+    return dims.truth(_eval(t, expr, scope))
 
 
 def _binop(op: str, a: dims.Value, b: dims.Value, expr: Expr) -> dims.Value:
@@ -317,9 +462,12 @@ def _binop(op: str, a: dims.Value, b: dims.Value, expr: Expr) -> dims.Value:
     if op == "*":
         return _bounded(dims.mul(a, b), expr)
     if op == "**":
+        if isinstance(b, Fraction) and dims.is_concrete(a) and a > 0:
+            return _root(a, b, expr)
         if not isinstance(b, int):
             raise ExpressionError(
-                f"in {expr.text!r}: exponents must be integer constants, found {dims.fmt(b)}"
+                f"in {expr.text!r}: exponents must be integer constants (or fractions of a known "
+                f"positive number), found {dims.fmt(b)}"
             )
         if abs(b) > MAX_EXPONENT:
             raise ExpressionError(
@@ -348,6 +496,19 @@ def _binop(op: str, a: dims.Value, b: dims.Value, expr: Expr) -> dims.Value:
     if op == "//":
         return _bounded(dims.floordiv(a, b), expr)
     return _bounded(dims.mod(a, b), expr)
+
+
+def _root(a: int | Fraction, b: Fraction, expr: Expr) -> dims.Value:
+    """``a ** b`` for a known positive ``a`` and a fractional ``b``: exact, an algebraic
+    number when it is not rational (``(9/4)**(1/2)`` is 3/2, ``2**(1/2)`` stays a root)."""
+    if abs(b) > MAX_EXPONENT or b.denominator > MAX_EXPONENT:
+        raise ExpressionError(f"in {_shown(expr.text)}: the exponent {dims.fmt(b)} is too large")
+    f = Fraction(a)
+    bits = max(abs(f.numerator).bit_length(), f.denominator.bit_length())
+    if abs(b) * (bits - 1) > 340:
+        raise ExpressionError(f"in {_shown(expr.text)}: the power is too large (limit 10**100)")
+    s = dims.sp()
+    return _bounded(dims.canon(s.Pow(dims.to_sympy(f), s.Rational(b.numerator, b.denominator))), expr)
 
 
 def _bounded(v: dims.Value, expr: Expr) -> dims.Value:

@@ -8,15 +8,16 @@ every node named after its place in the nesting (``layer3.2.conv1``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import dims
 from .errors import ExpressionError, SpecError
-from .expr import Expr, evaluate
-from .layers import REGISTRY, Layer
+from .expr import INPUT_AXES, Expr, evaluate
+from .layers import REGISTRY, Layer, Shape
 from .source import Path_
-from .spec import INPUT, Entry, Spec
+from .spec import INDEX, INPUT, Entry, Spec
 
 #: Most layers a spec may expand to (repeat counts are user input; a 1,000-block ResNet has
 #: about 7,000).
@@ -62,20 +63,43 @@ class _Namespace:
     counters: dict[str, int] = field(default_factory=dict)
 
 
-def build(spec: Spec, scope: dict[str, Any]) -> Graph:
+def build(
+    spec: Spec,
+    scope: dict[str, Any],
+    start: Callable[[Shape], None],
+    apply: Callable[[Node], Shape],
+) -> Graph:
     """Expand ``spec`` with symbol values ``scope`` into a :class:`Graph`.
+
+    Expressions may read the shape of the tensor a block (or the network) takes
+    (``input.C``), so shapes are computed while expanding: ``start`` receives the input shape
+    first, and ``apply`` each node as it is added, returning its output shape.
 
     Raises:
         SpecError: for a repeat count that is not a known positive integer, a bad block
             argument value, an unknown reference or a duplicate name, with its location.
     """
-    return _Builder(spec, scope).graph()
+    return _Builder(spec, scope, start, apply).graph()
+
+
+def input_dims(shape: Shape) -> dict[str, Any]:
+    """The names ``input.N`` ... ``input.W`` for a tensor of ``shape`` (as many as it has)."""
+    return {f"{INPUT}.{axis}": shape[k] for axis, k in INPUT_AXES.items() if k < len(shape)}
 
 
 class _Builder:
-    def __init__(self, spec: Spec, scope: dict[str, Any]):
+    def __init__(
+        self,
+        spec: Spec,
+        scope: dict[str, Any],
+        start: Callable[[Shape], None],
+        apply: Callable[[Node], Shape],
+    ):
         self.spec = spec
         self.scope = scope
+        self.start = start
+        self.apply = apply
+        self.shapes: dict[str, Shape] = {}
         self.nodes: list[Node] = []
         self.paths: dict[str, Path_] = {}  # qualified name -> where it was declared
         self.outputs: dict[str, str] = {}  # qualified name of a node or block -> its output node
@@ -85,8 +109,11 @@ class _Builder:
 
     def graph(self) -> Graph:
         input_shape = tuple(self._input_dim(e, i) for i, e in enumerate(self.spec.input))
+        self.start(input_shape)
+        self.shapes[INPUT] = input_shape
         ns = _Namespace(prefix="", input=INPUT)
-        self._entries(self.spec.layers, ns, self.scope, INPUT, frozen=False)
+        scope = {**self.scope, **input_dims(input_shape)}
+        self._entries(self.spec.layers, ns, scope, INPUT, frozen=False)
         nodes = self.nodes
         if self.spec.freeze_until is not None:
             nodes = self._freeze_until(nodes, self.spec.freeze_until)
@@ -127,33 +154,48 @@ class _Builder:
 
     def _entry(self, entry: Entry, ns: _Namespace, scope: dict, current: str, frozen: bool) -> str:
         self._step(entry)
-        if entry.when is not None and not self._when(entry, scope):
+        if entry.kind_arg:
+            entry = self._variant(entry, scope)
+        per_repetition = entry.when is not None and INDEX in entry.when.names
+        if entry.when is not None and not per_repetition and not self._when(entry, scope):
             return current
         times = self._repeat(entry, scope)
         frozen = frozen or entry.freeze
         for i in range(times):
             self._step(entry)
+            here = scope if entry.repeat is None else {**scope, INDEX: i}
+            if per_repetition and not self._when(entry, here):
+                continue
             start = (
                 self._resolve(entry.source_ref, ns, entry.path, "from")
                 if (entry.source_ref and i == 0)
                 else current
             )
             if entry.kind in self.spec.blocks:
-                current = self._invoke(entry, i, times, ns, scope, start, frozen)
+                current = self._invoke(entry, i, times, ns, here, start, frozen)
             elif entry.kind == "residual":
-                current = self._merge(entry, i, times, ns, scope, start, frozen, REGISTRY["add"])
+                current = self._merge(entry, i, times, ns, here, start, frozen, REGISTRY["add"])
             elif entry.branches:
-                current = self._merge(entry, i, times, ns, scope, start, frozen, REGISTRY[entry.kind])
+                current = self._merge(entry, i, times, ns, here, start, frozen, REGISTRY[entry.kind])
             else:
                 inputs = tuple(self._resolve(r, ns, entry.path, "inputs") for r in entry.inputs) or (start,)
-                current = self._leaf(entry, entry.layer, i, times, ns, scope, inputs, frozen)
+                current = self._leaf(entry, entry.layer, i, times, ns, here, inputs, frozen)
         return current
+
+    def _variant(self, entry: Entry, scope: dict) -> Entry:
+        """The entry whose kind is the block argument ``entry.kind``, as the kind passed."""
+        kind = scope[entry.kind]
+        return self.spec.variants[(entry.path, kind)]
 
     def _when(self, entry: Entry, scope: dict) -> bool:
         path = (*entry.path, "when")
         value = self._eval(entry.when, scope, path)
         if not isinstance(value, int):
-            what = "is not an integer" if dims.is_concrete(value) else "must be a known number"
+            if dims.is_concrete(value):
+                what = "is not an integer"
+            else:
+                open_ = ", ".join(sorted(str(s) for s in dims.free_symbols(value)))
+                what = f"depends on {open_}, which has no value (give it one with --set)"
             raise self.source.error(
                 path, f"when = {entry.when.text} {what}; it decides whether the layer exists (0: no)"
             )
@@ -183,13 +225,18 @@ class _Builder:
             )
         return value
 
-    def _name(self, entry: Entry, prefix: str, i: int, times: int, ns: _Namespace) -> str:
-        """Local name of repetition ``i``: ``name``, ``name.i`` or a generated ``conv3``.
+    def _name(self, entry: Entry, prefix: str, i: int, scope: dict, ns: _Namespace) -> str:
+        """Local name of repetition ``i``: ``name``, ``name.i``, a template's value
+        (``denselayer{i + 1}``) or a generated ``conv3``.
 
         Generated names count every layer of the kind in the block instance, named or not, so
         the second convolution is ``conv2`` even when the first is called ``stem``.
         """
         n = ns.counters.get(prefix, 0)
+        if entry.template:
+            if i == 0:
+                ns.counters[prefix] = n + 1
+            return self._template(entry, scope)
         if entry.name:
             if i == 0:
                 ns.counters[prefix] = n + 1
@@ -201,6 +248,24 @@ class _Builder:
                 break
         ns.counters[prefix] = n
         return candidate
+
+    def _template(self, entry: Entry, scope: dict) -> str:
+        path = (*entry.path, "name")
+        out = []
+        for part in entry.template:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            value = self._eval(part, scope, path)
+            if not isinstance(value, int):
+                raise self.source.error(
+                    path, f"{{{part.text}}} in the name {entry.name!r} is {dims.fmt(value)}, not a known integer"
+                )
+            out.append(str(value))
+        name = "".join(out)
+        if not name or name == INPUT or not (name[0].isalnum() or name[0] == "_"):
+            raise self.source.error(path, f"the name {entry.name!r} gives {name!r}, which cannot be a name")
+        return name
 
     def _declare(self, local: str, ns: _Namespace, path: Path_, output: str | None) -> str:
         qualified = ns.prefix + local
@@ -226,7 +291,7 @@ class _Builder:
     ) -> str:
         if len(self.nodes) >= MAX_NODES:
             raise self.source.error(entry.path, f"the network expands to more than {MAX_NODES} layers")
-        local = self._name(entry, type(layer).prefix, i, times, ns)
+        local = self._name(entry, type(layer).prefix, i, scope, ns)
         qualified = ns.prefix + local
         self._declare(local, ns, entry.path, qualified)
         share = None
@@ -249,6 +314,7 @@ class _Builder:
                 )
             share = owner.name
         node = Node(qualified, layer, inputs, scope, entry.path, frozen, share)
+        self.shapes[qualified] = self.apply(node)
         self.nodes.append(node)
         self.by_name[qualified] = node
         return qualified
@@ -272,27 +338,39 @@ class _Builder:
         self, entry: Entry, i: int, times: int, ns: _Namespace, scope: dict, start: str, frozen: bool
     ) -> str:
         block = self.spec.blocks[entry.first_block if (i == 0 and entry.first_block) else entry.kind]
-        local = self._name(entry, entry.kind, i, times, ns)
+        local = self._name(entry, entry.kind, i, scope, ns)
         qualified = self._declare(local, ns, entry.path, None)
         args = dict(entry.block_args)
         if i == 0 and entry.first:
             args.update(entry.first)
-        inner_scope = {k: v for k, v in self.scope.items()}
-        for name, e in args.items():
+        inner_scope = {**self.scope, **input_dims(self.shapes[start])}
+        for name, value in args.items():
             where = (
                 (*entry.path, "first", name)
                 if (i == 0 and entry.first and name in entry.first)
                 else (*entry.path, name)
             )
-            inner_scope[name] = self._eval(e, scope, where)
+            inner_scope[name] = self._arg(value, scope, where)
         for name, default in block.args.items():
             if name not in args:
-                inner_scope[name] = self._eval(default, inner_scope, (*block.path, "args", name))
+                inner_scope[name] = self._arg(default, inner_scope, (*block.path, "args", name))
         inner = _Namespace(prefix=qualified + ".", input=start, parent=ns)
         out = self._entries(block.layers, inner, inner_scope, start, frozen)
         self.outputs[qualified] = out
         ns.local[local] = out
         return out
+
+    def _arg(self, value: Any, scope: dict, path: Path_) -> Any:
+        """A block argument's value: a number or formula, a pair of them, or a layer kind (a
+        kind argument passed on from the enclosing block is looked up)."""
+        if isinstance(value, str):
+            return scope.get(value, value) if isinstance(scope.get(value), str) else value
+        if isinstance(value, tuple):
+            return tuple(self._eval(e, scope, (*path, k)) for k, e in enumerate(value))
+        try:
+            return evaluate(value, scope, pairs=True)
+        except ExpressionError as exc:
+            raise self.source.error(path, str(exc)) from None
 
     def _resolve(self, ref: str, ns: _Namespace, path: Path_, key: str) -> str:
         if ref == INPUT:

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from . import layers as registry
 from .errors import ExpressionError, UnknownLayerError, shorten
-from .expr import FUNCTIONS, Expr, parse
+from .expr import FUNCTIONS, INPUT_AXES, Expr, parse
 from .source import Path_, Source, display_path, load_yaml, read_text
 
 #: Keys every entry may carry besides its arguments.
@@ -42,6 +42,10 @@ META_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when")
 CONSTRUCTS = ("residual",)
 #: The name of the network's (or a block's) input in references.
 INPUT = "input"
+#: The dimensions of the input expressions may read (``input.C``): always in scope.
+INPUT_DIMS = frozenset(f"{INPUT}.{axis}" for axis in INPUT_AXES)
+#: The index of a repetition (0, 1, ...) in the expressions and the name of a repeated entry.
+INDEX = "i"
 #: Most entries a spec may write out (in layers, blocks and branches together): a network of
 #: more layers than the expansion allows is written with ``repeat``.
 MAX_ENTRIES = 20_000
@@ -51,6 +55,8 @@ MAX_NESTING = 100
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LAYER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+#: A ``{expression}`` in a name template (``denselayer{i + 1}``).
+_TEMPLATE_PART = re.compile(r"\{([^{}]*)\}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,27 +89,38 @@ class Entry:
     kind: str
     path: Path_
     layer: registry.Layer | None = None  # a leaf layer, validated
-    block_args: dict[str, Expr] = field(default_factory=dict)  # a block invocation
+    block_args: dict[str, Arg] = field(default_factory=dict)  # a block invocation
     name: str | None = None
+    template: tuple[str | Expr, ...] | None = None  # a name with {expressions}: its parts
     freeze: bool = False
     source_ref: str | None = None  # `from:`
     inputs: tuple[str, ...] = ()  # `inputs:` of a merge layer
     branches: tuple[tuple[Entry, ...], ...] = ()  # `branches:` of a merge layer, or residual
     repeat: Expr | None = None
     when: Expr | None = None  # the entry exists only when this is not 0
-    first: dict[str, Expr] | None = None  # argument overrides for the first repetition
+    first: dict[str, Arg] | None = None  # argument overrides for the first repetition
     first_block: str | None = None  # a different block for the first repetition
     share: str | None = None
+    kind_arg: bool = False  # `kind` is a block argument naming the layer kind
+
+
+#: A block argument's value: an expression, a pair of them, or (for an argument used as an
+#: entry's kind) the name of a layer kind.
+Arg = Expr | tuple[Expr, Expr] | str
 
 
 @dataclass(frozen=True)
 class Block:
-    """A reusable block: named arguments (None = required) and its layers."""
+    """A reusable block: named arguments (None = required) and its layers.
+
+    ``kinds`` are the arguments used as the kind of an entry (``act: relu`` then ``- act``).
+    """
 
     name: str
-    args: dict[str, Expr | None]
+    args: dict[str, Arg | None]
     layers: tuple[Entry, ...]
     path: Path_
+    kinds: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -118,6 +135,9 @@ class Spec:
     layers: tuple[Entry, ...]
     freeze_until: str | None
     source: Source
+    #: The leaf entries whose kind is a block argument, validated for each kind passed:
+    #: (entry path, kind) -> the entry as that kind.
+    variants: dict[tuple[Path_, str], Entry] = field(default_factory=dict)
 
     @property
     def filename(self) -> str:
@@ -148,7 +168,7 @@ class _SymbolModel(BaseModel):
 class _BlockModel(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    args: dict[str, int | float | str | None] = {}
+    args: dict[str, int | float | str | list | None] = {}
     layers: list[Any]
     doc: str = ""
 
@@ -296,6 +316,12 @@ class _Loader:
         self.symbols: dict[str, Symbol] = {}
         self.blocks: dict[str, Block] = {}
         self._count = 0  # entries written out, against MAX_ENTRIES
+        self._kinds: frozenset[str] = frozenset()  # kind arguments of the block being loaded
+        self._block_name: str | None = None  # the block being loaded
+        # Entries whose kind is a block argument: (block, argument, raw item, path, names).
+        self._kind_entries: list[tuple[str, str, Any, Path_, set[str]]] = []
+        # Kinds passed to kind arguments: (block, argument) -> {kind, or ("arg", block, name)}.
+        self._kinds_passed: dict[tuple[str, str], set] = {}
 
     def spec(self) -> Spec:
         m = self.model
@@ -309,9 +335,11 @@ class _Loader:
         for name, block in m.blocks.items():
             self.blocks[name] = self._block(name, block)
         self._check_block_cycles()
+        self._block_name, self._kinds = None, frozenset()
         layers = self._entries(m.layers, ("layers",), set(self.symbols))
         if not layers:
             raise self.source.error(("layers",), "the network has no layers")
+        variants = self._variants()
         nesting = max(
             [_own_depth(layers)] + [level + self._depth[b] for b, level in _uses(layers, self.blocks).items()]
         )
@@ -330,7 +358,28 @@ class _Loader:
             layers=layers,
             freeze_until=m.freeze_until,
             source=self.source,
+            variants=variants,
         )
+
+    def _variants(self) -> dict[tuple[Path_, str], Entry]:
+        """Validate every entry whose kind is a block argument as each kind that can reach it
+        (passed directly, a default, or passed on from the enclosing block's argument)."""
+        possible: dict[tuple[str, str], set[str]] = {}
+        changed = True
+        while changed:
+            changed = False
+            for key, values in self._kinds_passed.items():
+                kinds = possible.setdefault(key, set())
+                before = len(kinds)
+                for v in values:
+                    kinds |= possible.get(v[1:], set()) if isinstance(v, tuple) else {v}
+                changed = changed or len(kinds) != before
+        out: dict[tuple[Path_, str], Entry] = {}
+        for block, arg, raw, path, names in self._kind_entries:
+            self._block_name, self._kinds = block, self.blocks[block].kinds
+            for kind in sorted(possible.get((block, arg), ())):
+                out[(path, kind)] = self._entry(raw, path, names, as_kind=kind)
+        return out
 
     # -- symbols and input -------------------------------------------------------------------
 
@@ -340,6 +389,8 @@ class _Loader:
             raise self.source.error(path, f"{name!r} cannot be a symbol name (use letters, digits, _)")
         if name == INPUT:
             raise self.source.error(path, f"{INPUT!r} is reserved for the network input")
+        if name == INDEX:
+            raise self.source.error(path, f"{INDEX!r} is reserved for the index of a repetition")
         if isinstance(value, dict):
             try:
                 spec = _SymbolModel.model_validate(value)
@@ -409,7 +460,7 @@ class _Loader:
 
     def _check_names(self, e: Expr, path: Path_, names: set[str]) -> None:
         for n in sorted(e.names):
-            if n not in names:
+            if n not in names and n not in INPUT_DIMS:
                 import difflib
 
                 close = difflib.get_close_matches(n, sorted(names), n=1, cutoff=0.6)
@@ -424,6 +475,12 @@ class _Loader:
 
     # -- blocks ------------------------------------------------------------------------------
 
+    def blocks_kinds(self, block: str) -> set[str]:
+        """The kind arguments of ``block`` (from its raw definition: blocks may be used before
+        they are loaded)."""
+        m = self.model.blocks[block]
+        return _kind_uses(m.layers, set(m.args))
+
     def _check_block_name(self, name: str) -> None:
         path = ("blocks", name)
         if not _NAME.match(name):
@@ -433,18 +490,59 @@ class _Loader:
 
     def _block(self, name: str, model: _BlockModel) -> Block:
         path = ("blocks", name)
-        args: dict[str, Expr | None] = {}
+        kinds = _kind_uses(model.layers, set(model.args))
+        self._block_name, self._kinds = None, frozenset()
+        args: dict[str, Arg | None] = {}
         for arg, default in model.args.items():
             apath = (*path, "args", arg)
-            if not _NAME.match(arg) or arg in META_KEYS or arg in FUNCTIONS:
+            if not _NAME.match(arg) or arg in META_KEYS or arg in FUNCTIONS or arg in (INDEX, INPUT):
                 raise self.source.error(apath, f"{arg!r} cannot be an argument name")
+            if arg in registry.REGISTRY:
+                raise self.source.error(apath, f"argument {arg!r} has the name of a layer kind")
+            if arg in kinds:
+                if default is not None:
+                    args[arg] = self._kind_value(name, arg, default, apath)
+                else:
+                    args[arg] = None
+                continue
             # Defaults may use symbols and the arguments declared before them.
-            args[arg] = None if default is None else self._expr(default, apath, set(self.symbols) | set(args))
-        names = set(self.symbols) | set(args)
+            args[arg] = (
+                None if default is None else self._arg(default, apath, set(self.symbols) | set(args))
+            )
+        names = set(self.symbols) | {a for a in args if a not in kinds}
+        self._block_name, self._kinds = name, frozenset(kinds)
         layers = self._entries(model.layers, (*path, "layers"), names)
         if not layers:
             raise self.source.error((*path, "layers"), f"block {name!r} has no layers")
-        return Block(name, args, layers, path)
+        return Block(name, args, layers, path, frozenset(kinds))
+
+    def _kind_value(self, block: str, arg: str, raw: Any, path: Path_) -> str:
+        """A value passed to the kind argument ``arg`` of ``block``: a layer kind, or the name
+        of a kind argument of the block being loaded (passed on)."""
+        if isinstance(raw, str) and raw in self._kinds:
+            self._kinds_passed.setdefault((block, arg), set()).add(("arg", self._block_name, raw))
+            return raw
+        if not isinstance(raw, str) or raw not in registry.REGISTRY:
+            known = sorted(registry.REGISTRY)
+            shown = raw if isinstance(raw, str) else _kind(raw)
+            raise self.source.error(
+                path,
+                f"{arg} is used as a layer kind in block {block!r}: "
+                + registry.unknown_message("layer kind", str(shown), known),
+                UnknownLayerError,
+            )
+        self._kinds_passed.setdefault((block, arg), set()).add(raw)
+        return raw
+
+    def _arg(self, raw: Any, path: Path_, names: set[str]) -> Expr | tuple[Expr, Expr]:
+        """A block argument's value: an expression, or a pair ``[a, b]`` of them."""
+        if isinstance(raw, list):
+            if len(raw) != 2:
+                raise self.source.error(
+                    path, f"a block argument is one value or a pair [a, b], found {len(raw)} values"
+                )
+            return (self._expr(raw[0], (*path, 0), names), self._expr(raw[1], (*path, 1), names))
+        return self._expr(raw, path, names)
 
     def _check_block_cycles(self) -> None:
         """Refuse blocks that use each other in a cycle (``first: {block: ...}`` included) and
@@ -497,7 +595,7 @@ class _Loader:
             raise self.source.error(path, f"expected a list of layers, found {_kind(raw)}")
         return tuple(self._entry(item, (*path, i), names) for i, item in enumerate(raw))
 
-    def _entry(self, raw: Any, path: Path_, names: set[str]) -> Entry:
+    def _entry(self, raw: Any, path: Path_, names: set[str], as_kind: str | None = None) -> Entry:
         self._count += 1
         if self._count > MAX_ENTRIES:
             raise self.source.error(
@@ -531,8 +629,15 @@ class _Loader:
             )
         if not isinstance(kind, str) or not kind:
             raise self.source.error(path, "a layer kind must be a name")
+        if as_kind is not None:
+            kind = as_kind
+        elif kind in self._kinds:
+            # The kind is a block argument: validated as each kind passed (see _variants).
+            self._kind_entries.append((self._block_name, kind, raw, path, names))
+            return Entry(kind, path, kind_arg=True)
         args = dict(args)
         meta = self._meta(args, apath, names)
+        names = meta.pop("names")
         if kind in CONSTRUCTS:
             return self._residual(kind, args, apath, names, meta)
         if kind in self._block_names:
@@ -545,10 +650,18 @@ class _Loader:
         return self._leaf(kind, args, apath, names, meta)
 
     def _meta(self, args: dict, path: Path_, names: set[str]) -> dict[str, Any]:
+        """Pop the keys every entry may carry; ``names`` in the result are the names the
+        entry's arguments may use (with the repeat index ``i`` in a repeated entry)."""
         meta: dict[str, Any] = {}
+        if "repeat" in args:
+            meta["repeat"] = self._expr(args.pop("repeat"), (*path, "repeat"), names)
+            names = names | {INDEX}
+        meta["names"] = names
         if "name" in args:
             name = args.pop("name")
-            if not isinstance(name, (str, int)) or isinstance(name, bool) or not _LAYER_NAME.match(str(name)):
+            if isinstance(name, str) and "{" in name:
+                meta["template"] = self._template(name, (*path, "name"), names)
+            elif not isinstance(name, (str, int)) or isinstance(name, bool) or not _LAYER_NAME.match(str(name)):
                 raise self.source.error(
                     (*path, "name"), f"a layer name is letters, digits, '_', '.', '-'; found {name!r}"
                 )
@@ -568,8 +681,6 @@ class _Loader:
                 meta[key] = ref
         if "when" in args:
             meta["when"] = self._expr(args.pop("when"), (*path, "when"), names)
-        if "repeat" in args:
-            meta["repeat"] = self._expr(args.pop("repeat"), (*path, "repeat"), names)
         if "first" in args:
             first = args.pop("first")
             if not isinstance(first, dict):
@@ -579,6 +690,25 @@ class _Loader:
                 )
             meta["first"] = first
         return meta
+
+    def _template(self, text: str, path: Path_, names: set[str]) -> tuple[str | Expr, ...]:
+        """A name with ``{expressions}`` (``denselayer{i + 1}``): its literal parts and the
+        expressions between braces, checked."""
+        parts: list[str | Expr] = []
+        end = 0
+        for m in _TEMPLATE_PART.finditer(text):
+            parts.append(text[end : m.start()])
+            parts.append(self._expr(m.group(1), path, names))
+            end = m.end()
+        parts.append(text[end:])
+        literal = "".join(p for p in parts if isinstance(p, str))
+        if "{" in literal or "}" in literal or not re.fullmatch(r"[A-Za-z0-9_.\-]*", literal):
+            raise self.source.error(
+                path,
+                f"a layer name is letters, digits, '_', '.', '-' and {{expressions}} such as "
+                f"'block{{i + 1}}'; found {text!r}",
+            )
+        return tuple(p for p in parts if p != "")
 
     def _leaf(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
         cls = registry.REGISTRY[kind]
@@ -612,6 +742,7 @@ class _Loader:
             path,
             layer=layer,
             name=meta.get("name"),
+            template=meta.get("template"),
             freeze=meta.get("freeze", False),
             source_ref=meta.get("from"),
             inputs=inputs,
@@ -684,6 +815,7 @@ class _Loader:
             kind,
             path,
             name=meta.get("name"),
+            template=meta.get("template"),
             freeze=meta.get("freeze", False),
             source_ref=meta.get("from"),
             branches=(body, shortcut),
@@ -720,6 +852,7 @@ class _Loader:
             path,
             block_args=block_args,
             name=meta.get("name"),
+            template=meta.get("template"),
             freeze=meta.get("freeze", False),
             source_ref=meta.get("from"),
             repeat=meta.get("repeat"),
@@ -742,7 +875,10 @@ class _Loader:
                     (*path, key),
                     f"block {kind!r} has no argument {key!r}{hint} (it takes: {', '.join(known) or 'none'})",
                 )
-            out[key] = self._expr(raw, (*path, key), names)
+            if key in self.blocks_kinds(kind):
+                out[key] = self._kind_value(kind, key, raw, (*path, key))
+            else:
+                out[key] = self._arg(raw, (*path, key), names)
         if not partial:
             missing = [a for a, d in m.args.items() if d is None and a not in out]
             if missing:
@@ -750,6 +886,29 @@ class _Loader:
                     path, f"block {kind!r} needs argument{'s' * (len(missing) > 1)} {', '.join(missing)}"
                 )
         return out
+
+
+def _kind_uses(items: Any, args: set[str]) -> set[str]:
+    """The arguments in ``args`` used as the kind of an entry of the raw list ``items`` (in
+    branches and residual bodies too)."""
+    found: set[str] = set()
+    todo = [items]
+    while todo:
+        items = todo.pop()
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            if isinstance(item, str) and item.strip() in args:
+                found.add(item.strip())
+            elif isinstance(item, dict) and len(item) == 1:
+                kind, body = next(iter(item.items()))
+                if kind in args:
+                    found.add(kind)
+                if isinstance(body, dict):
+                    todo += [body.get("body"), body.get("shortcut")]
+                    if isinstance(body.get("branches"), list):
+                        todo += body["branches"]
+    return found
 
 
 def _uses(entries, blocks: dict) -> dict[str, int]:

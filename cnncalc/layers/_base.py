@@ -203,6 +203,13 @@ class Layer(BaseModel):
             arg = _arg_of(info)
             if arg is None or value is None or isinstance(value, str):
                 values[name] = value
+            elif arg.pair and value[0] is value[1] and _names_pair(value[0], scope):
+                # One name standing for a pair (a block argument `kernel: [1, 7]`).
+                pair = scope[value[0].tree[1]]
+                values[name] = tuple(
+                    _bind_value(value[0], scope, f"{name}[{i}]", arg.minimum, checks, value=p)
+                    for i, p in enumerate(pair)
+                )
             elif arg.pair:
                 values[name] = tuple(
                     _bind_value(
@@ -331,11 +338,18 @@ def _show(value: Any) -> str:
     return dims.fmt(value)
 
 
-def _bind_value(expr: Expr, scope: dict, field: str, minimum: int, checks: list[Check]) -> Dim:
-    try:
-        value = evaluate(expr, scope)
-    except ExpressionError as exc:
-        raise ShapeError(f"{field}: {exc}") from None
+def _names_pair(e: Expr, scope: dict) -> bool:
+    return e.tree[0] == "name" and isinstance(scope.get(e.tree[1]), tuple)
+
+
+def _bind_value(
+    expr: Expr, scope: dict, field: str, minimum: int, checks: list[Check], value: Any = None
+) -> Dim:
+    if value is None:
+        try:
+            value = evaluate(expr, scope)
+        except ExpressionError as exc:
+            raise ShapeError(f"{field}: {exc}") from None
     integral = dims.is_integer_valued(value)
     if integral is False:
         raise ShapeError(
