@@ -557,7 +557,9 @@ def _printer():
 
         def _print_Piecewise(self, expr):
             *pieces, (last, cond) = expr.args
-            text = self._print(last) if cond == s.true else f"{self._print(last)} if {self._print(cond)} else 0"
+            text = (
+                self._print(last) if cond == s.true else f"{self._print(last)} if {self._print(cond)} else 0"
+            )
             for value, c in reversed(pieces):
                 text = f"{self._print(value)} if {self._print(c)} else {text}"
             return f"({text})"

@@ -250,8 +250,7 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         for op in node.ops:
             if type(op) not in _COMPARE:
                 raise ExpressionError(
-                    f"in {_shown(text)}: {type(op).__name__} is not allowed; comparisons are "
-                    f"< <= > >= == !="
+                    f"in {_shown(text)}: {type(op).__name__} is not allowed; comparisons are < <= > >= == !="
                 )
             ops.append(_COMPARE[type(op)])
         operands = [_convert(x, text, names, depth + 1) for x in (node.left, *node.comparators)]
@@ -283,8 +282,7 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         if fname not in FUNCTIONS:
             shown = fname or ast.get_source_segment(text, node.func) or "?"
             raise ExpressionError(
-                f"in {text!r}: function '{shown}' is not allowed; "
-                f"expressions may call only {_CALLABLE}"
+                f"in {text!r}: function '{shown}' is not allowed; expressions may call only {_CALLABLE}"
             )
         if node.keywords:
             raise ExpressionError(f"in {text!r}: {fname}() takes no keyword arguments")
@@ -389,9 +387,7 @@ def _lookup(name: str, expr: Expr, scope: dict[str, Any]) -> dims.Value:
             f"to a pair argument (kernel: {name})"
         )
     if isinstance(value, str):
-        raise ExpressionError(
-            f"in {_shown(expr.text)}: {name} names a layer kind ({value}), not a number"
-        )
+        raise ExpressionError(f"in {_shown(expr.text)}: {name} names a layer kind ({value}), not a number")
     return value
 
 

@@ -259,7 +259,8 @@ class _Builder:
             value = self._eval(part, scope, path)
             if not isinstance(value, int):
                 raise self.source.error(
-                    path, f"{{{part.text}}} in the name {entry.name!r} is {dims.fmt(value)}, not a known integer"
+                    path,
+                    f"{{{part.text}}} in the name {entry.name!r} is {dims.fmt(value)}, not a known integer",
                 )
             out.append(str(value))
         name = "".join(out)

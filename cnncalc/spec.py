@@ -506,9 +506,7 @@ class _Loader:
                     args[arg] = None
                 continue
             # Defaults may use symbols and the arguments declared before them.
-            args[arg] = (
-                None if default is None else self._arg(default, apath, set(self.symbols) | set(args))
-            )
+            args[arg] = None if default is None else self._arg(default, apath, set(self.symbols) | set(args))
         names = set(self.symbols) | {a for a in args if a not in kinds}
         self._block_name, self._kinds = name, frozenset(kinds)
         layers = self._entries(model.layers, (*path, "layers"), names)
@@ -661,7 +659,9 @@ class _Loader:
             name = args.pop("name")
             if isinstance(name, str) and "{" in name:
                 meta["template"] = self._template(name, (*path, "name"), names)
-            elif not isinstance(name, (str, int)) or isinstance(name, bool) or not _LAYER_NAME.match(str(name)):
+            elif (
+                not isinstance(name, (str, int)) or isinstance(name, bool) or not _LAYER_NAME.match(str(name))
+            ):
                 raise self.source.error(
                     (*path, "name"), f"a layer name is letters, digits, '_', '.', '-'; found {name!r}"
                 )

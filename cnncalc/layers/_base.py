@@ -130,6 +130,7 @@ _PAIR_SCHEMA = {
     ]
 }
 
+
 def _to_padding(value: Any) -> str | tuple[Expr, Expr]:
     if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
         return value.strip().lower()
