@@ -476,10 +476,22 @@ class _Loader:
     # -- blocks ------------------------------------------------------------------------------
 
     def blocks_kinds(self, block: str) -> set[str]:
-        """The kind arguments of ``block`` (from its raw definition: blocks may be used before
-        they are loaded)."""
-        m = self.model.blocks[block]
-        return _kind_uses(m.layers, set(m.args))
+        """The kind arguments of ``block``: used as an entry's kind, or passed on to a kind
+        argument of a block it invokes (found from the raw definitions, before loading)."""
+        if not hasattr(self, "_all_kinds"):
+            raw = {n: (b.layers, set(b.args)) for n, b in self.model.blocks.items()}
+            kinds = {n: _kind_uses(layers, args) for n, (layers, args) in raw.items()}
+            changed = True
+            while changed:
+                changed = False
+                for n, (layers, args) in raw.items():
+                    for callee, passed in _invocations(layers, raw):
+                        for arg, val in passed.items():
+                            if arg in kinds[callee] and isinstance(val, str) and val in args - kinds[n]:
+                                kinds[n].add(val)
+                                changed = True
+            self._all_kinds = kinds
+        return self._all_kinds[block]
 
     def _check_block_name(self, name: str) -> None:
         path = ("blocks", name)
@@ -490,7 +502,7 @@ class _Loader:
 
     def _block(self, name: str, model: _BlockModel) -> Block:
         path = ("blocks", name)
-        kinds = _kind_uses(model.layers, set(model.args))
+        kinds = self.blocks_kinds(name)
         self._block_name, self._kinds = None, frozenset()
         args: dict[str, Arg | None] = {}
         for arg, default in model.args.items():
@@ -909,6 +921,25 @@ def _kind_uses(items: Any, args: set[str]) -> set[str]:
                     if isinstance(body.get("branches"), list):
                         todo += body["branches"]
     return found
+
+
+def _invocations(items: Any, blocks: dict):
+    """(block, raw arguments) of every block invocation in the raw list ``items``."""
+    todo = [items]
+    while todo:
+        items = todo.pop()
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            if isinstance(item, dict) and len(item) == 1:
+                kind, body = next(iter(item.items()))
+                if not isinstance(body, dict):
+                    continue
+                if kind in blocks:
+                    yield kind, body
+                todo += [body.get("body"), body.get("shortcut")]
+                if isinstance(body.get("branches"), list):
+                    todo += body["branches"]
 
 
 def _uses(entries, blocks: dict) -> dict[str, int]:
