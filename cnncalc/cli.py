@@ -12,7 +12,7 @@ import contextlib
 import sys
 
 from .dtypes import DTYPES
-from .errors import CnncalcError, UsageError
+from .errors import CnncalcError, SpecError, UsageError
 
 FORMATS = ("table", "json", "csv", "markdown")
 #: Largest indentation ``schema --indent`` accepts.
@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("spec", help=SPEC_HELP)
     _add_set(a)
+    _add_strict(a)
     _add_plugin(a)
     a.add_argument(
         "--symbolic",
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("spec", help=SPEC_HELP)
     _add_set(v)
+    _add_strict(v)
     _add_plugin(v)
     v.add_argument(
         "--seed", type=_seed, default=0, help=f"seed of the random tensors, 0 to {MAX_SEED} (default 0)"
@@ -131,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         help="two or more designs; the first is the baseline",
     )
     _add_set(c)
+    _add_strict(c)
     _add_plugin(c)
     c.add_argument(
         "--symbolic",
@@ -323,6 +326,27 @@ def _add_view(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_strict(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat warnings (an unused block, a pooling that does nothing, a linear layer on an "
+        "axis of size 1, a repeat of 0) as errors",
+    )
+
+
+def _warn(analysis, args: argparse.Namespace) -> None:
+    """Print the analysis's warnings to standard error; with --strict, refuse them (exit 2)."""
+    if not analysis.warnings:
+        return
+    if getattr(args, "strict", False):
+        n = len(analysis.warnings)
+        listed = "; ".join(str(w) for w in analysis.warnings)
+        raise SpecError(f"{n} warning{'s' * (n > 1)}, errors with --strict: {listed}")
+    for w in analysis.warnings:
+        sys.stderr.write(f"cnncalc: warning: {w}\n")
+
+
 def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set",
@@ -484,6 +508,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     values = _assignments(args.assignments)
     spec = load_spec(find_spec(args.spec))
     analysis = _with_convention(analyze(spec, values, symbolic=args.symbolic), args.convention)
+    _warn(analysis, args)
     if args.format == "json":
         import json
 
@@ -543,6 +568,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(
             f"verification runs at concrete sizes: give {', '.join(analysis.open_symbols)} a value with --set"
         )
+    _warn(analysis, args)
     check_budget(spec, analysis, values, budget)
     if args.format == "json" or not sys.stderr.isatty():
         result = verify(analysis, seed=args.seed)
@@ -653,6 +679,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         except UsageError as exc:
             raise UsageError(f"{written}: {str(exc).removeprefix('--set ')}") from None
         analyses.append(analyze(spec, {**given, **own}, symbolic=args.symbolic))
+        _warn(analyses[-1], args)
     result = compare(analyses, args.designs)
     if args.format == "json":
         import json

@@ -54,6 +54,17 @@ class LayerResult:
 
 
 @dataclass(frozen=True)
+class Lint:
+    """Something valid but probably not meant: where it is written, and what."""
+
+    where: str  # file:line:col
+    message: str  # with the layer's name when it is about a layer
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Totals:
     params: Dim
     trainable_params: Dim
@@ -75,6 +86,7 @@ class Analysis:
     layers: tuple[LayerResult, ...]
     totals: Totals
     constraints: tuple[Constraint, ...]
+    warnings: tuple[Lint, ...] = ()
 
     @property
     def output_shape(self) -> Shape:
@@ -168,6 +180,7 @@ class _Analyser:
         self.shapes: dict[str, Shape] = {}
         self.owners: dict[str, LayerResult] = {}
         self.results: list[LayerResult] = []
+        self.lints: list[Lint] = []
 
     def run(self) -> Analysis:
         graph = build(self.spec, self.scope, self._start, self._apply)
@@ -184,6 +197,10 @@ class _Analyser:
             layers=results,
             totals=_totals(results),
             constraints=tuple(self.decider.constraints),
+            warnings=(
+                *(Lint(self.spec.source.where(p), m) for p, m in (*self.spec.warnings, *graph.warnings)),
+                *self.lints,
+            ),
         )
 
     def _start(self, input_shape: Shape) -> None:
@@ -219,6 +236,8 @@ class _Analyser:
             macs = bound.macs(*xs, out=y)
             flops = bound.flops(*xs, out=y)
             category = bound.category(*xs)
+            for message in bound.lints(*xs, out=y):
+                self.lints.append(Lint(self.spec.source.where(node.path), f"layer {node.name!r} ({node.kind}) {message}"))
         except ShapeError as exc:
             detail = ""
             if len(xs) > 1:
@@ -330,4 +349,4 @@ def evaluate_at(value: Dim, values: dict[str, Any]) -> Dim:
     return dims.canon(value.xreplace(subs)) if subs else value
 
 
-__all__ = ["Analysis", "LayerResult", "Totals", "analyze", "evaluate_at", "resolve_symbols"]
+__all__ = ["Analysis", "LayerResult", "Lint", "Totals", "analyze", "evaluate_at", "resolve_symbols"]

@@ -52,6 +52,7 @@ class Graph:
     scope: dict[str, Any]  # symbol name -> int, Fraction or sympy Symbol
     input_shape: tuple
     nodes: tuple[Node, ...]
+    warnings: tuple[tuple[Path_, str], ...] = ()  # (where, what): valid but suspicious
 
 
 @dataclass
@@ -100,6 +101,7 @@ class _Builder:
         self.start = start
         self.apply = apply
         self.shapes: dict[str, Shape] = {}
+        self.warnings: dict[Path_, str] = {}
         self.nodes: list[Node] = []
         self.paths: dict[str, Path_] = {}  # qualified name -> where it was declared
         self.outputs: dict[str, str] = {}  # qualified name of a node or block -> its output node
@@ -117,7 +119,7 @@ class _Builder:
         nodes = self.nodes
         if self.spec.freeze_until is not None:
             nodes = self._freeze_until(nodes, self.spec.freeze_until)
-        return Graph(self.spec, self.scope, input_shape, tuple(nodes))
+        return Graph(self.spec, self.scope, input_shape, tuple(nodes), tuple(self.warnings.items()))
 
     def _input_dim(self, e: Expr, i: int) -> dims.Dim:
         path = ("input", i)
@@ -219,6 +221,9 @@ class _Builder:
             )
         if value < 0:
             raise self.source.error(path, f"repeat = {entry.repeat.text} = {value} must not be negative")
+        if value == 0:
+            shown = "0" if entry.repeat.text == "0" else f"{entry.repeat.text} = 0"
+            self.warnings[path] = f"repeat = {shown} removes the entry (use when: 0 to switch it off)"
         if value > MAX_NODES:
             raise self.source.error(
                 path, f"repeat = {value} is too large (at most {MAX_NODES} layers in all)"

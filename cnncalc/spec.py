@@ -138,6 +138,8 @@ class Spec:
     #: The leaf entries whose kind is a block argument, validated for each kind passed:
     #: (entry path, kind) -> the entry as that kind.
     variants: dict[tuple[Path_, str], Entry] = field(default_factory=dict)
+    #: Valid but suspicious things found while loading (a block never used): (path, message).
+    warnings: tuple[tuple[Path_, str], ...] = ()
 
     @property
     def filename(self) -> str:
@@ -359,6 +361,19 @@ class _Loader:
             freeze_until=m.freeze_until,
             source=self.source,
             variants=variants,
+            warnings=self._unused_blocks(layers),
+        )
+
+    def _unused_blocks(self, layers: tuple[Entry, ...]) -> tuple[tuple[Path_, str], ...]:
+        used: set[str] = set()
+        todo = list(_uses(layers, self.blocks))
+        while todo:
+            name = todo.pop()
+            if name not in used:
+                used.add(name)
+                todo += list(_uses(self.blocks[name].layers, self.blocks))
+        return tuple(
+            (b.path, f"block {name!r} is never used") for name, b in self.blocks.items() if name not in used
         )
 
     def _variants(self) -> dict[tuple[Path_, str], Entry]:

@@ -281,6 +281,11 @@ class Layer(BaseModel):
         """
         raise NotImplementedError
 
+    def lints(self, *xs: Any, **out: Any) -> list[str]:
+        """Warnings about a valid but suspicious use (a pooling that does nothing, a linear
+        layer on an axis of size 1), called as ``lints(*xs, out=y)``. None by default."""
+        return []
+
     def workspace(self, *xs: Any, **out: Any) -> Dim:
         """Elements of scratch memory ``forward`` needs besides its inputs and output, called
         as ``workspace(*xs, out=y)``."""
@@ -384,6 +389,15 @@ def copy_checked(src, out) -> int:
 def numel(shape: Shape) -> Dim:
     """Number of elements of a shape."""
     return dims.prod(shape)
+
+
+def same_dims(a, b) -> bool:
+    """Whether two dimension lists are equal for every value of the symbols."""
+    return len(a) == len(b) and all(dims.add(x, dims.mul(-1, y)) == 0 for x, y in zip(a, b, strict=True))
+
+
+def shape_text(shape: Shape) -> str:
+    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
 
 
 def rank_error(layer: Layer, expected: str, x: Shape) -> ShapeError:

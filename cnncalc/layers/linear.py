@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import WHOLE, Check, Int, Layer, Param, Shape, Window, rank_error
+from ._base import WHOLE, Check, Int, Layer, Param, Shape, Window, rank_error, shape_text
 
 
 @register
@@ -46,6 +46,15 @@ class Linear(Layer):
     def windows(self, x: Shape) -> tuple[Window, Window] | None:
         """On a 4-D input the last axis (W) is mixed whole; rows stay apart."""
         return (Window(1), WHOLE) if len(x) == 4 else None
+
+    def lints(self, x: Shape, *, out: Shape) -> list[str]:
+        axis = getattr(self, "axis", -1)
+        if len(x) > 2 and axis in (-1, len(x) - 1) and dims.add(x[-1], -1) == 0:
+            return [
+                f"acts on the last axis of a rank-{len(x)} input {shape_text(x)}, which has size 1: "
+                f"each output mixes one value; is a flatten missing before it?"
+            ]
+        return []
 
     def output_shape(self, x: Shape) -> Shape:
         return (*x[:-1], self.out)

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from .. import dims
 from . import register
-from ._base import WHOLE, Check, Layer, NonNegPair, Pair, Shape, Window, at_least, rank_error
+from ._base import (
+    WHOLE,
+    Check,
+    Layer,
+    NonNegPair,
+    Pair,
+    Shape,
+    Window,
+    at_least,
+    rank_error,
+    same_dims,
+    shape_text,
+)
 from .conv2d import conv_windows, padded_checks
 
 
@@ -71,6 +83,12 @@ class _Pool2d(Layer):
     def _dilation(self):
         """Window dilation (average pooling has none)."""
         return getattr(self, "dilation", (1, 1))
+
+    def lints(self, x: Shape, *, out: Shape) -> list[str]:
+        ones = all(v == 1 for v in (*self.kernel, *self.strides))
+        if ones and same_dims(x, out):
+            return [f"has no effect: its output is its input {shape_text(x)} (kernel 1, stride 1)"]
+        return []
 
     def output_shape(self, x: Shape) -> Shape:
         spatial = tuple(

@@ -93,6 +93,7 @@ def to_dict(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> dic
         ],
         "breakdown": breakdown_json(a),
         "convention": CONVENTION,
+        "warnings": [{"where": w.where, "message": w.message} for w in a.warnings],
     }
 
 
