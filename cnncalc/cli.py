@@ -889,6 +889,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
         plot_sweep(result, args.plot)
     return 0
+
+
 def _run_module(name: str, args: argparse.Namespace) -> int:
     """A command that lives in its own module (``run(args)``), imported when it runs."""
     import importlib

@@ -237,7 +237,9 @@ class _Analyser:
             flops = bound.flops(*xs, out=y)
             category = bound.category(*xs)
             for message in bound.lints(*xs, out=y):
-                self.lints.append(Lint(self.spec.source.where(node.path), f"layer {node.name!r} ({node.kind}) {message}"))
+                self.lints.append(
+                    Lint(self.spec.source.where(node.path), f"layer {node.name!r} ({node.kind}) {message}")
+                )
         except ShapeError as exc:
             detail = ""
             if len(xs) > 1:
