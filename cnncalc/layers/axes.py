@@ -148,7 +148,8 @@ class Permute(Layer):
         if out_of_range:
             raise PydanticCustomError(
                 "permutation",
-                "dims {dims} lists {rank} axes, so each must be from {low} to {high}; {bad} is not",
+                "dims {dims} is not a permutation: its {rank} entries must be the axes 0 to {high} "
+                "(or {low} to -1) each once, and {bad} is out of that range",
                 {"dims": list(value), "rank": rank, "low": -rank, "high": rank - 1, "bad": out_of_range[0]},
             )
         seen: dict[int, int] = {}
