@@ -66,7 +66,9 @@ ORACLES = {
     "avg_pool2d": lambda m, x, w: _pool(m, x, F.avg_pool2d, count_include_pad=m.count_include_pad),
     "adaptive_avg_pool2d": lambda m, x, w: F.adaptive_avg_pool2d(_t(x), m.output),
     "global_avg_pool2d": lambda m, x, w: F.adaptive_avg_pool2d(_t(x), 1),
-    "linear": lambda m, x, w: F.linear(_t(x), _t(w["weight"]), _t(w.get("bias"))),
+    "linear": lambda m, x, w: F.linear(_t(x).movedim(m.axis, -1), _t(w["weight"]), _t(w.get("bias"))).movedim(
+        -1, m.axis
+    ),
     "flatten": lambda m, x, w: torch.flatten(_t(x), m.start, m.end),
     "batch_norm2d": lambda m, x, w: F.batch_norm(
         _t(x),
@@ -100,7 +102,32 @@ ORACLES = {
     "zero_pad2d": lambda m, x, w: F.pad(_t(x), (m.pads()[2], m.pads()[3], m.pads()[0], m.pads()[1])),
     "chunk": lambda m, x, w: torch.chunk(_t(x), m.chunks, m.dim)[m.index],
     "channel_shuffle": lambda m, x, w: F.channel_shuffle(_t(x), m.groups),
+    "mean": lambda m, x, w: _t(x).mean(list(m.axes), keepdim=m.keepdim),
+    "permute": lambda m, x, w: _t(x).permute(*m.dims),
+    "layer_norm": lambda m, x, w: F.layer_norm(
+        _t(x), m.normalized(x.shape), _t(w.get("weight")), _t(w.get("bias")), m.eps
+    ),
+    "layer_norm2d": lambda m, x, w: _layer_norm2d(m, x, w),
+    "layer_scale": lambda m, x, w: _t(w["layer_scale"]) * _t(x),  # broadcast as torchvision's (C, 1, 1)
+    "stochastic_depth": lambda m, x, w: _stochastic_depth(m, x),
 }
+
+
+def _layer_norm2d(m, x, w):
+    """torchvision's own LayerNorm2d module, its parameters set to the layer's."""
+    from torchvision.models.convnext import LayerNorm2d
+
+    module = LayerNorm2d(x.shape[1], eps=m.eps, elementwise_affine=m.affine)
+    if m.affine:
+        module.weight.data, module.bias.data = _t(w["weight"]), _t(w["bias"])
+    with torch.no_grad():
+        return module(_t(x))
+
+
+def _stochastic_depth(m, x):
+    from torchvision.ops import stochastic_depth
+
+    return stochastic_depth(_t(x), m.p, m.mode, training=False)
 
 
 @pytest.mark.parametrize("kind", sorted(ORACLES))

@@ -20,6 +20,13 @@ output position does not sit at one place of the input); the field is then the u
 0, flagged. After a global layer (global pooling, flatten) an output sees the whole input: the
 size is that of the union over every position.
 
+The image's axes are followed wherever a ``permute`` puts them (its ``axis_order``): in a
+ConvNeXt block's channels-last stretch, (N, H, W, C), a linear layer over the last axis mixes
+the channels and leaves the width's field alone. A layer's windows describe tensor axes 2 and 3;
+an image axis moved to axis 0 or 1 keeps its field through the layers there (their windows say
+nothing of those axes). When a layer other than a permutation changes the rank, the image axes
+are no longer followed: the fields stay as they are.
+
 Values are ints, Fractions (upsampling makes jumps fractional) or formulas of open symbols.
 """
 
@@ -64,28 +71,47 @@ class LayerField:
 
 INPUT_FIELD = AxisField(1, 1, 0)
 
+#: Where a tensor holds the image's height and width: axes 2 and 3 of (N, C, H, W).
+Layout = tuple[int, int]
+NCHW: Layout = (2, 3)
+
 
 def receptive_fields(a: Analysis) -> tuple[LayerField, ...]:
     """The receptive field of every layer of ``a``, in order."""
     fields: dict[str, tuple[AxisField, AxisField]] = {"input": (INPUT_FIELD, INPUT_FIELD)}
+    layouts: dict[str, Layout | None] = {"input": NCHW if len(a.input_shape) == 4 else None}
     out = []
     for r in a.layers:
-        axes = layer_field(r, [fields[i] for i in r.inputs])
+        layout = layouts[r.inputs[0]]
+        axes = layer_field(r, [fields[i] for i in r.inputs], layout)
         fields[r.name] = axes
+        layouts[r.name] = output_layout(r, layout)
         out.append(LayerField(r.name, axes))
     return tuple(out)
 
 
-def layer_field(r: LayerResult, inputs: list[tuple[AxisField, AxisField]]) -> tuple[AxisField, AxisField]:
-    """Compose the fields of ``r``'s inputs with ``r``'s windows."""
+def layer_field(
+    r: LayerResult, inputs: list[tuple[AxisField, AxisField]], layout: Layout | None = NCHW
+) -> tuple[AxisField, AxisField]:
+    """Compose the fields of ``r``'s inputs with ``r``'s windows on the axes ``layout`` says
+    hold the image's height and width."""
     merged = inputs[0] if len(inputs) == 1 else tuple(merge([f[i] for f in inputs]) for i in range(2))
-    windows = r.layer.windows(*r.input_shapes) if len(r.input_shapes[0]) == 4 else None
+    x = r.input_shapes[0]
+    windows = r.layer.windows(*r.input_shapes) if len(x) == 4 and layout is not None else None
     if windows is None:
         return merged
     return tuple(
-        apply(f, w, x)
-        for f, w, x in zip(merged, windows, r.input_shapes[0][2:], strict=True)  # type: ignore[arg-type]
+        apply(f, windows[at - 2], x[at]) if at in (2, 3) else f
+        for f, at in zip(merged, layout, strict=True)  # type: ignore[arg-type]
     )
+
+
+def output_layout(r: LayerResult, layout: Layout | None) -> Layout | None:
+    """Where ``r``'s output holds the image axes its input held at ``layout``."""
+    order = r.layer.axis_order(*r.input_shapes)
+    if order is not None:
+        return None if layout is None else (order.index(layout[0]), order.index(layout[1]))
+    return layout if len(r.output_shape) == len(r.input_shapes[0]) else None
 
 
 def apply(f: AxisField, w: Window, length: Any) -> AxisField:

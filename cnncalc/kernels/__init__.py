@@ -7,8 +7,9 @@ Modules (import the one you need, e.g. ``from cnncalc.kernels.conv import conv2d
 * ``conv``         conv2d_nchw, conv_transpose2d_nchw  (im2col / col2im + BLAS)
 * ``pool``         max_pool2d_nchw, avg_pool2d_nchw, adaptive_avg_pool2d_nchw,
                    adaptive_max_pool2d_nchw, pool_output_size
-* ``dense``        linear
-* ``norm``         batch_norm2d_nchw, local_response_norm_nchw
+* ``dense``        linear (over any axis)
+* ``norm``         batch_norm2d_nchw, local_response_norm_nchw, layer_norm, layer_norm2d_nchw
+* ``axes``         mean_axes, permute, scale_axis
 * ``elementwise``  relu, relu6, leaky_relu, sigmoid, tanh, hardsigmoid, hardswish, silu,
                    gelu, softmax
 * ``shape_ops``    add, mul_broadcast, concat_channels, split_channels, flatten,
@@ -99,7 +100,7 @@ def _compiled() -> int:
 def _warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
     import numpy as np
 
-    from . import conv, dense, elementwise, norm, pool, shape_ops
+    from . import axes, conv, dense, elementwise, norm, pool, shape_ops
 
     f = np.float32
     x = np.ones((1, 2, 4, 4), f)
@@ -124,6 +125,10 @@ def _warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         ("batch_norm2d", lambda: norm.batch_norm2d_nchw(x, b, b, b, b, 1e-5, np.empty_like(x))),
         ("local_response_norm", lambda: norm.local_response_norm_nchw(
             x, 2, 1e-4, 0.75, 1.0, np.empty_like(x))),
+        ("layer_norm", lambda: norm.layer_norm(x, 1, None, None, 1e-5, np.empty_like(x))),
+        ("mean", lambda: axes.mean_axes(x, [2, 3], False, np.empty((1, 2), f))),
+        ("permute", lambda: axes.permute(x, [0, 2, 3, 1], np.empty((1, 4, 4, 2), f))),
+        ("layer_scale", lambda: axes.scale_axis(x, b, 1, np.empty_like(x))),
         *(
             (name, activation(name))
             for name in ("relu", "relu6", "sigmoid", "tanh", "hardsigmoid", "hardswish", "silu", "gelu")

@@ -1,4 +1,5 @@
-"""Batch normalisation (inference form) and local response normalisation, NCHW.  Return 0."""
+"""Batch normalisation (inference form), local response normalisation (NCHW) and layer
+normalisation (trailing axes, or the channels of NCHW).  Return 0."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from . import _checks as ck
 from ._jit import njit
 
-__all__ = ["batch_norm2d_nchw", "local_response_norm_nchw"]
+__all__ = ["batch_norm2d_nchw", "layer_norm", "layer_norm2d_nchw", "local_response_norm_nchw"]
 
 
 @njit
@@ -44,6 +45,26 @@ def _lrn(x, size, alpha, beta, k, out):
             for i in range(h):
                 for j in range(w):
                     out[n, c, i, j] = x[n, c, i, j] / (k + alpha / size * sq[i, j]) ** beta
+
+
+@njit
+def _layer_norm(x, gamma, beta, eps, out):
+    """x, out (outer, k, inner): normalise each x[o, :, i] over its k values (the biased
+    variance, as torch), then scale by gamma[j] and shift by beta[j]."""
+    outer, k, inner = x.shape
+    for o in range(outer):
+        for i in range(inner):
+            acc = 0.0
+            for j in range(k):
+                acc += x[o, j, i]
+            mean = acc / k
+            sq = 0.0
+            for j in range(k):
+                d = x[o, j, i] - mean
+                sq += d * d
+            inv = 1.0 / math.sqrt(sq / k + eps)
+            for j in range(k):
+                out[o, j, i] = (x[o, j, i] - mean) * inv * gamma[j] + beta[j]
 
 
 def _real(value, name):
@@ -100,4 +121,56 @@ def local_response_norm_nchw(x, size, alpha, beta, k, out) -> int:
     ck.out_array(out, x.shape, x.dtype)
     ck.no_overlap(out, x=x)
     _lrn(x, size, alpha, beta, k, out)
+    return 0
+
+
+def _affine(gamma, beta, count: int, dtype, what: str):
+    """gamma and beta as flat vectors of ``count`` values (1 and 0 when ``None``)."""
+    vecs = []
+    for name, v, default in (("gamma", gamma, 1.0), ("beta", beta, 0.0)):
+        if v is None:
+            vecs.append(np.full(count, default, dtype))
+            continue
+        v = ck.float_array(v, name)
+        ck.same_dtype(dtype, **{name: v})
+        if v.size != count:
+            raise ValueError(f"{name} has shape {v.shape} but {what} has {count} values")
+        vecs.append(v.reshape(-1))
+    return vecs
+
+
+def layer_norm(x, normalized_ndim, gamma, beta, eps, out) -> int:
+    """torch ``layer_norm`` over the last ``normalized_ndim`` axes of ``x``.  Returns 0.
+
+    ``gamma`` and ``beta`` have the normalized shape (``x.shape[-normalized_ndim:]``), or are
+    ``None`` (no affine: 1 and 0).  Mean and variance are accumulated in float64.
+    """
+    x = ck.float_array(x, "x", min_ndim=1)
+    k = ck.as_int(normalized_ndim, "normalized_ndim", minimum=1)
+    if k > x.ndim:
+        raise ValueError(f"normalized_ndim={k} exceeds the {x.ndim} axes of x")
+    eps = _real(eps, "eps")
+    if eps <= 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    size = int(np.prod(x.shape[x.ndim - k :]))
+    g, b = _affine(gamma, beta, size, x.dtype, f"the normalized shape {x.shape[x.ndim - k:]}")
+    ck.out_array(out, x.shape, x.dtype)
+    ck.no_overlap(out, x=x)
+    shape3 = (x.size // size, size, 1)
+    _layer_norm(x.reshape(shape3), g, b, eps, out.reshape(shape3))
+    return 0
+
+
+def layer_norm2d_nchw(x, gamma, beta, eps, out) -> int:
+    """torchvision's ``LayerNorm2d``: layer norm over the channels of each position of an
+    (N, C, H, W) array; ``gamma`` and ``beta`` are (C,) or ``None``.  Returns 0."""
+    x = ck.float_array(x, "x", ndim=4)
+    eps = _real(eps, "eps")
+    if eps <= 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    n, c, h, w = x.shape
+    g, b = _affine(gamma, beta, c, x.dtype, f"x's channel axis (C={c})")
+    ck.out_array(out, x.shape, x.dtype)
+    ck.no_overlap(out, x=x)
+    _layer_norm(x.reshape(n, c, h * w), g, b, eps, out.reshape(n, c, h * w))
     return 0

@@ -130,6 +130,13 @@ _PAIR_SCHEMA = {
     ]
 }
 
+def _to_list(value: Any) -> tuple[Expr, ...]:
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise PydanticCustomError("list", "expected one value or a non-empty list of values")
+        return tuple(_to_expr(v) for v in value)
+    return (_to_expr(value),)
+
 
 def _to_padding(value: Any) -> str | tuple[Expr, Expr]:
     if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
@@ -146,6 +153,7 @@ if TYPE_CHECKING:
     Pair: TypeAlias = Any
     NonNegPair: TypeAlias = Any
     Padding: TypeAlias = Any
+    IntList: TypeAlias = Any
 else:
     #: A positive integer expression (channels, kernel size, stride...).
     Int = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(1)]
@@ -158,6 +166,13 @@ else:
     #: A non-negative integer or a pair ``[height, width]``.
     NonNegPair = Annotated[
         tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(0, pair=True)
+    ]
+    #: A positive integer or a non-empty list of them (a shape: ``96`` or ``[7, 7, 96]``).
+    IntList = Annotated[
+        tuple[Expr, ...],
+        PlainValidator(_to_list),
+        WithJsonSchema({"anyOf": [*_EXPR_SCHEMA["anyOf"], {"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}]}),
+        Arg(1, pair=True),
     ]
     #: Padding: a non-negative integer, a pair, ``same`` (output = ceil(input / stride), the odd
     #: extra pixel at the bottom and right, as TensorFlow) or ``valid`` (no padding).
@@ -212,10 +227,9 @@ class Layer(BaseModel):
                     for i, p in enumerate(pair)
                 )
             elif arg.pair:
+                same = len(value) == 2 and value[0] == value[1]  # a square pair: one value
                 values[name] = tuple(
-                    _bind_value(
-                        e, scope, f"{name}[{i}]" if value[0] != value[1] else name, arg.minimum, checks
-                    )
+                    _bind_value(e, scope, name if same else f"{name}[{i}]", arg.minimum, checks)
                     for i, e in enumerate(value)
                 )
             else:
@@ -301,6 +315,12 @@ class Layer(BaseModel):
         """How outputs read the inputs' spatial axes (H, W): one :class:`Window` per axis, for
         receptive fields. ``None`` by default: each output position reads the same position of
         each input (elementwise layers, normalisation, merges, channel operations)."""
+        return None
+
+    def axis_order(self, *xs: Any) -> tuple[int, ...] | None:
+        """For a layer that only reorders the axes of its input (``permute``): the input axis
+        each output axis is, so that receptive fields follow the image axes wherever they go.
+        ``None`` by default: the axes keep their places."""
         return None
 
     def category(self, *xs: Any) -> str:

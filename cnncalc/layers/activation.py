@@ -1,4 +1,4 @@
-"""Elementwise activations, softmax, dropout and identity.
+"""Elementwise activations, softmax, dropout, stochastic depth and identity.
 
 Each is a map of one tensor to a tensor of the same shape. FLOPs count the elementary
 operations per element (a comparison, addition, multiplication, division, exp, erf or tanh is
@@ -7,7 +7,7 @@ one FLOP each); MACs are zero.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -248,6 +248,38 @@ class Dropout(Elementwise):
 
     def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
         g.final("Dropout", [g.inputs[0], g.scalar(self.p)], {})
+
+
+@register
+class StochasticDepth(Elementwise):
+    """Identity at inference: torchvision's StochasticDepth drops a residual branch (``mode:
+    row``, per sample, or ``batch``, all at once) with probability ``p`` in training only.
+
+    Params: none. MACs: 0. FLOPs: 0 (inference).
+    """
+
+    kind = "stochastic_depth"
+    per_element = 0
+
+    p: Annotated[float, Field(ge=0, le=1)] = 0.0
+    mode: Literal["row", "batch"] = "row"
+
+    @classmethod
+    def examples(cls):
+        from hypothesis import strategies as st
+
+        from ..testing import Case
+
+        return st.builds(
+            lambda x, p, mode: Case({cls.kind: {"p": p, "mode": mode}}, tuple(x), tuple(x)),
+            st.lists(st.integers(1, 5), min_size=1, max_size=4),
+            st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+            st.sampled_from(["row", "batch"]),
+        )
+
+    def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
+        """Identity: ONNX has no stochastic depth, and at inference it is one."""
+        g.final("Identity", [g.inputs[0]], {})
 
 
 @register

@@ -336,10 +336,14 @@ class _Reader:
         return out
 
     def layer(
-        self, kind, args, *, inputs=None, output=None, params=None, rank=None, suffix=None, expect=None
+        self, kind, args, *, inputs=None, output=None, params=None, rank=None, suffix=None, expect=None,
+        named_by=None,
     ) -> str:
+        """Add a layer read from the current node; ``named_by`` is another node whose name names
+        it (the last node of a pattern, which carries the layer's name)."""
         node = self._current
         inputs = list(inputs if inputs is not None else [node.input[0]])
+        node = named_by or node
         output = output or node.output[0]
         for x in inputs:
             if x in self.unmapped_tensors:
@@ -454,6 +458,22 @@ class _Reader:
         self._skip(second)
         self.layer("channel_shuffle", {"groups": target[1]}, output=second.output[0])
         return True
+
+    def attrs(self, node) -> dict[str, Any]:
+        """A node's attributes by name."""
+        return self._attrs(node)
+
+    def sole_user(self, name: str, op_type: str):
+        """The one node reading tensor ``name``, when there is one and it is an ``op_type``."""
+        users = self.consumers.get(name, [])
+        outputs = {o.name for o in self.graph.output}
+        if len(users) != 1 or users[0].op_type != op_type or name in outputs:
+            return None
+        return users[0]
+
+    def absorb(self, node) -> None:
+        """Mark a later node as part of the layer being read (it is not read on its own)."""
+        self._skip(node)
 
     def _skip(self, node) -> None:
         self.skipped.add(next(i for i, n in enumerate(self.nodes) if n is node))

@@ -187,9 +187,21 @@ def reduce_mean(ctx, node, a):
     if axes is None and ctx.has_input(node, 1):
         axes = [int(v) for v in ctx.constant(node, 1).ravel()]
     rank = ctx.rank(node.input[0])
+    keep = bool(a.get("keepdims", 1))
     if rank != 4 or axes is None or sorted(int(x) % 4 for x in axes) != [2, 3]:
-        raise Unmappable(f"a mean over axes {axes} of a rank-{rank} input (only H and W of N, C, H, W)")
-    if a.get("keepdims", 1):
+        # any other mean: the layer kind of x.mean(axes, keepdim)
+        if axes is None or len(axes) == 0:
+            if a.get("noop_with_empty_axes", 0):
+                ctx.layer("identity", {})
+                return
+            axes = list(range(rank))
+        axes = sorted({int(x) % rank for x in axes})
+        if not keep and len(axes) == rank:
+            raise Unmappable(f"a mean over every axis of a rank-{rank} input, to a scalar")
+        args: dict[str, Any] = {"axes": axes, **({"keepdim": True} if keep else {})}
+        ctx.layer("mean", args, rank=rank if keep else rank - len(axes))
+        return
+    if keep:
         ctx.layer("global_avg_pool2d", {})
     else:
         mid = ctx.layer("global_avg_pool2d", {}, output=f"{node.output[0]}/pool", suffix="pool")
@@ -229,15 +241,15 @@ def matmul(ctx, node, a):
         raise Unmappable(f"a rank-{len(w)} weight")
     params = {"weight": ctx.param(node, 1, transpose=True)}
     args: dict[str, Any] = {"out": w[1]}
-    output = node.output[0]
+    output, named_by = node.output[0], None
     bias = ctx.bias_after(node, w[1])  # MatMul then Add of a vector: nn.Linear on many axes
     if bias is not None:
         add, index = bias
         params["bias"] = ctx.param(add, index, squeeze=True)
-        output = add.output[0]
+        output, named_by = add.output[0], add  # the Add computes the layer's output
     else:
         args["bias"] = False
-    ctx.layer("linear", args, params=params, output=output)
+    ctx.layer("linear", args, params=params, output=output, named_by=named_by)
 
 
 # -- normalisation ---------------------------------------------------------------------------
@@ -483,3 +495,6 @@ def _round_float(value: float) -> float:
     import numpy as np
 
     return float(np.format_float_positional(np.float32(value), unique=True, trim="-"))
+
+
+from . import ops_axes  # noqa: E402, F401  (registers Transpose, LayerNormalization and Mul)
