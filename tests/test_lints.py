@@ -53,8 +53,7 @@ def test_each_trap_is_named_where_it_is_written():
         # linear over the channels of a 1x1 map is meant
         "input: [1, 3, 1, 1]\nlayers:\n  - linear: {out: 4, axis: 1}\n",
         # a block used only through another block is used
-        "input: [1, 3, 4, 4]\nblocks:\n  a:\n    layers: [relu]\n  b:\n    layers: [a]\n"
-        "layers:\n  - b\n",
+        "input: [1, 3, 4, 4]\nblocks:\n  a:\n    layers: [relu]\n  b:\n    layers: [a]\nlayers:\n  - b\n",
         # when: 0 is the way to switch an entry off
         "input: [1, 3, 4, 4]\nlayers:\n  - relu: {when: 0}\n  - relu\n",
     ],

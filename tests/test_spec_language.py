@@ -289,7 +289,12 @@ layers:
   - relu: {repeat: 2, when: "i > 0"}
 """
     a = run(text)
-    assert [(r.name, r.output_shape[1]) for r in a.layers] == [("c0", 8), ("c2", 12), ("c4", 16), ("relu1", 16)]
+    assert [(r.name, r.output_shape[1]) for r in a.layers] == [
+        ("c0", 8),
+        ("c2", 12),
+        ("c4", 16),
+        ("relu1", 16),
+    ]
     assert a.layers[1].params == 12 * 8 + 12
 
 
@@ -303,8 +308,11 @@ layers:
             SpecError,
             "a layer name is letters",
         ),
-        ("input: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: 2, name: 'r'}\n  - relu: {repeat: 2, name: 'x{0}'}\n",
-         SpecError, "the name 'x0' is already used"),
+        (
+            "input: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: 2, name: 'r'}\n  - relu: {repeat: 2, name: 'x{0}'}\n",
+            SpecError,
+            "the name 'x0' is already used",
+        ),
     ],
 )
 def test_index_mistakes(text, error, match):
@@ -322,3 +330,40 @@ def test_mistakes_reach_the_user_as_one_message(tmp_path):
     assert "did you mean 'hardswish'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+# -- conditions through the rest of the pipeline -------------------------------------------------
+
+WIDTH = """
+symbols:
+  H: 224
+  alpha: {default: 1, type: rational}
+input: [1, 3, H, H]
+layers:
+  - conv2d: {out: "make_divisible(32*alpha, 8)", kernel: 3, stride: 2, padding: 1, bias: false}
+  - conv2d: {out: "make_divisible(16*alpha, 8)", kernel: 1, bias: false}
+  - conv2d: {out: "64 if H >= 64 else 32", kernel: 1, bias: false}
+  - global_avg_pool2d
+  - flatten
+  - linear: {out: 10}
+"""
+
+
+def test_a_sweep_over_piecewise_formulas_is_each_points_analysis():
+    from cnncalc.analysis.sweep import sweep
+
+    spec = parse_spec(WIDTH, "net.yaml")
+    alphas = [Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), 1, Fraction(5, 4), 2]
+    result = sweep(spec, {"alpha": alphas, "H": [32, 64, 65]})
+    assert len(result) == 18
+    by_point = {
+        (result.points["alpha"][k], result.points["H"][k]): {m: result.totals[m][k] for m in result.totals}
+        for k in range(len(result))
+    }
+    # alpha = 1/4, H = 32: 8 and 8 channels (make_divisible's floor of 8), 32 at the 1x1 conv:
+    # 3*8*9 + 8*8 + 8*32 + 32*10 + 10
+    assert by_point[(Fraction(1, 4), 32)]["params"] == 216 + 64 + 256 + 330
+    for (alpha, h), point in by_point.items():
+        concrete = analyze(spec, {"alpha": str(alpha), "H": h})  # no formula involved
+        assert point["params"] == concrete.totals.params
+        assert point["macs"] == concrete.totals.macs

@@ -85,7 +85,18 @@ def compile_formulas(formulas: dict[str, Any], names: list[str] | tuple[str, ...
     bound_src = f"def _bound(np, _peaks, {args}):\n    _pk = _peaks_of(np, _peaks)\n" + "\n".join(
         bound_lines or ["    pass"]
     )
-    scope = {"_F": Fraction, "_min": _min, "_max": _max, "_fl": _floor1, "_peaks_of": _peaks_of}
+    scope = {
+        "_F": Fraction,
+        "_min": _min,
+        "_max": _max,
+        "_fl": _floor1,
+        "_peaks_of": _peaks_of,
+        "_where": _where,
+        "_and": _and,
+        "_or": _or,
+        "_not": np.logical_not,
+        "_second": _second,
+    }
     exec(compile(exact_src, "<cnncalc exact>", "exec"), scope)  # source generated from sympy trees
     exec(compile(bound_src, "<cnncalc bound>", "exec"), scope)
     return Compiled(names, keys, scope["_exact"], scope["_bound"], gen.integer_only)
@@ -120,6 +131,24 @@ def _min(*xs):
 
 def _max(*xs):
     return reduce(np.maximum, xs)
+
+
+def _where(c, a, b):
+    """``a if c else b`` elementwise; Python values stay Python values (exact)."""
+    out = np.where(c, a, b)
+    return out if out.shape else out.item()
+
+
+def _and(*xs):
+    return reduce(np.logical_and, xs)
+
+
+def _or(*xs):
+    return reduce(np.logical_or, xs)
+
+
+def _second(_, b):
+    return b
 
 
 def _floor1(x):
@@ -191,6 +220,21 @@ class _Gen:
         if isinstance(e, s.Mod):
             a, b = e.args
             return f"({self.exact(a)} % {self.exact(b)})"
+        if isinstance(e, s.Piecewise):
+            *pieces, (last, cond) = e.args
+            text = (
+                self.exact(last) if cond == s.true else f"_where({self.exact(cond)}, {self.exact(last)}, 0)"
+            )
+            for value, c in reversed(pieces):
+                text = f"_where({self.exact(c)}, {self.exact(value)}, {text})"
+            return text
+        if isinstance(e, s.core.relational.Relational):
+            return f"({self.exact(e.lhs)} {e.rel_op} {self.exact(e.rhs)})"
+        if isinstance(e, (s.And, s.Or)):
+            fn = "_and" if isinstance(e, s.And) else "_or"
+            return f"{fn}(" + ", ".join(self.exact(a) for a in e.args) + ")"
+        if isinstance(e, s.Not):
+            return f"_not({self.exact(e.args[0])})"
         raise ValueError(f"cannot evaluate {e} exactly")
 
     def _symbol(self, e) -> str:
@@ -247,4 +291,13 @@ class _Gen:
         if isinstance(e, s.Mod):
             a, b = e.args
             return f"_pk(_max({self._b(a)}, {self._b(b)}))"
+        if isinstance(e, s.Piecewise):
+            # every branch and condition is computed: bound them all, the value by the branches
+            conds = ", ".join(self._b(c) for _, c in e.args if c != s.true) or "0.0"
+            values = ", ".join(self._b(v) for v, _ in e.args)
+            return f"_second(_max({conds}), _pk(_max({values})))"
+        if isinstance(e, s.core.relational.Relational):
+            return f"_second(_pk(_max({self._b(e.lhs)}, {self._b(e.rhs)})), 1.0)"
+        if isinstance(e, (s.And, s.Or, s.Not)):
+            return f"_second(_max({', '.join(self._b(a) for a in e.args)}), 1.0)"
         return "float('inf')"
