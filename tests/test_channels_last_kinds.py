@@ -38,17 +38,20 @@ def test_convnext_block_matches_torchvision():
     a = analyze(load_spec(SPECS / "examples" / "convnext_block.yaml"))
     assert a.totals.params == sum(p.numel() for p in block.parameters())
     state = {k: tuple(v.shape) for k, v in block.state_dict().items()}
-    ours = {f"{r.name}.{k}" if k != "layer_scale" else k: tuple(int(d) for d in p.shape)
-            for r in a.layers for k, p in r.weights}
+    ours = {
+        f"{r.name}.{k}" if k != "layer_scale" else k: tuple(int(d) for d in p.shape)
+        for r in a.layers
+        for k, p in r.weights
+    }
     assert ours == state  # the same tensors under the same names
 
 
 def test_costs_by_hand():
     a = _analyze(
-        "  - layer_norm2d\n"              # 2*8*5*6 = 480 elements, 60 positions
+        "  - layer_norm2d\n"  # 2*8*5*6 = 480 elements, 60 positions
         "  - linear: {out: 4, axis: 1}\n"  # 60 positions x 8 in x 4 out
         "  - layer_scale\n"
-        "  - mean: {axes: [2, 3]}\n"      # 2*4*30 summed, 8 divisions
+        "  - mean: {axes: [2, 3]}\n"  # 2*4*30 summed, 8 divisions
         "  - stochastic_depth: {p: 0.2, mode: batch}\n"
     )
     by = {r.kind: r for r in a.layers}
@@ -66,7 +69,7 @@ def test_costs_by_hand():
 
 def test_layer_norm_shapes_by_hand():
     a = _analyze(
-        "  - permute: {dims: [0, 2, 3, 1]}\n"   # (2, 5, 6, 8)
+        "  - permute: {dims: [0, 2, 3, 1]}\n"  # (2, 5, 6, 8)
         "  - layer_norm: {shape: [6, 8], affine: false}\n"  # 10 vectors of 48
         "  - layer_norm\n"  # the last axis: 60 vectors of 8
     )
@@ -101,30 +104,63 @@ HEAD = "input: [2, 8, 5, 6]\nlayers:\n"
 @pytest.mark.parametrize(
     ("layer", "match"),
     [
-        ("mean: {axes: [1, 1]}", r"net\.yaml:3:\d+: layers\[0\]\.mean\.axes: axes \[1, 1\] name axis 1 more than once"),
+        (
+            "mean: {axes: [1, 1]}",
+            r"net\.yaml:3:\d+: layers\[0\]\.mean\.axes: axes \[1, 1\] name axis 1 more than once",
+        ),
         ("mean: {axes: []}", r"net\.yaml:3:\d+: layers\[0\]\.mean\.axes: .*at least 1"),
-        ("mean: {axes: [4]}", r"net\.yaml:3:\d+: layer 'mean1' \(mean\): axes \[4\]: axis 4 is out of range for the "
-         r"rank-4 input \[2, 8, 5, 6\] \(axes -4 to 3\)"),
+        (
+            "mean: {axes: [4]}",
+            r"net\.yaml:3:\d+: layer 'mean1' \(mean\): axes \[4\]: axis 4 is out of range for the "
+            r"rank-4 input \[2, 8, 5, 6\] \(axes -4 to 3\)",
+        ),
         ("mean: {axes: [3, -1]}", r"axes \[3, -1\]: 3 and -1 are the same axis of the rank-4 input"),
-        ("mean: {axes: [0, 1, 2, 3]}", r"would leave a rank-0 tensor; keep an axis out, or write keepdim: true"),
-        ("permute: {dims: [0, 2, 1]}", r"layer 'permute1' \(permute\): dims \[0, 2, 1\] permutes 3 axes, but the "
-         r"input \[2, 8, 5, 6\] has 4: list each of its axes once"),
-        ("permute: {dims: [0, 2, 3]}", r"layers\[0\]\.permute\.dims: dims \[0, 2, 3\] is not a permutation: its 3 "
-         r"entries must be the axes 0 to 2 \(or -3 to -1\) each once, and 3 is out of that range"),
-        ("permute: {dims: [0, 1, 1, 2]}", r"net\.yaml:3:\d+: layers\[0\]\.permute\.dims: dims \[0, 1, 1, 2\] is not a "
-         r"permutation: 1 and 1 are the same axis"),
+        (
+            "mean: {axes: [0, 1, 2, 3]}",
+            r"would leave a rank-0 tensor; keep an axis out, or write keepdim: true",
+        ),
+        (
+            "permute: {dims: [0, 2, 1]}",
+            r"layer 'permute1' \(permute\): dims \[0, 2, 1\] permutes 3 axes, but the "
+            r"input \[2, 8, 5, 6\] has 4: list each of its axes once",
+        ),
+        (
+            "permute: {dims: [0, 2, 3]}",
+            r"layers\[0\]\.permute\.dims: dims \[0, 2, 3\] is not a permutation: its 3 "
+            r"entries must be the axes 0 to 2 \(or -3 to -1\) each once, and 3 is out of that range",
+        ),
+        (
+            "permute: {dims: [0, 1, 1, 2]}",
+            r"net\.yaml:3:\d+: layers\[0\]\.permute\.dims: dims \[0, 1, 1, 2\] is not a "
+            r"permutation: 1 and 1 are the same axis",
+        ),
         ("permute: {dims: [0, 2, 3, -1]}", r"not a permutation: 3 and -1 are the same axis"),
-        ("layer_norm: {shape: 5}", r"layer 'norm1' \(layer_norm\): shape \[5\] must be the input's last 1 axes, but "
-         r"the input \[2, 8, 5, 6\] ends with \[6\]"),
-        ("layer_norm: {shape: [1, 2, 8, 5, 6]}", r"shape \[1, 2, 8, 5, 6\] normalises 5 axes, but the input "
-         r"\[2, 8, 5, 6\] has 4"),
-        ("layer_norm: {shape: []}", r"layers\[0\]\.layer_norm\.shape: expected one value or a non-empty list"),
+        (
+            "layer_norm: {shape: 5}",
+            r"layer 'norm1' \(layer_norm\): shape \[5\] must be the input's last 1 axes, but "
+            r"the input \[2, 8, 5, 6\] ends with \[6\]",
+        ),
+        (
+            "layer_norm: {shape: [1, 2, 8, 5, 6]}",
+            r"shape \[1, 2, 8, 5, 6\] normalises 5 axes, but the input "
+            r"\[2, 8, 5, 6\] has 4",
+        ),
+        (
+            "layer_norm: {shape: []}",
+            r"layers\[0\]\.layer_norm\.shape: expected one value or a non-empty list",
+        ),
         ("layer_norm: {eps: 0}", r"layers\[0\]\.layer_norm\.eps: input should be greater than 0"),
         ("layer_norm2d: {eps: -1}", r"layers\[0\]\.layer_norm2d\.eps: input should be greater than 0"),
-        ("stochastic_depth: {p: 1.5}", r"net\.yaml:3:\d+: layers\[0\]\.stochastic_depth\.p: input should be less "
-         r"than or equal to 1"),
+        (
+            "stochastic_depth: {p: 1.5}",
+            r"net\.yaml:3:\d+: layers\[0\]\.stochastic_depth\.p: input should be less "
+            r"than or equal to 1",
+        ),
         ("stochastic_depth: {p: -0.1}", r"stochastic_depth\.p: input should be greater than or equal to 0"),
-        ("stochastic_depth: {p: 0.1, mode: rows}", r"stochastic_depth\.mode: input should be 'row' or 'batch'"),
+        (
+            "stochastic_depth: {p: 0.1, mode: rows}",
+            r"stochastic_depth\.mode: input should be 'row' or 'batch'",
+        ),
         ("linear: {out: 4, axis: 4}", r"layer 'fc1' \(linear\): axis 4 is out of range for a rank-4 input"),
         ("linear: {out: 4, axis: 0}", r"axis 0 is the batch axis: a linear layer maps features"),
         ("layer_scale: {axis: -4}", r"layer 'layer_scale1' \(layer_scale\): axis 0 is the batch axis"),
@@ -135,7 +171,7 @@ def test_mistakes_are_located_and_end_with_status_2(run_cli, tmp_path, layer, ma
 
     path = tmp_path / "net.yaml"
     path.write_text(HEAD + f"  - {layer}\n")
-    code, out, err = run_cli("analyze", str(path))
+    code, _out, err = run_cli("analyze", str(path))
     assert code == 2
     assert "Traceback" not in err
     assert re.search(match, err.replace("\n", " ")), err

@@ -63,8 +63,8 @@ def test_no_warning_for_what_is_meant(text):
 
 
 def test_the_bundled_specs_have_no_warnings():
-    from cnncalc.zoo import bundled, find_spec
     from cnncalc.spec import load_spec
+    from cnncalc.zoo import bundled, find_spec
 
     for name in bundled():
         assert analyze(load_spec(find_spec(name))).warnings == (), name
@@ -83,7 +83,7 @@ def test_warnings_reach_stderr_and_json_and_strict_refuses(tmp_path):
     assert out.returncode == 0
     assert out.stderr.count("cnncalc: warning: ") == 4
     data = json.loads(out.stdout)
-    assert [w["message"] for w in data["warnings"]][0] == "block 'spare' is never used"
+    assert data["warnings"][0]["message"] == "block 'spare' is never used"
     assert data["warnings"][0]["where"].endswith("traps.yaml:4:5")
     strict = run("analyze", str(spec), "--strict")
     assert strict.returncode == 2

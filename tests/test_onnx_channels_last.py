@@ -46,7 +46,9 @@ def test_a_kind_comes_back_as_itself(layer, kind, args):
     assert (entry.kind, entry.name) == (kind, original.layers[0].name)
     assert _dumped(entry) == args
     assert (entry.params, entry.macs, entry.flops) == (
-        original.layers[0].params, original.layers[0].macs, original.layers[0].flops
+        original.layers[0].params,
+        original.layers[0].macs,
+        original.layers[0].flops,
     )
 
 
@@ -67,8 +69,11 @@ def test_stochastic_depth_is_written_as_identity():
 
 
 def test_layer_norm_needs_opset_17():
-    with pytest.raises(ExportError, match=r"layer 'norm1' \(layer_norm\): LayerNormalization needs opset 17 or "
-                       r"later \(--opset 16 was asked\)"):
+    with pytest.raises(
+        ExportError,
+        match=r"layer 'norm1' \(layer_norm\): LayerNormalization needs opset 17 or "
+        r"later \(--opset 16 was asked\)",
+    ):
         export(_spec("  - layer_norm\n"), opset=16)
 
 
@@ -76,12 +81,16 @@ def test_a_linear_layer_over_the_channels_runs_in_onnxruntime():
     ort = pytest.importorskip("onnxruntime")
     import numpy as np
 
-    spec = _spec("  - linear: {out: 4, axis: 1}\n  - layer_norm2d\n  - layer_scale\n  - mean: {axes: [2, 3]}\n")
+    spec = _spec(
+        "  - linear: {out: 4, axis: 1}\n  - layer_norm2d\n  - layer_scale\n  - mean: {axes: [2, 3]}\n"
+    )
     exported = export(spec, seed=3)
     names = ["fc1", "norm1", "layer_scale1", "mean1"]
     model = exported.model
     del model.graph.output[:]
-    model.graph.output.extend(onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in names)
+    model.graph.output.extend(
+        onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in names
+    )
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     x = np.random.default_rng(0).standard_normal((2, 8, 5, 6)).astype(np.float32)
     got = dict(zip(names, session.run(names, {"input": x}), strict=True))
@@ -89,8 +98,12 @@ def test_a_linear_layer_over_the_channels_runs_in_onnxruntime():
     weights = {t.name: onnx.numpy_helper.to_array(t) for t in exported.model.graph.initializer}
     y = x
     for r in analyze(spec).layers:
-        w = {k: weights[f"{r.name}.{k}"].T if k == "weight" and r.kind == "linear" else weights[f"{r.name}.{k}"]
-             for k, _ in r.weights}
+        w = {
+            k: weights[f"{r.name}.{k}"].T
+            if k == "weight" and r.kind == "linear"
+            else weights[f"{r.name}.{k}"]
+            for k, _ in r.weights
+        }
         out = np.empty(tuple(int(d) for d in r.output_shape), np.float32)
         r.layer.forward([y], w, out)
         np.testing.assert_allclose(got[r.name], out, rtol=1e-4, atol=1e-4)
@@ -103,8 +116,11 @@ def _reduce_mean_model(axes, keepdims, shape=(1, 3, 4, 5)):
     node = helper.make_node("ReduceMean", ["input", "axes"], ["y"], name="m", keepdims=keepdims)
     axes_t = onnx.numpy_helper.from_array(__import__("numpy").array(axes, "int64"), "axes")
     graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(shape))],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[axes_t],
+        [node],
+        "g",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[axes_t],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
 

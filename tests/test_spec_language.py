@@ -157,7 +157,7 @@ def test_a_block_reads_the_channels_it_takes():
 
 
 def test_input_dims_beyond_the_rank_are_an_error():
-    with pytest.raises(ShapeError, match="input.H is not defined: the input here has fewer than 3"):
+    with pytest.raises(ShapeError, match=r"input\.H is not defined: the input here has fewer than 3"):
         run(
             "input: [1, 8, 4, 4]\nblocks:\n  head:\n    layers:\n      - linear: {out: input.H}\n"
             "layers:\n  - flatten\n  - head\n"
@@ -309,7 +309,8 @@ layers:
             "a layer name is letters",
         ),
         (
-            "input: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: 2, name: 'r'}\n  - relu: {repeat: 2, name: 'x{0}'}\n",
+            "input: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: 2, name: 'r'}\n"
+            "  - relu: {repeat: 2, name: 'x{0}'}\n",
             SpecError,
             "the name 'x0' is already used",
         ),

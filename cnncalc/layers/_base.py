@@ -130,6 +130,7 @@ _PAIR_SCHEMA = {
     ]
 }
 
+
 def _to_list(value: Any) -> tuple[Expr, ...]:
     if isinstance(value, (list, tuple)):
         if not value:
@@ -171,7 +172,9 @@ else:
     IntList = Annotated[
         tuple[Expr, ...],
         PlainValidator(_to_list),
-        WithJsonSchema({"anyOf": [*_EXPR_SCHEMA["anyOf"], {"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}]}),
+        WithJsonSchema(
+            {"anyOf": [*_EXPR_SCHEMA["anyOf"], {"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}]}
+        ),
         Arg(1, pair=True),
     ]
     #: Padding: a non-negative integer, a pair, ``same`` (output = ceil(input / stride), the odd

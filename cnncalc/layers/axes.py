@@ -55,7 +55,9 @@ class Mean(Layer):
         repeated = sorted({a for a in axes if axes.count(a) > 1})
         if repeated:
             raise PydanticCustomError(
-                "axes", "axes {axes} name axis {axis} more than once", {"axes": list(axes), "axis": repeated[0]}
+                "axes",
+                "axes {axes} name axis {axis} more than once",
+                {"axes": list(axes), "axis": repeated[0]},
             )
         return axes
 
@@ -73,9 +75,7 @@ class Mean(Layer):
             if most == 0:
                 keepdim, most = True, len(x)
             axes = draw(st.lists(st.integers(0, len(x) - 1), min_size=1, max_size=most, unique=True))
-            expected = tuple(
-                1 if d in axes else size for d, size in enumerate(x) if keepdim or d not in axes
-            )
+            expected = tuple(1 if d in axes else size for d, size in enumerate(x) if keepdim or d not in axes)
             written = [a - len(x) if draw(st.booleans()) else a for a in axes]  # negative too
             return Case({cls.kind: {"axes": written, "keepdim": keepdim}}, x, expected)
 

@@ -12,6 +12,7 @@ from ..errors import ShapeError
 from . import register
 from ._base import Check, IntList, Layer, Param, Shape, rank_error
 
+
 def _show(shape) -> str:
     return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
 
@@ -83,8 +84,10 @@ class LayerNorm(Layer):
             Check(
                 dims.add(want, dims.mul(-1, have)),
                 "zero",
-                lambda: f"shape {_show(normalized)} must be the input's last {len(normalized)} "
-                f"axes, but the input {_show(x)} ends with {_show(trailing)}",
+                lambda: (
+                    f"shape {_show(normalized)} must be the input's last {len(normalized)} "
+                    f"axes, but the input {_show(x)} ends with {_show(trailing)}"
+                ),
             )
             for want, have in zip(normalized, trailing, strict=True)
         ]

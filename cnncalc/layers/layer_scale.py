@@ -44,7 +44,9 @@ class LayerScale(Layer):
             raise ShapeError(f"axis {self.axis} is out of range for a rank-{len(x)} input")
         axis = self.axis % len(x)
         if axis == 0:
-            raise ShapeError("axis 0 is the batch axis: a layer scale has one factor per channel (axis 1 or later)")
+            raise ShapeError(
+                "axis 0 is the batch axis: a layer scale has one factor per channel (axis 1 or later)"
+            )
         return axis
 
     def checks(self, x: Shape) -> list[Check]:

@@ -70,7 +70,9 @@ def _linear_over_axis(ctx, node, perm) -> bool:
     last, bias = matmul, None
     add = ctx.sole_user(matmul.output[0], "Add")
     if add is not None:
-        index = next((i for i, x in enumerate(add.input) if x != matmul.output[0] and ctx.is_constant(x)), None)
+        index = next(
+            (i for i, x in enumerate(add.input) if x != matmul.output[0] and ctx.is_constant(x)), None
+        )
         if index is not None and tuple(d for d in ctx.initializer_shape(add, index) if d != 1) == (w[1],):
             last, bias = add, (add, index)
     back = ctx.sole_user(last.output[0], "Transpose")
@@ -131,5 +133,6 @@ def mul(ctx, node, a):
         )
     axis = rank - len(shape)
     args = {} if axis == 1 else {"axis": axis}
-    ctx.layer("layer_scale", args, inputs=[source], params={"layer_scale": ctx.param(node, index, squeeze=True)})
-
+    ctx.layer(
+        "layer_scale", args, inputs=[source], params={"layer_scale": ctx.param(node, index, squeeze=True)}
+    )

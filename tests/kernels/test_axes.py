@@ -116,7 +116,9 @@ def test_linear_over_an_axis_matches_einsum(shape, data, n_out, seed):
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((n_out, shape[axis])).astype(np.float32)
     b = rng.standard_normal(n_out).astype(np.float32)
-    ref = np.moveaxis(np.einsum("...i,oi->...o", np.moveaxis(x.astype(np.float64), axis, -1), w) + b, -1, axis)
+    ref = np.moveaxis(
+        np.einsum("...i,oi->...o", np.moveaxis(x.astype(np.float64), axis, -1), w) + b, -1, axis
+    )
     out = np.empty(ref.shape, np.float32)
     macs = linear(x, w, b, out, axis - len(shape) if data.draw(st.booleans()) else axis)
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
@@ -137,23 +139,40 @@ F32 = np.float32
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: mean_axes(np.ones((2, 3), F32), [2], False, np.empty(2, F32)), r"axes\[0\] 2 is out of range"),
+        (
+            lambda: mean_axes(np.ones((2, 3), F32), [2], False, np.empty(2, F32)),
+            r"axes\[0\] 2 is out of range",
+        ),
         (lambda: mean_axes(np.ones((2, 3), F32), [1, -1], False, np.empty(2, F32)), r"name an axis twice"),
         (lambda: mean_axes(np.ones((2, 3), F32), [], False, np.empty(2, F32)), r"non-empty sequence"),
         (lambda: permute(np.ones((2, 3), F32), [0], np.empty((2, 3), F32)), r"list each of the 2 axes once"),
         (lambda: permute(np.ones((2, 3), F32), [1, -1], np.empty((3, 3), F32)), r"not a permutation"),
-        (lambda: scale_axis(np.ones((2, 3), F32), np.ones(2, F32), 1, np.empty((2, 3), F32)),
-         r"scale has 2 values but axis 1 of x has size 3"),
-        (lambda: layer_norm(np.ones((2, 3), F32), 3, None, None, 1e-5, np.empty((2, 3), F32)),
-         r"normalized_ndim=3 exceeds the 2 axes"),
-        (lambda: layer_norm(np.ones((2, 3), F32), 1, np.ones(2, F32), None, 1e-5, np.empty((2, 3), F32)),
-         r"gamma has shape \(2,\) but the normalized shape \(3,\) has 3 values"),
-        (lambda: layer_norm2d_nchw(np.ones((1, 2, 1, 1), F32), None, None, 0.0, np.empty((1, 2, 1, 1), F32)),
-         r"eps must be positive"),
-        (lambda: linear(np.ones((2, 3, 4), F32), np.ones((5, 4), F32), None, np.empty((2, 5, 4), F32), 1),
-         r"x.shape\[1\]=3 must equal in_features=4"),
-        (lambda: linear(np.ones((2, 3), F32), np.ones((5, 3), F32), None, np.empty((2, 5), F32), 2),
-         r"axis 2 is out of range for a 2-D x"),
+        (
+            lambda: scale_axis(np.ones((2, 3), F32), np.ones(2, F32), 1, np.empty((2, 3), F32)),
+            r"scale has 2 values but axis 1 of x has size 3",
+        ),
+        (
+            lambda: layer_norm(np.ones((2, 3), F32), 3, None, None, 1e-5, np.empty((2, 3), F32)),
+            r"normalized_ndim=3 exceeds the 2 axes",
+        ),
+        (
+            lambda: layer_norm(np.ones((2, 3), F32), 1, np.ones(2, F32), None, 1e-5, np.empty((2, 3), F32)),
+            r"gamma has shape \(2,\) but the normalized shape \(3,\) has 3 values",
+        ),
+        (
+            lambda: layer_norm2d_nchw(
+                np.ones((1, 2, 1, 1), F32), None, None, 0.0, np.empty((1, 2, 1, 1), F32)
+            ),
+            r"eps must be positive",
+        ),
+        (
+            lambda: linear(np.ones((2, 3, 4), F32), np.ones((5, 4), F32), None, np.empty((2, 5, 4), F32), 1),
+            r"x.shape\[1\]=3 must equal in_features=4",
+        ),
+        (
+            lambda: linear(np.ones((2, 3), F32), np.ones((5, 3), F32), None, np.empty((2, 5), F32), 2),
+            r"axis 2 is out of range for a 2-D x",
+        ),
     ],
 )
 def test_invalid_arguments_are_named(call, match):
