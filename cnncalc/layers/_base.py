@@ -222,7 +222,7 @@ class Layer(BaseModel):
             arg = _arg_of(info)
             if arg is None or value is None or isinstance(value, str):
                 values[name] = value
-            elif arg.pair and value[0] is value[1] and _names_pair(value[0], scope):
+            elif arg.pair and value[0] is value[-1] and _names_pair(value[0], scope):
                 # One name standing for a pair (a block argument `kernel: [1, 7]`).
                 pair = scope[value[0].tree[1]]
                 values[name] = tuple(
