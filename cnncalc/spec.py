@@ -526,6 +526,8 @@ class _Loader:
                 raise self.source.error(apath, f"{arg!r} cannot be an argument name")
             if arg in registry.REGISTRY:
                 raise self.source.error(apath, f"argument {arg!r} has the name of a layer kind")
+            if arg in self._block_names:
+                raise self.source.error(apath, f"argument {arg!r} has the name of a block; rename one of them")
             if arg in kinds:
                 if default is not None:
                     args[arg] = self._kind_value(name, arg, default, apath)
@@ -547,9 +549,15 @@ class _Loader:
         if isinstance(raw, str) and raw in self._kinds:
             self._kinds_passed.setdefault((block, arg), set()).add(("arg", self._block_name, raw))
             return raw
-        if not isinstance(raw, str) or raw not in registry.REGISTRY:
+        if not isinstance(raw, str):
+            raise self.source.error(
+                path,
+                f"{arg} is used as a layer kind in block {block!r}: expected the name of a layer "
+                f"kind (relu, hardswish, ...), found {_kind(raw)}",
+            )
+        if raw not in registry.REGISTRY:
             known = sorted(registry.REGISTRY)
-            shown = raw if isinstance(raw, str) else _kind(raw)
+            shown = raw
             raise self.source.error(
                 path,
                 f"{arg} is used as a layer kind in block {block!r}: "
@@ -746,9 +754,11 @@ class _Loader:
                 raise self.source.error(path, f"{kind} takes either 'inputs' or 'branches', not both")
             if "inputs" in args:
                 refs = args.pop("inputs")
-                if not isinstance(refs, list) or len(refs) < 2 or not all(isinstance(r, str) for r in refs):
+                if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
                     raise self.source.error(
-                        (*path, "inputs"), f"inputs is a list of two or more layer names, found {refs!r}"
+                        (*path, "inputs"),
+                        f"inputs is a list of layer names (one name: merged with the previous "
+                        f"layer's output), found {refs!r}",
                     )
                 inputs = tuple(refs)
             elif "branches" in args:

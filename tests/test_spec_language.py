@@ -368,3 +368,42 @@ def test_a_sweep_over_piecewise_formulas_is_each_points_analysis():
         concrete = analyze(spec, {"alpha": str(alpha), "H": h})  # no formula involved
         assert point["params"] == concrete.totals.params
         assert point["macs"] == concrete.totals.macs
+
+
+def test_one_input_merges_with_the_previous_output():
+    text = """
+input: [1, 8, 5, 5]
+blocks:
+  unit:
+    args: {out: null, stride: 1}
+    layers:
+      - conv2d: {out: out, kernel: 3, stride: stride, padding: 1, name: conv}
+      - add: {inputs: [input], when: "stride == 1 and input.C == out", name: add}
+layers:
+  - unit: {out: 8}
+  - unit: {out: 16}
+  - unit: {out: 16, stride: 2}
+"""
+    a = run(text)
+    assert [(r.name, r.inputs) for r in a.layers] == [
+        ("unit1.conv", ("input",)),
+        ("unit1.add", ("unit1.conv", "input")),
+        ("unit2.conv", ("unit1.add",)),
+        ("unit3.conv", ("unit2.conv",)),
+    ]
+
+
+def test_an_argument_named_like_a_block_is_refused():
+    text = """
+input: [1, 8, 5, 5]
+blocks:
+  se:
+    layers: [relu]
+  unit:
+    args: {se: 0}
+    layers:
+      - se: {when: se}
+layers: [unit]
+"""
+    with pytest.raises(SpecError, match="argument 'se' has the name of a block"):
+        parse_spec(text, "net.yaml")
