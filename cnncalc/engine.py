@@ -123,7 +123,8 @@ def resolve_symbols(
     for name, sym in spec.symbols.items():
         if name in values:
             out[name] = _check_value(sym, values[name])
-        elif sym.default is not None and not symbolic:
+        elif sym.default is not None and (not symbolic or name in spec.structural):
+            # A symbol that decides how many layers there are keeps its value.
             out[name] = sym.default
         else:
             out[name] = None

@@ -140,6 +140,9 @@ class Spec:
     variants: dict[tuple[Path_, str], Entry] = field(default_factory=dict)
     #: Valid but suspicious things found while loading (a block never used): (path, message).
     warnings: tuple[tuple[Path_, str], ...] = ()
+    #: The symbols that decide how the network expands (read by a repeat, a when or a name,
+    #: directly or through block arguments): they need values, so they are never left open.
+    structural: frozenset[str] = frozenset()
 
     @property
     def filename(self) -> str:
@@ -362,7 +365,47 @@ class _Loader:
             source=self.source,
             variants=variants,
             warnings=self._unused_blocks(layers),
+            structural=self._structural(layers, variants),
         )
+
+    def _structural(self, layers: tuple[Entry, ...], variants: dict) -> frozenset[str]:
+        """The symbols a repeat, a when or a name template reads, directly or through the
+        arguments of the blocks they are passed to."""
+        reads: dict[str | None, set[str]] = {None: set()}  # context (block or None) -> names
+        passes: list[tuple[str | None, str, str, frozenset[str]]] = []  # ctx, block, arg, names
+        todo = [(None, e) for e in layers]
+        todo += [(name, e) for name, b in self.blocks.items() for e in b.layers]
+        todo += [(p[1] if p[0] == "blocks" else None, e) for (p, _), e in variants.items()]
+        while todo:
+            ctx, e = todo.pop()
+            names = reads.setdefault(ctx, set())
+            for expr in (e.repeat, e.when, *(p for p in e.template or () if isinstance(p, Expr))):
+                if expr is not None:
+                    names |= expr.names
+            for args in (e.block_args, e.first or {}):
+                for arg, value in args.items():
+                    exprs = value if isinstance(value, tuple) else (value,)
+                    used = frozenset(n for x in exprs if isinstance(x, Expr) for n in x.names)
+                    for block in {e.kind, e.first_block} & set(self.blocks):
+                        passes.append((ctx, block, arg, used))
+            todo += [(ctx, b) for branch in e.branches for b in branch]
+        changed = True
+        while changed:
+            changed = False
+            for name, block in self.blocks.items():  # a structural argument's default
+                mine = reads.setdefault(name, set())
+                for arg, default in block.args.items():
+                    if arg in mine and isinstance(default, (Expr, tuple)):
+                        exprs = default if isinstance(default, tuple) else (default,)
+                        new = {n for x in exprs for n in x.names} - mine
+                        if new:
+                            mine |= new
+                            changed = True
+            for ctx, block, arg, used in passes:
+                if arg in reads.get(block, ()) and not used <= reads[ctx]:
+                    reads[ctx] |= used
+                    changed = True
+        return frozenset(n for names in reads.values() for n in names if n in self.symbols)
 
     def _unused_blocks(self, layers: tuple[Entry, ...]) -> tuple[tuple[Path_, str], ...]:
         used: set[str] = set()

@@ -407,3 +407,49 @@ layers: [unit]
 """
     with pytest.raises(SpecError, match="argument 'se' has the name of a block"):
         parse_spec(text, "net.yaml")
+
+
+STAGES = """
+symbols:
+  H: 32
+  C: 8
+  d: {default: 2, doc: blocks in the stage}
+input: [1, 3, H, H]
+blocks:
+  stage:
+    args: {n: 1, out: null}
+    layers:
+      - conv2d: {out: out, kernel: 3, padding: 1, repeat: n, name: "conv{i}"}
+layers:
+  - stage: {n: d, out: C}
+"""
+
+
+def test_symbols_that_count_layers_keep_their_values_when_others_open():
+    spec = parse_spec(STAGES, "net.yaml")
+    assert spec.structural == frozenset({"d"})
+    a = analyze(spec, symbolic=True)
+    assert a.symbols["d"] == 2 and a.symbols["C"] is None and a.symbols["H"] is None
+    assert len(a.layers) == 2
+    # C*3*9 + C + 2 * (C*C*9 + C)... the second conv reads C channels: written out at C = 8
+    params = a.totals.params.subs({s: 8 for s in a.totals.params.free_symbols})
+    assert params == (3 * 8 * 9 + 8) + (8 * 8 * 9 + 8)
+
+
+def test_a_sweep_over_a_depth_analyses_each_depth():
+    from cnncalc.analysis.sweep import sweep
+
+    spec = parse_spec(STAGES, "net.yaml")
+    result = sweep(spec, {"d": [1, 2, 3], "H": [8, 16]})
+    for k in range(len(result)):
+        d, h = result.points["d"][k], result.points["H"][k]
+        # first conv 3 -> 8, then d - 1 convs 8 -> 8; every conv 3x3 same-padded on h x h
+        assert result.totals["params"][k] == (3 * 8 * 9 + 8) + (d - 1) * (8 * 8 * 9 + 8)
+        assert result.totals["macs"][k] == (3 * 8 * 9 + (d - 1) * 8 * 8 * 9) * h * h
+
+
+def test_bounds_of_a_spec_with_a_depth(run_cli, tmp_path):
+    path = tmp_path / "stages.yaml"
+    path.write_text(STAGES)
+    code, out, err = run_cli("bounds", str(path), "--set", "d=3")
+    assert code == 0, err

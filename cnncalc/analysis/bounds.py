@@ -70,7 +70,9 @@ def bounds(spec: Spec, values: dict[str, Any] | None = None) -> Bounds:
     out = []
     for name, sym in spec.symbols.items():
         # A symbol given a value is opened on its own, the others at their values.
-        own = a if name not in values else open_analysis(spec, values, (name,))
+        # A symbol that decides the number of layers is never open (its row gives its bounds).
+        opened = name in values and name not in spec.structural
+        own = open_analysis(spec, values, (name,)) if opened else a
         out.append(_symbol_bounds(spec, values, own, name, sym, resolved[name]))
     field_layer, field = None, None
     try:

@@ -129,24 +129,43 @@ def sweep(spec: Spec, ranges: dict[str, list], values: dict[str, Any] | None = N
     for name in names:
         for v in ranges[name]:
             resolve_symbols(spec, {name: _text(v)})  # bounds and integrality, as --set checks
-    a = open_analysis(spec, values, names)
-    check_open(a, names)
-    formulas = {m: getattr(a.totals, m) for m in METRICS}
-    compiled = compile_formulas(formulas, names)
+    # Symbols that decide how many layers there are (repeat counts) cannot be formulas: one
+    # analysis per combination of their values, the other swept symbols open in each.
+    fixed_names = tuple(n for n in names if n in spec.structural)
+    open_names = tuple(n for n in names if n not in spec.structural)
     grid = list(itertools.product(*(ranges[n] for n in names)))
     columns = {n: np.array([p[i] for p in grid], dtype=object) for i, n in enumerate(names)}
-    out = compiled(columns)
-    conditions = tuple(c.condition for c in a.constraints)
-    valid = holds(conditions, columns, len(grid))
+    totals: dict[str, list] = {m: [None] * len(grid) for m in METRICS}
+    valid = np.zeros(len(grid), dtype=bool)
+    conditions: list[str] = []
+    formulas: dict[str, Any] = {}
+    groups: dict[tuple, list[int]] = {}
+    for k, point in enumerate(grid):
+        groups.setdefault(tuple(point[names.index(n)] for n in fixed_names), []).append(k)
+    a = None
+    for key, rows in groups.items():
+        given = {**values, **{n: _text(v) for n, v in zip(fixed_names, key, strict=True)}}
+        a = open_analysis(spec, given, open_names)
+        check_open(a, open_names)
+        formulas = {m: getattr(a.totals, m) for m in METRICS}
+        sub = {n: columns[n][rows] for n in open_names}
+        out = compile_formulas(formulas, open_names)(sub) if open_names else formulas
+        for m in METRICS:
+            values_m = np.broadcast_to(np.asarray(out[m], dtype=object), (len(rows),))
+            for j, k in enumerate(rows):
+                totals[m][k] = values_m[j]
+        found = tuple(c.condition for c in a.constraints)
+        conditions += [c for c in found if c not in conditions]
+        valid[rows] = holds(found, sub, len(rows))
     return Sweep(
-        name=a.name,
+        name=a.name if a is not None else spec.name,
         symbols=names,
-        fixed={k: v for k, v in a.symbols.items() if k not in names},
+        fixed={k: v for k, v in a.symbols.items() if k not in names} if a is not None else {},
         points={n: tuple(dims.canon(v) for v in columns[n]) for n in names},
-        totals={m: tuple(_plain(v) for v in out[m]) for m in METRICS},
+        totals={m: tuple(_plain(v) for v in totals[m]) for m in METRICS},
         valid=tuple(bool(v) for v in valid),
-        formulas=formulas,
-        conditions=conditions,
+        formulas=formulas if not fixed_names else {},
+        conditions=tuple(conditions),
     )
 
 
