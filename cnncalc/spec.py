@@ -589,9 +589,15 @@ class _Loader:
                 raise self.source.error(path, f"{kind} takes either 'inputs' or 'branches', not both")
             if "inputs" in args:
                 refs = args.pop("inputs")
-                if not isinstance(refs, list) or len(refs) < 2 or not all(isinstance(r, str) for r in refs):
+                fewest = cls.min_inputs
+                if (
+                    not isinstance(refs, list)
+                    or len(refs) < fewest
+                    or not all(isinstance(r, str) for r in refs)
+                ):
+                    what = "one or more" if fewest == 1 else "two or more"
                     raise self.source.error(
-                        (*path, "inputs"), f"inputs is a list of two or more layer names, found {refs!r}"
+                        (*path, "inputs"), f"inputs is a list of {what} layer names, found {refs!r}"
                     )
                 inputs = tuple(refs)
             elif "branches" in args:
@@ -601,7 +607,7 @@ class _Loader:
         layer = self._validate_layer(cls, args, path, kind)
         for field_name, e in layer.expressions():
             self._check_names(e, (*path, field_name), names)
-        if cls.arity != 1 and not inputs and not branches:
+        if cls.arity != 1 and cls.min_inputs > 1 and not inputs and not branches:
             raise self.source.error(
                 path,
                 f"{kind} merges several tensors: give it `inputs: [a, b]` (names of earlier "

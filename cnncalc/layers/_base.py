@@ -11,7 +11,10 @@ the scope of the spec (concrete ints, or sympy expressions of the open symbols):
 - ``macs(*xs, out=y)`` and ``flops(*xs, out=y)``: what it costs, by the formula in its
   docstring.
 
-Unary layers write ``def output_shape(self, x)``; merge layers take several inputs.
+Unary layers write ``def output_shape(self, x)``; merge layers take several inputs. A kind whose
+cost cannot be known (``cost_known = False``: the ``opaque`` layer an ONNX import writes for an
+operator it cannot map) has a shape but no params, MACs or FLOPs: the engine records them as
+``None``, never as 0.
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ class Arg:
 
     minimum: int = 1
     pair: bool = False
+    sequence: bool = False  # a list of any length (a shape), its items named ``name[i]``
 
 
 def _to_expr(value: Any) -> Expr:
@@ -130,6 +134,12 @@ _PAIR_SCHEMA = {
     ]
 }
 
+def _to_sequence(value: Any) -> tuple[Expr, ...]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise PydanticCustomError("sequence", "expected a non-empty list of sizes, such as [1, 64, 56, 56]")
+    return tuple(_to_expr(v) for v in value)
+
+
 def _to_padding(value: Any) -> str | tuple[Expr, Expr]:
     if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
         return value.strip().lower()
@@ -145,6 +155,7 @@ if TYPE_CHECKING:
     Pair: TypeAlias = Any
     NonNegPair: TypeAlias = Any
     Padding: TypeAlias = Any
+    Sizes: TypeAlias = Any
 else:
     #: A positive integer expression (channels, kernel size, stride...).
     Int = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(1)]
@@ -157,6 +168,13 @@ else:
     #: A non-negative integer or a pair ``[height, width]``.
     NonNegPair = Annotated[
         tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(0, pair=True)
+    ]
+    #: A non-empty list of positive integer expressions (a shape written out).
+    Sizes = Annotated[
+        tuple[Expr, ...],
+        PlainValidator(_to_sequence),
+        WithJsonSchema({"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}),
+        Arg(1, sequence=True),
     ]
     #: Padding: a non-negative integer, a pair, ``same`` (output = ceil(input / stride), the odd
     #: extra pixel at the bottom and right, as TensorFlow) or ``valid`` (no padding).
@@ -190,6 +208,12 @@ class Layer(BaseModel):
     prefix: ClassVar[str] = ""
     #: Number of inputs: 1, or None for merge layers taking two or more.
     arity: ClassVar[int | None] = 1
+    #: Fewest inputs of a layer of arity None: 2 for a merge; 1 lets it also read one tensor
+    #: (the previous layer's, or ``from:``), ``inputs:`` then listing one or more.
+    min_inputs: ClassVar[int] = 2
+    #: False for a kind whose params, MACs and FLOPs are unknown (``opaque``): the engine
+    #: records them as None, reports show them as unknown and totals name the layer.
+    cost_known: ClassVar[bool] = True
 
     # -- binding -----------------------------------------------------------------------------
 
@@ -203,10 +227,14 @@ class Layer(BaseModel):
             arg = _arg_of(info)
             if arg is None or value is None or isinstance(value, str):
                 values[name] = value
-            elif arg.pair:
+            elif arg.pair or arg.sequence:
                 values[name] = tuple(
                     _bind_value(
-                        e, scope, f"{name}[{i}]" if value[0] != value[1] else name, arg.minimum, checks
+                        e,
+                        scope,
+                        f"{name}[{i}]" if arg.sequence or value[0] != value[1] else name,
+                        arg.minimum,
+                        checks,
                     )
                     for i, e in enumerate(value)
                 )
