@@ -111,11 +111,23 @@ def check_open(a: Analysis, names) -> None:
         )
 
 
+def unknown_cost_error(a: Analysis, what: str) -> UsageError:
+    """The refusal of a question about costs when some layer's cost is unknown (opaque)."""
+    names = a.totals.unknown_cost
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return UsageError(
+        f"{what}: the cost of {len(names)} layer{'s' * (len(names) > 1)} ({shown}) is unknown "
+        f"(opaque), so params, MACs and FLOPs would leave {'them' if len(names) > 1 else 'it'} "
+        f"out; replace it with layer kinds, or read the known part with cnncalc analyze"
+    )
+
+
 def sweep(spec: Spec, ranges: dict[str, list], values: dict[str, Any] | None = None) -> Sweep:
     """Every total of ``spec`` at every combination of the ``ranges`` (symbol -> values).
 
     Raises:
-        UsageError: for an unknown symbol, or another symbol left without a value.
+        UsageError: for an unknown symbol, another symbol left without a value, or a layer of
+            unknown cost (opaque).
     """
     values = dict(values or {})
     for name in ranges:
@@ -131,6 +143,8 @@ def sweep(spec: Spec, ranges: dict[str, list], values: dict[str, Any] | None = N
             resolve_symbols(spec, {name: _text(v)})  # bounds and integrality, as --set checks
     a = open_analysis(spec, values, names)
     check_open(a, names)
+    if not a.totals.complete:
+        raise unknown_cost_error(a, "sweep")
     formulas = {m: getattr(a.totals, m) for m in METRICS}
     compiled = compile_formulas(formulas, names)
     grid = list(itertools.product(*(ranges[n] for n in names)))

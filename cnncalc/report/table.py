@@ -268,7 +268,8 @@ def unknown_note(a: Analysis) -> str | None:
         shown += f", ... ({len(names)} in all)"
     layers = "layer" if len(names) == 1 else "layers"
     return (
-        f"Cost unknown ({UNKNOWN_TEXT}) for {len(names)} {layers}: {shown}. Their params, MACs and "
+        f"Cost unknown ({UNKNOWN_TEXT}) for {len(names)} {layers}: {shown}. "
+        f"{'Its' if len(names) == 1 else 'Their'} params, MACs and "
         f"FLOPs are not counted: totals and subtotals are those of the other layers "
         f"(marked + {UNKNOWN_TEXT})."
     )
