@@ -4,6 +4,10 @@
 and threads shapes through it layer by layer. It returns plain frozen records and never prints.
 Values are ints when concrete and sympy expressions of the open symbols otherwise; when every
 symbol is bound, sympy is never imported.
+
+A layer whose kind cannot know its cost (``opaque``) has ``None`` for its params, buffers, MACs
+and FLOPs. Totals (and every subtotal) are then the sums over the other layers, and
+``Totals.unknown_cost`` names the layers left out: a cost is never taken as 0 silently.
 """
 
 from __future__ import annotations
@@ -33,17 +37,26 @@ class LayerResult:
     input_shapes: tuple[Shape, ...]
     output_shape: Shape
     weights: tuple[tuple[str, Param], ...]  # every tensor the layer owns (or shares)
-    params: Dim  # learnable parameters it owns (0 when it shares another layer's)
-    buffers: Dim
-    macs: Dim
-    flops: Dim
+    # learnable parameters it owns (0 when it shares another layer's); the four counts are None
+    # when the layer's cost is unknown (an opaque layer)
+    params: Dim | None
+    buffers: Dim | None
+    macs: Dim | None
+    flops: Dim | None
     trainable: bool
     shares: str | None
     layer: Layer  # bound: arguments evaluated
     position: Mark | None = None  # where the layer's entry is written in the spec (1-based)
 
-    def params_by_role(self) -> dict[str, Dim]:
-        """Parameters owned, split into weight / bias / norm."""
+    @property
+    def cost_known(self) -> bool:
+        """False when params, buffers, MACs and FLOPs are unknown (None)."""
+        return self.macs is not None
+
+    def params_by_role(self) -> dict[str, Dim | None]:
+        """Parameters owned, split into weight / bias / norm (each None when unknown)."""
+        if not self.cost_known:
+            return {"weight": None, "bias": None, "norm": None}
         out: dict[str, Dim] = {"weight": 0, "bias": 0, "norm": 0}
         if self.shares:
             return out
@@ -66,6 +79,9 @@ class Lint:
 
 @dataclass(frozen=True)
 class Totals:
+    """Sums over the layers. The cost sums (params to flops) leave out the layers whose cost is
+    unknown, named in ``unknown_cost``; ``activations`` counts every layer (shapes are known)."""
+
     params: Dim
     trainable_params: Dim
     frozen_params: Dim
@@ -73,6 +89,12 @@ class Totals:
     macs: Dim
     flops: Dim
     activations: Dim  # elements of every layer output, summed
+    unknown_cost: tuple[str, ...] = ()  # layers whose params, MACs and FLOPs are unknown
+
+    @property
+    def complete(self) -> bool:
+        """True when every layer's cost is counted."""
+        return not self.unknown_cost
 
 
 @dataclass(frozen=True)
@@ -234,8 +256,11 @@ class _Analyser:
                 self.decider.require(check, node.name)
             y = bound.output_shape(*xs)
             weights = bound.weights(*xs)
-            macs = bound.macs(*xs, out=y)
-            flops = bound.flops(*xs, out=y)
+            if bound.cost_known:
+                macs = bound.macs(*xs, out=y)
+                flops = bound.flops(*xs, out=y)
+            else:
+                macs = flops = None
             category = bound.category(*xs)
             for message in bound.lints(*xs, out=y):
                 self.lints.append(
@@ -253,7 +278,9 @@ class _Analyser:
         own = tuple(weights.items())
         params = dims.add(*(dims.prod(p.shape) for _, p in own if p.role != "buffer"))
         buffers = dims.add(*(dims.prod(p.shape) for _, p in own if p.role == "buffer"))
-        if node.share:
+        if not bound.cost_known:
+            params = buffers = None
+        elif node.share:
             owner = self.owners[node.share]
             theirs = dict(owner.weights)
             for key, p in own:
@@ -285,7 +312,7 @@ class _Analyser:
             self.owners[node.name] = result
         return result
 
-    def _check_size(self, node: Node, y: Shape, macs: Dim, flops: Dim, weights: dict) -> None:
+    def _check_size(self, node: Node, y: Shape, macs: Dim | None, flops: Dim | None, weights: dict) -> None:
         """Refuse results too large to print (``MAX_DIGITS``) or nested too deeply to handle
         (``MAX_FORMULA_NESTING``), at the layer that produces them.
 
@@ -297,7 +324,7 @@ class _Analyser:
         values += [
             (what, v)
             for what, v in (("the MAC count", macs), ("the FLOP count", flops))
-            if dims.is_concrete(v)
+            if v is not None and dims.is_concrete(v)
         ]
         for key, p in weights.items():
             size = dims.prod(p.shape)
@@ -327,29 +354,41 @@ def _shape_text(shape: Shape) -> str:
     return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
 
 
-def _totals(results: tuple[LayerResult, ...]) -> Totals:
-    def total(values) -> Dim:
-        return dims.add(*values) if values else 0
+def known_sum(values) -> Dim:
+    """The sum of the values that are known (not None); 0 for none."""
+    known = [v for v in values if v is not None]
+    return dims.add(*known) if known else 0
 
-    trainable = [r.params for r in results if r.trainable]
-    frozen = [r.params for r in results if not r.trainable]
+
+def _totals(results: tuple[LayerResult, ...]) -> Totals:
     return Totals(
-        params=total([r.params for r in results]),
-        trainable_params=total(trainable),
-        frozen_params=total(frozen),
-        buffers=total([r.buffers for r in results]),
-        macs=total([r.macs for r in results]),
-        flops=total([r.flops for r in results]),
-        activations=total([dims.prod(r.output_shape) for r in results]),
+        params=known_sum([r.params for r in results]),
+        trainable_params=known_sum([r.params for r in results if r.trainable]),
+        frozen_params=known_sum([r.params for r in results if not r.trainable]),
+        buffers=known_sum([r.buffers for r in results]),
+        macs=known_sum([r.macs for r in results]),
+        flops=known_sum([r.flops for r in results]),
+        activations=known_sum([dims.prod(r.output_shape) for r in results]),
+        unknown_cost=tuple(r.name for r in results if not r.cost_known),
     )
 
 
-def evaluate_at(value: Dim, values: dict[str, Any]) -> Dim:
-    """Substitute symbol values into a result (exact; for sampling symbolic results)."""
-    if dims.is_concrete(value):
+def evaluate_at(value: Dim | None, values: dict[str, Any]) -> Dim | None:
+    """Substitute symbol values into a result (exact; for sampling symbolic results); None
+    (an unknown cost) stays None."""
+    if value is None or dims.is_concrete(value):
         return value
     subs = {sym: dims.to_sympy(values[str(sym)]) for sym in value.free_symbols if str(sym) in values}
     return dims.canon(value.xreplace(subs)) if subs else value
 
 
-__all__ = ["Analysis", "LayerResult", "Lint", "Totals", "analyze", "evaluate_at", "resolve_symbols"]
+__all__ = [
+    "Analysis",
+    "LayerResult",
+    "Lint",
+    "Totals",
+    "analyze",
+    "evaluate_at",
+    "known_sum",
+    "resolve_symbols",
+]

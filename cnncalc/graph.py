@@ -181,7 +181,8 @@ class _Builder:
                 current = self._merge(entry, i, times, ns, here, start, frozen, REGISTRY[entry.kind])
             else:
                 inputs = tuple(self._resolve(r, ns, entry.path, "inputs") for r in entry.inputs) or (start,)
-                if len(entry.inputs) == 1:  # `add: {inputs: [input]}`: the current tensor and it
+                if entry.inputs and len(entry.inputs) < entry.layer.min_inputs:
+                    # `add: {inputs: [input]}`: the current tensor and the one named
                     inputs = (start, *inputs)
                 current = self._leaf(entry, entry.layer, i, times, ns, here, inputs, frozen)
         return current

@@ -570,7 +570,9 @@ class _Loader:
             if arg in registry.REGISTRY:
                 raise self.source.error(apath, f"argument {arg!r} has the name of a layer kind")
             if arg in self._block_names:
-                raise self.source.error(apath, f"argument {arg!r} has the name of a block; rename one of them")
+                raise self.source.error(
+                    apath, f"argument {arg!r} has the name of a block; rename one of them"
+                )
             if arg in kinds:
                 if default is not None:
                     args[arg] = self._kind_value(name, arg, default, apath)
@@ -800,8 +802,13 @@ class _Loader:
                 if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
                     raise self.source.error(
                         (*path, "inputs"),
-                        f"inputs is a list of layer names (one name: merged with the previous "
-                        f"layer's output), found {refs!r}",
+                        "inputs is a list of one or more layer names"
+                        + (
+                            " (one name: merged with the previous layer's output)"
+                            if cls.min_inputs > 1
+                            else ""
+                        )
+                        + f", found {refs!r}",
                     )
                 inputs = tuple(refs)
             elif "branches" in args:
@@ -811,7 +818,7 @@ class _Loader:
         layer = self._validate_layer(cls, args, path, kind)
         for field_name, e in layer.expressions():
             self._check_names(e, (*path, field_name), names)
-        if cls.arity != 1 and not inputs and not branches:
+        if cls.arity != 1 and cls.min_inputs > 1 and not inputs and not branches:
             raise self.source.error(
                 path,
                 f"{kind} merges several tensors: give it `inputs: [a, b]` (names of earlier "

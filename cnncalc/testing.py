@@ -11,6 +11,12 @@ layer must produce. :func:`check_layer` then checks, for one case:
 3. the reference kernel accepts the predicted output shape (its own arithmetic agrees), counts
    the predicted MACs, and accepts weights of the predicted parameter count.
 
+A kind whose cost is unknown (``cost_known = False``, the ``opaque`` layer) is held to what it
+declares instead: its shape rule gives the case's shape, its params, MACs and FLOPs are None
+(unknown, never a number), it has no kernel (verification reports it as not verified and feeds
+the layers after it a random tensor of its shape), and every other layer of the case is
+checked as usual.
+
 A failure is an :class:`AssertionError` naming the configuration and each quantity, e.g.
 ``MACs: predicted 1, counted by the kernel 2 (formula: C*H*N*W)``; under hypothesis the
 configuration is the shrunk, minimal one.
@@ -150,7 +156,7 @@ def check_layer(case: Case, *, seed: int = 0) -> None:
             case, [f"the rules refuse a configuration built to be valid: {type(exc).__name__}: {exc}"]
         ) from exc
     for c in concrete.layers:
-        problems.extend(_non_integers(c))
+        problems.extend(_non_integers(c) if c.layer.cost_known else _unknown_costs(c))
     try:
         symbolic: Analysis | None = analyze(spec, symbolic=True)
     except Exception as exc:
@@ -190,7 +196,14 @@ def check_layer(case: Case, *, seed: int = 0) -> None:
             f"built for {_shape(case.expected)}{_formula(formulas.get(last.name), 'output_shape')}"
         )
     result = verify(concrete, seed=seed)
-    for check in result.layers:
+    for check, c in zip(result.layers, concrete.layers, strict=True):
+        if check.not_verified is not None:
+            if c.layer.cost_known:
+                problems.append(f"{check.name} ({check.kind}): not verified, yet its cost is known")
+            continue
+        if not c.layer.cost_known:
+            problems.append(f"{check.name} ({check.kind}): an opaque layer was run as if it had a kernel")
+            continue
         if check.ok:
             continue
         formula = formulas.get(check.name)
@@ -232,6 +245,24 @@ def _non_integers(c: LayerResult) -> list[str]:
     return [
         f"{c.name}: {label}: the rule returned {value!r} ({type(value).__name__}), not an integer; "
         "divide with cnncalc.dims.floordiv or ceildiv, or dims.div when the division is exact"
+        for label, value in found
+    ]
+
+
+def _unknown_costs(c: LayerResult) -> list[str]:
+    """A kind whose cost is unknown must say so with None, not with a number."""
+    found = [
+        (label, value)
+        for label, value in (
+            ("params", c.params),
+            ("MACs", c.macs),
+            ("FLOPs", c.flops),
+            ("buffers", c.buffers),
+        )
+        if value is not None
+    ]
+    return [
+        f"{c.name}: {label}: {value!r} for a kind whose cost is unknown (cost_known = False); it must be None"
         for label, value in found
     ]
 

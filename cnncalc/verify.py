@@ -5,6 +5,10 @@ and random weights, and runs every layer through its numba kernel. For each laye
 predicted output shape against the shape the kernel's own arithmetic gives, the predicted MACs
 against the MACs the kernel counted while running, and the predicted parameters against the
 weights the kernel accepted. numba is imported here, and only here.
+
+A layer whose computation is unknown (``opaque``) has no kernel: its output is a seeded random
+tensor of its declared shape, so that every layer after it still runs and is checked, and the
+layer itself is reported as not verified (never as a pass).
 """
 
 from __future__ import annotations
@@ -40,17 +44,20 @@ class LayerCheck:
     kind: str
     predicted_shape: tuple[int, ...]
     observed_shape: tuple[int, ...] | None
-    predicted_macs: int
+    predicted_macs: int | None  # None when the layer's cost is unknown
     counted_macs: int | None
-    predicted_params: int
+    predicted_params: int | None
     allocated_params: int | None
     seconds: float
     error: str | None = None
+    not_verified: str | None = None  # why the layer was not run (an opaque layer)
 
     @property
     def ok(self) -> bool:
+        """True when the layer ran and every prediction held (False when not verified)."""
         return (
-            self.error is None
+            self.not_verified is None
+            and self.error is None
             and self.observed_shape == self.predicted_shape
             and self.counted_macs == self.predicted_macs
             and self.allocated_params == self.predicted_params
@@ -77,11 +84,17 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.layers)
+        """True when every layer that ran agrees (layers not verified do not count)."""
+        return all(c.ok for c in self.layers if c.not_verified is None)
 
     @property
     def failures(self) -> tuple[LayerCheck, ...]:
-        return tuple(c for c in self.layers if not c.ok)
+        return tuple(c for c in self.layers if not c.ok and c.not_verified is None)
+
+    @property
+    def not_verified(self) -> tuple[LayerCheck, ...]:
+        """The layers that were not run (opaque layers), whose outputs were random tensors."""
+        return tuple(c for c in self.layers if c.not_verified is not None)
 
 
 @dataclass(frozen=True)
@@ -364,6 +377,8 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
     from .kernels import OutShapeError
 
     predicted = tuple(int(d) for d in r.output_shape)
+    if not r.cost_known:
+        return _stand_in(r, predicted, tensors, rng, np)
     if r.shares:
         weights = owned[r.shares]
     else:
@@ -426,4 +441,28 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
         allocated_params=allocated,
         seconds=seconds,
         error=error,
+    )
+
+
+#: Why an opaque layer is not verified, as reports say it.
+OPAQUE_REASON = (
+    "opaque: no kernel for an unknown operator; a seeded random tensor of its declared shape stood in"
+)
+
+
+def _stand_in(r: LayerResult, predicted: tuple[int, ...], tensors: dict, rng, np) -> LayerCheck:
+    """An opaque layer: its output is a seeded random tensor of the declared shape."""
+    tensors[r.name] = _draw(rng, Param(predicted, "input"), np)
+    op = getattr(r.layer, "op", None)
+    return LayerCheck(
+        name=r.name,
+        kind=r.kind,
+        predicted_shape=predicted,
+        observed_shape=None,
+        predicted_macs=None,
+        counted_macs=None,
+        predicted_params=None,
+        allocated_params=None,
+        seconds=0.0,
+        not_verified=OPAQUE_REASON.replace("opaque:", f"opaque ({op}):") if op else OPAQUE_REASON,
     )

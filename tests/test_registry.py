@@ -70,6 +70,7 @@ BROKEN = [
     _e("ShapeNoInput", r"output_shape\(self\) cannot be called as output_shape\(x\)",
        output_shape=lambda self: ()),
     _e("BadArity", r"arity = 2 must be 1 \(one input\) or None", arity=2),
+    _e("BadMinInputs", r"min_inputs = 3 must be 1 or 2", arity=None, min_inputs=3),
     _e("StaticExamples", r"examples\(\) must be a @classmethod", examples=lambda: None),
 ]
 

@@ -451,5 +451,5 @@ def test_a_sweep_over_a_depth_analyses_each_depth():
 def test_bounds_of_a_spec_with_a_depth(run_cli, tmp_path):
     path = tmp_path / "stages.yaml"
     path.write_text(STAGES)
-    code, out, err = run_cli("bounds", str(path), "--set", "d=3")
+    code, _out, err = run_cli("bounds", str(path), "--set", "d=3")
     assert code == 0, err

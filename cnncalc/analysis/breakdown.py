@@ -4,6 +4,9 @@ A category is a layer kind, refined for convolutions by kernel size and grouping
 1x1``, ``conv2d 3x3 depthwise``), so that a network can be counted the way papers count it.
 Parameters are split into weights, biases and normalisation parameters, because papers differ
 in which of them they count (MobileNet's Table 2 counts weights only).
+
+The layers whose cost is unknown (``opaque``) form their own category, whose counts are None;
+the shares of the other categories are then shares of the known totals.
 """
 
 from __future__ import annotations
@@ -19,18 +22,20 @@ from .ratios import ratio
 
 @dataclass(frozen=True)
 class Share:
-    """Totals of one category."""
+    """Totals of one category (the counts are None when a layer's in it are unknown)."""
 
     category: str
     layers: int
-    macs: Dim
-    flops: Dim
-    weights: Dim
-    biases: Dim
-    norm: Dim
+    macs: Dim | None
+    flops: Dim | None
+    weights: Dim | None
+    biases: Dim | None
+    norm: Dim | None
 
     @property
-    def params(self) -> Dim:
+    def params(self) -> Dim | None:
+        if self.weights is None or self.biases is None or self.norm is None:
+            return None
         return dims.add(self.weights, self.biases, self.norm)
 
 
@@ -46,11 +51,11 @@ def breakdown(a: Analysis) -> tuple[Share, ...]:
             Share(
                 category=category,
                 layers=len(layers),
-                macs=dims.add(*(m.macs for m in layers)),
-                flops=dims.add(*(m.flops for m in layers)),
-                weights=dims.add(*(r["weight"] for r in roles)),
-                biases=dims.add(*(r["bias"] for r in roles)),
-                norm=dims.add(*(r["norm"] for r in roles)),
+                macs=_sum(m.macs for m in layers),
+                flops=_sum(m.flops for m in layers),
+                weights=_sum(r["weight"] for r in roles),
+                biases=_sum(r["bias"] for r in roles),
+                norm=_sum(r["norm"] for r in roles),
             )
         )
 
@@ -61,12 +66,19 @@ def breakdown(a: Analysis) -> tuple[Share, ...]:
     return tuple(sorted(rows, key=key))
 
 
+def _sum(values) -> Dim | None:
+    """The sum, or None when a value is unknown."""
+    values = list(values)
+    return None if any(v is None for v in values) else dims.add(*values)
+
+
 def total_weights(rows: tuple[Share, ...]) -> Dim:
-    """The weights of all categories (the denominator of the weight shares)."""
-    return dims.add(*(r.weights for r in rows)) if rows else 0
+    """The known weights of all categories (the denominator of the weight shares)."""
+    known = [r.weights for r in rows if r.weights is not None]
+    return dims.add(*known) if known else 0
 
 
-def share(part: Dim, whole: Dim) -> Any:
+def share(part: Dim | None, whole: Dim) -> Any:
     """``part / whole``: a Fraction when both are concrete, a formula when symbols are open,
-    None when ``whole`` is zero."""
-    return ratio(part, whole)
+    None when ``whole`` is zero or ``part`` unknown."""
+    return None if part is None else ratio(part, whole)

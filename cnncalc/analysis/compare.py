@@ -12,6 +12,8 @@ from .ratios import ratio
 
 #: The totals a comparison sets side by side, in order.
 METRICS = ("params", "trainable_params", "macs", "flops", "activations")
+#: The totals that leave out the layers whose cost is unknown (the others count every layer).
+COSTS = ("params", "trainable_params", "macs", "flops")
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,8 @@ class Comparison:
 
     designs: tuple[Analysis, ...]
     labels: tuple[str, ...]  # how each design was named on the command line
-    # per design, metric -> design / baseline: int, Fraction, sympy expression, or None (baseline 0)
+    # per design, metric -> design / baseline: int, Fraction, sympy expression, or None (baseline
+    # 0, or a cost left unknown in the design or the baseline: an opaque layer)
     ratios: tuple[dict[str, Any], ...]
     categories: tuple[CategoryRow, ...]
 
@@ -48,8 +51,12 @@ def compare(designs: list[Analysis] | tuple[Analysis, ...], labels=None) -> Comp
     designs = tuple(designs)
     labels = tuple(labels) if labels is not None else tuple(a.name for a in designs)
     base = designs[0]
+    def known(d: Analysis, m: str) -> bool:
+        return m not in COSTS or (d.totals.complete and base.totals.complete)
+
     ratios = tuple(
-        {m: ratio(getattr(d.totals, m), getattr(base.totals, m)) for m in METRICS} for d in designs
+        {m: ratio(getattr(d.totals, m), getattr(base.totals, m)) if known(d, m) else None for m in METRICS}
+        for d in designs
     )
     per_design = [{r.category: r for r in breakdown(d)} for d in designs]
     order: list[str] = []

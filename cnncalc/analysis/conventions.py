@@ -100,7 +100,9 @@ DESCRIPTIONS = {
 
 
 def layer_count(r: LayerResult, convention: str) -> Any:
-    """What ``convention`` counts for one layer."""
+    """What ``convention`` counts for one layer (None when its cost is unknown)."""
+    if not r.cost_known:
+        return None
     table = CONVENTIONS[convention]
     terms = table.get(r.kind, table["*"])
     return dims.add(0, *(dims.mul(k, TERMS[t](r)) for t, k in terms))

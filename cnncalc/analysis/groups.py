@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .. import dims
 from ..dims import Dim
-from ..engine import Analysis, LayerResult
+from ..engine import Analysis, LayerResult, known_sum
 from ..layers import Shape
 
 
@@ -31,6 +31,8 @@ class Group:
     macs: Dim
     flops: Dim
     activations: Dim  # elements of the outputs of the layers under it
+    # layers under it whose cost is unknown: the cost subtotals above leave them out
+    unknown_cost: tuple[str, ...] = ()
 
 
 def depth_of(name: str) -> int:
@@ -51,10 +53,7 @@ def groups(a: Analysis) -> tuple[Group, ...]:
 
 def _group(layers: tuple[LayerResult, ...], path: str, idx: list[int]) -> Group:
     rs = [layers[i] for i in idx]
-
-    def total(values) -> Dim:
-        return dims.add(*values) if values else 0
-
+    total = known_sum
     return Group(
         path=path,
         depth=depth_of(path),
@@ -68,6 +67,7 @@ def _group(layers: tuple[LayerResult, ...], path: str, idx: list[int]) -> Group:
         macs=total([r.macs for r in rs]),
         flops=total([r.flops for r in rs]),
         activations=total([dims.prod(r.output_shape) for r in rs]),
+        unknown_cost=tuple(r.name for r in rs if not r.cost_known),
     )
 
 

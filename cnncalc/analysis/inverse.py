@@ -20,7 +20,7 @@ from .. import dims
 from ..errors import UsageError
 from ..spec import Spec
 from .exact import compile_formulas
-from .sweep import check_open, holds, open_analysis
+from .sweep import check_open, holds, open_analysis, unknown_cost_error
 
 #: How far up a search goes before calling a symbol unbounded.
 CEILING = 1 << 40
@@ -174,6 +174,9 @@ def largest_within(
     a = open_analysis(spec, values, symbols)
     check_open(a, symbols)
     extra = memory or {}
+    shapes_only = ("activations", "peak_bytes")  # metrics that read no layer's cost
+    if not a.totals.complete and metric not in shapes_only and (metric in METRICS or metric in extra):
+        raise unknown_cost_error(a, f"--within {metric}")
     if metric in METRICS:
         formula = getattr(a.totals, METRICS[metric])
     elif metric in extra:

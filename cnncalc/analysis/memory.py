@@ -9,6 +9,10 @@ README:
   training step keeps for the backward pass, roughly); an inference pass that frees a tensor
   after its last use needs less;
 - ``total_bytes`` is input + parameters + activations.
+
+A layer whose cost is unknown (``opaque``) has a known output, so its activation bytes count;
+its parameter bytes are unknown (None), and the totals' ``params_bytes`` and ``total_bytes`` are
+those of the other layers (``Totals.unknown_cost`` names it).
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ def output_bytes(r: LayerResult, dtype: str = "float32") -> Dim:
     return dims.mul(output_elements(r), element_size(dtype))
 
 
-def params_bytes(r: LayerResult, dtype: str = "float32") -> Dim:
-    """Bytes of the parameters and buffers the layer owns at ``dtype`` (0 when it shares)."""
+def params_bytes(r: LayerResult, dtype: str = "float32") -> Dim | None:
+    """Bytes of the parameters and buffers the layer owns at ``dtype`` (0 when it shares,
+    None when they are unknown)."""
+    if r.params is None or r.buffers is None:
+        return None
     return dims.mul(dims.add(r.params, r.buffers), element_size(dtype))

@@ -111,11 +111,23 @@ def check_open(a: Analysis, names) -> None:
         )
 
 
+def unknown_cost_error(a: Analysis, what: str) -> UsageError:
+    """The refusal of a question about costs when some layer's cost is unknown (opaque)."""
+    names = a.totals.unknown_cost
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return UsageError(
+        f"{what}: the cost of {len(names)} layer{'s' * (len(names) > 1)} ({shown}) is unknown "
+        f"(opaque), so params, MACs and FLOPs would leave {'them' if len(names) > 1 else 'it'} "
+        f"out; replace it with layer kinds, or read the known part with cnncalc analyze"
+    )
+
+
 def sweep(spec: Spec, ranges: dict[str, list], values: dict[str, Any] | None = None) -> Sweep:
     """Every total of ``spec`` at every combination of the ``ranges`` (symbol -> values).
 
     Raises:
-        UsageError: for an unknown symbol, or another symbol left without a value.
+        UsageError: for an unknown symbol, another symbol left without a value, or a layer of
+            unknown cost (opaque).
     """
     values = dict(values or {})
     for name in ranges:
@@ -147,6 +159,8 @@ def sweep(spec: Spec, ranges: dict[str, list], values: dict[str, Any] | None = N
         given = {**values, **{n: _text(v) for n, v in zip(fixed_names, key, strict=True)}}
         a = open_analysis(spec, given, open_names)
         check_open(a, open_names)
+        if not a.totals.complete:
+            raise unknown_cost_error(a, "sweep")
         formulas = {m: getattr(a.totals, m) for m in METRICS}
         sub = {n: columns[n][rows] for n in open_names}
         out = compile_formulas(formulas, open_names)(sub) if open_names else formulas

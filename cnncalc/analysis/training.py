@@ -25,6 +25,9 @@ FLOPs of one step: the forward FLOPs, plus per layer a backward rule (:func:`bac
   of an elementwise function, a pooling's routing, a normalisation's); nothing otherwise.
 
 The optimizer's own update (a few operations per parameter) is not counted.
+
+A layer whose cost is unknown (``opaque``) has unknown backward FLOPs (None) and is taken not to
+train; the step's figures are then those of the other layers (``Totals.unknown_cost`` names it).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2}
 @dataclass(frozen=True)
 class LayerTraining:
     name: str
-    backward_flops: Dim
+    backward_flops: Dim | None  # None when the layer's cost is unknown
     input_gradient: bool  # a gradient reaches this layer's input
     weight_gradient: bool  # this layer's weights get a gradient
 
@@ -65,8 +68,10 @@ class Training:
     layers: tuple[LayerTraining, ...]
 
 
-def backward_flops(r: LayerResult, input_gradient: bool) -> Dim:
-    """The backward FLOPs of one layer by the module's rule."""
+def backward_flops(r: LayerResult, input_gradient: bool) -> Dim | None:
+    """The backward FLOPs of one layer by the module's rule (None when its cost is unknown)."""
+    if not r.cost_known:
+        return None
     weight_gradient = r.trainable and r.params != 0 and r.shares is None
     if r.macs != 0:
         total = 0
@@ -91,7 +96,11 @@ def training(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> Tr
     rows = []
     for r in a.layers:
         into = any(grad[i] for i in r.inputs)
-        trains = r.trainable and (r.params != 0 or (r.shares is not None and owners[r.shares].params != 0))
+        trains = (
+            r.cost_known
+            and r.trainable
+            and (r.params != 0 or (r.shares is not None and owners[r.shares].params != 0))
+        )
         grad[r.name] = into or trains
         rows.append(LayerTraining(r.name, backward_flops(r, into), into, bool(trains)))
     t = a.totals
@@ -104,7 +113,7 @@ def training(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> Tr
         for r in a.layers
     ]
     workspace = largest(working) if working else 0
-    back = dims.add(*(row.backward_flops for row in rows), 0)
+    back = dims.add(*(row.backward_flops for row in rows if row.backward_flops is not None), 0)
     return Training(
         dtype=dtype,
         optimizer=optimizer,

@@ -28,6 +28,7 @@ from ._base import (
     Pair,
     Param,
     Shape,
+    Sizes,
     Window,
     at_least,
     copy_checked,
@@ -55,6 +56,7 @@ __all__ = [
     "Pair",
     "Param",
     "Shape",
+    "Sizes",
     "Window",
     "at_least",
     "copy_checked",
@@ -139,6 +141,8 @@ def _contract_problems(cls: type[Layer], *, signatures: bool = True):
             yield f"must implement {rule}() ({_RULE_HELP[rule]})"
     if cls.arity not in (1, None):
         yield f"arity = {cls.arity!r} must be 1 (one input) or None (two or more, a merge layer)"
+    if cls.min_inputs not in (1, 2):
+        yield f"min_inputs = {cls.min_inputs!r} must be 1 or 2 (the fewest inputs of a layer of arity None)"
     reserved = [f for f in cls.model_fields if f in RESERVED_ARGUMENTS]
     if reserved:
         yield (

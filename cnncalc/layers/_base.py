@@ -11,7 +11,10 @@ the scope of the spec (concrete ints, or sympy expressions of the open symbols):
 - ``macs(*xs, out=y)`` and ``flops(*xs, out=y)``: what it costs, by the formula in its
   docstring.
 
-Unary layers write ``def output_shape(self, x)``; merge layers take several inputs.
+Unary layers write ``def output_shape(self, x)``; merge layers take several inputs. A kind whose
+cost cannot be known (``cost_known = False``: the ``opaque`` layer an ONNX import writes for an
+operator it cannot map) has a shape but no params, MACs or FLOPs: the engine records them as
+``None``, never as 0.
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ class Arg:
 
     minimum: int = 1
     pair: bool = False
+    sequence: bool = False  # a list of any length (a shape), its items named ``name[i]``
 
 
 def _to_expr(value: Any) -> Expr:
@@ -139,6 +143,12 @@ def _to_list(value: Any) -> tuple[Expr, ...]:
     return (_to_expr(value),)
 
 
+def _to_sequence(value: Any) -> tuple[Expr, ...]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise PydanticCustomError("sequence", "expected a non-empty list of sizes, such as [1, 64, 56, 56]")
+    return tuple(_to_expr(v) for v in value)
+
+
 def _to_padding(value: Any) -> str | tuple[Expr, Expr]:
     if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
         return value.strip().lower()
@@ -155,6 +165,7 @@ if TYPE_CHECKING:
     NonNegPair: TypeAlias = Any
     Padding: TypeAlias = Any
     IntList: TypeAlias = Any
+    Sizes: TypeAlias = Any
 else:
     #: A positive integer expression (channels, kernel size, stride...).
     Int = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(1)]
@@ -176,6 +187,13 @@ else:
             {"anyOf": [*_EXPR_SCHEMA["anyOf"], {"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}]}
         ),
         Arg(1, pair=True),
+    ]
+    #: A non-empty list of positive integer expressions (a shape written out).
+    Sizes = Annotated[
+        tuple[Expr, ...],
+        PlainValidator(_to_sequence),
+        WithJsonSchema({"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}),
+        Arg(1, sequence=True),
     ]
     #: Padding: a non-negative integer, a pair, ``same`` (output = ceil(input / stride), the odd
     #: extra pixel at the bottom and right, as TensorFlow) or ``valid`` (no padding).
@@ -209,6 +227,12 @@ class Layer(BaseModel):
     prefix: ClassVar[str] = ""
     #: Number of inputs: 1, or None for merge layers taking two or more.
     arity: ClassVar[int | None] = 1
+    #: Fewest inputs of a layer of arity None: 2 for a merge; 1 lets it also read one tensor
+    #: (the previous layer's, or ``from:``), ``inputs:`` then listing one or more.
+    min_inputs: ClassVar[int] = 2
+    #: False for a kind whose params, MACs and FLOPs are unknown (``opaque``): the engine
+    #: records them as None, reports show them as unknown and totals name the layer.
+    cost_known: ClassVar[bool] = True
 
     # -- binding -----------------------------------------------------------------------------
 
@@ -229,8 +253,8 @@ class Layer(BaseModel):
                     _bind_value(value[0], scope, f"{name}[{i}]", arg.minimum, checks, value=p)
                     for i, p in enumerate(pair)
                 )
-            elif arg.pair:
-                same = len(value) == 2 and value[0] == value[1]  # a square pair: one value
+            elif arg.pair or arg.sequence:
+                same = arg.pair and len(value) == 2 and value[0] == value[1]  # a square pair
                 values[name] = tuple(
                     _bind_value(e, scope, name if same else f"{name}[{i}]", arg.minimum, checks)
                     for i, e in enumerate(value)

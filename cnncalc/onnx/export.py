@@ -11,6 +11,10 @@ dynamic (``dim_param``) as long as nothing in the graph needs their value: a wei
 depends on ``H`` (a linear layer after a flatten), an attribute computed from it (an adaptive
 pool's window), fixes ``H`` at its value. Layer outputs carry their shapes (as formulas of the
 dynamic symbols, in the spec's syntax) in the graph's ``value_info``.
+
+An ``opaque`` layer (an operator cnncalc does not know) cannot be written: the export refuses
+it by name. ``cnncalc verify --runtime onnxruntime`` exports with ``opaque_inputs``, which makes
+each opaque layer's output an input of the graph, fed with a random tensor of its shape.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ def export(
     seed: int = 0,
     opset: int = DEFAULT_OPSET,
     weights: bool = True,
+    opaque_inputs: bool = False,
 ) -> Exported:
     """The spec as an ONNX model.
 
@@ -72,10 +77,13 @@ def export(
         opset: the ONNX opset to write.
         weights: False writes the initializers' shapes without their data: a graph to read
             back (``import``), not to run. For tests of large networks.
+        opaque_inputs: write each opaque layer's output as an input of the graph (named after
+            the layer) instead of refusing it.
 
     Raises:
         UsageError: for an unknown symbol or an opset out of range.
-        ExportError: for a layer that cannot be written as ONNX, naming it.
+        ExportError: for a layer that cannot be written as ONNX (an opaque layer among them),
+            naming it.
         ShapeError, SpecError: as ``analyze``.
     """
     onnx = require()
@@ -110,7 +118,8 @@ def export(
         analysis = analyze(spec, fixed, symbolic=bool(dynamic))
         try:
             # Shapes first, weights once the symbols that stay dynamic are known.
-            model, count = _Writer(analysis, opset, seed, draw=False).model(onnx)
+            writer = _Writer(analysis, opset, seed, draw=False, opaque_inputs=opaque_inputs)
+            model, count = writer.model(onnx)
         except _NeedsValue as exc:
             stuck = [s for s in dynamic if s in exc.symbols]
             lacking = [s for s in stuck if spec.symbols[s].default is None]
@@ -124,7 +133,7 @@ def export(
             dynamic = [s for s in dynamic if s not in stuck]
             continue
         if weights:
-            model, count = _Writer(analysis, opset, seed, draw=True).model(onnx)
+            model, count = _Writer(analysis, opset, seed, draw=True, opaque_inputs=opaque_inputs).model(onnx)
         return Exported(
             model=model,
             analysis=analysis,
@@ -171,8 +180,9 @@ def onnx_dim(value: dims.Dim) -> int | str:
 
 
 class _Writer:
-    def __init__(self, analysis: Analysis, opset: int, seed: int, draw: bool):
+    def __init__(self, analysis: Analysis, opset: int, seed: int, draw: bool, opaque_inputs: bool = False):
         self.analysis = analysis
+        self.opaque_inputs = opaque_inputs
         self.opset = opset
         self.seed = seed
         self.draw = draw
@@ -183,7 +193,23 @@ class _Writer:
     def model(self, onnx):
         a = self.analysis
         names = {INPUT: INPUT}
+        fed = [r for r in a.layers if r.kind == "opaque"]
+        if fed and not self.opaque_inputs:
+            listed = ", ".join(f"{r.name!r}{_op_text(r)}" for r in fed[:5])
+            listed += ", ..." if len(fed) > 5 else ""
+            raise ExportError(
+                f"layer {listed}: an opaque layer cannot be written as ONNX: cnncalc knows its output "
+                f"shape, not what it computes (the model it was imported from has the operator; "
+                f"replace the layer with layer kinds to export the spec)"
+                if len(fed) == 1
+                else f"layers {listed}: {len(fed)} opaque layers cannot be written as ONNX: cnncalc "
+                f"knows their output shapes, not what they compute (the model they were imported "
+                f"from has the operators; replace them with layer kinds to export the spec)"
+            )
         for r in a.layers:
+            if r.kind == "opaque":
+                names[r.name] = r.name  # a graph input (opaque_inputs)
+                continue
             g = Lowering(self, r, tuple(names[i] for i in r.inputs))
             try:
                 r.layer.to_onnx(g, *r.input_shapes, out=r.output_shape)
@@ -205,10 +231,10 @@ class _Writer:
         graph = helper.make_graph(
             self.nodes,
             a.name,
-            [info(INPUT, a.input_shape)],
+            [info(INPUT, a.input_shape), *(info(r.name, r.output_shape) for r in fed)],
             [info(last.name, last.output_shape)],
             initializer=self.constants,
-            value_info=[info(r.name, r.output_shape) for r in a.layers[:-1]],
+            value_info=[info(r.name, r.output_shape) for r in a.layers[:-1] if r.kind != "opaque"],
         )
         self._initializers(graph, onnx)
         opsets = [helper.make_opsetid("", self.opset)]
@@ -257,6 +283,11 @@ class _Writer:
         array = np.array(values, dtype=np.int64 if dtype == "int64" else np.float32)
         self.constants.append(numpy_helper.from_array(array, name))
         return name
+
+
+def _op_text(r: LayerResult) -> str:
+    op = getattr(r.layer, "op", None)
+    return f" (opaque, operator {op})" if op else " (opaque)"
 
 
 def _np():

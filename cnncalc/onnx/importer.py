@@ -6,6 +6,10 @@ maps every node to layer kinds through :data:`cnncalc.onnx.ops.OPS`, lists the n
 map, writes the spec (names from the nodes and initializers, the graph through ``from:`` and
 ``inputs:``), and analyses it: every initializer must have the shape the layer kind's
 parameters have, or the import fails naming the node.
+
+With ``opaque=True`` (``--opaque``) a node without a layer kind becomes an ``opaque`` layer
+instead of failing the import: its output shape comes from onnx's shape inference on the model
+at its sizes, and its cost is unknown (the spec says so in a comment above it).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class _Layer:
     params: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
     expect: dict[int, int] = field(default_factory=dict)  # output axis -> size the model states
     name: str = ""
+    comment: str = ""  # written above the layer as a YAML comment (an opaque layer's)
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,9 @@ def load(path: str):
     return model
 
 
-def import_model(model, *, source: str = "model.onnx", symbols: str | None = None) -> Imported:
+def import_model(
+    model, *, source: str = "model.onnx", symbols: str | None = None, opaque: bool = False
+) -> Imported:
     """The spec an ONNX model stands for.
 
     Args:
@@ -106,12 +113,16 @@ def import_model(model, *, source: str = "model.onnx", symbols: str | None = Non
         symbols: ``"N,H,W"``: these fixed input dimensions become symbols, their values the
             defaults (``N``, ``C``, ``H``, ``W`` name the axes of an (N, C, H, W) input;
             ``NAME:AXIS`` any axis).
+        opaque: write a node without a layer kind as an ``opaque`` layer (output shape from
+            onnx's shape inference, cost unknown) instead of failing.
 
     Raises:
-        ModelError: for a malformed graph, operators without a layer kind (all listed), or
-            an initializer whose shape is not the layer kind's, naming the node.
+        ModelError: for a malformed graph, operators without a layer kind (all listed; with
+            ``opaque``, one whose output shape onnx cannot infer), or an initializer whose
+            shape is not the layer kind's, naming the node.
     """
     reader = _Reader(model, source)
+    reader.opaque = opaque
     reader.read(symbols)
     text = reader.text()
     try:
@@ -145,6 +156,10 @@ class _Reader:
         self.symbols: dict[str, int | None] = {}
         self.input_dims: list[str | int] = []
         self._current = None
+        self.opaque = False
+        self.dim_params: dict[str, str] = {}  # the input's dim_param -> its symbol
+        self.fixed_symbols: dict[int, str] = {}  # --symbols: input axis -> symbol (fixed dims)
+        self._inferred: tuple[dict, dict] | None = None
 
     # -- the graph ---------------------------------------------------------------------------
 
@@ -164,6 +179,7 @@ class _Reader:
             if node.op_type == "Identity" and node.output[0] in self.alias:
                 continue
             op_type = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+            written, skipped = len(self.layers), set(self.skipped)
             try:
                 if op_type == "Shape":
                     self.auxiliary.append(node)
@@ -173,20 +189,16 @@ class _Reader:
                     raise Unmappable("no layer kind stands for it")
                 self._current = node
                 handler(self, node, self._attrs(node))
+            except (Unmappable, KeyError, IndexError, ValueError, TypeError) as exc:
+                if not self.opaque:
+                    self._unmapped(unmapped, node, op_type, exc)
+                    continue
+                self._forget(written, skipped)
+                self._opaque(node, op_type, _reason(exc))
             except _Downstream:
                 self.unmapped_tensors.update(node.output)
-            except Unmappable as exc:
-                unmapped.setdefault(op_type, []).append((_label(node), str(exc)))
-                self.unmapped_tensors.update(node.output)
-            except KeyError as exc:
-                unmapped.setdefault(op_type, []).append((_label(node), f"malformed: no attribute {exc}"))
-                self.unmapped_tensors.update(node.output)
-            except (IndexError, ValueError, TypeError) as exc:
-                reason = f"malformed: {type(exc).__name__}: {exc}"
-                unmapped.setdefault(op_type, []).append((_label(node), reason))
-                self.unmapped_tensors.update(node.output)
         absorbed = {id(n) for i, n in enumerate(self.nodes) if i in self.skipped}
-        for node in self.auxiliary:
+        for node in self.auxiliary if not self.opaque else ():  # opaque layers ignore shape inputs
             if not all(id(c) in absorbed for c in self.consumers.get(node.output[0], [])):
                 unmapped.setdefault("Shape", []).append((_label(node), "shape arithmetic"))
         if unmapped:
@@ -199,8 +211,157 @@ class _Reader:
             raise ModelError(
                 f"{self.source}: {total} node{'s' * (total > 1)} of {len(unmapped)} operator "
                 f"type{'s' * (len(unmapped) > 1)} have no layer kind:\n" + "\n".join(lines)
+                + (
+                    "\nImport with --opaque to keep them as opaque layers (output shapes from onnx's "
+                    "shape inference, cost unknown)."
+                    if total > 1
+                    else "\nImport with --opaque to keep it as an opaque layer (output shape from "
+                    "onnx's shape inference, cost unknown)."
+                )
             )
         self._name_layers()
+
+    def _unmapped(self, unmapped: dict, node, op_type: str, exc: Exception) -> None:
+        unmapped.setdefault(op_type, []).append((_label(node), _reason(exc)))
+        self.unmapped_tensors.update(node.output)
+
+    # -- opaque layers (--opaque) ------------------------------------------------------------
+
+    def _forget(self, written: int, skipped: set[int]) -> None:
+        """Undo what a handler wrote before it found the node unmappable."""
+        for entry in self.layers[written:]:
+            self.tensor_layer.pop(entry.output, None)
+            self.ranks.pop(entry.output, None)
+        del self.layers[written:]
+        self.skipped = skipped
+
+    def _opaque(self, node, op_type: str, reason: str) -> None:
+        """One opaque layer per output of ``node`` that is used, reading the node's inputs that
+        layers compute (constants and shape arithmetic are its attributes, not tensors)."""
+        inputs = [x for x in dict.fromkeys(node.input) if x and x in self.tensor_layer]
+        if not inputs:
+            inputs = [self.input_name]  # computed from constants (and at most the input's shape)
+        used = [o for o in node.output if o and self.is_used(o)] or [node.output[0]]
+        for k, output in enumerate(used):
+            shape, note = self._inferred_shape(node, op_type, output)
+            entry = _Layer(
+                "opaque",
+                {"op": op_type, "shape": shape},
+                inputs,
+                output,
+                node.name or output,
+                node.op_type,
+            )
+            why = "" if reason == "no layer kind stands for it" else f" ({reason})"
+            entry.comment = (
+                f"Cost unknown: {op_type} (node {_label(node)!r}) has no layer kind{why}; its "
+                f"params, MACs and FLOPs are not counted (?). Output shape from onnx's shape "
+                f"inference{note}."
+            )
+            self._current = node
+            entry.name = self._base_name(node, entry, str(k) if len(used) > 1 else None)
+            if entry.name == "opaque" or not entry.name:
+                entry.name = _NAME_OK.sub("_", op_type.lower())
+            self.layers.append(entry)
+            self.ranks[output] = len(shape)
+            self.tensor_layer[output] = entry
+
+    def _inferred_shape(self, node, op_type: str, output: str) -> tuple[list, str]:
+        """The output's shape, from onnx's shape inference: (sizes, a note for the comment).
+
+        Sizes are ints, or expressions of the input's symbols where the inference gives them
+        so; with --symbols, the inference runs again with those axes symbolic, and a size it
+        cannot give in the symbols is kept at the model's value (the note names the axes)."""
+        at_size, symbolic = self._inference()
+        found = symbolic.get(output) if symbolic else None
+        concrete = at_size.get(output)
+        where = f"{self.source}: node {_label(node)!r} ({op_type})"
+        if concrete is None:
+            raise ModelError(
+                f"{where}: onnx's shape inference gives no shape for its output {output!r}, and an "
+                f"opaque layer needs one (an operator onnx has no shape function for, such as a "
+                f"custom domain's: give the output a shape in the model's value_info)"
+            )
+        out: list = []
+        fixed: list[int] = []
+        for axis, size in enumerate(concrete):
+            sym = found[axis] if found is not None and axis < len(found) else None
+            text = self._symbolic_size(sym if sym is not None else size)
+            if isinstance(sym, int):
+                out.append(sym)
+            elif text is not None:
+                out.append(text)
+            elif isinstance(size, int):
+                out.append(size)
+                if self.fixed_symbols:
+                    fixed.append(axis)
+            else:
+                dynamic = ", ".join(n for n, v in self.symbols.items() if v is None)
+                why = (
+                    f"it depends on the dynamic input sizes ({dynamic}); export the model at a "
+                    f"fixed input size to import it with --opaque"
+                    if dynamic
+                    else "a size that depends on the data, not on the input's shape, has no "
+                    "single value for a spec to state"
+                )
+                raise ModelError(
+                    f"{where}: onnx's shape inference does not give axis {axis} of its output "
+                    f"{output!r}: {why}"
+                )
+        if not self.fixed_symbols:
+            note = " at the model's input size" if not self.symbols else ""
+        elif fixed:
+            axes = ", ".join(str(a) for a in fixed)
+            note = (
+                f"; axis {axes} is not given in the symbols by the inference and stays at the "
+                f"model's size ({', '.join(f'{n}={v}' for n, v in self.symbols.items() if v)}): "
+                f"another size needs another import"
+                if len(fixed) == 1
+                else f"; axes {axes} are not given in the symbols by the inference and stay at the "
+                f"model's size ({', '.join(f'{n}={v}' for n, v in self.symbols.items() if v)}): "
+                f"another size needs another import"
+            )
+        else:
+            note = ", in the symbols"
+        return out, note
+
+    def _symbolic_size(self, size) -> str | None:
+        """A dim_param of the inference as an expression of the spec's symbols, or None."""
+        if not isinstance(size, str) or not size:
+            return None
+        from ..errors import CnncalcError
+        from ..expr import parse
+
+        names = {**self.dim_params, **{s: s for s in self.fixed_symbols.values()}}
+        text = re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: names.get(m.group(0), "\0" + m.group(0)), size)
+        if "\0" in text:
+            return None  # a name that is not an input size (unk__0, a fresh inference symbol)
+        try:
+            e = parse(text)
+        except CnncalcError:
+            return None
+        if not e.names <= set(self.symbols):
+            return None
+        return text
+
+    def _inference(self) -> tuple[dict, dict | None]:
+        """Shapes by tensor name from onnx's shape inference: at the model's sizes, and (with
+        --symbols) with those input axes made symbolic. Each size is an int, a dim_param
+        string, or None."""
+        if self._inferred is None:
+            at_size = _infer(self.model, self.source)
+            symbolic = None
+            if self.fixed_symbols:
+                copy = type(self.model)()
+                copy.CopyFrom(self.model)
+                x = next(i for i in copy.graph.input if i.name == self.input_name)
+                for axis, name in self.fixed_symbols.items():
+                    d = x.type.tensor_type.shape.dim[axis]
+                    d.Clear()
+                    d.dim_param = name
+                symbolic = _infer(copy, self.source)
+            self._inferred = (at_size, symbolic)
+        return self._inferred
 
     def _sorted(self) -> list:
         """The nodes in an order where each comes after what it reads (Kahn), or an error
@@ -304,6 +465,7 @@ class _Reader:
                     raise ModelError(f"{self.source}: the input {x.name!r} has a dimension 0")
                 if given:
                     self._symbol(given, d.dim_value)
+                    self.fixed_symbols[axis] = given
                     out.append(given)
                 else:
                     out.append(int(d.dim_value))
@@ -311,6 +473,8 @@ class _Reader:
                 name = given or _symbol_name(d.dim_param, axis, rank=len(raw))
                 if given or name not in self.symbols or self.symbols[name] is not None:
                     self._symbol(name, None)  # one dim_param on two axes: one symbol
+                if d.dim_param:
+                    self.dim_params.setdefault(d.dim_param, name)
                 out.append(name)
         self.input_dims = out
         self.input_name = x.name
@@ -540,6 +704,10 @@ class _Reader:
                 args["from"] = refs[0]
             args["name"] = entry.name
             body = ", ".join(f"{k}: {_value(v)}" for k, v in args.items())
+            if entry.comment:
+                import textwrap
+
+                lines += [f"  # {line}" for line in textwrap.wrap(entry.comment, 94)]
             lines.append(f"  - {entry.kind}: {{{body}}}")
             previous = entry.output
         return "\n".join(lines) + "\n"
@@ -575,6 +743,41 @@ class _Reader:
                         f"{self.source}: node {entry.node!r} ({entry.op_type}): {init!r} has shape {got}, "
                         f"but {entry.kind} {key} on its input takes {shown}{note}"
                     )
+
+
+def _reason(exc: Exception) -> str:
+    """Why a node has no layer kind, from what its handler raised."""
+    if isinstance(exc, Unmappable):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return f"malformed: no attribute {exc}"
+    return f"malformed: {type(exc).__name__}: {exc}"
+
+
+def _infer(model, source: str) -> dict[str, list]:
+    """Tensor name -> shape (ints, dim_param strings, None for an unknown size) by onnx's
+    shape inference, the shapes the model states included."""
+    from onnx import shape_inference
+
+    try:
+        inferred = shape_inference.infer_shapes(model, data_prop=True)
+    except Exception as exc:  # onnx's InferenceError and checker errors
+        raise ModelError(f"{source}: onnx's shape inference fails on the model: {exc}") from None
+    out: dict[str, list] = {}
+    for info in [*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input]:
+        t = info.type
+        if not t.HasField("tensor_type") or not t.tensor_type.HasField("shape"):
+            continue
+        dims_ = []
+        for d in t.tensor_type.shape.dim:
+            if d.HasField("dim_value") and d.dim_value > 0:
+                dims_.append(int(d.dim_value))
+            elif d.HasField("dim_param"):
+                dims_.append(d.dim_param)
+            else:
+                dims_.append(None)
+        out.setdefault(info.name, dims_)
+    return out
 
 
 def _label(node) -> str:
@@ -695,10 +898,17 @@ def summary(imported: Imported) -> str:
     counts = Counter(r.kind for r in a.layers)
     top = ", ".join(f"{n} {k}" for k, n in counts.most_common(4))
 
-    def show(v) -> str:
-        return f"{v:,}" if dims.is_concrete(v) else dims.fmt(v)
+    unknown = a.totals.unknown_cost
 
-    return (
+    def show(v) -> str:
+        text = f"{v:,}" if dims.is_concrete(v) else dims.fmt(v)
+        return f"{text} + ?" if unknown else text
+
+    line = (
         f"{imported.nodes} nodes read as {len(a.layers)} layers ({top}, ...); "
         f"params {show(a.totals.params)}, MACs {show(a.totals.macs)}"
     )
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        line += f"; {len(unknown)} opaque layer{'s' * (len(unknown) > 1)} of unknown cost ({shown})"
+    return line

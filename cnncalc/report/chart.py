@@ -34,10 +34,11 @@ def bar(value: float, top: float, width: int) -> str:
     return "█" * full + (_EIGHTHS[rest] if rest else "")
 
 
-def _values(a: Analysis, metric: str, dtype: str) -> list[int]:
+def _values(a: Analysis, metric: str, dtype: str) -> list[int | None]:
+    """The metric of every layer: ints, None where a layer's cost is unknown (opaque)."""
     _, get, _ = METRICS[metric]
     values = [get(r, dtype) for r in a.layers]
-    if not all(isinstance(v, int) for v in values):
+    if not all(v is None or isinstance(v, int) for v in values):
         raise UsageError(f"a chart needs numbers: give {', '.join(a.open_symbols)} a value with --set")
     return values
 
@@ -48,7 +49,7 @@ def chart(a: Analysis, metric: str = "macs", width: int = 100, dtype: str = "flo
 
     title, _, fmt = METRICS[metric]
     values = _values(a, metric, dtype)
-    rows = [(r.name, v) for r, v in zip(a.layers, values, strict=True) if v or not skip_zero]
+    rows = [(r.name, v) for r, v in zip(a.layers, values, strict=True) if v is None or v or not skip_zero]
     text = Text()
     text.append(f"{title} per layer", style="bold")
     if skip_zero and len(rows) < len(values):
@@ -57,13 +58,13 @@ def chart(a: Analysis, metric: str = "macs", width: int = 100, dtype: str = "flo
     if not rows:
         return text
     name_width = min(28, max(len(n) for n, _ in rows))
-    labels = [fmt(v) or str(v) for _, v in rows]
+    labels = ["? (unknown)" if v is None else fmt(v) or str(v) for _, v in rows]
     label_width = max(len(s) for s in labels)
     room = max(10, width - name_width - label_width - 3)
-    top = max(v for _, v in rows)
+    top = max((v for _, v in rows if v is not None), default=0)
     for (name, v), label in zip(rows, labels, strict=True):
         text.append(shorten(name, name_width).ljust(name_width) + " ")
-        text.append(bar(v, top, room).ljust(room), style="cyan")
+        text.append(("" if v is None else bar(v, top, room)).ljust(room), style="cyan")
         text.append(" " + label.rjust(label_width) + "\n")
     return text
 
@@ -97,7 +98,10 @@ def plot_layers(a: Analysis, path: str, dtype: str = "float32") -> None:
     n = len(a.layers)
     fig, axes = plt.subplots(3, 1, figsize=(max(8, min(40, n * 0.12)), 9), sharex=True)
     for ax, (title, values) in zip(axes, series, strict=True):
-        ax.bar(range(n), values, color="tab:blue")
+        ax.bar(range(n), [0 if v is None else v for v in values], color="tab:blue")
+        for i, v in enumerate(values):
+            if v is None:  # an unknown cost: marked, not drawn as 0
+                ax.annotate("?", (i, 0), ha="center", va="bottom", color="tab:red")
         ax.set_ylabel(title)
     axes[-1].set_xticks(range(n))
     axes[-1].set_xticklabels([r.name for r in a.layers], rotation=90, fontsize=5)

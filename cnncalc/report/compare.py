@@ -8,11 +8,11 @@ from fractions import Fraction
 from typing import Any
 
 from .. import dims
-from ..analysis.compare import METRICS, Comparison
+from ..analysis.compare import COSTS, METRICS, Comparison
 from . import layout
 from .layout import Column
 from .structured import md
-from .text import json_value, number, short, symbols_line
+from .text import is_exact_number, json_value, number, partial, short, symbols_line
 
 LABELS = {
     "params": "params",
@@ -80,6 +80,7 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
                 "symbols": {k: (None if v is None else json_value(v)) for k, v in a.symbols.items()},
                 "totals": {m: json_value(getattr(a.totals, m)) for m in METRICS},
                 "ratio": {m: ratio_json(v) for m, v in ratios.items()},
+                **({"unknown_cost": list(a.totals.unknown_cost)} if a.totals.unknown_cost else {}),
             }
         )
     return {
@@ -97,7 +98,8 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
 
 
 def comparison_csv(c: Comparison) -> str:
-    """One row per design: its totals and its ratios to the baseline."""
+    """One row per design: its totals and its ratios to the baseline (empty cells for the costs
+    of a design with a layer of unknown cost)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["label", "spec", *METRICS, *(f"{m}_ratio" for m in METRICS)])
@@ -106,11 +108,28 @@ def comparison_csv(c: Comparison) -> str:
             [
                 label,
                 a.filename,
-                *(json_value(getattr(a.totals, m)) for m in METRICS),
+                *(
+                    "" if m in COSTS and not a.totals.complete else json_value(getattr(a.totals, m))
+                    for m in METRICS
+                ),
                 *("" if ratios[m] is None else ratio_json(ratios[m]) for m in METRICS),
             ]
         )
     return buf.getvalue()
+
+
+def _total(a, m: str) -> Any:
+    """A design's total, marked as partial when it leaves out layers of unknown cost."""
+    return partial(getattr(a.totals, m), m in COSTS and not a.totals.complete)
+
+
+def _unknown_lines(c: Comparison) -> list[str]:
+    return [
+        f"{label}: cost unknown for {', '.join(a.totals.unknown_cost)} (opaque); its params, MACs and "
+        f"FLOPs count the other layers (+ ?) and have no ratio"
+        for label, a in zip(c.labels, c.designs, strict=True)
+        if a.totals.unknown_cost
+    ]
 
 
 def comparison_markdown(c: Comparison) -> str:
@@ -120,13 +139,16 @@ def comparison_markdown(c: Comparison) -> str:
     lines += [f"- {label}: {symbols_line(a)}" for label, a in zip(c.labels, c.designs, strict=True)]
     lines += ["", "| | " + " | ".join(c.labels) + " |", "|---|" + "---:|" * n]
     for m in METRICS:
-        lines.append(f"| {LABELS[m]} | " + " | ".join(md(getattr(a.totals, m)) for a in c.designs) + " |")
+        lines.append(f"| {LABELS[m]} | " + " | ".join(md(_total(a, m)) for a in c.designs) + " |")
     for m in METRICS:
         cells = []
         for ratios in c.ratios:
             r = ratios[m]
             cells.append(ratio_text(r) if r is None or isinstance(r, (int, Fraction)) else md(r))
         lines.append(f"| {LABELS[m]} / {c.labels[0]} | " + " | ".join(cells) + " |")
+    unknown = _unknown_lines(c)
+    if unknown:
+        lines += ["", *(f"- {line}" for line in unknown)]
     lines += [
         "",
         "| category | "
@@ -156,7 +178,7 @@ def comparison_render(c: Comparison, width: int = 120, units: str = "auto"):
     designs = list(zip(c.labels, c.designs, c.ratios, strict=True))
 
     def value_column(label, values, ratios, priority):
-        concrete = all(isinstance(v, int) for v in values)
+        concrete = all(is_exact_number(v) for v in values)
         cells = [number(v) for v in values]
         unit_cells = [short(v) for v in values]
         if ratios is not None:
@@ -168,7 +190,7 @@ def comparison_render(c: Comparison, width: int = 120, units: str = "auto"):
 
     columns = [Column("", [LABELS[m] for m in METRICS], kind="name", justify="left", style="bold")]
     for k, (label, a, ratios) in enumerate(designs):
-        values = [getattr(a.totals, m) for m in METRICS]
+        values = [_total(a, m) for m in METRICS]
         columns.append(
             value_column(label, values, None if k == 0 else [ratios[m] for m in METRICS], min(k, 9))
         )
@@ -185,6 +207,9 @@ def comparison_render(c: Comparison, width: int = 120, units: str = "auto"):
             )
         )
     parts.append(Text("\n".join(f"{label}: {symbols_line(a)}" for label, a, _ in designs), style="dim"))
+    unknown = _unknown_lines(c)
+    if unknown:
+        parts.append(Text("\n".join(unknown), style="yellow"))
     cat_columns = [
         Column("category", [r.category for r in c.categories], kind="name", justify="left", style="cyan")
     ]

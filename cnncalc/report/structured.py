@@ -11,8 +11,19 @@ from ..analysis import memory as mem
 from ..analysis.groups import groups
 from ..analysis.receptive import AXES, receptive_fields
 from ..engine import Analysis, LayerResult
-from .table import total_text, totals_items
-from .text import CONVENTION, json_value, number, percent, shape_text, share_json, symbols_line
+from .table import total_text, totals_items, unknown_note
+from .text import (
+    CONVENTION,
+    UNKNOWN_TEXT,
+    Partial,
+    json_value,
+    number,
+    partial,
+    percent,
+    shape_text,
+    share_json,
+    symbols_line,
+)
 
 
 def training_json(a: Analysis, dtype: str, optimizer: str) -> dict[str, Any]:
@@ -65,6 +76,7 @@ def to_dict(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> dic
                 "macs": json_value(g.macs),
                 "flops": json_value(g.flops),
                 "activations": json_value(g.activations),
+                **({"unknown_cost": list(g.unknown_cost)} if g.unknown_cost else {}),
             }
             for g in groups(a)
         ],
@@ -87,6 +99,7 @@ def to_dict(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> dic
             "peak_activation_bytes": json_value(life.peak_bytes),
             "peak_activation_layer": life.peak_layer,
             "training": training_json(a, dtype, optimizer),
+            **({"unknown_cost": list(a.totals.unknown_cost)} if a.totals.unknown_cost else {}),
         },
         "constraints": [
             {"condition": c.condition, "layer": c.layer, "reason": c.reason} for c in a.constraints
@@ -98,8 +111,9 @@ def to_dict(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> dic
 
 
 def _trainable(r: LayerResult) -> bool | None:
-    """Whether the layer's parameters train; None for a layer without parameters."""
-    if r.shares is None and r.params == 0:
+    """Whether the layer's parameters train; None for a layer without parameters or whose
+    parameters are unknown."""
+    if r.shares is None and (r.params is None or r.params == 0):
         return None
     return r.trainable
 
@@ -208,7 +222,12 @@ def to_csv(a: Analysis, dtype: str = "float32") -> str:
 
 
 def md(v: Any) -> str:
-    """A number as is, an expression as code (pipes escaped for the table)."""
+    """A number as is, an expression as code (pipes escaped for the table); ``?`` when unknown,
+    ``1,234 + ?`` for a sum leaving unknown parts out."""
+    if v is None:
+        return UNKNOWN_TEXT
+    if isinstance(v, Partial):
+        return f"{md(v.known)} + {UNKNOWN_TEXT}"
     if isinstance(v, int):
         return number(v)
     from .. import dims
@@ -224,6 +243,10 @@ def md_shape(shape) -> str:
 def _md_percent(f: Any) -> str:
     text = percent(f)
     return text if f is None or not hasattr(f, "free_symbols") else f"`{text}`"
+
+
+def _md_share(part: Any, whole: Any) -> str:
+    return UNKNOWN_TEXT if part is None else _md_percent(bd.share(part, whole))
 
 
 def to_markdown(a: Analysis, depth: int | None = None, dtype: str = "float32") -> str:
@@ -244,19 +267,26 @@ def to_markdown(a: Analysis, depth: int | None = None, dtype: str = "float32") -
                 )
             else:
                 g = row.group
+                some = bool(g.unknown_cost)
                 lines.append(
                     f"| {g.first + 1}-{g.last + 1} | `{g.path}` | {g.layers} layers | "
-                    f"{md_shape(g.output_shape)} | {md(g.params)} | {md(g.macs)} | {md(g.flops)} |"
+                    f"{md_shape(g.output_shape)} | {md(partial(g.params, some))} | "
+                    f"{md(partial(g.macs, some))} | {md(partial(g.flops, some))} |"
                 )
         t = a.totals
+        some = not t.complete
         lines.append(
-            f"| | **total** | | {md_shape(a.output_shape)} | **{md(t.params)}** | "
-            f"**{md(t.macs)}** | **{md(t.flops)}** |"
+            f"| | **total** | | {md_shape(a.output_shape)} | **{md(partial(t.params, some))}** | "
+            f"**{md(partial(t.macs, some))}** | **{md(partial(t.flops, some))}** |"
         )
         lines.append("")
+    note = unknown_note(a)
+    if note:
+        lines += [note, ""]
     for label, value, what in totals_items(a, dtype):
         shown = total_text(value, what)
-        lines.append(f"- {label}: " + (shown if isinstance(value, int) else f"`{shown}`"))
+        plain = value.known if isinstance(value, Partial) else value
+        lines.append(f"- {label}: " + (shown if isinstance(plain, int) else f"`{shown}`"))
     lines += [
         "",
         "By category:",
@@ -268,9 +298,9 @@ def to_markdown(a: Analysis, depth: int | None = None, dtype: str = "float32") -
     tw = bd.total_weights(rows)
     for r in rows:
         lines.append(
-            f"| {r.category} | {r.layers} | {md(r.macs)} | {_md_percent(bd.share(r.macs, a.totals.macs))} | "
-            f"{md(r.params)} | {_md_percent(bd.share(r.params, a.totals.params))} | {md(r.weights)} | "
-            f"{_md_percent(bd.share(r.weights, tw))} | {md(r.biases)} | {md(r.norm)} |"
+            f"| {r.category} | {r.layers} | {md(r.macs)} | {_md_share(r.macs, a.totals.macs)} | "
+            f"{md(r.params)} | {_md_share(r.params, a.totals.params)} | {md(r.weights)} | "
+            f"{_md_share(r.weights, tw)} | {md(r.biases)} | {md(r.norm)} |"
         )
     if a.constraints:
         lines += ["", "Valid when:", ""]

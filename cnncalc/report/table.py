@@ -19,10 +19,15 @@ from . import layout
 from .layout import Column
 from .text import (
     CONVENTION,
+    UNKNOWN,
+    UNKNOWN_TEXT,
+    Partial,
     exact_bytes,
     human,
     human_bytes,
+    is_exact_number,
     number,
+    partial,
     percent,
     shape_text,
     short,
@@ -74,8 +79,13 @@ def _priority(header: str) -> int:
     return 0 if header not in DROP_ORDER else len(DROP_ORDER) - DROP_ORDER.index(header)
 
 
+def _unknown(v):
+    """A layer's count for a cell: UNKNOWN for None (an unknown cost)."""
+    return UNKNOWN if v is None else v
+
+
 def _count_column(header: str, values: list, footer, view: View) -> Column:
-    concrete = all(isinstance(v, int) for v in [*values, footer] if v is not None)
+    concrete = all(is_exact_number(v) for v in [*values, footer])
     return Column(
         header,
         cells=["" if v is None else number(v) for v in values],
@@ -88,7 +98,7 @@ def _count_column(header: str, values: list, footer, view: View) -> Column:
 
 
 def _bytes_column(header: str, values: list, footer, view: View) -> Column:
-    concrete = all(isinstance(v, int) for v in [*values, footer] if v is not None)
+    concrete = all(is_exact_number(v) for v in [*values, footer])
     fmt = exact_bytes if view.fit_units == "raw" else human_bytes
     return Column(
         header,
@@ -110,23 +120,24 @@ def _row_values(row: Row, dtype: str) -> dict:
             "#": str(row.index + 1),
             "kind": r.kind,
             "shape": shape_text(r.output_shape),
-            "params": r.params,
-            "macs": r.macs,
-            "flops": r.flops,
+            "params": _unknown(r.params),
+            "macs": _unknown(r.macs),
+            "flops": _unknown(r.flops),
             "out_bytes": mem.output_bytes(r, dtype),
-            "param_bytes": mem.params_bytes(r, dtype),
+            "param_bytes": _unknown(mem.params_bytes(r, dtype)),
             "elements": mem.output_elements(r),
         }
     g = row.group
+    some = bool(g.unknown_cost)  # the subtotals leave out layers of unknown cost: "+ ?"
     return {
         "#": f"{g.first + 1}-{g.last + 1}",
         "kind": f"{g.layers} layers",
         "shape": shape_text(g.output_shape),
-        "params": g.params,
-        "macs": g.macs,
-        "flops": g.flops,
+        "params": partial(g.params, some),
+        "macs": partial(g.macs, some),
+        "flops": partial(g.flops, some),
         "out_bytes": dims.mul(dims.prod(g.output_shape), b),
-        "param_bytes": dims.mul(dims.add(g.params, g.buffers), b),
+        "param_bytes": partial(dims.mul(dims.add(g.params, g.buffers), b), some),
         "elements": dims.prod(g.output_shape),
     }
 
@@ -196,6 +207,7 @@ def layer_columns(a: Analysis, view: View) -> tuple[list[Column], list[str | Non
             if r.layer is not None and r.layer.shares:
                 names[i] += f" (shares {r.layer.shares})"
     t = a.totals
+    some = not t.complete  # the totals leave out layers of unknown cost: "+ ?"
     shapes = [v.get("shape", "") for v in values]
     out_shape = shape_text(a.output_shape)
     shape_kind = "number" if a.concrete else "formula"
@@ -210,11 +222,11 @@ def layer_columns(a: Analysis, view: View) -> tuple[list[Column], list[str | Non
             style="cyan",
         ),
         Column("output shape", shapes, footer=out_shape, kind=shape_kind, justify="left", wrap_above=40),
-        _count_column("params", col("params"), t.params, view),
-        _count_column("MACs", col("macs"), t.macs, view),
-        _count_column("FLOPs", col("flops"), t.flops, view),
+        _count_column("params", col("params"), partial(t.params, some), view),
+        _count_column("MACs", col("macs"), partial(t.macs, some), view),
+        _count_column("FLOPs", col("flops"), partial(t.flops, some), view),
         _bytes_column("out bytes", col("out_bytes"), mm.activation_bytes, view),
-        _bytes_column("param bytes", col("param_bytes"), mm.params_bytes, view),
+        _bytes_column("param bytes", col("param_bytes"), partial(mm.params_bytes, some), view),
         _count_column("out elements", col("elements"), t.activations, view),
         _field_column(a, rows),
     ]
@@ -240,12 +252,37 @@ def _dropped_note(dropped: list[str], view: View) -> str | None:
     )
 
 
+def unknown_note(a: Analysis) -> str | None:
+    """The line saying which layers' cost is unknown and that the totals leave them out."""
+    names = a.totals.unknown_cost
+    if not names:
+        return None
+    by_name = {r.name: r for r in a.layers}
+
+    def label(name: str) -> str:
+        op = getattr(by_name[name].layer, "op", None)
+        return f"{name} ({by_name[name].kind}{', ' + op if op else ''})"
+
+    shown = ", ".join(label(n) for n in names[:8])
+    if len(names) > 8:
+        shown += f", ... ({len(names)} in all)"
+    layers = "layer" if len(names) == 1 else "layers"
+    return (
+        f"Cost unknown ({UNKNOWN_TEXT}) for {len(names)} {layers}: {shown}. "
+        f"{'Its' if len(names) == 1 else 'Their'} params, MACs and "
+        f"FLOPs are not counted: totals and subtotals are those of the other layers "
+        f"(marked + {UNKNOWN_TEXT})."
+    )
+
+
 def layer_table(a: Analysis, view: View):
-    """The per-layer table with a totals row; returns (table, width, note about dropped columns)."""
+    """The per-layer table with a totals row; returns (table, width, note about dropped columns
+    and unknown costs)."""
     columns, styles = layer_columns(a, view)
     fitted = layout.fit(columns, view.fit_width, view.fit_units)
     table = layout.FittedTable(fitted, styles, title=a.name, caption=symbols_line(a), show_footer=True)
-    return table, fitted.width, _dropped_note(fitted.dropped, view)
+    notes = [n for n in (_dropped_note(fitted.dropped, view), unknown_note(a)) if n]
+    return table, fitted.width, "\n".join(notes) or None
 
 
 def breakdown_columns(a: Analysis, view: View) -> list[Column]:
@@ -256,6 +293,9 @@ def breakdown_columns(a: Analysis, view: View) -> list[Column]:
     def shares(values, whole):
         out = []
         for v in values:
+            if v is None:
+                out.append(UNKNOWN_TEXT)
+                continue
             text = percent(bd.share(v, whole))
             # A share that depends on open symbols is written out when short ("1/N + 1/K**2");
             # longer ones are in the JSON (the note under the table says so).
@@ -271,14 +311,14 @@ def breakdown_columns(a: Analysis, view: View) -> list[Column]:
     cols = [
         Column("category", [r.category for r in rows], kind="name", justify="left", style="cyan"),
         Column("layers", [str(r.layers) for r in rows], priority=4),
-        _count_column("MACs", macs, None, view),
+        _count_column("MACs", [_unknown(v) for v in macs], None, view),
         share_col("% MACs", shares(macs, t.macs), 1),
-        _count_column("params", params, None, view),
+        _count_column("params", [_unknown(v) for v in params], None, view),
         share_col("% params", shares(params, t.params), 2),
-        _count_column("weights", weights, None, view),
+        _count_column("weights", [_unknown(v) for v in weights], None, view),
         share_col("% weights", shares(weights, tw), 5),
-        _count_column("biases", [r.biases for r in rows], None, view),
-        _count_column("norm", [r.norm for r in rows], None, view),
+        _count_column("biases", [_unknown(r.biases) for r in rows], None, view),
+        _count_column("norm", [_unknown(r.norm) for r in rows], None, view),
     ]
     priorities = {"MACs": 1, "params": 2, "weights": 5, "biases": 6, "norm": 7}
     for c in cols:
@@ -300,6 +340,8 @@ def breakdown_table(a: Analysis, view: View):
             f"Shares marked symbolic depend on {', '.join(a.open_symbols)}: give them values "
             f"with --set, or read the formulas in --format json."
         )
+    if not a.totals.complete:
+        notes.append(f"Shares are of the known totals: the {UNKNOWN_TEXT} rows' cost is unknown.")
     note = "\n".join(n for n in notes if n)
     return table, fitted.width, note or None
 
@@ -310,37 +352,44 @@ def training_items(a: Analysis, dtype: str, optimizer: str) -> list[tuple[str, o
     from ..analysis.training import training
 
     t = training(a, dtype, optimizer)
+    some = not a.totals.complete
     return [
         ("Peak activations (inference)", lifetimes(a, dtype).peak_bytes, "bytes"),
-        (f"Training memory ({optimizer})", t.total_bytes, "bytes"),
-        ("Training FLOPs per step", t.step_flops, "count"),
+        (f"Training memory ({optimizer})", partial(t.total_bytes, some), "bytes"),
+        ("Training FLOPs per step", partial(t.step_flops, some), "count"),
     ]
 
 
 def totals_items(a: Analysis, dtype: str = "float32") -> list[tuple[str, object, str]]:
-    """(label, value, what) for every total; ``what`` is ``count`` or ``bytes``."""
+    """(label, value, what) for every total; ``what`` is ``count`` or ``bytes``. A total that
+    leaves out layers of unknown cost is a :class:`~.text.Partial`."""
     t = a.totals
     m = mem.memory(a, dtype)
+    some = not t.complete
+    unknown = [r for r in a.layers if not r.cost_known]
     out = [
-        ("Params", t.params, "count"),
-        ("Trainable params", t.trainable_params, "count"),
-        ("Frozen params", t.frozen_params, "count"),
+        ("Params", partial(t.params, some), "count"),
+        ("Trainable params", partial(t.trainable_params, any(r.trainable for r in unknown)), "count"),
+        ("Frozen params", partial(t.frozen_params, any(not r.trainable for r in unknown)), "count"),
     ]
     if t.buffers != 0:
-        out.append(("Buffers (not params)", t.buffers, "count"))
+        out.append(("Buffers (not params)", partial(t.buffers, some), "count"))
     out += [
-        ("MACs", t.macs, "count"),
-        ("FLOPs", t.flops, "count"),
+        ("MACs", partial(t.macs, some), "count"),
+        ("FLOPs", partial(t.flops, some), "count"),
         (f"Input size ({dtype})", m.input_bytes, "bytes"),
-        ("Params size", m.params_bytes, "bytes"),
+        ("Params size", partial(m.params_bytes, some), "bytes"),
         ("Activations size", m.activation_bytes, "bytes"),
-        ("Estimated total", m.total_bytes, "bytes"),
+        ("Estimated total", partial(m.total_bytes, some), "bytes"),
     ]
     return out
 
 
 def total_text(value, what: str) -> str:
-    """A total written exactly, with its reading in units alongside (``15,470,264,320 (15.47 G)``)."""
+    """A total written exactly, with its reading in units alongside (``15,470,264,320 (15.47 G)``);
+    a partial sum ends with ``+ ?``."""
+    if isinstance(value, Partial):
+        return f"{total_text(value.known, what)} + {UNKNOWN_TEXT}"
     if not isinstance(value, int):
         return dims.fmt(value) + (" bytes" if what == "bytes" else "")
     if what == "bytes":
@@ -360,7 +409,7 @@ def totals_panel(a: Analysis, view: View, width: int):
     inner = width - 4  # the panel's border and padding
     label_width = max(len(label) for label, _ in items)
     if (
-        all(isinstance(v, int) for _, v, _ in totals_items(a, view.dtype))
+        all(is_exact_number(v) for _, v, _ in totals_items(a, view.dtype))
         and label_width + 1 + max(len(text) for _, text in items) > inner
     ):
         # Too narrow for label and value side by side: the value under its label, and its
@@ -380,6 +429,12 @@ def totals_panel(a: Analysis, view: View, width: int):
         for label, text in items:
             grid.add_row(Text(label), Text(text))
     parts = [grid, _training_grid(a, view)]
+    if not a.totals.complete:
+        names = a.totals.unknown_cost
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        parts.append(
+            Text(f"+ {UNKNOWN_TEXT}: not counted: the cost of {shown} is unknown.", style="yellow")
+        )
     if a.constraints:
         text = Text("Valid when:\n", style="bold")
         for c in a.constraints:
@@ -398,7 +453,8 @@ def _training_grid(a: Analysis, view: View):
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for label, v, what in training_items(a, view.dtype, view.optimizer):
-        long = not isinstance(v, int) and len(dims.fmt(v)) > 120
+        plain = v.known if isinstance(v, Partial) else v
+        long = not isinstance(plain, int) and len(dims.fmt(plain)) > 120
         grid.add_row(label + ":", "a long formula: see --format json" if long else total_text(v, what))
     return grid
 

@@ -15,9 +15,65 @@ CONVENTION = (
 )
 
 _UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+
+#: How a table shows a count that is unknown (an opaque layer's params, MACs, FLOPs).
+UNKNOWN_TEXT = "?"
+
+
+class _Unknown:
+    """A table cell's value that is unknown (None means an empty cell there)."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+class Partial:
+    """A sum that leaves out unknown parts (a block or the totals with an opaque layer in it):
+    shown as ``1,234 + ?``."""
+
+    __slots__ = ("known",)
+
+    def __init__(self, known: Any):
+        self.known = known
+
+    def __repr__(self) -> str:
+        return f"Partial({self.known!r})"
+
+
+def is_exact_number(v: Any) -> bool:
+    """True for an int, an unknown count, or a partial sum of ints (cells of a number column)."""
+    if isinstance(v, Partial):
+        v = v.known
+    return v is UNKNOWN or v is None or isinstance(v, int)
+
+
+def partial(value: Any, incomplete: bool) -> Any:
+    """``value`` marked as leaving out unknown parts when ``incomplete``; a None value (the
+    unknown itself) stays None."""
+    return Partial(value) if incomplete and value is not None else value
+
+
+def _marked(fn):
+    """Formatting that writes None as ``?`` and a :class:`Partial` as ``text + ?``."""
+
+    def wrapper(v: Any) -> str:
+        if v is None or v is UNKNOWN:
+            return UNKNOWN_TEXT
+        if isinstance(v, Partial):
+            return f"{fn(v.known)} + {UNKNOWN_TEXT}"
+        return fn(v)
+
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
 _BYTE_UNITS = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
 
 
+@_marked
 def number(v: Any) -> str:
     """An exact integer with thousands separators, or an expression."""
     if isinstance(v, int):
@@ -39,11 +95,13 @@ def human(v: Any) -> str:
     return ""
 
 
+@_marked
 def short(v: Any) -> str:
     """A value in explicit units when large (``102.76 M``), exactly when small or a formula."""
     return human(v) or number(v)
 
 
+@_marked
 def human_bytes(v: Any) -> str:
     """Bytes in binary units (``3.06 MiB``); exact below 1 KiB; the formula when symbolic."""
     if not isinstance(v, int):
@@ -56,6 +114,7 @@ def human_bytes(v: Any) -> str:
     return f"{v} B"
 
 
+@_marked
 def exact_bytes(v: Any) -> str:
     return f"{v:,} B" if isinstance(v, int) else dims.fmt(v)
 
@@ -65,7 +124,9 @@ def shape_text(shape) -> str:
 
 
 def json_value(v: Any) -> Any:
-    """A JSON integer when concrete, else the expression as a string."""
+    """A JSON integer when concrete, the expression as a string, null when unknown."""
+    if v is None:
+        return None
     if isinstance(v, int):
         return v
     if isinstance(v, Fraction):

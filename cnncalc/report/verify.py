@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dims
-from .text import json_value, shape_text
+from .text import UNKNOWN_TEXT, json_value, shape_text
 
 
 def verification_dict(v) -> dict[str, Any]:
-    """JSON of ``cnncalc verify``."""
+    """JSON of ``cnncalc verify``. A layer not verified (opaque) has ``"ok": null`` and
+    ``not_verified`` saying why; the top level then lists them in ``not_verified``."""
+    skipped = [c.name for c in v.not_verified]
     return {
         "name": v.name,
         "ok": v.ok,
+        **({"not_verified": skipped} if skipped else {}),
         "symbols": {k: json_value(x) for k, x in v.symbols.items()},
         "seed": v.seed,
         "compile_seconds": round(v.compile_seconds, 4),
@@ -23,7 +26,7 @@ def verification_dict(v) -> dict[str, Any]:
             {
                 "name": c.name,
                 "kind": c.kind,
-                "ok": c.ok,
+                "ok": None if c.not_verified else c.ok,
                 "predicted_shape": list(c.predicted_shape),
                 "observed_shape": None if c.observed_shape is None else list(c.observed_shape),
                 "predicted_macs": c.predicted_macs,
@@ -32,6 +35,7 @@ def verification_dict(v) -> dict[str, Any]:
                 "allocated_params": c.allocated_params,
                 "seconds": round(c.seconds, 6),
                 **({"error": c.error} if c.error else {}),
+                **({"not_verified": c.not_verified} if c.not_verified else {}),
             }
             for c in v.layers
         ],
@@ -54,6 +58,12 @@ def verification_render(v, width: int = 120):
 
     shapes, macs, params, status = [], [], [], []
     for c in v.layers:
+        if c.not_verified:
+            shapes.append(shape_text(c.predicted_shape) + " (declared)")
+            macs.append(UNKNOWN_TEXT)
+            params.append(UNKNOWN_TEXT)
+            status.append("not verified (opaque)")
+            continue
         shape = shape_text(c.predicted_shape)
         if c.observed_shape != c.predicted_shape:
             shape += " vs " + ("-" if c.observed_shape is None else shape_text(c.observed_shape))
@@ -77,7 +87,7 @@ def verification_render(v, width: int = 120):
         + f"; seed {v.seed}. Where they differ: predicted / counted by the kernel (MACs), "
         "predicted / allocated (params)"
     )
-    styles = [None if c.ok else "bold red" for c in v.layers]
+    styles = [None if c.ok else "yellow" if c.not_verified else "bold red" for c in v.layers]
     table = layout.FittedTable(fitted, styles, title=f"{v.name}: predicted vs executed", caption=caption)
     parts = [table]
     if fitted.dropped:
@@ -87,22 +97,37 @@ def verification_render(v, width: int = 120):
                 style="dim",
             )
         )
+    skipped = v.not_verified
+    ran = len(v.layers) - len(skipped)
     if v.ok:
+        every = f"All {ran} layers" if not skipped else f"All {ran} layers run"
         parts.append(
             Text(
-                f"All {len(v.layers)} layers agree: every output shape, MAC count and "
+                f"{every} agree: every output shape, MAC count and "
                 f"parameter count predicted is what the kernels computed, counted and "
                 f"accepted.",
                 style="green",
             )
         )
     else:
-        lines = [f"{len(v.failures)} of {len(v.layers)} layers disagree:"]
+        run = f"{ran} layers run" if skipped else f"{len(v.layers)} layers"
+        lines = [f"{len(v.failures)} of {run} disagree:"]
         for c in v.failures:
             lines.append(f"  {c.name} ({c.kind}):")
             for reason in (c.error or _mismatch(c)).split("; "):
                 lines.append(f"    {reason}")
         parts.append(Text("\n".join(lines), style="bold red"))
+    if skipped:
+        names = ", ".join(c.name for c in skipped[:8]) + (", ..." if len(skipped) > 8 else "")
+        layers = "layer was" if len(skipped) == 1 else "layers were"
+        parts.append(
+            Text(
+                f"{len(skipped)} {layers} not verified: {names} (opaque: no kernel exists for an "
+                f"unknown operator; a seeded random tensor of the declared shape fed the layers "
+                f"after it).",
+                style="yellow",
+            )
+        )
     parts.append(
         Text(
             f"compile {v.compile_seconds:.2f} s, run {v.run_seconds:.2f} s "
@@ -134,19 +159,22 @@ def _mismatch(c) -> str:
 
 def runtime_dict(v) -> dict[str, Any]:
     """The JSON form: ``ok``, the runtime, and per layer the two shapes."""
+    skipped = [c.name for c in v.not_verified]
     return {
         "name": v.name,
         "runtime": v.runtime,
         "symbols": {k: (None if s is None else json_value(s)) for k, s in v.symbols.items()},
         "dynamic": list(v.dynamic),
         "ok": v.ok,
+        **({"not_verified": skipped} if skipped else {}),
         "layers": [
             {
                 "name": c.name,
                 "kind": c.kind,
-                "ok": c.ok,
+                "ok": None if c.not_verified else c.ok,
                 "predicted_shape": list(c.predicted_shape),
                 "observed_shape": None if c.observed_shape is None else list(c.observed_shape),
+                **({"not_verified": c.not_verified} if c.not_verified else {}),
             }
             for c in v.layers
         ],
@@ -162,7 +190,18 @@ def runtime_render(v, width: int = 120):
     from . import layout
     from .layout import Column
 
-    rows = [c for c in v.layers if not c.ok] or list(v.layers[-10:])
+    skipped = v.not_verified
+    bad = [c for c in v.layers if not c.ok and not c.not_verified]
+    tail = len(v.layers) - 10
+    rows = [
+        c
+        for i, c in enumerate(v.layers)
+        if c.not_verified or (c in bad if bad else i >= tail)
+    ]
+
+    def status(c) -> str:
+        return "not verified (opaque)" if c.not_verified else "ok" if c.ok else "MISMATCH"
+
     columns = [
         Column("layer", [c.name for c in rows], kind="name", justify="left"),
         Column("kind", [c.kind for c in rows], priority=3, justify="left", style="cyan"),
@@ -172,15 +211,30 @@ def runtime_render(v, width: int = 120):
             ["-" if c.observed_shape is None else shape_text(c.observed_shape) for c in rows],
             justify="left",
         ),
-        Column("", ["ok" if c.ok else "MISMATCH" for c in rows], justify="left"),
+        Column("", [status(c) for c in rows], justify="left"),
     ]
     fitted = layout.fit(columns, width, "raw")
-    title = f"last {len(rows)} layers" if v.ok else None
-    table = layout.FittedTable(fitted, [None if c.ok else "bold red" for c in rows], title=title)
-    failures = sum(not c.ok for c in v.layers)
+    title = None
+    if v.ok:
+        title = f"last {min(10, len(v.layers))} layers" + (" and those not verified" if skipped else "")
+    styles = [None if c.ok else "yellow" if c.not_verified else "bold red" for c in rows]
+    table = layout.FittedTable(fitted, styles, title=title)
+    ran = len(v.layers) - len(skipped)
+    failures = sum(not c.ok for c in v.layers) - len(skipped)
     verdict = (
-        f"{len(v.layers)} layers: every output shape predicted equals {v.runtime}'s ({v.seconds:.2f} s)"
+        f"{ran} layers: every output shape predicted equals {v.runtime}'s ({v.seconds:.2f} s)"
         if v.ok
-        else f"{failures} of {len(v.layers)} layers: the predicted shape is not {v.runtime}'s"
+        else f"{failures} of {ran} layers: the predicted shape is not {v.runtime}'s"
     )
-    return Group(table, Text(verdict, style="bold green" if v.ok else "bold red"))
+    parts = [table, Text(verdict, style="bold green" if v.ok else "bold red")]
+    if skipped:
+        names = ", ".join(c.name for c in skipped[:8]) + (", ..." if len(skipped) > 8 else "")
+        layers = "layer was" if len(skipped) == 1 else "layers were"
+        parts.append(
+            Text(
+                f"{len(skipped)} {layers} not verified: {names} (opaque: the operator is unknown; a "
+                f"seeded random tensor of the declared shape was fed to the layers after it).",
+                style="yellow",
+            )
+        )
+    return Group(*parts)

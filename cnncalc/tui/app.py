@@ -107,7 +107,7 @@ class CnncalcApp(App):
         self.outcome: Outcome | None = None  # the last good analysis shown
         self.other: Any = None  # the same spec analysed the other way (formulas / numbers)
         self.row_list: list[model.Row] = []
-        self.checks: dict[str, bool] = {}  # layer -> verified ok
+        self.checks: dict[str, bool | None] = {}  # layer -> verified ok (None: not verified, opaque)
         self.generation = 0
         self._timer: Timer | None = None
         self._last_start = 0.0  # time.monotonic() of the last analysis started
@@ -276,9 +276,13 @@ class CnncalcApp(App):
             self.call_later(self._start_other)
         a = outcome.analysis
         from ..report import number
+        from ..report.text import partial
 
+        some = not a.totals.complete
         self._set_status(
-            f"{len(a.layers)} layers · {number(a.totals.params)} params · {number(a.totals.macs)} MACs"
+            f"{len(a.layers)} layers · {number(partial(a.totals.params, some))} params · "
+            f"{number(partial(a.totals.macs, some))} MACs"
+            + (f" · cost unknown: {len(a.totals.unknown_cost)} opaque" if some else "")
             if a.concrete
             else f"{len(a.layers)} layers · formulas"
         )
@@ -380,9 +384,12 @@ class CnncalcApp(App):
         selected = self._selected_key()
         self.row_list = model.rows(a, self.depth)
         marks = {}
+        unverified = set()
         for index, r in enumerate(self.row_list):
             ok = self._check(r)
-            if ok is not None:
+            if ok == "opaque":
+                unverified.add(index)
+            elif ok is not None:
                 marks[index] = ok
         table.set_rows(
             [
@@ -393,7 +400,13 @@ class CnncalcApp(App):
                     shape_text(r.output_shape),
                     number(r.params),
                     number(r.macs),
-                    "" if index not in marks else "ok" if marks[index] else "MISMATCH",
+                    "not verified (opaque)"
+                    if index in unverified
+                    else ""
+                    if index not in marks
+                    else "ok"
+                    if marks[index]
+                    else "MISMATCH",
                 )
                 for index, r in enumerate(self.row_list)
             ],
@@ -406,14 +419,18 @@ class CnncalcApp(App):
             table.move_cursor(keys.index(selected))
         self._show_detail()
 
-    def _check(self, r: model.Row) -> bool | None:
-        """Verified ok (every layer of the row), mismatched, or not verified."""
+    def _check(self, r: model.Row) -> bool | str | None:
+        """Verified ok (every layer of the row run), mismatched, ``"opaque"`` when the row's
+        layers were not run (their computation is unknown), or None before a verification."""
         if not self.checks:
             return None
         names = [layer.name for layer in self.outcome.analysis.layers[r.first : r.last + 1]]
         if any(n not in self.checks for n in names):
             return None
-        return all(self.checks[n] for n in names)
+        run = [self.checks[n] for n in names if self.checks[n] is not None]
+        if not run:
+            return "opaque"
+        return all(run)
 
     def _depth_options(self, deepest: int) -> None:
         select = self.main.query_one("#depth", Select)
@@ -479,7 +496,11 @@ class CnncalcApp(App):
             return
         a = self.outcome.analysis
         if row.group:
-            detail.update(group_detail(row.key, row.count, row.output_shape, row.params, row.macs, row.flops))
+            detail.update(
+                group_detail(
+                    row.key, row.count, row.output_shape, row.params, row.macs, row.flops, row.unknown_cost
+                )
+            )
             return
         r = a.layers[row.first]
         other = self._other_layer(r.name)
@@ -609,9 +630,17 @@ class CnncalcApp(App):
             cancelled = message is not None and "cancelled" in message
             self.notify(message or "verification stopped", severity="warning" if cancelled else "error")
             return
-        self.checks = {c.name: c.ok for c in result.layers}
+        self.checks = {c.name: None if c.not_verified else c.ok for c in result.layers}
         self._fill_table()
-        if result.ok:
+        skipped = result.not_verified
+        if result.ok and skipped:
+            names = ", ".join(c.name for c in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+            self.notify(
+                f"verified: {len(result.layers) - len(skipped)} layers match their predictions; "
+                f"{len(skipped)} not verified (opaque): {names}",
+                severity="warning",
+            )
+        elif result.ok:
             self.notify(f"verified: {len(result.layers)} layers match their predictions")
         else:
             names = ", ".join(c.name for c in result.failures[:3])

@@ -127,6 +127,9 @@ class Row:
     first: int  # index of the first layer it covers
     last: int  # index of the last layer it covers
     group: bool = False
+    # layers whose cost is unknown (opaque): the row's own counts are then None; a group's
+    # subtotals leave them out
+    unknown_cost: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
@@ -140,6 +143,7 @@ def rows(analysis: Analysis, depth: int | None = None) -> list[Row]:
     if not depth:
         return [_layer_row(r, i) for i, r in enumerate(analysis.layers)]
     from ..analysis.groups import rows_at_depth
+    from ..report.text import partial
 
     out = []
     for row in rows_at_depth(analysis, depth):
@@ -149,7 +153,16 @@ def rows(analysis: Analysis, depth: int | None = None) -> list[Row]:
         g = row.group
         out.append(
             Row(
-                g.path, f"{g.layers} layers", g.output_shape, g.params, g.macs, g.flops, g.first, g.last, True
+                g.path,
+                f"{g.layers} layers",
+                g.output_shape,
+                partial(g.params, bool(g.unknown_cost)),
+                partial(g.macs, bool(g.unknown_cost)),
+                partial(g.flops, bool(g.unknown_cost)),
+                g.first,
+                g.last,
+                True,
+                g.unknown_cost,
             )
         )
     return out
@@ -163,7 +176,8 @@ def max_depth(analysis: Analysis) -> int:
 
 
 def _layer_row(r: LayerResult, i: int) -> Row:
-    return Row(r.name, r.kind, r.output_shape, r.params, r.macs, r.flops, i, i)
+    unknown = () if r.cost_known else (r.name,)
+    return Row(r.name, r.kind, r.output_shape, r.params, r.macs, r.flops, i, i, False, unknown)
 
 
 # ---------------------------------------------------------------------------------------------

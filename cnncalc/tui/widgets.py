@@ -41,12 +41,18 @@ class SpecEditor(TextArea):
 
 
 def _value(label: str, v: Any, formula: Any = None) -> Text:
+    """``label  value  (reading)``; ``?  unknown`` for an unknown cost (None), ``1,234 + ?`` for
+    a sum leaving unknown costs out (a Partial)."""
     from ..report import human, number
+    from ..report.text import Partial
 
     text = Text()
     text.append(f"{label:<8}", style="bold")
     text.append(number(v))
-    h = human(v)
+    if v is None:
+        text.append("  unknown (opaque)", style="yellow")
+        return text
+    h = human(v.known if isinstance(v, Partial) else v)
     if h:
         text.append(f"  ({h})", style="dim")
     if formula is not None and not _same(formula, v):
@@ -104,8 +110,8 @@ def layer_detail(r: LayerResult, formula: LayerResult | None, constraints, line:
     return out
 
 
-def group_detail(key: str, count: int, output_shape, params, macs, flops) -> Text:
-    """A collapsed block: its subtotal."""
+def group_detail(key: str, count: int, output_shape, params, macs, flops, unknown_cost=()) -> Text:
+    """A collapsed block: its subtotal (leaving out the layers of unknown cost, named)."""
     from ..report import shape_text
 
     out = Text()
@@ -116,25 +122,35 @@ def group_detail(key: str, count: int, output_shape, params, macs, flops) -> Tex
     for label, v in (("params", params), ("MACs", macs), ("FLOPs", flops)):
         out.append_text(_value(label, v))
         out.append("\n")
+    if unknown_cost:
+        out.append(f"+ ?     cost unknown: {', '.join(unknown_cost)} (opaque)\n", style="yellow")
     return out
 
 
 def totals_text(a: Analysis) -> Text:
     """Totals with readable units, then the conditions the symbols must meet."""
     from ..report import shape_text
+    from ..report.text import partial
 
     t = a.totals
     out = Text()
     out.append("output  ", style="bold")
     out.append(shape_text(a.output_shape) + f"   {len(a.layers)} layers\n")
+    some = not t.complete
     rows = [("params", t.params), ("MACs", t.macs), ("FLOPs", t.flops)]
     if t.frozen_params != 0:
         rows[1:1] = [("trainable", t.trainable_params), ("frozen", t.frozen_params)]
     if t.buffers != 0:
         rows.append(("buffers", t.buffers))
     for label, v in rows:
-        out.append_text(_value(label, v))
+        out.append_text(_value(label, partial(v, some)))
         out.append("\n")
+    if some:
+        out.append(
+            f"+ ?     cost unknown: {', '.join(t.unknown_cost)} (opaque): "
+            "the totals count the other layers\n",
+            style="yellow",
+        )
     symbols = ", ".join(f"{k}={dims.fmt(v)}" if v is not None else f"{k} open" for k, v in a.symbols.items())
     out.append("symbols ", style="bold")
     out.append((symbols or "none") + "\n")

@@ -374,3 +374,33 @@ async def test_a_narrow_table_never_shows_part_of_a_number():
         await settle(app, pilot)
         conv1 = table.render_line(1).text
         assert "conv2d" in conv1 and macs in conv1, conv1
+
+
+# A convolution (1x3x8x8 -> 1x4x8x8: 8*8*4 outputs x 3*3*3 taps = 6,912 MACs, 4*27 + 4 = 112
+# params), an operator of unknown cost, a ReLU.
+OPAQUE = """\
+name: withopaque
+input: [1, 3, 8, 8]
+layers:
+  - conv2d: {out: 4, kernel: 3, padding: 1, name: blk.conv}
+  - opaque: {op: Einsum, shape: [1, 4, 8, 8], name: blk.mix}
+  - relu: {name: act}
+"""
+
+
+async def test_an_opaque_layer_shows_its_unknown_cost_and_is_not_verified():
+    app = CnncalcApp(text=OPAQUE, debounce=0, other_delay=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert [cell(app, i, "MACs") for i in range(3)] == ["6,912", "?", "0"]
+        assert cell(app, 1, "params") == "?"
+        app.depth = 1
+        app._fill_table()
+        assert cell(app, 0, "MACs") == "6,912 + ?"  # the block's subtotal leaves blk.mix out
+        assert cell(app, 0, "params") == "112 + ?"
+        app.depth = 0
+        app._fill_table()
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert [cell(app, i, "check") for i in range(3)] == ["ok", "not verified (opaque)", "ok"]
+        assert app.checks == {"blk.conv": True, "blk.mix": None, "act": True}
