@@ -21,11 +21,34 @@ def all_specs() -> list[Path]:
     return sorted(SPECS.rglob("*.yaml"))
 
 
+def structural_symbols(spec) -> dict:
+    """The symbols a ``repeat`` or a ``when`` reads (ConvNeXt's stage depths), at their defaults.
+
+    They decide how many layers there are, so they must have values even when every other
+    symbol is left open: ``analyze(spec, structural_symbols(spec), symbolic=True)``.
+    """
+    names: set[str] = set()
+
+    def walk(entries):
+        for e in entries:
+            for expr in (e.repeat, e.when):
+                if expr is not None:
+                    names.update(expr.names)
+            for branch in e.branches:
+                walk(branch)
+
+    walk(spec.layers)
+    for block in spec.blocks.values():
+        walk(block.layers)
+    return {n: spec.symbols[n].default for n in sorted(names & set(spec.symbols))}
+
+
 def small_values(spec) -> dict:
     """Small concrete symbol values for running a spec quickly.
 
     Spatial input symbols (axes 2 and up) at most 64 and at least what the spec's constraints
-    require; the batch symbol 2; symbols without a default 5; the others their defaults.
+    require; the batch symbol 2; symbols without a default 5; the others (stage depths among
+    them) their defaults.
     """
     from cnncalc.engine import analyze
 
@@ -40,7 +63,7 @@ def small_values(spec) -> dict:
         elif sym.default is None:
             values[name] = 5
     # Raise sizes to the lower bounds the symbolic analysis reports.
-    for c in analyze(spec, symbolic=True).constraints:
+    for c in analyze(spec, structural_symbols(spec), symbolic=True).constraints:
         name, op, bound = c.condition.partition(" >= ")
         if op and name in values and bound.isdigit():
             values[name] = max(values[name], int(bound))

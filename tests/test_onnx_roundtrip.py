@@ -27,7 +27,7 @@ AT_224 = {"alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_b
 
 #: Specs written at a newer opset than the default: GELU is one Gelu node from opset 20 (before
 #: it, Erf arithmetic that no layer kind stands for).
-OPSETS = {"convnext_block": 20}
+OPSETS = {"convnext_block": 20, "convnext": 20}
 
 
 @pytest.mark.parametrize("path", all_specs(), ids=lambda p: p.stem)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cnncalc.engine import analyze, evaluate_at
 from cnncalc.spec import load_spec
 
-from .helpers import SPECS, all_specs
+from .helpers import SPECS, all_specs, structural_symbols
 
 # Symbols of the width-multiplier kind take these values (the paper's table).
 MULTIPLIERS = [1, 0.75, 0.5, 0.25]
@@ -25,8 +25,9 @@ MULTIPLIERS = [1, 0.75, 0.5, 0.25]
 @cache
 def _symbolic(path):
     spec = load_spec(path)
-    # Classes and channel symbols stay open too: every total is a formula.
-    return spec, analyze(spec, symbolic=True)
+    # Classes and channel symbols stay open too: every total is a formula. Only the symbols
+    # that count layers (a repeat's) keep their defaults: a repeat count must be known.
+    return spec, analyze(spec, structural_symbols(spec), symbolic=True)
 
 
 def _draw_values(draw, spec, analysis):
@@ -42,6 +43,9 @@ def _draw_values(draw, spec, analysis):
             multiple[name] = int(rest.split()[0])
     values = {}
     for name, sym in spec.symbols.items():
+        if analysis.symbols[name] is not None:
+            values[name] = analysis.symbols[name]  # a repeat count, as analysed
+            continue
         if not sym.integer:
             values[name] = str(draw(st.sampled_from(MULTIPLIERS)))
             continue

@@ -15,11 +15,16 @@ from cnncalc.verify import estimate_memory, verify
 
 from .helpers import SPECS, all_specs, small_values
 
+#: Specs run smaller than ``small_values``. ConvNeXt's cost here is its 28.6 M weights (drawn
+#: and multiplied whatever the input size): at width C = 32 and its minimum input, 32x32 (its
+#: last stage 1x1), every layer still runs, in a tenth of the time.
+SMALLER = {"convnext": {"N": 1, "H": 32, "W": 32, "C": 32}}
+
 
 @pytest.mark.parametrize("path", all_specs(), ids=lambda p: str(p.relative_to(SPECS)))
 def test_every_spec_verifies_at_a_small_size(path):
     spec = load_spec(path)
-    a = analyze(spec, small_values(spec))
+    a = analyze(spec, {**small_values(spec), **SMALLER.get(path.stem, {})})
     v = verify(a, seed=1)
     assert v.ok, [
         (c.name, c.error, c.predicted_shape, c.observed_shape, c.predicted_macs, c.counted_macs)
