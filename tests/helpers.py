@@ -21,6 +21,21 @@ def all_specs() -> list[Path]:
     return sorted(SPECS.rglob("*.yaml"))
 
 
+#: Symbols that decide which layers a spec has (RegNet's design parameters give the number of
+#: blocks in each stage, and a repeat count must be known): no analysis can leave them open, so
+#: the checks that open every symbol keep these at their defaults.
+STRUCTURAL = {
+    "regnet_x": ("d", "w0", "wa", "wm", "g"),
+    "regnet_y": ("d", "w0", "wa", "wm", "g"),
+}
+
+
+def structural_values(spec) -> dict:
+    """The spec's structural symbols (see STRUCTURAL) at their defaults, as ``--set`` takes
+    them (``2789/100``)."""
+    return {name: str(spec.symbols[name].default) for name in STRUCTURAL.get(spec.name, ())}
+
+
 def small_values(spec) -> dict:
     """Small concrete symbol values for running a spec quickly.
 
@@ -40,7 +55,7 @@ def small_values(spec) -> dict:
         elif sym.default is None:
             values[name] = 5
     # Raise sizes to the lower bounds the symbolic analysis reports.
-    for c in analyze(spec, symbolic=True).constraints:
+    for c in analyze(spec, structural_values(spec), symbolic=True).constraints:
         name, op, bound = c.condition.partition(" >= ")
         if op and name in values and bound.isdigit():
             values[name] = max(values[name], int(bound))

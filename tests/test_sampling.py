@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cnncalc.engine import analyze, evaluate_at
 from cnncalc.spec import load_spec
 
-from .helpers import SPECS, all_specs
+from .helpers import SPECS, all_specs, structural_values
 
 # Symbols of the width-multiplier kind take these values (the paper's table).
 MULTIPLIERS = [1, 0.75, 0.5, 0.25]
@@ -25,8 +25,9 @@ MULTIPLIERS = [1, 0.75, 0.5, 0.25]
 @cache
 def _symbolic(path):
     spec = load_spec(path)
-    # Classes and channel symbols stay open too: every total is a formula.
-    return spec, analyze(spec, symbolic=True)
+    # Classes and channel symbols stay open too: every total is a formula (the symbols that
+    # decide which layers there are keep their defaults).
+    return spec, analyze(spec, structural_values(spec), symbolic=True)
 
 
 def _draw_values(draw, spec, analysis):
@@ -41,7 +42,10 @@ def _draw_values(draw, spec, analysis):
         if op and rest.endswith("== 0"):
             multiple[name] = int(rest.split()[0])
     values = {}
+    fixed = structural_values(spec)
     for name, sym in spec.symbols.items():
+        if name in fixed:
+            continue
         if not sym.integer:
             values[name] = str(draw(st.sampled_from(MULTIPLIERS)))
             continue
