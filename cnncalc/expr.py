@@ -126,6 +126,10 @@ def parse(value: Any) -> Expr:
     if isinstance(value, float):
         number = _float(value)
         return Expr(_number_text(number), ("num", number), frozenset())
+    if isinstance(value, Fraction):  # from Python code: exact already
+        number = dims.canon(value)
+        _check_magnitude(number)
+        return Expr(_number_text(number), ("num", number), frozenset())
     if not isinstance(value, str):
         kind = {list: "a list", dict: "a mapping", type(None): "nothing"}.get(type(value))
         raise ExpressionError(f"expected a number or an expression, found {kind or type(value).__name__}")

@@ -21,26 +21,14 @@ def all_specs() -> list[Path]:
     return sorted(SPECS.rglob("*.yaml"))
 
 
-def structural_symbols(spec) -> dict:
-    """The symbols a ``repeat`` or a ``when`` reads (ConvNeXt's stage depths), at their defaults.
-
-    They decide how many layers there are, so they must have values even when every other
-    symbol is left open: ``analyze(spec, structural_symbols(spec), symbolic=True)``.
-    """
-    names: set[str] = set()
-
-    def walk(entries):
-        for e in entries:
-            for expr in (e.repeat, e.when):
-                if expr is not None:
-                    names.update(expr.names)
-            for branch in e.branches:
-                walk(branch)
-
-    walk(spec.layers)
-    for block in spec.blocks.values():
-        walk(block.layers)
-    return {n: spec.symbols[n].default for n in sorted(names & set(spec.symbols))}
+def structural_values(spec) -> dict:
+    """The symbols that decide how many layers there are (stage depths, RegNet's design
+    parameters), at their defaults as ``--set`` takes them: an analysis never leaves them open."""
+    return {
+        n: (str(spec.symbols[n].default))
+        for n in sorted(spec.structural)
+        if spec.symbols[n].default is not None
+    }
 
 
 def small_values(spec) -> dict:
@@ -63,7 +51,7 @@ def small_values(spec) -> dict:
         elif sym.default is None:
             values[name] = 5
     # Raise sizes to the lower bounds the symbolic analysis reports.
-    for c in analyze(spec, structural_symbols(spec), symbolic=True).constraints:
+    for c in analyze(spec, structural_values(spec), symbolic=True).constraints:
         name, op, bound = c.condition.partition(" >= ")
         if op and name in values and bound.isdigit():
             values[name] = max(values[name], int(bound))

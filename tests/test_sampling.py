@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cnncalc.engine import analyze, evaluate_at
 from cnncalc.spec import load_spec
 
-from .helpers import SPECS, all_specs, structural_symbols
+from .helpers import SPECS, all_specs, structural_values
 
 # Symbols of the width-multiplier kind take these values (the paper's table).
 MULTIPLIERS = [1, 0.75, 0.5, 0.25]
@@ -25,9 +25,9 @@ MULTIPLIERS = [1, 0.75, 0.5, 0.25]
 @cache
 def _symbolic(path):
     spec = load_spec(path)
-    # Classes and channel symbols stay open too: every total is a formula. Only the symbols
-    # that count layers (a repeat's) keep their defaults: a repeat count must be known.
-    return spec, analyze(spec, structural_symbols(spec), symbolic=True)
+    # Classes and channel symbols stay open too: every total is a formula (the symbols that
+    # decide which layers there are keep their defaults).
+    return spec, analyze(spec, structural_values(spec), symbolic=True)
 
 
 def _draw_values(draw, spec, analysis):

@@ -80,10 +80,16 @@ def _at(text: str, values: dict) -> int:
     return int(sympy.sympify(text, locals=names).subs({names[n]: v for n, v in values.items()}))
 
 
-def test_depths_must_be_known(run_cli):
-    code, _, err = run_cli("analyze", "convnext", "--symbolic")
-    assert code == 2
-    assert "repeat = d1 must be a known number" in err
+def test_depths_keep_their_values_when_the_rest_is_open(run_cli):
+    import json
+
+    code, out, err = run_cli("analyze", "convnext", "--symbolic", "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {k: data["symbols"][k] for k in ("d1", "d2", "d3", "d4")} == {"d1": 3, "d2": 3, "d3": 9, "d4": 3}
+    assert data["symbols"]["C"] is None and data["symbols"]["H"] is None
+    # Tiny's blocks: 3 + 3 + 9 + 3 CNBlocks, each with a layer_scale
+    assert sum(1 for layer in data["layers"] if layer["kind"] == "layer_scale") == 18
 
 
 def test_names_and_stages():
