@@ -21,14 +21,30 @@ def all_specs() -> list[Path]:
     return sorted(SPECS.rglob("*.yaml"))
 
 
+def open_analysis(spec) -> tuple[dict, object]:
+    """The analysis with symbols open, and the symbols it had to bind.
+
+    Every symbol is left open when the network's structure allows it. When a repeat count or a
+    layer's existence depends on a symbol (EfficientNet's depth coefficient, a variant), that
+    cannot be: the symbols outside the input shape then keep their defaults, the sizes stay open.
+    """
+    from cnncalc.engine import analyze
+    from cnncalc.errors import SpecError
+
+    try:
+        return {}, analyze(spec, symbolic=True)
+    except SpecError:
+        sizes = {n for e in spec.input for n in e.names}
+        fixed = {n: s.default for n, s in spec.symbols.items() if n not in sizes and s.default is not None}
+        return fixed, analyze(spec, fixed, symbolic=True)
+
+
 def small_values(spec) -> dict:
     """Small concrete symbol values for running a spec quickly.
 
     Spatial input symbols (axes 2 and up) at most 64 and at least what the spec's constraints
     require; the batch symbol 2; symbols without a default 5; the others their defaults.
     """
-    from cnncalc.engine import analyze
-
     spatial = {n for e in spec.input[2:] for n in e.names}
     batch = set(spec.input[0].names)
     values = {}
@@ -40,7 +56,7 @@ def small_values(spec) -> dict:
         elif sym.default is None:
             values[name] = 5
     # Raise sizes to the lower bounds the symbolic analysis reports.
-    for c in analyze(spec, symbolic=True).constraints:
+    for c in open_analysis(spec)[1].constraints:
         name, op, bound = c.condition.partition(" >= ")
         if op and name in values and bound.isdigit():
             values[name] = max(values[name], int(bound))

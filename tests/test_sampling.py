@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cnncalc.engine import analyze, evaluate_at
 from cnncalc.spec import load_spec
 
-from .helpers import SPECS, all_specs
+from .helpers import SPECS, all_specs, open_analysis
 
 # Symbols of the width-multiplier kind take these values (the paper's table).
 MULTIPLIERS = [1, 0.75, 0.5, 0.25]
@@ -25,11 +25,13 @@ MULTIPLIERS = [1, 0.75, 0.5, 0.25]
 @cache
 def _symbolic(path):
     spec = load_spec(path)
-    # Classes and channel symbols stay open too: every total is a formula.
-    return spec, analyze(spec, symbolic=True)
+    # Classes and channel symbols stay open too (every total is a formula), unless the
+    # network's structure depends on them: those keep their defaults.
+    fixed, analysis = open_analysis(spec)
+    return spec, fixed, analysis
 
 
-def _draw_values(draw, spec, analysis):
+def _draw_values(draw, spec, fixed, analysis):
     lower = {}
     for c in analysis.constraints:
         name, op, bound = c.condition.partition(" >= ")
@@ -40,8 +42,10 @@ def _draw_values(draw, spec, analysis):
         name, op, rest = c.condition.partition(" % ")
         if op and rest.endswith("== 0"):
             multiple[name] = int(rest.split()[0])
-    values = {}
+    values = dict(fixed)
     for name, sym in spec.symbols.items():
+        if name in fixed:
+            continue
         if not sym.integer:
             values[name] = str(draw(st.sampled_from(MULTIPLIERS)))
             continue
@@ -57,8 +61,8 @@ def _draw_values(draw, spec, analysis):
 @settings(max_examples=8)
 @given(data=st.data())
 def test_symbolic_equals_concrete(path, data):
-    spec, sym = _symbolic(path)
-    values = _draw_values(data.draw, spec, sym)
+    spec, fixed, sym = _symbolic(path)
+    values = _draw_values(data.draw, spec, fixed, sym)
     concrete = analyze(spec, values)
     bound = {k: concrete.symbols[k] for k in values}
     assert len(concrete.layers) == len(sym.layers)
