@@ -43,7 +43,8 @@ def _b(width, depth, size, n=1):
 
 
 def _v2(variant, size, n=1):
-    return analyze(load_spec(SPECS / "efficientnet_v2.yaml"), {"N": n, "variant": variant, "H": size, "W": size})
+    values = {"N": n, "variant": variant, "H": size, "W": size}
+    return analyze(load_spec(SPECS / "efficientnet_v2.yaml"), values)
 
 
 @pytest.mark.parametrize("model", sorted(B_FAMILY))
@@ -83,7 +84,9 @@ def test_the_header_set_lines(run_cli):
     assert code == 0, err
     totals = json.loads(out)["totals"]
     assert (totals["params"], totals["macs"]) == B_FAMILY["b2"][1:]
-    code, out, err = run_cli("analyze", "efficientnet_v2", "--set", "variant=2", "H=480", "W=480", "-f", "json")
+    code, out, err = run_cli(
+        "analyze", "efficientnet_v2", "--set", "variant=2", "H=480", "W=480", "-f", "json"
+    )
     assert code == 0, err
     totals = json.loads(out)["totals"]
     assert (totals["params"], totals["macs"]) == V2_FAMILY["m"][1:]
