@@ -8,14 +8,19 @@ from .layers import REGISTRY
 
 _EXPR = {
     "anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}],
-    "description": "a number or an expression: + - * / // % **, min max floor ceil",
+    "description": "a number or an expression: + - * / // % **, comparisons, and/or/not, "
+    "a if c else b, input.C (N, H, W), min max floor ceil round make_divisible",
 }
 
 _META = {
-    "name": {"type": "string", "description": "the layer's name (default: kind and a counter)"},
+    "name": {
+        "type": ["string", "integer"],
+        "description": "the layer's name (default: kind and a counter); {expressions} in it are "
+        "evaluated, i the index of a repetition: denselayer{i + 1}",
+    },
     "freeze": {"type": "boolean", "description": "parameters are frozen (not trainable)"},
     "from": {"type": "string", "description": "take the output of this earlier layer as input"},
-    "repeat": {**_EXPR, "description": "apply this entry several times in a row"},
+    "repeat": {**_EXPR, "description": "apply this entry several times in a row; i is the index (from 0)"},
     "share": {"type": "string", "description": "use the weights of this earlier layer"},
     "when": {**_EXPR, "description": "the entry exists only when this is not 0"},
 }
@@ -32,8 +37,8 @@ def _layer_schema(cls) -> dict[str, Any]:
         props["inputs"] = {
             "type": "array",
             "items": {"type": "string"},
-            "minItems": 2,
-            "description": "names of the earlier layers to merge",
+            "minItems": 1,
+            "description": "names of the earlier layers to merge (one name: with the previous output)",
         }
         props["branches"] = {
             "type": "array",
@@ -98,14 +103,14 @@ def spec_schema() -> dict[str, Any]:
     defs["layers"] = {"type": "array", "items": {"$ref": "#/$defs/entry"}}
     symbol = {
         "anyOf": [
-            {"type": "number"},
+            {"type": ["number", "string"], "description": "the default value (3/4 is exact)"},
             {"type": "null"},
             {
                 "type": "object",
                 "properties": {
-                    "default": {"type": "number"},
-                    "min": {"type": "number"},
-                    "max": {"type": "number"},
+                    "default": {"type": ["number", "string"]},
+                    "min": {"type": ["number", "string"]},
+                    "max": {"type": ["number", "string"]},
                     "type": {"enum": ["integer", "rational"]},
                     "doc": {"type": "string"},
                 },
@@ -129,7 +134,13 @@ def spec_schema() -> dict[str, Any]:
                     "properties": {
                         "args": {
                             "type": "object",
-                            "additionalProperties": {"anyOf": [_EXPR, {"type": "null"}]},
+                            "additionalProperties": {
+                                "anyOf": [
+                                    _EXPR,
+                                    {"type": "array", "items": _EXPR, "minItems": 2, "maxItems": 2},
+                                    {"type": "null"},
+                                ]
+                            },
                         },
                         "layers": {"$ref": "#/$defs/layers"},
                         "doc": {"type": "string"},

@@ -88,6 +88,19 @@ def test_schema_lists_every_layer_kind(run_cli):
     assert schema["$defs"]["conv2d"]["additionalProperties"] is False
 
 
+def test_every_bundled_spec_validates_against_the_schema(run_cli):
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    from .helpers import all_specs
+
+    _, out, _ = run_cli("schema")
+    validator = jsonschema.Draft202012Validator(json.loads(out))
+    for path in all_specs():
+        errors = list(validator.iter_errors(yaml.safe_load(path.read_text())))
+        assert not errors, f"{path.name}: {errors[0].message[:200]} at {list(errors[0].path)}"
+
+
 def test_compare_mobilenet_derivation(run_cli):
     code, out, _ = run_cli("compare", "examples/standard_conv", "examples/separable_conv", "-f", "json")
     assert code == 0
