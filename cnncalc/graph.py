@@ -223,7 +223,8 @@ class _Builder:
                 f"has no value; give it one with --set",
             )
         if value < 0:
-            raise self.source.error(path, f"repeat = {entry.repeat.text} = {value} must not be negative")
+            shown = entry.repeat.text if entry.repeat.text == str(value) else f"{entry.repeat.text} = {value}"
+            raise self.source.error(path, f"repeat = {shown} must not be negative")
         if value == 0:
             shown = "0" if entry.repeat.text == "0" else f"{entry.repeat.text} = 0"
             self.warnings[path] = f"repeat = {shown} removes the entry (use when: 0 to switch it off)"

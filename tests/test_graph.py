@@ -255,7 +255,7 @@ def test_freeze_layer_block_and_until():
             "symbols: {D: null}\ninput: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: D}\n",
             r"repeat = D must be a known number, but D has no value",
         ),
-        ("input: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: -1}\n", r"repeat = -1 = -1 must not be negative"),
+        ("input: [1, 3, 8, 8]\nlayers:\n  - relu: {repeat: -1}\n", r"repeat = -1 must not be negative"),
         (
             "input: [1, 3, 8, 8]\nblocks:\n  a: {layers: [relu]}\nlayers:\n  - a: {first: {block: c}}\n",
             r"first\.block: unknown block 'c'",
