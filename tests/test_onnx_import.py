@@ -357,8 +357,8 @@ def test_unmappable_operators_are_listed_by_type_with_counts():
     with pytest.raises(ModelError, match=r"3 nodes of 2 operator types have no layer kind") as info:
         import_model(m, source="m.onnx")
     message = str(info.value)
-    assert "  Erf x2 (erf1, erf2): no layer kind stands for it" in message
-    assert "  Conv x1 (conv_node): a 3-D convolution" in message
+    assert "Erf x2 (erf1, erf2): no layer kind stands for it" in message
+    assert "Conv x1 (conv_node): a 3-D convolution" in message
 
 
 def test_an_initializer_of_the_wrong_shape_names_the_node():

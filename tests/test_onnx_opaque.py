@@ -84,7 +84,7 @@ CONV2_MACS = 8 * 8 * 2 * 4  # 512
 def test_without_opaque_the_import_fails_listing_the_operator_and_naming_the_flag(run_cli, einsum_file):
     code, out, err = run_cli("import", str(einsum_file))
     assert code == 2 and out == ""
-    assert "1 node of 1 operator type have no layer kind" in err
+    assert "1 node of 1 operator type has no layer kind" in err
     assert "Einsum x1 (mix): no layer kind stands for it" in err
     assert "Import with --opaque to keep it as an opaque layer" in err
     assert "Traceback" not in err

@@ -206,16 +206,17 @@ class _Reader:
             for op_type, found in sorted(unmapped.items(), key=lambda kv: -len(kv[1])):
                 names = ", ".join(n for n, _ in found[:5]) + (", ..." if len(found) > 5 else "")
                 reasons = sorted({r for _, r in found})
-                lines.append(f"  {op_type} x{len(found)} ({names}): {'; '.join(reasons)}")
+                lines.append(f"{op_type} x{len(found)} ({names}): {', '.join(reasons)}")
             total = sum(len(v) for v in unmapped.values())
             raise ModelError(
                 f"{self.source}: {total} node{'s' * (total > 1)} of {len(unmapped)} operator "
-                f"type{'s' * (len(unmapped) > 1)} have no layer kind:\n" + "\n".join(lines)
+                f"type{'s' * (len(unmapped) > 1)} {'have' if total > 1 else 'has'} no layer kind: "
+                + "; ".join(lines)
                 + (
-                    "\nImport with --opaque to keep them as opaque layers (output shapes from onnx's "
+                    ". Import with --opaque to keep them as opaque layers (output shapes from onnx's "
                     "shape inference, cost unknown)."
                     if total > 1
-                    else "\nImport with --opaque to keep it as an opaque layer (output shape from "
+                    else ". Import with --opaque to keep it as an opaque layer (output shape from "
                     "onnx's shape inference, cost unknown)."
                 )
             )
