@@ -26,6 +26,7 @@ from typing import Any
 
 from . import dims
 from .errors import ExpressionError, shorten
+from .surd import Surd, root
 
 #: Longest expression text accepted.
 MAX_LENGTH = 500
@@ -345,7 +346,8 @@ def evaluate(expr: Expr, scope: dict[str, Any], *, pairs: bool = False) -> Any:
     """
     if pairs and expr.tree[0] == "name" and isinstance(scope.get(expr.tree[1]), tuple):
         return scope[expr.tree[1]]
-    return _eval(expr.tree, expr, scope)
+    value = _eval(expr.tree, expr, scope)
+    return value.to_sympy() if isinstance(value, Surd) else value
 
 
 def _eval(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
@@ -355,7 +357,10 @@ def _eval(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
     if tag == "name":
         return _lookup(t[1], expr, scope)
     if tag == "neg":
-        return _bounded(dims.mul(-1, _eval(t[1], expr, scope)), expr)
+        inner = _eval(t[1], expr, scope)
+        if isinstance(inner, Surd):
+            return inner.times(Fraction(-1))
+        return _bounded(dims.mul(-1, inner), expr)
     if tag == "call":
         return _call(t, expr, scope)
     if tag == "cmp":
@@ -398,6 +403,16 @@ def _lookup(name: str, expr: Expr, scope: dict[str, Any]) -> dims.Value:
 def _call(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
     fn = t[1]
     args = [_eval(a, expr, scope) for a in t[2:]]
+    if any(isinstance(a, Surd) for a in args):
+        if fn in ("floor", "ceil", "round") and isinstance(args[0], Surd):
+            x = args[0]
+            return (
+                x.floor() if fn == "floor" else x.ceil() if fn == "ceil" else x.plus(Fraction(1, 2)).floor()
+            )
+        if fn in ("min", "max") and all(isinstance(a, (Surd, int, Fraction)) for a in args):
+            pick = min if fn == "min" else max
+            return pick(args, key=_Order)
+        args = [a.to_sympy() if isinstance(a, Surd) else a for a in args]
     if fn == "mod":
         return _binop("%", args[0], args[1], expr)
     if fn == "round":
@@ -427,11 +442,24 @@ def _compare(t: tuple, expr: Expr, scope: dict[str, Any]) -> Any:
     left = _eval(operands[0], expr, scope)
     for op, node in zip(ops, operands[1:], strict=True):
         right = _eval(node, expr, scope)
-        result = dims.both(result, dims.compare(op, left, right))
+        result = dims.both(result, _relation(op, left, right))
         if result is False:
             return False
         left = right
     return result
+
+
+def _relation(op: str, a: Any, b: Any) -> Any:
+    if not (isinstance(a, Surd) or isinstance(b, Surd)):
+        return dims.compare(op, a, b)
+    if isinstance(a, Surd) and isinstance(b, Surd):
+        return dims.compare(op, a.to_sympy(), b.to_sympy())
+    if not all(isinstance(v, (Surd, int, Fraction)) for v in (a, b)):
+        a, b = (v.to_sympy() if isinstance(v, Surd) else v for v in (a, b))
+        return dims.compare(op, a, b)
+    # a root of a known number is irrational: never equal to a rational
+    less = _less(a, b)
+    return {"<": less, "<=": less, ">": not less, ">=": not less, "==": False, "!=": True}[op]
 
 
 def _truth(t: tuple, expr: Expr, scope: dict[str, Any]) -> Any:
@@ -451,10 +479,61 @@ def _truth(t: tuple, expr: Expr, scope: dict[str, Any]) -> Any:
             if result is decided:
                 return decided
         return result
-    return dims.truth(_eval(t, expr, scope))
+    value = _eval(t, expr, scope)
+    return True if isinstance(value, Surd) else dims.truth(value)
+
+
+class _Order:
+    """Sort key of known numbers and roots, exact."""
+
+    def __init__(self, v: Any):
+        self.v = v
+
+    def __lt__(self, other: _Order) -> bool:
+        return _less(self.v, other.v)
+
+
+def _less(a: Any, b: Any) -> bool:
+    if isinstance(a, Surd) and isinstance(b, Surd):
+        return bool(dims.compare("<", a.to_sympy(), b.to_sympy()))
+    if isinstance(a, Surd):
+        return not a.exceeds(Fraction(b))
+    if isinstance(b, Surd):
+        return b.exceeds(Fraction(a))
+    return a < b
+
+
+def _surd_binop(op: str, a: Any, b: Any) -> Any:
+    """``a op b`` with a root and a known number, or None when it needs sympy."""
+    if isinstance(a, Surd) and dims.is_concrete(b):
+        q = Fraction(b)
+        if op == "+":
+            return a.plus(q)
+        if op == "-":
+            return a.plus(-q)
+        if op == "*":
+            return a.times(q)
+        if op in ("/", "//") and q != 0:
+            quotient = a.times(1 / q)
+            return quotient.floor() if op == "//" else quotient
+    if dims.is_concrete(a) and isinstance(b, Surd):
+        q = Fraction(a)
+        if op == "+":
+            return b.plus(q)
+        if op == "-":
+            return b.times(Fraction(-1)).plus(q)
+        if op == "*":
+            return b.times(q)
+    return None
 
 
 def _binop(op: str, a: dims.Value, b: dims.Value, expr: Expr) -> dims.Value:
+    if isinstance(a, Surd) or isinstance(b, Surd):
+        done = _surd_binop(op, a, b)
+        if done is not None:
+            return done
+        a = a.to_sympy() if isinstance(a, Surd) else a
+        b = b.to_sympy() if isinstance(b, Surd) else b
     if op == "+":
         return _bounded(dims.add(a, b), expr)
     if op == "-":
@@ -507,8 +586,7 @@ def _root(a: int | Fraction, b: Fraction, expr: Expr) -> dims.Value:
     bits = max(abs(f.numerator).bit_length(), f.denominator.bit_length())
     if abs(b) * (bits - 1) > 340:
         raise ExpressionError(f"in {_shown(expr.text)}: the power is too large (limit 10**100)")
-    s = dims.sp()
-    return _bounded(dims.canon(s.Pow(dims.to_sympy(f), s.Rational(b.numerator, b.denominator))), expr)
+    return root(f, b)
 
 
 def _bounded(v: dims.Value, expr: Expr) -> dims.Value:
