@@ -252,7 +252,8 @@ class _Builder:
             return entry.name if entry.repeat is None else f"{entry.name}.{i}"
         while True:
             n += 1
-            candidate = f"{prefix}{n}"
+            # relu6 numbers its layers relu6_1, relu6_2: a digit after a digit would misread
+            candidate = f"{prefix}_{n}" if prefix[-1:].isdigit() else f"{prefix}{n}"
             if ns.prefix + candidate not in self.paths and candidate not in ns.local:
                 break
         ns.counters[prefix] = n
