@@ -279,13 +279,14 @@ class CnncalcApp(App):
         from ..report.text import partial
 
         some = not a.totals.complete
-        self._set_status(
+        summary = (
             f"{len(a.layers)} layers · {number(partial(a.totals.params, some))} params · "
             f"{number(partial(a.totals.macs, some))} MACs"
             + (f" · cost unknown: {len(a.totals.unknown_cost)} opaque" if some else "")
             if a.concrete
             else f"{len(a.layers)} layers · formulas"
         )
+        self._set_status(summary + _warnings_text(a.warnings))
         self._fill_table()
         self._shown_panes = set()
         self._show_pane()
@@ -792,3 +793,14 @@ class CnncalcApp(App):
         yield SystemCommand("Calculator", "One convolution or pooling, worked out", self.action_calculator)
         yield SystemCommand("Hide / show the editor", "The table, full width", self.action_toggle_editor)
         yield SystemCommand("Help", "Keys and panes", self.action_help)
+
+
+def _warnings_text(warnings) -> str:
+    """The status line's note of the spec's warnings: how many, and the first with its line."""
+    if not warnings:
+        return ""
+    first = warnings[0]
+    line = first.where.rsplit(":", 2)[-2] if first.where.count(":") >= 2 else ""
+    where = f"line {line}: " if line.isdigit() else ""
+    more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
+    return f" · warning: {where}{first.message}{more}"

@@ -96,6 +96,27 @@ async def test_invalid_edit_shows_the_error_and_keeps_the_table(edit, line, mess
         assert not table.has_class("stale")
 
 
+async def test_a_warning_is_shown_in_the_status_line():
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        status = app.query_one("#status")
+        assert "warning" not in str(status.render())
+        editor = app.query_one("#editor", SpecEditor)
+        editor.focus()
+        editor.move_cursor((len(SMALL.splitlines()), 0))
+        editor.insert("  - max_pool2d: {kernel: 1}\n")
+        await settle(app, pilot)
+        text = str(status.render())
+        assert str(app.query_one("#error").render()) == ""
+        assert (
+            f"warning: line {len(SMALL.splitlines()) + 1}: layer 'maxpool2' (max_pool2d) has no effect"
+            in text
+        )
+        assert not app.query_one("#error").has_class("visible")  # valid: the table is current
+        assert not app.query_one("#layers", LayerTable).has_class("stale")
+
+
 async def test_a_bug_in_the_engine_is_shown_not_fatal(monkeypatch):
     from cnncalc.tui import model
 
