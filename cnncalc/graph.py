@@ -17,7 +17,7 @@ from .errors import ExpressionError, SpecError
 from .expr import INPUT_AXES, Expr, evaluate
 from .layers import REGISTRY, Layer, Shape
 from .source import Path_
-from .spec import INDEX, INPUT, Entry, Spec
+from .spec import INDEX, INPUT, MAX_NESTING as MAX_NESTING_DEPTH, Entry, Spec
 
 #: Most layers a spec may expand to (repeat counts are user input; a 1,000-block ResNet has
 #: about 7,000).
@@ -102,6 +102,9 @@ class _Builder:
         self.apply = apply
         self.shapes: dict[str, Shape] = {}
         self.warnings: dict[Path_, str] = {}
+        # Blocks being expanded, with the kinds passed to them: blocks passed as kind arguments
+        # can nest, and must not recur.
+        self.stack: list[tuple[str, tuple]] = []
         self.nodes: list[Node] = []
         self.paths: dict[str, Path_] = {}  # qualified name -> where it was declared
         self.outputs: dict[str, str] = {}  # qualified name of a node or block -> its output node
@@ -366,7 +369,18 @@ class _Builder:
             if name not in args:
                 inner_scope[name] = self._arg(default, inner_scope, (*block.path, "args", name))
         inner = _Namespace(prefix=qualified + ".", input=start, parent=ns)
+        key = (block.name, tuple(sorted((k, inner_scope[k]) for k in block.kinds)))
+        if block.kinds and key in self.stack:
+            chain = " -> ".join([b for b, _ in self.stack[self.stack.index(key) :]] + [block.name])
+            raise self.source.error(entry.path, f"blocks use each other in a cycle: {chain}")
+        if len(self.stack) >= MAX_NESTING_DEPTH:
+            raise self.source.error(
+                entry.path,
+                f"blocks nest more than {MAX_NESTING_DEPTH} levels deep (the limit of nesting depth)",
+            )
+        self.stack.append(key)
         out = self._entries(block.layers, inner, inner_scope, start, frozen)
+        self.stack.pop()
         self.outputs[qualified] = out
         ns.local[local] = out
         return out

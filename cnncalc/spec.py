@@ -327,6 +327,8 @@ class _Loader:
         self._kind_entries: list[tuple[str, str, Any, Path_, set[str]]] = []
         # Kinds passed to kind arguments: (block, argument) -> {kind, or ("arg", block, name)}.
         self._kinds_passed: dict[tuple[str, str], set] = {}
+        # Blocks passed as kinds: (the block passing it, or None at top level; the block).
+        self._block_refs: list[tuple[str | None, str]] = []
 
     def spec(self) -> Spec:
         m = self.model
@@ -409,12 +411,13 @@ class _Loader:
 
     def _unused_blocks(self, layers: tuple[Entry, ...]) -> tuple[tuple[Path_, str], ...]:
         used: set[str] = set()
-        todo = list(_uses(layers, self.blocks))
+        todo = list(_uses(layers, self.blocks)) + [b for ctx, b in self._block_refs if ctx is None]
         while todo:
             name = todo.pop()
             if name not in used:
                 used.add(name)
                 todo += list(_uses(self.blocks[name].layers, self.blocks))
+                todo += [b for ctx, b in self._block_refs if ctx == name]
         return tuple(
             (b.path, f"block {name!r} is never used") for name, b in self.blocks.items() if name not in used
         )
@@ -600,15 +603,16 @@ class _Loader:
                 f"{arg} is used as a layer kind in block {block!r}: expected the name of a layer "
                 f"kind (relu, hardswish, ...), found {_kind(raw)}",
             )
-        if raw not in registry.REGISTRY:
-            known = sorted(registry.REGISTRY)
-            shown = raw
+        if raw not in registry.REGISTRY and raw not in self._block_names:
+            known = sorted(registry.REGISTRY) + sorted(self._block_names)
             raise self.source.error(
                 path,
                 f"{arg} is used as a layer kind in block {block!r}: "
-                + registry.unknown_message("layer kind", str(shown), known),
+                + registry.unknown_message("layer kind or block", raw, known),
                 UnknownLayerError,
             )
+        if raw in self._block_names:  # a block passed as a kind: used by the passer
+            self._block_refs.append((self._block_name, raw))
         self._kinds_passed.setdefault((block, arg), set()).add(raw)
         return raw
 

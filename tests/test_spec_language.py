@@ -219,7 +219,7 @@ layers:
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [
-        ("act: silu}", UnknownLayerError, r"net.yaml:11:\d+: .*unknown layer kind 'silly'"),
+        ("act: silu}", UnknownLayerError, r"net.yaml:11:\d+: .*unknown layer kind or block 'silly'"),
         ("act: relu, bad: 1}", SpecError, r"block 'unit' has no argument 'bad'"),
     ],
 )
@@ -453,3 +453,67 @@ def test_bounds_of_a_spec_with_a_depth(run_cli, tmp_path):
     path.write_text(STAGES)
     code, _out, err = run_cli("bounds", str(path), "--set", "d=3")
     assert code == 0, err
+
+
+KIND_BLOCKS = """
+input: [1, 8, 8, 8]
+blocks:
+  plain:
+    layers:
+      - conv2d: {out: input.C, kernel: 3, padding: 1, name: conv}
+  fused:
+    layers:
+      - conv2d: {out: "2*input.C", kernel: 1, name: expand}
+      - conv2d: {out: 8, kernel: 1, name: project}
+  unit:
+    args: {body: plain}
+    layers:
+      - body: {name: block}
+      - relu
+layers:
+  - unit
+  - unit: {body: fused}
+"""
+
+
+def test_a_block_passed_as_a_kind():
+    a = run(KIND_BLOCKS)
+    assert [(r.name, r.output_shape[1]) for r in a.layers] == [
+        ("unit1.block.conv", 8),
+        ("unit1.relu1", 8),
+        ("unit2.block.expand", 16),
+        ("unit2.block.project", 8),
+        ("unit2.relu1", 8),
+    ]
+    # 8*8*9 + 8, then 8*16 + 16 and 16*8 + 8
+    assert a.totals.params == (8 * 8 * 9 + 8) + (8 * 16 + 16) + (16 * 8 + 8)
+    assert a.warnings == ()  # plain and fused are used, through the kind argument
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            "input: [1, 8, 8, 8]\nblocks:\n  a:\n    args: {x: b}\n    layers:\n      - x\n"
+            "  b:\n    layers: [a]\nlayers:\n  - a\n",
+            "blocks use each other in a cycle: a -> b -> a",
+        ),
+        (
+            "input: [1, 8, 8, 8]\nblocks:\n  a:\n    args: {x: relu}\n    layers:\n      - x\n"
+            "layers:\n  - a: {x: nope}\n",
+            "unknown layer kind or block 'nope'",
+        ),
+    ],
+)
+def test_blocks_passed_as_kinds_cannot_recur(text, match):
+    with pytest.raises(SpecError, match=match):
+        run(text)
+
+
+def test_nesting_through_kinds_is_bounded():
+    lines = ["input: [1, 3, 4, 4]", "blocks:"]
+    for k in range(150):
+        lines += [f"  w{k}:", "    layers:", f"      - u: {{x: w{k + 1}}}" if k < 149 else "      - relu"]
+    lines += ["  u:", "    args: {x: relu}", "    layers:", "      - x", "layers:", "  - w0"]
+    with pytest.raises(SpecError, match="blocks nest more than 100 levels deep"):
+        run("\n".join(lines) + "\n")
