@@ -17,7 +17,7 @@ from .errors import ExpressionError, SpecError
 from .expr import INPUT_AXES, Expr, evaluate
 from .layers import REGISTRY, Layer, Shape
 from .source import Path_
-from .spec import INDEX, INPUT, MAX_NESTING as MAX_NESTING_DEPTH, Entry, Spec
+from .spec import INDEX, INPUT, MAX_NESTING, Entry, Spec
 
 #: Most layers a spec may expand to (repeat counts are user input; a 1,000-block ResNet has
 #: about 7,000).
@@ -373,10 +373,10 @@ class _Builder:
         if block.kinds and key in self.stack:
             chain = " -> ".join([b for b, _ in self.stack[self.stack.index(key) :]] + [block.name])
             raise self.source.error(entry.path, f"blocks use each other in a cycle: {chain}")
-        if len(self.stack) >= MAX_NESTING_DEPTH:
+        if len(self.stack) >= MAX_NESTING:
             raise self.source.error(
                 entry.path,
-                f"blocks nest more than {MAX_NESTING_DEPTH} levels deep (the limit of nesting depth)",
+                f"blocks nest more than {MAX_NESTING} levels deep (the limit of nesting depth)",
             )
         self.stack.append(key)
         out = self._entries(block.layers, inner, inner_scope, start, frozen)
