@@ -1,0 +1,166 @@
+"""The exact wording of the expression refusals, and exact values of decimal literals.
+
+Each expected message is written out by hand from the rule it states (the limits are 10**100
+for values and denominators, 64 for exponents, 80 characters quoted); numbers in messages are
+worked out in the comments.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from cnncalc.errors import ExpressionError
+from cnncalc.expr import evaluate, parse
+
+MESSAGES = [
+    # 1e-400 underflows to 0.0 as a float but is not 0 as written.
+    ("1e-400", "in '1e-400': the number 1e-400 is too small"),
+    ("1e400", "in '1e400': expected a finite number, found a number out of range"),
+    ("2**65", "in '2**65': exponent 65 is too large (at most 64)"),
+    ("2**-65", "in '2**-65': exponent -65 is too large (at most 64)"),
+    ("0**-1", "in '0**-1': division by zero (0 to a negative power)"),
+    # 3**64 has 65 bits: 64 * (65 - 1) = 4096 > 340.
+    ("(3**64)**64", "in '(3**64)**64': the power is too large (limit 10**100)"),
+    ("H**2.5", "in 'H**2.5': exponents must be integer constants, found 5/2"),
+    ("0x1f", "in '0x1f': '0x1f' is a hexadecimal literal; write it in decimal: 31"),
+    ("0o17", "in '0o17': '0o17' is a octal literal; write it in decimal: 15"),
+    ("0b2", "in '0b2': '0b2' is a binary literal; write it in decimal"),
+    ("010", "in '010': '010' has a leading zero; write 10"),
+    ("00", "in '00': '00' has a leading zero; write 0"),
+    ("3 x 4", "cannot parse expression '3 x 4' at character 3: invalid syntax (write a pair as [3, 4])"),
+    ("max()", "in 'max()': max() needs at least one argument"),
+    ("floor(1, 2)", "in 'floor(1, 2)': floor() takes 1 argument, found 2"),
+    ("Mod(1)", "in 'Mod(1)': Mod() takes 2 arguments, found 1"),
+    ("floor", "in 'floor': 'floor' is a function; call it as floor(...)"),
+    ("floor(x=1)", "in 'floor(x=1)': floor() takes no keyword arguments"),
+    (
+        "f(x)",
+        "in 'f(x)': function 'f' is not allowed; expressions may call only min, max, floor, ceil",
+    ),
+    ("1/0", "in '1/0': division by zero"),
+    ("1 % 0", "in '1 % 0': division by zero"),
+    ("H / (H - H)", "in 'H / (H - H)': division by zero"),
+    ("2 * 1", None),  # accepted
+    (
+        "x < 1",
+        "in 'x < 1': a comparison is not allowed; expressions may use numbers, names, "
+        "+ - * / // % **, parentheses and min, max, floor, ceil",
+    ),
+    (
+        "~x",
+        "in '~x': the operator Invert is not allowed; expressions may use numbers, names, "
+        "+ - * / // % **, parentheses and min, max, floor, ceil",
+    ),
+    ("'1'", "in \"'1'\": only numbers are allowed as constants, found '1'"),
+    ("True", "in 'True': only numbers are allowed as constants, found True"),
+    ("", "expected a number or an expression, found an empty string"),
+    ("x" * 501, "expression is 501 characters long (at most 500)"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), MESSAGES, ids=[m[0][:20] for m in MESSAGES])
+def test_refusal_message(text, message):
+    if message is None:
+        assert evaluate(parse(text), {"H": 3}) == 2
+        return
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse(text), {"H": 3, "x": 1})
+    assert str(info.value) == message
+
+
+def test_unknown_name_lists_the_names_in_scope():
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse("K + 1"), {"W": 2, "H": 3})
+    assert str(info.value) == "in 'K + 1': unknown name 'K' (names in scope: H, W)"
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse("K"), {})
+    assert str(info.value) == "in 'K': unknown name 'K' (names in scope: none)"
+
+
+def test_nesting_limit_is_51_levels():
+    # depth 0 is the outer node; each "-" adds one level.
+    evaluate(parse("-" * 50 + "1"), {})
+    with pytest.raises(ExpressionError) as info:
+        parse("-" * 51 + "1")
+    assert str(info.value) == f"expression {'-' * 51 + '1'!r} is nested too deeply"
+
+
+def test_large_values_are_written_as_powers_of_ten():
+    # 2**700 has 701 bits: 701 * log10(2) = 211.02..., so about 10**211.
+    with pytest.raises(ExpressionError) as info:
+        parse(2**700)
+    assert str(info.value) == "the value about 10**211 is too large (limit 10**100)"
+    with pytest.raises(ExpressionError) as info:
+        parse(-(10**101))
+    assert str(info.value) == "the value about 10**101 is too large (limit 10**100)"
+    # 10**100 itself is allowed, one more is not.
+    assert parse(10**100).constant == 10**100
+    with pytest.raises(ExpressionError, match=r"^the value about 10\*\*100 is too large"):
+        parse(10**100 + 1)
+
+
+def test_a_fraction_too_fine_names_both_parts():
+    # 33 digits: the first 12 and the count; the denominator 10**101 has 336 bits.
+    a = 123456789012345678901234567890123
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse("a / b"), {"a": a, "b": 10**101})
+    assert str(info.value) == (
+        "in 'a / b': the value 123456789012...(33 digits)/about 10**101 is a fraction too fine "
+        "to be a size (denominator above 10**100)"
+    )
+    # 30 digits are written in full (3**212 has 337 bits: 337 * log10(2) = 101.4...).
+    a = 123456789012345678901234567891
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse("a / b"), {"a": a, "b": 3**212})
+    assert "the value 123456789012345678901234567891/about 10**101 is" in str(info.value)
+    # a 200-bit numerator (2**199, 60 digits) is shortened by digits, a 201-bit one
+    # (201 * log10(2) = 60.5...) as a power of ten.
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse("a / b"), {"a": 2**199, "b": 3**212})
+    assert "the value 803469022129...(60 digits)/about 10**101 is" in str(info.value)
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse("a / b"), {"a": 2**200, "b": 3**212})
+    assert "the value about 10**60/about 10**101 is" in str(info.value)
+
+
+def test_long_expressions_are_quoted_shortened():
+    text = "1/0 + " + " + ".join(["H"] * 40)
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse(text), {"H": 1})
+    assert str(info.value) == f"in {text!r}: division by zero"
+    text = "(" + " + ".join(["H"] * 40) + ") ** 2 * 0 ** -1"
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse(text), {"H": 1})
+    message = str(info.value)
+    assert message.startswith("in '(H + H + H")
+    assert message.endswith(": division by zero (0 to a negative power)")
+    assert len(message) < len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # more digits than a float holds: the value as written
+        ("0.3333333333333333333333", Fraction(3333333333333333333333, 10**22)),
+        ("1_000.5", Fraction(2001, 2)),
+        ("0.1", Fraction(1, 10)),
+        ("00.5", Fraction(1, 2)),
+        ("2.5e3", 2500),
+        ("1.5e-1", Fraction(3, 20)),
+    ],
+)
+def test_decimal_literals_are_exact(text, value):
+    assert evaluate(parse(text), {}) == value
+    assert type(evaluate(parse(text), {})) is type(value)
+
+
+def test_float_arguments_are_their_shortest_decimal():
+    assert parse(0.1).constant == Fraction(1, 10)
+    assert parse(0.1).text == "1/10"
+    assert parse(2.0).constant == 2
+    assert parse(2.0).text == "2"
+    with pytest.raises(ExpressionError) as info:
+        parse(float("nan"))
+    assert str(info.value) == "expected a finite number, found nan"
