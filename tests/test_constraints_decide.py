@@ -241,3 +241,96 @@ def test_residues_start_at_the_lower_bound():
 def test_constraint_text():
     c = Constraint("H >= 32", "conv1", "the window fits")
     assert str(c) == "H >= 32  (conv1: the window fits)"
+
+
+# -- the floor-free interval of an expression -----------------------------------------------
+
+
+def interval(e):
+    from cnncalc.constraints import _interval
+
+    return _interval(e)
+
+
+def test_interval_of_atoms_and_products():
+    assert interval(s.Integer(5)) == (5, 5)
+    assert interval(H) == (H, H)
+    assert interval(H * W) == (H * W, H * W)
+    assert interval(H**2) == (H**2, H**2)
+    # a product of a symbol and a floor, ceiling or remainder is not bounded
+    assert interval(H * s.floor(W / 2)) is None
+    assert interval(H * s.ceiling(W / 2)) is None
+    assert interval(H * s.Mod(W, 3)) is None
+    # nor a power of one
+    assert interval(s.floor(H / 2) ** 2) is None
+    assert interval(s.ceiling(H / 2) ** 2) is None
+    assert interval(s.Mod(H, 3) ** 2) is None
+
+
+def test_interval_of_floors_ceilings_and_remainders():
+    # H/2 - 1 < floor(H/2) <= H/2 and H/2 <= ceiling(H/2) < H/2 + 1
+    assert interval(s.floor(H / 2)) == (H / 2 - 1, H / 2)
+    assert interval(s.ceiling(H / 2)) == (H / 2, H / 2 + 1)
+    # 0 <= Mod(H, 3) < 3, and 0 <= Mod(alpha, 1) < 1 for a rational alpha
+    assert interval(s.Mod(H, 3)) == (0, 3)
+    assert interval(s.Mod(ALPHA, 1)) == (0, 1)
+    # a remainder by a symbol is not bounded
+    assert interval(s.Mod(H, W)) is None
+    # -2*floor(H/2) lies in [-H, 2 - H]: a negative multiple swaps the ends
+    assert interval(-2 * s.floor(H / 2)) == (-H, 2 - H)
+    # floor(W/3)/2 lies in [W/6 - 1/2, W/6]
+    assert interval(s.floor(W / 3) / 2) == (W / 6 - s.Rational(1, 2), W / 6)
+    # sums add their ends
+    assert interval(W + s.floor(H / 2)) == (W + H / 2 - 1, W + H / 2)
+
+
+def test_a_bound_found_earlier_can_make_a_condition_impossible():
+    # 9 - H - W + floor(W/2) <= 9 - H - W/2: below 0 once H >= 10, possible for H = 1
+    d = decider()
+    require(d, 9 - H - W + s.floor(W / 2), "nonneg")
+    assert len(d.constraints) == 1
+    d = decider()
+    require(d, H - 10, "nonneg")
+    assert refused(d, 9 - H - W + s.floor(W / 2), "nonneg") == (
+        "the check: -H - W + floor(W/2) + 9 >= 0 holds for no value of H, W (H >= 10, W >= 1)"
+    )
+    # H*W + floor(H/2) + 1 >= H*W + H/2 > 0: never 0
+    assert refused(decider(), H * W + s.floor(H / 2) + 1, "zero") == (
+        "the check: H*W + floor(H/2) + 1 == 0 holds for no value of H, W (H >= 1, W >= 1)"
+    )
+
+
+def test_high_degree_conditions_are_reported_not_decided():
+    # degree 4 is decided: -H**4 - W + floor(H/2) <= -H**4 + H/2 - W < 0
+    assert "holds for no value" in refused(decider(), -(H**4) - W + s.floor(H / 2), "nonneg")
+    # degree 5 is beyond MAX_DECIDED_DEGREE: kept as a condition although it never holds
+    d = decider()
+    require(d, -(H**5) - W + s.floor(H / 2), "nonneg")
+    assert conditions(d) == ["-H**5 - W + floor(H/2) >= 0  (L: the check)"]
+
+
+def test_periods_of_ceilings_remainders_and_their_combinations():
+    # 3*ceiling(H/3) - H == 0 exactly when H is a multiple of 3
+    d = decider()
+    require(d, 3 * s.ceiling(H / 3) - H, "zero")
+    assert conditions(d) == ["H % 3 == 0  (L: the check)"]
+    # Mod(H/2, 3) == 0: H/2 a multiple of 3, period 3 * 2 = 6
+    d = decider()
+    require(d, s.Mod(H / 2, 3), "zero")
+    assert conditions(d) == ["H % 6 == 0  (L: the check)"]
+    # 2*floor(H/2) - H is 0 (H even) or -1 (H odd); adding Mod(H, 3) gives 0 for
+    # H = 0 (even, 0) and H = 1 (odd, 1) among 0..5, period lcm(2, 3) = 6
+    d = decider()
+    require(d, 2 * s.floor(H / 2) - H + s.Mod(H, 3), "zero")
+    assert conditions(d) == ["H % 6 in {0, 1}  (L: the check)"]
+
+
+def test_residues_are_only_for_one_integer_symbol():
+    # a rational symbol: Mod(alpha, 1) == 0 (alpha whole) is a plain condition
+    d = decider()
+    require(d, s.Mod(ALPHA, 1), "zero")
+    assert conditions(d) == ["alpha is a multiple of 1  (L: the check)"]
+    # two symbols: W*Mod(H, 2) == 0 is a plain condition too
+    d = decider()
+    require(d, W * s.Mod(H, 2), "zero")
+    assert conditions(d) == ["W*(Mod(H, 2)) == 0  (L: the check)"]

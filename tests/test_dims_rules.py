@@ -1,0 +1,100 @@
+"""The small rules of ``cnncalc.dims``: ceilings written as floors, sizes of formulas, limits.
+
+Expected forms and numbers are worked out by hand in the comments.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from cnncalc import dims
+
+s = dims.sp()
+H = dims.symbol("H")
+W = dims.symbol("W")
+ALPHA = dims.symbol("alpha", integer=False)
+
+
+def test_a_ceiling_of_an_integer_ratio_is_a_floor():
+    # ceiling(u/a) = floor((u + a - 1)/a) for integer u and a positive integer a
+    assert dims.ceil(H / 2) == s.floor((H + 1) / 2)
+    assert dims.ceil(H / 3) == s.floor((H + 2) / 3)
+    assert dims.ceil(H / W) == s.floor((H + W - 1) / W)
+    # ceiling(H) is H
+    assert dims.ceil(H) == H
+    assert dims.ceildiv(H, 1) == H
+
+
+def test_a_ceiling_of_a_rational_symbol_stays_a_ceiling():
+    # alpha = 1/2: ceiling(1/4) = 1, while floor((1/2 + 1)/2) = floor(3/4) = 0
+    c = dims.ceil(ALPHA / 2)
+    assert c == s.ceiling(ALPHA / 2)
+    assert c.subs(ALPHA, s.Rational(1, 2)) == 1
+    assert dims.ceildiv(ALPHA, 2).subs(ALPHA, s.Rational(1, 2)) == 1
+
+
+def test_concrete_floors_and_ceilings():
+    assert dims.ceil(Fraction(7, 2)) == 4
+    assert dims.floor(Fraction(7, 2)) == 3
+    assert dims.ceil(Fraction(-7, 2)) == -3
+    assert dims.floordiv(-7, 2) == -4
+    assert dims.ceildiv(-7, 2) == -3
+    assert dims.ceildiv(7, 2) == 4
+    assert dims.floordiv(Fraction(15, 2), Fraction(3, 2)) == 5
+    assert dims.mod(7, 3) == 1
+    assert dims.mod(Fraction(7, 2), 1) == Fraction(1, 2)
+    assert dims.dmin(3, Fraction(5, 2), 4) == Fraction(5, 2)
+    assert dims.dmax(3, Fraction(7, 2), 2) == Fraction(7, 2)
+    assert dims.div(6, 4) == Fraction(3, 2)
+    assert dims.div(6, 3) == 2
+    assert type(dims.div(6, 3)) is int
+
+
+def test_min_and_max_of_symbols():
+    assert dims.dmin(H, 3) == s.Min(H, 3)
+    assert dims.dmax(H, W) == s.Max(H, W)
+
+
+def test_sizes_of_formulas():
+    assert dims.expanded_terms(7) == 1
+    assert dims.expanded_terms(H) == 1
+    assert dims.expanded_terms(H + W + 1) == 3
+    # (H + W + 1)**2 multiplied out: C(2 + 3 - 1, 3 - 1) = C(4, 2) = 6 terms
+    assert dims.expanded_terms((H + W + 1) ** 2) == 6
+    # (H + 1)*(W + 1): 2 * 2 = 4 terms
+    assert dims.expanded_terms(s.Mul(H + 1, W + 1, evaluate=False)) == 4
+    # a floor counts as one term
+    assert dims.expanded_terms(s.floor(H / 2) + s.floor(W / 3)) == 2
+    assert dims.degree(5) == 0
+    assert dims.degree(H) == 1
+    assert dims.degree(H * W + H) == 2
+    assert dims.degree((H + 1) ** 3) == 3
+    assert dims.degree(H**3 * W**2) == 5
+    assert dims.degree(s.floor(H / 2) * W) == 2
+    assert dims.nesting(3) == 0
+    assert dims.nesting(H) == 1
+    # floor(H/2) + 1: Add -> floor -> Mul -> H
+    assert dims.nesting(s.floor(H / 2) + 1) == 4
+
+
+def test_digits_beyond_the_limit():
+    # the limit is 300 * 3.33 = 999 bits: 10**300 (997 bits) and 2**998 (999 bits) are within
+    assert dims.too_large(10**300) == 0
+    assert dims.too_large(2**998) == 0
+    # 2**999 has 1000 bits: int(1000 * 0.30103) + 1 = 302
+    assert dims.too_large(2**999) == 302
+    # 2**1000 has 302 digits (1001 bits: int(1001 * 0.30103) + 1 = 302)
+    assert dims.too_large(2**1000) == 302
+    assert dims.too_large(-(2**1000)) == 302
+    assert dims.too_large(Fraction(1, 2**1000)) == 302
+    assert dims.too_large(2**1000 * H) == 302
+    assert dims.too_large(H + 1) == 0
+    assert dims.too_large(1.5) == 0
+
+
+def test_integer_valued():
+    assert dims.is_integer_valued(3) is True
+    assert dims.is_integer_valued(Fraction(4, 2)) is True
+    assert dims.is_integer_valued(Fraction(1, 2)) is False
+    assert dims.is_integer_valued(H + 1) is True
+    assert dims.is_integer_valued(ALPHA) is None
