@@ -334,3 +334,18 @@ def test_residues_are_only_for_one_integer_symbol():
     d = decider()
     require(d, W * s.Mod(H, 2), "zero")
     assert conditions(d) == ["W*(Mod(H, 2)) == 0  (L: the check)"]
+
+
+def test_residues_of_a_symbol_without_declared_bounds():
+    # H is not declared: its values are taken from 1 on; H even
+    d = Decider({}, {})
+    require(d, s.Mod(H, 2), "zero")
+    assert conditions(d) == ["H % 2 == 0  (L: the check)"]
+
+
+def test_the_period_of_two_floors_is_their_least_common_multiple():
+    # (H - 2*floor(H/2)) + (H - 3*floor(H/3)) is a sum of two remainders (each >= 0):
+    # 0 exactly when H is a multiple of 2 and of 3
+    d = decider()
+    require(d, 2 * H - 2 * s.floor(H / 2) - 3 * s.floor(H / 3), "zero")
+    assert conditions(d) == ["H % 6 == 0  (L: the check)"]

@@ -98,3 +98,12 @@ def test_integer_valued():
     assert dims.is_integer_valued(Fraction(1, 2)) is False
     assert dims.is_integer_valued(H + 1) is True
     assert dims.is_integer_valued(ALPHA) is None
+
+
+def test_free_symbols_and_nesting_of_numbers():
+    assert dims.free_symbols(3) == set()
+    assert dims.free_symbols(Fraction(1, 2)) == set()
+    assert dims.free_symbols(H + 2 * W) == {H, W}
+    # a float (a custom rule's value) is a number too: depth 0
+    assert dims.nesting(1.5) == 0
+    assert dims.nesting(Fraction(1, 2)) == 0

@@ -164,3 +164,29 @@ def test_float_arguments_are_their_shortest_decimal():
     with pytest.raises(ExpressionError) as info:
         parse(float("nan"))
     assert str(info.value) == "expected a finite number, found nan"
+
+
+@pytest.mark.parametrize("text", ["0.0", "0e0", "0.000", "0_0.0"])
+def test_zero_written_as_a_decimal_is_zero(text):
+    assert evaluate(parse(text), {}) == 0
+
+
+def test_underscores_in_a_decimal_literal_keep_it_exact():
+    # 0.333333333333333333333 is not a float; written with underscores it is still exact
+    assert evaluate(parse("0.333_333_333_333_333_333_333"), {}) == Fraction(333333333333333333333, 10**21)
+
+
+def test_a_31_digit_part_is_shortened():
+    # 1234567890123456789012345678901 has 31 digits (digit sum 136: prime to 3)
+    a = 1234567890123456789012345678901
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse("a / b"), {"a": a, "b": 3**212})
+    assert "the value 123456789012...(31 digits)/about 10**101 is" in str(info.value)
+
+
+def test_expressions_up_to_80_characters_are_quoted_whole():
+    text = "0x1f + " + "H + " * 15 + "H"  # 7 + 60 + 1 = 68 characters
+    assert len(text) == 68
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert str(info.value) == f"in {text!r}: '0x1f' is a hexadecimal literal; write it in decimal: 31"
