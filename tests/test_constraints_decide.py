@@ -349,3 +349,55 @@ def test_the_period_of_two_floors_is_their_least_common_multiple():
     d = decider()
     require(d, 2 * H - 2 * s.floor(H / 2) - 3 * s.floor(H / 3), "zero")
     assert conditions(d) == ["H % 6 == 0  (L: the check)"]
+
+
+def test_bounds_of_two_symbols_are_kept_apart():
+    d = decider()
+    require(d, H - 3, "nonneg")
+    require(d, W - 5, "nonneg")
+    require(d, 8 - H, "nonneg")
+    require(d, 9 - W, "nonneg")
+    assert conditions(d) == [
+        "H >= 3  (L: the check)",
+        "W >= 5  (L: the check)",
+        "H <= 8  (L: the check)",
+        "W <= 9  (L: the check)",
+    ]
+
+
+def test_an_upper_bound_equal_to_the_lower_one_is_allowed():
+    d = decider()
+    require(d, H - 9, "nonneg")
+    require(d, 9 - H, "nonneg")
+    assert conditions(d) == ["H >= 9  (L: the check)", "H <= 9  (L: the check)"]
+
+
+def test_a_condition_of_higher_degree_in_one_symbol_is_not_a_bound():
+    # H**2 - 5 >= 0 holds from H = 3 on, but only linear conditions become bounds
+    d = decider()
+    require(d, H**2 - 5, "nonneg")
+    assert conditions(d) == ["H**2 - 5 >= 0  (L: the check)"]
+
+
+def test_merged_residues():
+    # H odd, then H a multiple of 3: H = 3, 9, 15, ... (period 6, residue 3)
+    d = decider()
+    require(d, s.Mod(H + 1, 2), "zero", "a")
+    require(d, s.Mod(H, 3), "zero", "b")
+    assert conditions(d) == ["H % 6 == 3  (a, b: the check)"]
+    # the first layer named again is not repeated
+    require(d, s.Mod(H + 1, 2), "zero", "a")
+    assert conditions(d) == ["H % 6 == 3  (a, b: the check)"]
+    # H even, then H a multiple of 3: period lcm(2, 3) = 6
+    d = decider()
+    require(d, s.Mod(H, 2), "zero", "a")
+    require(d, s.Mod(H, 3), "zero", "b")
+    assert conditions(d) == ["H % 6 == 0  (a, b: the check)"]
+
+
+def test_merged_periods_beyond_the_limit_stay_plain_conditions():
+    # lcm(256, 257) = 65792 > 65536: the second condition is kept as written
+    d = decider()
+    require(d, s.Mod(H, 256), "zero", "a")
+    require(d, s.Mod(H + 1, 257), "zero", "b")
+    assert conditions(d) == ["H % 256 == 0  (a: the check)", "H + 1 is a multiple of 257  (b: the check)"]
