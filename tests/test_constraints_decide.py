@@ -401,3 +401,14 @@ def test_merged_periods_beyond_the_limit_stay_plain_conditions():
     require(d, s.Mod(H, 256), "zero", "a")
     require(d, s.Mod(H + 1, 257), "zero", "b")
     assert conditions(d) == ["H % 256 == 0  (a: the check)", "H + 1 is a multiple of 257  (b: the check)"]
+
+
+def test_proofs_are_tried_up_to_degree_4():
+    # H**4 - 1 >= 0 for H >= 1: proven, nothing reported
+    d = decider()
+    require(d, H**4 - 1, "nonneg")
+    assert d.constraints == []
+    # H**5 - 1 >= 0 holds too, but degree 5 is not tried: reported as a condition
+    d = decider()
+    require(d, H**5 - 1, "nonneg")
+    assert conditions(d) == ["H**5 - 1 >= 0  (L: the check)"]

@@ -107,3 +107,70 @@ def test_free_symbols_and_nesting_of_numbers():
     # a float (a custom rule's value) is a number too: depth 0
     assert dims.nesting(1.5) == 0
     assert dims.nesting(Fraction(1, 2)) == 0
+
+
+def _windows(size, kernel, stride, pad_before, pad_after, dilation, ceil_mode):
+    """Count the window positions one by one.
+
+    In padded coordinates window ``i`` starts at ``i*stride`` and covers ``span`` cells. Floor
+    mode keeps the windows that end inside the padded input. Ceil mode also keeps one partial
+    window after the last full one (``(i - 1)*stride < padded - span``), but never one that
+    starts past the input (``i*stride <= pad_before + size - 1``).
+    """
+    padded = size + pad_before + pad_after
+    span = dilation * (kernel - 1) + 1
+    count = 0
+    for i in range(padded + 1):
+        start = i * stride
+        if ceil_mode:
+            ok = (i == 0 or start - stride < padded - span) and start <= pad_before + size - 1
+        else:
+            ok = start + span <= padded
+        count += ok
+    return count
+
+
+GRID = [
+    (k, st, pb, pa, d)
+    for k in (1, 2, 3)
+    for st in (1, 2, 3)
+    for pb in (0, 1, 2)
+    for pa in (0, 1, 2)
+    for d in (1, 2)
+]
+
+
+def test_window_count_on_integers():
+    for k, st, pb, pa, d in GRID:
+        # ceil mode is used with equal padding on both sides (pooling layers)
+        for ceil_mode in (False, True) if pb == pa else (False,):
+            for size in range(1, 14):
+                if size + pb + pa < d * (k - 1) + 1:
+                    continue
+                expected = _windows(size, k, st, pb, pa, d, ceil_mode)
+                assert dims.window_out(size, k, st, pb, pa, d, ceil_mode) == expected, (
+                    size, k, st, pb, pa, d, ceil_mode,
+                )
+
+
+def test_window_count_as_a_formula():
+    for k, st, pb, pa, d in GRID[::2]:
+        for ceil_mode in (False, True) if pb == pa else (False,):
+            f = dims.window_out(H, k, st, pb, pa, d, ceil_mode)
+            for size in range(1, 10):
+                if size + pb + pa < d * (k - 1) + 1:
+                    continue
+                expected = _windows(size, k, st, pb, pa, d, ceil_mode)
+                assert f.subs(H, size) == expected, (f, size, k, st, pb, pa, d, ceil_mode)
+
+
+def test_window_count_with_an_open_stride_or_kernel():
+    S = dims.symbol("S")
+    K = dims.symbol("K")
+    f = dims.window_out(H, 3, S, 1, 1, 1, True)
+    g = dims.window_out(H, K, 2, 1, 1, 1, True)
+    for size in range(3, 12):
+        for stride in (1, 2, 3, 4):
+            assert f.subs({H: size, S: stride}) == _windows(size, 3, stride, 1, 1, 1, True)
+        for kernel in (1, 2, 3):
+            assert g.subs({H: size, K: kernel}) == _windows(size, kernel, 2, 1, 1, 1, True)
