@@ -412,3 +412,9 @@ def test_proofs_are_tried_up_to_degree_4():
     d = decider()
     require(d, H**5 - 1, "nonneg")
     assert conditions(d) == ["H**5 - 1 >= 0  (L: the check)"]
+
+
+def test_an_undeclared_name_in_the_scope_has_no_bound():
+    d = Decider({}, {"H": H, "N": 3})
+    require(d, H - 4, "nonneg")
+    assert conditions(d) == ["H >= 4  (L: the check)"]

@@ -174,3 +174,13 @@ def test_window_count_with_an_open_stride_or_kernel():
             assert f.subs({H: size, S: stride}) == _windows(size, 3, stride, 1, 1, 1, True)
         for kernel in (1, 2, 3):
             assert g.subs({H: size, K: kernel}) == _windows(size, kernel, 2, 1, 1, 1, True)
+
+
+def test_symbols_are_positive_integers_or_positive_rationals():
+    h = dims.symbol("H")
+    assert h.is_integer is True
+    assert h.is_positive is True
+    a = dims.symbol("alpha", integer=False)
+    assert a.is_rational is True
+    assert a.is_positive is True
+    assert a.is_integer is None
