@@ -190,3 +190,104 @@ def test_expressions_up_to_80_characters_are_quoted_whole():
     with pytest.raises(ExpressionError) as info:
         parse(text)
     assert str(info.value) == f"in {text!r}: '0x1f' is a hexadecimal literal; write it in decimal: 31"
+
+
+LETTERS = "ABCDEFGHIJKW"
+
+
+def _scope():
+    from cnncalc import dims
+
+    return {n: dims.symbol(n) for n in LETTERS}
+
+
+BOUNDED = [
+    # 10**101 has 336 bits: 336 * log10(2) = 101.1
+    ("10**64 * 10**37", "in '10**64 * 10**37': the value about 10**101 is too large (limit 10**100)"),
+    # 10**100 + 1 has 333 bits: 100.2
+    ("10**50 * 10**50 + 1", "in '10**50 * 10**50 + 1': the value about 10**100 is too large (limit 10**100)"),
+    ("0 - 10**50 * 10**50 - 1", "in '0 - 10**50 * 10**50 - 1': the value about 10**100 is too large (limit 10**100)"),
+    ("-(10**50 * 10**50 + 1)", None),  # refused inside the parentheses already
+    # 2 * 10**100 has 334 bits: 100.5
+    ("10**50 * 10**50 // (1/2)", "in '10**50 * 10**50 // (1/2)': the value about 10**100 is too large (limit 10**100)"),
+    (
+        "1 / (10**50 * 10**50) / 10",
+        "in '1 / (10**50 * 10**50) / 10': the value 1/about 10**101 is a fraction too fine to be a size "
+        "(denominator above 10**100)",
+    ),
+    # N = 10**100 - 3 is 1 mod 3, so 1/3 = ((N - 1)/3)/N + 1/(3N): the remainder is 1/(3N),
+    # 3N about 3 * 10**100 (334 bits: 100.5)
+    (
+        "(1/3) % (1/(10**50 * 10**50 - 3))",
+        "in '(1/3) % (1/(10**50 * 10**50 - 3))': the value "
+        "1/about 10**100 is a fraction too fine to be a size (denominator above 10**100)",
+    ),
+    # powers: |b| * (bits(a) - 1) > 340 is refused before computing; 32**64 = 2**320 is fine,
+    # 1024**34 = 2**340 (34 * 10 = 340) is computed and then too large (341 bits: 102.6)
+    ("1024**34", "in '1024**34': the value about 10**102 is too large (limit 10**100)"),
+    # 2048**31: 31 * 11 = 341 > 340; 64**57: 57 * 6 = 342 > 340
+    ("2048**31", "in '2048**31': the power is too large (limit 10**100)"),
+    ("64**57", "in '64**57': the power is too large (limit 10**100)"),
+    ("1/(H - W)", "in '1/(H - W)': the divisor H - W could be zero; divide only by expressions that are always non-zero"),
+    # (H + W + 1)**9: degree 9, C(9 + 2, 2) = 55 terms
+    (
+        "(H + W + 1)**9",
+        "in '(H + W + 1)**9': with the symbols left open this is a polynomial of degree 9 with 55 terms "
+        "(at most degree 8 and 64 terms); give the symbols values with --set, or simplify the expression",
+    ),
+    (
+        "H**9",
+        "in 'H**9': with the symbols left open this is a polynomial of degree 9 with 1 term "
+        "(at most degree 8 and 64 terms); give the symbols values with --set, or simplify the expression",
+    ),
+    # (H + W + K + 1)**6: C(6 + 3, 3) = 84 terms
+    (
+        "(H + W + K + 1)**6",
+        "in '(H + W + K + 1)**6': with the symbols left open this is a polynomial of degree 6 with 84 terms "
+        "(at most degree 8 and 64 terms); give the symbols values with --set, or simplify the expression",
+    ),
+    # seven factors (X + 1): 2**7 = 128 terms
+    (
+        "(A+1)*(B+1)*(C+1)*(D+1)*(E+1)*(F+1)*(G+1)",
+        "in '(A+1)*(B+1)*(C+1)*(D+1)*(E+1)*(F+1)*(G+1)': with the symbols left open this is a polynomial "
+        "of degree 7 with 128 terms (at most degree 8 and 64 terms); give the symbols values with --set, "
+        "or simplify the expression",
+    ),
+    # ten symbols to the 64th: C(73, 9) = 97,082,021,465 terms
+    (
+        "(A+B+C+D+E+F+G+H+I+J)**64",
+        "in '(A+B+C+D+E+F+G+H+I+J)**64': with the symbols left open this is a polynomial of degree 64 "
+        "with 97,082,021,465 terms (at most degree 8 and 64 terms); give the symbols values with "
+        "--set, or simplify the expression",
+    ),
+    # twelve symbols: C(75, 11) = 4,898,229,264,825 terms, beyond the cap of 10**12
+    (
+        "(A+B+C+D+E+F+G+H+I+J+K+W)**64",
+        "in '(A+B+C+D+E+F+G+H+I+J+K+W)**64': with the symbols left open this is a polynomial of degree 64 "
+        "with more than 10**12 terms (at most degree 8 and 64 terms); give the symbols values with "
+        "--set, or simplify the expression",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BOUNDED, ids=[b[0][:24] for b in BOUNDED])
+def test_results_beyond_the_limits(text, message):
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse(text), _scope())
+    if message is not None:
+        assert str(info.value) == message
+
+
+def test_results_at_the_limits_are_accepted():
+    scope = _scope()
+    assert evaluate(parse("10**50 * 10**50"), scope) == 10**100
+    assert evaluate(parse("1 / (10**50 * 10**50)"), scope) == Fraction(1, 10**100)
+    assert evaluate(parse("32**64"), scope) == 2**320
+    assert evaluate(parse("0**0"), scope) == 1
+    assert evaluate(parse("0**3"), scope) == 0
+    H, W = scope["H"], scope["W"]
+    assert evaluate(parse("H**2"), scope) == H**2
+    assert evaluate(parse("(H + W + 1)**8"), scope) == (H + W + 1) ** 8
+    # six factors: 2**6 = 64 terms, the most allowed
+    six = "(A+1)*(B+1)*(C+1)*(D+1)*(E+1)*(F+1)"
+    assert str(evaluate(parse(six), scope)) == "(A + 1)*(B + 1)*(C + 1)*(D + 1)*(E + 1)*(F + 1)"

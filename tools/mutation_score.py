@@ -5,8 +5,8 @@ Run after ``mutmut run`` from the repository root::
     python tools/mutation_score.py [--survivors]
 
 Reads ``mutants/**/*.py.meta`` (mutmut's per-file results) and ``tests/mutation-equivalent.md``
-(surviving mutants that behave like the original for every input, one ``- `name`: why`` line
-each). The score of a module is killed / (run - equivalent): timeouts count as killed (the
+(surviving mutants that behave like the original for every input: ``- `name`: why`` lines,
+several names before the colon when one reason covers them). The score of a module is killed / (run - equivalent): timeouts count as killed (the
 mutant made the code loop), mutants no selected test reaches count as surviving, mutants not
 run yet are left out and reported.
 """
@@ -31,7 +31,11 @@ NOT_RUN = {None, 2, 34}
 def equivalent_names() -> set[str]:
     if not EQUIVALENT.exists():
         return set()
-    return set(re.findall(r"^- `([\w.]+__mutmut_\d+)`", EQUIVALENT.read_text(), flags=re.M))
+    names = set()
+    for line in EQUIVALENT.read_text().splitlines():
+        if line.startswith("- "):
+            names.update(re.findall(r"`([^`\s]+__mutmut_\d+)`", line.split(":")[0] + ":"))
+    return names
 
 
 def main(argv: list[str] | None = None) -> int:
