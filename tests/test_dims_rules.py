@@ -149,7 +149,13 @@ def test_window_count_on_integers():
                     continue
                 expected = _windows(size, k, st, pb, pa, d, ceil_mode)
                 assert dims.window_out(size, k, st, pb, pa, d, ceil_mode) == expected, (
-                    size, k, st, pb, pa, d, ceil_mode,
+                    size,
+                    k,
+                    st,
+                    pb,
+                    pa,
+                    d,
+                    ceil_mode,
                 )
 
 

@@ -206,10 +206,16 @@ BOUNDED = [
     ("10**64 * 10**37", "in '10**64 * 10**37': the value about 10**101 is too large (limit 10**100)"),
     # 10**100 + 1 has 333 bits: 100.2
     ("10**50 * 10**50 + 1", "in '10**50 * 10**50 + 1': the value about 10**100 is too large (limit 10**100)"),
-    ("0 - 10**50 * 10**50 - 1", "in '0 - 10**50 * 10**50 - 1': the value about 10**100 is too large (limit 10**100)"),
+    (
+        "0 - 10**50 * 10**50 - 1",
+        "in '0 - 10**50 * 10**50 - 1': the value about 10**100 is too large (limit 10**100)",
+    ),
     ("-(10**50 * 10**50 + 1)", None),  # refused inside the parentheses already
     # 2 * 10**100 has 334 bits: 100.5
-    ("10**50 * 10**50 // (1/2)", "in '10**50 * 10**50 // (1/2)': the value about 10**100 is too large (limit 10**100)"),
+    (
+        "10**50 * 10**50 // (1/2)",
+        "in '10**50 * 10**50 // (1/2)': the value about 10**100 is too large (limit 10**100)",
+    ),
     (
         "1 / (10**50 * 10**50) / 10",
         "in '1 / (10**50 * 10**50) / 10': the value 1/about 10**101 is a fraction too fine to be a size "
@@ -228,7 +234,10 @@ BOUNDED = [
     # 2048**31: 31 * 11 = 341 > 340; 64**57: 57 * 6 = 342 > 340
     ("2048**31", "in '2048**31': the power is too large (limit 10**100)"),
     ("64**57", "in '64**57': the power is too large (limit 10**100)"),
-    ("1/(H - W)", "in '1/(H - W)': the divisor H - W could be zero; divide only by expressions that are always non-zero"),
+    (
+        "1/(H - W)",
+        "in '1/(H - W)': the divisor H - W could be zero; divide only by expressions that are always non-zero",
+    ),
     # (H + W + 1)**9: degree 9, C(9 + 2, 2) = 55 terms
     (
         "(H + W + 1)**9",

@@ -6,9 +6,10 @@ Run after ``mutmut run`` from the repository root::
 
 Reads ``mutants/**/*.py.meta`` (mutmut's per-file results) and ``tests/mutation-equivalent.md``
 (surviving mutants that behave like the original for every input: ``- `name`: why`` lines,
-several names before the colon when one reason covers them). The score of a module is killed / (run - equivalent): timeouts count as killed (the
-mutant made the code loop), mutants no selected test reaches count as surviving, mutants not
-run yet are left out and reported.
+several names before the colon when one reason covers them). The score of a module is
+killed / (run - equivalent): timeouts count as killed (the mutant made the code loop),
+mutants no selected test reaches count as surviving, mutants not run yet are left out and
+reported.
 """
 
 from __future__ import annotations
