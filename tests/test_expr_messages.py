@@ -300,3 +300,30 @@ def test_results_at_the_limits_are_accepted():
     # six factors: 2**6 = 64 terms, the most allowed
     six = "(A+1)*(B+1)*(C+1)*(D+1)*(E+1)*(F+1)"
     assert str(evaluate(parse(six), scope)) == "(A + 1)*(B + 1)*(C + 1)*(D + 1)*(E + 1)*(F + 1)"
+
+
+def _nested(form: str, n: int) -> str:
+    text = "1"
+    for _ in range(n):
+        text = form.format(text)
+    return text
+
+
+@pytest.mark.parametrize("form", ["-{}", "(1 + {})", "({} + 1)", "floor({})", "max(1, {})"])
+def test_nesting_limit_of_every_kind_of_node(form):
+    # the innermost number of n levels sits at depth n; depth 50 is the deepest allowed
+    assert evaluate(parse(_nested(form, 50)), {}) in (1, -1, 51)
+    text = _nested(form, 51)
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert str(info.value) == f"expression {text!r} is nested too deeply"
+
+
+def test_signs_and_single_arguments():
+    assert evaluate(parse("+3"), {}) == 3
+    assert evaluate(parse("+H"), {"H": 4}) == 4
+    assert evaluate(parse("-H"), {"H": 4}) == -4
+    assert parse("-H").names == frozenset({"H"})
+    assert parse("+H").names == frozenset({"H"})
+    assert evaluate(parse("max(3)"), {}) == 3
+    assert evaluate(parse("min(H)"), {"H": 5}) == 5
