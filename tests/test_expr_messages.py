@@ -327,3 +327,22 @@ def test_signs_and_single_arguments():
     assert parse("+H").names == frozenset({"H"})
     assert evaluate(parse("max(3)"), {}) == 3
     assert evaluate(parse("min(H)"), {"H": 5}) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("(yield)", "Yield"),  # a node without a name of its own: its class name
+        ("(yield from x)", "YieldFrom"),
+        ("not x", "the operator Not"),
+        ("x if 1 else 2", "a conditional expression"),
+        ("[x]", "a list"),
+    ],
+)
+def test_what_is_not_allowed_is_named(text, what):
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert str(info.value) == (
+        f"in {text!r}: {what} is not allowed; expressions may use numbers, names, "
+        "+ - * / // % **, parentheses and min, max, floor, ceil"
+    )
