@@ -346,3 +346,33 @@ def test_what_is_not_allowed_is_named(text, what):
         f"in {text!r}: {what} is not allowed; expressions may use numbers, names, "
         "+ - * / // % **, parentheses and min, max, floor, ceil"
     )
+
+
+SPELLING = [
+    # 1e-101 is 1/10**101: its denominator is above 10**100 (336 bits: 101.1)
+    ("1e-101", "the value 1/about 10**101 is a fraction too fine to be a size (denominator above 10**100)"),
+    # a leading zero before an exponent, an underscore or after a decimal fraction
+    ("01e5", "in '01e5': '01e5' has a leading zero; write 1e5"),
+    ("01E5", "in '01E5': '01E5' has a leading zero; write 1E5"),
+    ("0_1", "in '0_1': '0_1' has a leading zero; write 1"),
+    ("0_0", "in '0_0': '0_0' has a leading zero; write 0"),
+    ("00.5 + 010", "in '00.5 + 010': '010' has a leading zero; write 10"),
+    # errors inside a call name the whole expression
+    ("floor(K)", "in 'floor(K)': unknown name 'K' (names in scope: none)"),
+    ("Mod(1, 0)", "in 'Mod(1, 0)': division by zero"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), SPELLING, ids=[s[0] for s in SPELLING])
+def test_spelling_and_call_messages(text, message):
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse(text), {})
+    assert str(info.value) == message
+
+
+def test_the_smallest_fraction_and_remainders():
+    assert evaluate(parse("1e-100"), {}) == Fraction(1, 10**100)
+    assert evaluate(parse("Mod(7, 3)"), {}) == 1
+    assert evaluate(parse("Mod(-7, 3)"), {}) == 2
+    assert evaluate(parse("1e5"), {}) == 100000
+    assert evaluate(parse("0e5"), {}) == 0
