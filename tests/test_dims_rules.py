@@ -140,10 +140,19 @@ GRID = [
 ]
 
 
+def test_unequal_padding_in_ceil_mode():
+    # one cell, kernel 1, stride 1, padding 0 before and 1 after: the second window would
+    # start in the trailing padding, so there is one window
+    assert dims.window_out(1, 1, 1, 0, 1, 1, True) == 1
+    assert dims.window_out(H, 1, 1, 0, 1, 1, True).subs(H, 1) == 1
+    # padding 1 before and 0 after: windows at -1 and 0 both start in the input or its
+    # leading padding
+    assert dims.window_out(1, 1, 1, 1, 0, 1, True) == 2
+
+
 def test_window_count_on_integers():
     for k, st, pb, pa, d in GRID:
-        # ceil mode is used with equal padding on both sides (pooling layers)
-        for ceil_mode in (False, True) if pb == pa else (False,):
+        for ceil_mode in (False, True):
             for size in range(1, 14):
                 if size + pb + pa < d * (k - 1) + 1:
                     continue
@@ -161,7 +170,7 @@ def test_window_count_on_integers():
 
 def test_window_count_as_a_formula():
     for k, st, pb, pa, d in GRID[::2]:
-        for ceil_mode in (False, True) if pb == pa else (False,):
+        for ceil_mode in (False, True):
             f = dims.window_out(H, k, st, pb, pa, d, ceil_mode)
             for size in range(1, 10):
                 if size + pb + pa < d * (k - 1) + 1:
@@ -174,12 +183,12 @@ def test_window_count_with_an_open_stride_or_kernel():
     S = dims.symbol("S")
     K = dims.symbol("K")
     f = dims.window_out(H, 3, S, 1, 1, 1, True)
-    g = dims.window_out(H, K, 2, 1, 1, 1, True)
+    g = dims.window_out(H, K, 2, 0, 1, 1, True)
     for size in range(3, 12):
         for stride in (1, 2, 3, 4):
             assert f.subs({H: size, S: stride}) == _windows(size, 3, stride, 1, 1, 1, True)
         for kernel in (1, 2, 3):
-            assert g.subs({H: size, K: kernel}) == _windows(size, kernel, 2, 1, 1, 1, True)
+            assert g.subs({H: size, K: kernel}) == _windows(size, kernel, 2, 0, 1, 1, True)
 
 
 def test_symbols_are_positive_integers_or_positive_rationals():
