@@ -199,3 +199,22 @@ def test_symbols_are_positive_integers_or_positive_rationals():
     assert a.is_rational is True
     assert a.is_positive is True
     assert a.is_integer is None
+
+
+def test_products_of_fractions_are_canonical():
+    # 3/2 * 2/3 = 1, an int
+    assert dims.mul(Fraction(3, 2), Fraction(2, 3)) == 1
+    assert type(dims.mul(Fraction(3, 2), Fraction(2, 3))) is int
+    assert dims.mul(Fraction(1, 2), Fraction(2, 3)) == Fraction(1, 3)
+
+
+def test_a_ceiling_over_a_divisor_not_known_positive_stays_a_ceiling():
+    # H - 1 may be 0 for H = 1: no floor rewriting
+    assert dims.ceildiv(W, H - 1) == s.ceiling(W / (H - 1))
+
+
+def test_multiples_of_the_divisor_leave_the_floor():
+    # floor((2*floor(H/3) + 1)/2) = floor(H/3) + floor(1/2) = floor(H/3): no nesting
+    assert dims.floordiv(dims.add(dims.mul(2, dims.floordiv(H, 3)), 1), 2) == s.floor(H / 3)
+    # floor((3*floor(H/2) + 2)/3) = floor(H/2)
+    assert dims.floordiv(dims.add(dims.mul(3, dims.floordiv(H, 2)), 2), 3) == s.floor(H / 2)
