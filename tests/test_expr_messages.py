@@ -376,3 +376,26 @@ def test_the_smallest_fraction_and_remainders():
     assert evaluate(parse("Mod(-7, 3)"), {}) == 2
     assert evaluate(parse("1e5"), {}) == 100000
     assert evaluate(parse("0e5"), {}) == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({}, "expected a number or an expression, found a mapping"),
+        ([1], "expected a number or an expression, found a list"),
+        (None, "expected a number or an expression, found nothing"),
+        (b"x", "expected a number or an expression, found bytes"),
+        # a syntax error without a position, and one with a position and a hint
+        ("1 +", "cannot parse expression '1 +': invalid syntax"),
+        ("3 X 4", "cannot parse expression '3 X 4' at character 3: invalid syntax (write a pair as [3, 4])"),
+        ("1\x00", "cannot parse expression '1\\x00': source code string cannot contain null bytes"),
+    ],
+)
+def test_values_that_are_not_expressions(value, message):
+    with pytest.raises(ExpressionError) as info:
+        parse(value)
+    assert str(info.value) == message
+
+
+def test_the_longest_expression_is_500_characters():
+    assert parse("H" * 500).names == frozenset({"H" * 500})
