@@ -497,9 +497,10 @@ def window_out(
     out_minus_1 = ceildiv(span, stride)
     last_start_limit = floordiv(add(size, pad_before, -1), stride)
     # The correction can only bite when the stride exceeds the effective kernel minus the
-    # leading padding; otherwise keep the single ceiling.
-    if all(is_concrete(v) for v in (kernel, stride, pad_before, dilation)) and (
-        stride <= dilation * (kernel - 1) + 1 - pad_before
+    # trailing padding (the numerator of the ceiling is then the larger one); otherwise keep
+    # the single ceiling.
+    if all(is_concrete(v) for v in (kernel, stride, pad_after, dilation)) and (
+        stride <= dilation * (kernel - 1) + 1 - pad_after
     ):
         return add(out_minus_1, 1)
     # Both are floors over the stride of numerators that differ by a constant when the layer's
