@@ -23,7 +23,11 @@ MESSAGES = [
     ("0**-1", "in '0**-1': division by zero (0 to a negative power)"),
     # 3**64 has 65 bits: 64 * (65 - 1) = 4096 > 340.
     ("(3**64)**64", "in '(3**64)**64': the power is too large (limit 10**100)"),
-    ("H**2.5", "in 'H**2.5': exponents must be integer constants, found 5/2"),
+    (
+        "(0 - H)**2.5",
+        "in '(0 - H)**2.5': exponents must be integer constants (or fractions of a known positive "
+        "number), found 5/2",
+    ),
     ("0x1f", "in '0x1f': '0x1f' is a hexadecimal literal; write it in decimal: 31"),
     ("0o17", "in '0o17': '0o17' is a octal literal; write it in decimal: 15"),
     ("0b2", "in '0b2': '0b2' is a binary literal; write it in decimal"),
@@ -37,21 +41,19 @@ MESSAGES = [
     ("floor(x=1)", "in 'floor(x=1)': floor() takes no keyword arguments"),
     (
         "f(x)",
-        "in 'f(x)': function 'f' is not allowed; expressions may call only min, max, floor, ceil",
+        "in 'f(x)': function 'f' is not allowed; expressions may call only min, max, floor, ceil, "
+        "round, make_divisible",
     ),
     ("1/0", "in '1/0': division by zero"),
     ("1 % 0", "in '1 % 0': division by zero"),
     ("H / (H - H)", "in 'H / (H - H)': division by zero"),
     ("2 * 1", None),  # accepted
-    (
-        "x < 1",
-        "in 'x < 1': a comparison is not allowed; expressions may use numbers, names, "
-        "+ - * / // % **, parentheses and min, max, floor, ceil",
-    ),
+    ("x is 1", "in 'x is 1': Is is not allowed; comparisons are < <= > >= == !="),
     (
         "~x",
         "in '~x': the operator Invert is not allowed; expressions may use numbers, names, "
-        "+ - * / // % **, parentheses and min, max, floor, ceil",
+        "+ - * / // % **, parentheses, comparisons, and/or/not, a if c else b, input.C (N, H, W) "
+        "and min, max, floor, ceil, round, make_divisible",
     ),
     ("'1'", "in \"'1'\": only numbers are allowed as constants, found '1'"),
     ("True", "in 'True': only numbers are allowed as constants, found True"),
@@ -334,8 +336,8 @@ def test_signs_and_single_arguments():
     [
         ("(yield)", "Yield"),  # a node without a name of its own: its class name
         ("(yield from x)", "YieldFrom"),
-        ("not x", "the operator Not"),
-        ("x if 1 else 2", "a conditional expression"),
+        ("x @ 2", "the operator MatMult"),
+        ("lambda: x", "a lambda"),
         ("[x]", "a list"),
     ],
 )
@@ -344,7 +346,8 @@ def test_what_is_not_allowed_is_named(text, what):
         parse(text)
     assert str(info.value) == (
         f"in {text!r}: {what} is not allowed; expressions may use numbers, names, "
-        "+ - * / // % **, parentheses and min, max, floor, ceil"
+        "+ - * / // % **, parentheses, comparisons, and/or/not, a if c else b, input.C (N, H, W) "
+        "and min, max, floor, ceil, round, make_divisible"
     )
 
 
