@@ -416,6 +416,9 @@ def _call(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
     if fn == "mod":
         return _binop("%", args[0], args[1], expr)
     if fn == "round":
+        if not dims.is_concrete(args[0]) and not dims.free_symbols(args[0]):
+            # an irrational number (a root): never a half, so the nearest integer is floor(x + 1/2)
+            return dims.floor(dims.add(args[0], Fraction(1, 2)))
         if not dims.is_concrete(args[0]):
             open_ = ", ".join(sorted(str(s) for s in dims.free_symbols(args[0])))
             raise ExpressionError(

@@ -62,3 +62,79 @@ def test_a_regnet_analysis_does_not_import_sympy():
         "assert 'sympy' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+roots = st.tuples(
+    st.fractions(min_value=Fraction(1, 9), max_value=9, max_denominator=9),
+    st.sampled_from([Fraction(1, 2), Fraction(1, 3), Fraction(3, 2), Fraction(-1, 2), Fraction(2, 3)]),
+)
+numbers = st.fractions(min_value=-9, max_value=9, max_denominator=7)
+
+
+def text(q: Fraction) -> str:
+    return f"({q.numerator}/{q.denominator})"
+
+
+@given(root=roots, q=numbers, op=st.sampled_from(["+", "-", "*", "/", "//"]), flip=st.booleans())
+def test_arithmetic_with_a_root_is_exact(root, q, op, flip):
+    a, p = root
+    power = f"({text(a)}**{text(p)})"
+    left, right = (text(q), power) if flip else (power, text(q))
+    if op in ("/", "//") and (q == 0 and not flip):
+        return
+    expression = f"floor({left} {op} {right})" if op != "//" else f"{left} {op} {right}"
+    value = exact(a) ** exact(p)
+    x, y = (exact(q), value) if flip else (value, exact(q))
+    oracle = {"+": x + y, "-": x - y, "*": x * y, "/": x / y, "//": sympy.floor(x / y)}[op]
+    assert evaluate(parse(expression), {}) == sympy.floor(oracle)
+    assert evaluate(parse(f"ceil({left} {op} {right})"), {}) == sympy.ceiling(oracle)
+    nearest = (
+        round(Fraction(int(oracle.p), int(oracle.q)))
+        if oracle.is_Rational
+        else sympy.floor(oracle + sympy.Rational(1, 2))
+    )
+    assert evaluate(parse(f"round({left} {op} {right})"), {}) == nearest  # halves to even
+    assert evaluate(parse(f"floor(-({left} {op} {right}))"), {}) == sympy.floor(-oracle)
+
+
+@given(root=roots, q=numbers, op=st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), flip=st.booleans())
+def test_comparisons_with_a_root_are_exact(root, q, op, flip):
+    a, p = root
+    power = f"({text(a)}**{text(p)})"
+    left, right = (text(q), power) if flip else (power, text(q))
+    value = exact(a) ** exact(p)
+    x, y = (exact(q), value) if flip else (value, exact(q))
+    oracle = {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y, "==": x == y, "!=": x != y}[op]
+    assert evaluate(parse(f"{left} {op} {right}"), {}) == int(bool(oracle))
+    # chained, and inside and/or/not/if
+    one_op_one = op in ("<=", ">=", "==")  # 1 op 1
+    assert evaluate(parse(f"0 < 1 {op} 1 and {left} {op} {right}"), {}) == int(bool(oracle) and one_op_one)
+    assert evaluate(parse(f"not ({left} {op} {right})"), {}) == int(not bool(oracle))
+    assert evaluate(parse(f"7 if {left} {op} {right} else 9"), {}) == (7 if oracle else 9)
+    assert evaluate(parse(f"{left} {op} {right} or 0"), {}) == int(bool(oracle))
+    low, high = sorted([x, y], key=float)
+    assert evaluate(parse(f"floor(10*min({left}, {right}))"), {}) == sympy.floor(10 * low)
+    assert evaluate(parse(f"floor(10*max({left}, {right}))"), {}) == sympy.floor(10 * high)
+
+
+def test_roots_combined_with_symbols_and_roots_stay_exact():
+    H = sympy.Symbol("H", integer=True, positive=True)
+    v = evaluate(parse("H * 2**(1/2)"), {"H": H})
+    assert sympy.simplify(v - H * sympy.sqrt(2)) == 0
+    assert evaluate(parse("2**(1/2) < 3**(1/2)"), {}) == 1
+    assert evaluate(parse("2**(1/2) * 2**(1/2)"), {}) == 2
+    assert evaluate(parse("3**(1/2) if 1 else 0"), {}) == sympy.sqrt(3)
+
+
+def test_root_limits():
+    import pytest
+
+    from cnncalc.errors import ExpressionError
+
+    with pytest.raises(ExpressionError, match="the exponent 129/2 is too large"):
+        evaluate(parse("2**(129/2)"), {})
+    with pytest.raises(ExpressionError, match="the exponent 1/65 is too large"):
+        evaluate(parse("2**(1/65)"), {})
+    with pytest.raises(ExpressionError, match="the power is too large"):
+        evaluate(parse("(10**60)**(13/2)"), {})
+    assert evaluate(parse("(2**64)**(1/64)"), {}) == 2
