@@ -517,3 +517,30 @@ def test_nesting_through_kinds_is_bounded():
     lines += ["  u:", "    args: {x: relu}", "    layers:", "      - x", "layers:", "  - w0"]
     with pytest.raises(SpecError, match="blocks nest more than 100 levels deep"):
         run("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("not k", 0),
+        ("not (k - 3)", 1),
+        ("k and 1", 1),
+        ("0 or k", 1),
+        ("k > 1 and not (k < 0)", 1),
+        ("k if k > 2 and k < 4 else 0", 3),
+        ("1 < k < 4", 1),
+        ("(k > 1) + (k > 2) + (k > 3)", 2),
+    ],
+)
+def test_conditions_read_names(text, expected):
+    assert value(text, k=3) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["not (1/0)", "1/0 > 0", "0 or 1/0", "1 and 1/0", "2 if 1/0 else 3", "0 < 1 < 1/0", "not (1/0 > 0)"],
+)
+def test_an_error_inside_a_condition_names_the_expression(text):
+    with pytest.raises(ExpressionError) as info:
+        value(text)
+    assert str(info.value) == f"in {text!r}: division by zero"
