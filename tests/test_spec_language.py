@@ -544,3 +544,21 @@ def test_an_error_inside_a_condition_names_the_expression(text):
     with pytest.raises(ExpressionError) as info:
         value(text)
     assert str(info.value) == f"in {text!r}: division by zero"
+
+
+def test_a_root_compared_with_an_open_symbol_is_piecewise():
+    H = dims.symbol("H")
+    v = value("1 if H > 2**(1/2) else 0", H=H)
+    assert [v.subs(H, h) for h in (1, 2, 3)] == [0, 1, 1]  # sqrt(2) = 1.41...
+    w = value("1 if 2**(1/2) >= H else 0", H=H)
+    assert [w.subs(H, h) for h in (1, 2)] == [1, 0]
+
+
+def test_names_that_are_not_numbers_are_named_in_messages():
+    with pytest.raises(ExpressionError) as info:
+        value("act + 1", act="relu")
+    assert str(info.value) == "in 'act + 1': act names a layer kind (relu), not a number"
+    with pytest.raises(ExpressionError) as info:
+        value("K + 1", H=2, **{"input.C": 3})
+    # the input's dimensions are not listed among the names a spec declares
+    assert str(info.value) == "in 'K + 1': unknown name 'K' (names in scope: H)"
