@@ -138,3 +138,25 @@ def test_root_limits():
     with pytest.raises(ExpressionError, match="the power is too large"):
         evaluate(parse("(10**60)**(13/2)"), {})
     assert evaluate(parse("(2**64)**(1/64)"), {}) == 2
+
+
+def test_known_numbers_combine_with_a_root_without_sympy():
+    # the fast path: a root and a rational stay a Surd (integer arithmetic), for every operator
+    from cnncalc.expr import _surd_binop
+
+    r = root(Fraction(2), Fraction(1, 2))
+    three = Fraction(3)
+    for op, expected in [("+", (3, 1)), ("-", (-3, 1)), ("*", (0, 3)), ("/", (0, Fraction(1, 3)))]:
+        out = _surd_binop(op, r, three)
+        assert isinstance(out, Surd) and (out.b, out.c) == expected, op
+    for op, expected in [("+", (3, 1)), ("-", (3, -1)), ("*", (0, 3))]:
+        out = _surd_binop(op, three, r)
+        assert isinstance(out, Surd) and (out.b, out.c) == expected, op
+    assert _surd_binop("//", r, three) == 0  # sqrt(2)/3 = 0.47...
+    assert _surd_binop("%", r, three) is None  # left to sympy
+
+
+def test_min_and_max_of_two_roots():
+    # sqrt(2) = 1.414..., 3**(1/3) = 1.442...
+    assert evaluate(parse("floor(1000*min(2**(1/2), 3**(1/3)))"), {}) == 1414
+    assert evaluate(parse("floor(1000*max(2**(1/2), 3**(1/3)))"), {}) == 1442
