@@ -218,3 +218,30 @@ def test_multiples_of_the_divisor_leave_the_floor():
     assert dims.floordiv(dims.add(dims.mul(2, dims.floordiv(H, 3)), 1), 2) == s.floor(H / 3)
     # floor((3*floor(H/2) + 2)/3) = floor(H/2)
     assert dims.floordiv(dims.add(dims.mul(3, dims.floordiv(H, 2)), 2), 3) == s.floor(H / 2)
+
+
+def test_sums_products_and_quotients_of_known_values_are_exact():
+    # 1/2 + 1/3 = 5/6; a sum of whole Fractions comes back an int
+    assert dims.add(Fraction(1, 2), Fraction(1, 3)) == Fraction(5, 6)
+    whole = dims.add(Fraction(1, 2), Fraction(1, 2))
+    assert whole == 1 and type(whole) is int
+    assert dims.add() == 0 and dims.mul() == 1
+    assert dims.mul(Fraction(2, 3), 3) == 2 and type(dims.mul(Fraction(2, 3), 3)) is int
+    assert dims.prod([2, 3, Fraction(1, 6)]) == 1
+    assert dims.div(3, 4) == Fraction(3, 4) and dims.div(8, 4) == 2
+    assert dims.mod(Fraction(7, 2), 2) == Fraction(3, 2) and dims.mod(7, 3) == 1
+    assert dims.dmin(3, Fraction(5, 2)) == Fraction(5, 2)
+    assert dims.dmax(3, Fraction(7, 2), 1) == Fraction(7, 2)
+    assert dims.canon(True) == 1 and type(dims.canon(True)) is int
+    assert dims.canon(s.Integer(4)) == 4 and dims.canon(s.Rational(3, 6)) == Fraction(1, 2)
+
+
+def test_sums_and_products_with_symbols():
+    # ints and Fractions join the formula exactly: H + 1/2, 3/2 * H
+    assert dims.add(H, Fraction(1, 2)) == H + s.Rational(1, 2)
+    assert dims.mul(Fraction(3, 2), H) == s.Rational(3, 2) * H
+    assert dims.add(H, -H) == 0 and type(dims.add(H, -H)) is int
+    assert dims.mul(H, 0) == 0
+    assert dims.div(H, 2) == H / 2
+    assert dims.mod(H + 2, 2) == s.Mod(H, 2)
+    assert dims.dmin(H, H + 1) == H and dims.dmax(H, H + 1) == H + 1
