@@ -589,7 +589,12 @@ def _root(a: int | Fraction, b: Fraction, expr: Expr) -> dims.Value:
     bits = max(abs(f.numerator).bit_length(), f.denominator.bit_length())
     if abs(b) * (bits - 1) > 340:
         raise ExpressionError(f"in {_shown(expr.text)}: the power is too large (limit 10**100)")
-    return root(f, b)
+    value = root(f, b)
+    if isinstance(value, Surd):
+        if abs(value.approx()) > MAX_MAGNITUDE:
+            raise ExpressionError(f"in {_shown(expr.text)}: the power is too large (limit 10**100)")
+        return value
+    return _bounded(value, expr)
 
 
 def _bounded(v: dims.Value, expr: Expr) -> dims.Value:

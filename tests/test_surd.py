@@ -160,3 +160,49 @@ def test_min_and_max_of_two_roots():
     # sqrt(2) = 1.414..., 3**(1/3) = 1.442...
     assert evaluate(parse("floor(1000*min(2**(1/2), 3**(1/3)))"), {}) == 1414
     assert evaluate(parse("floor(1000*max(2**(1/2), 3**(1/3)))"), {}) == 1442
+
+
+def test_a_root_with_a_known_part_scales_both():
+    # (sqrt(2) + 1) * 3 = 7.24..., (sqrt(2) + 1) / 4 = 0.60..., -(sqrt(2) + 1) = -2.41...
+    assert evaluate(parse("floor((2**(1/2) + 1) * 3)"), {}) == 7
+    assert evaluate(parse("floor(10 * (2**(1/2) + 1) / 4)"), {}) == 6
+    assert evaluate(parse("floor(-(2**(1/2) + 1))"), {}) == -3
+
+
+def test_a_root_as_a_condition_is_true():
+    # a root of a positive number is never 0
+    assert evaluate(parse("3 if 2**(1/2) else 4"), {}) == 3
+    assert evaluate(parse("not 2**(1/2)"), {}) == 0
+    assert evaluate(parse("2**(1/2) and 5"), {}) == 1
+
+
+def test_a_root_divided_by_zero_is_refused():
+    import pytest
+
+    from cnncalc.errors import ExpressionError
+
+    for text in ("2**(1/2) / 0", "2**(1/2) // 0", "(2**(1/2) + 1) / (1 - 1)"):
+        with pytest.raises(ExpressionError, match="division by zero"):
+            evaluate(parse(text), {})
+
+
+def test_the_limit_of_powers_is_exact_at_its_edge():
+    import pytest
+
+    from cnncalc.errors import ExpressionError
+
+    # |b| * (bits - 1) at most 340: 2**40 has 41 bits, 17/2 * 40 = 340 is allowed, and
+    # (2**40)**(17/2) = 2**340, an integer of 103 digits: beyond 10**100, refused as a value
+    with pytest.raises(ExpressionError, match="too large"):
+        evaluate(parse("(2**40)**(17/2)"), {})
+    # 2**39 * 3 = 1,649,267,441,664 has 41 bits too: its square root (40 * 1/2 = 20) is allowed,
+    # 1,284,238.6...
+    assert evaluate(parse("floor(((2**39)*3)**(1/2))"), {}) == 1284238
+    # 2**227 has 228 bits: 3/2 * 227 = 340.5 > 340, refused before computing
+    with pytest.raises(ExpressionError, match="the power is too large"):
+        evaluate(parse(f"({2**227})**(3/2)"), {})
+    # 2**76 has 77 bits: 9/2 * 76 = 342 > 340, refused
+    with pytest.raises(ExpressionError, match="the power is too large"):
+        evaluate(parse(f"({2**76})**(9/2)"), {})
+    # 2**20 has 21 bits: 17/2 * 20 = 170, allowed: 2**170 exactly
+    assert evaluate(parse("(2**20)**(17/2)"), {}) == 2**170
