@@ -515,6 +515,11 @@ def window_out(
 # Printing in the spec's own expression syntax (which sympy can also read back).
 
 
+def fmt_shape(shape) -> str:
+    """A shape in spec syntax: ``[N, 64, floor((H - 1)/2) + 1, 7]``."""
+    return "[" + ", ".join(fmt(d) for d in shape) + "]"
+
+
 def fmt(v: Value) -> str:
     """``v`` in spec syntax: ``floor((H - 1)/2)``, ``ceiling(H/2)``, ``Max(1, H - 6)``."""
     if isinstance(v, int):

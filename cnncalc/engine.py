@@ -22,6 +22,7 @@ from .errors import CnncalcError, ShapeError, SpecError, UsageError
 from .expr import parse
 from .graph import Node, build
 from .layers import Layer, Param, Shape
+from .layers._base import same_dims
 from .source import Mark
 from .spec import INPUT, Spec
 
@@ -270,7 +271,7 @@ class _Analyser:
             detail = ""
             if len(xs) > 1:
                 detail = "; inputs: " + ", ".join(
-                    f"{n!r} {_shape_text(s)}" for n, s in zip(node.inputs, xs, strict=True)
+                    f"{n!r} {dims.fmt_shape(s)}" for n, s in zip(node.inputs, xs, strict=True)
                 )
             raise ShapeError(f"{self._where(node)}: {exc}{detail}") from None
         self._check_size(node, y, macs, flops, weights)
@@ -284,11 +285,11 @@ class _Analyser:
             owner = self.owners[node.share]
             theirs = dict(owner.weights)
             for key, p in own:
-                if key not in theirs or not _same_shape(theirs[key].shape, p.shape):
+                if key not in theirs or not same_dims(theirs[key].shape, p.shape):
                     raise ShapeError(
                         f"{self._where(node)}: cannot share the weights of {node.share!r}: "
-                        f"{key} would be {_shape_text(p.shape)} here but is "
-                        f"{_shape_text(theirs[key].shape) if key in theirs else 'absent'} there"
+                        f"{key} would be {dims.fmt_shape(p.shape)} here but is "
+                        f"{dims.fmt_shape(theirs[key].shape) if key in theirs else 'absent'} there"
                     )
             params, buffers = 0, 0
         result = LayerResult(
@@ -344,14 +345,6 @@ class _Analyser:
                     f"{dims.MAX_FORMULA_NESTING} levels deep (the limit of formula nesting); "
                     f"give {open_} a value with --set"
                 )
-
-
-def _same_shape(a: Shape, b: Shape) -> bool:
-    return len(a) == len(b) and all(dims.add(x, dims.mul(-1, y)) == 0 for x, y in zip(a, b, strict=True))
-
-
-def _shape_text(shape: Shape) -> str:
-    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
 
 
 def known_sum(values) -> Dim:

@@ -390,7 +390,7 @@ def _lookup(name: str, expr: Expr, scope: dict[str, Any]) -> dims.Value:
         known = ", ".join(sorted(n for n in scope if not n.startswith(INPUT_NAME + "."))) or "none"
         raise ExpressionError(f"in {expr.text!r}: unknown name '{name}' (names in scope: {known})") from None
     if isinstance(value, tuple):
-        shown = "[" + ", ".join(dims.fmt(v) for v in value) + "]"
+        shown = dims.fmt_shape(value)
         raise ExpressionError(
             f"in {_shown(expr.text)}: {name} is the pair {shown}; a pair can only be passed whole "
             f"to a pair argument (kernel: {name})"

@@ -267,8 +267,7 @@ def _unknown_costs(c: LayerResult) -> list[str]:
     ]
 
 
-def _shape(shape: Sequence[Any]) -> str:
-    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
+_shape = dims.fmt_shape
 
 
 def _formula(s: LayerResult | None, what: str) -> str:

@@ -51,6 +51,7 @@ def compare(designs: list[Analysis] | tuple[Analysis, ...], labels=None) -> Comp
     designs = tuple(designs)
     labels = tuple(labels) if labels is not None else tuple(a.name for a in designs)
     base = designs[0]
+
     def known(d: Analysis, m: str) -> bool:
         return m not in COSTS or (d.totals.complete and base.totals.complete)
 

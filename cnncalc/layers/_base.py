@@ -443,11 +443,10 @@ def same_dims(a, b) -> bool:
     return len(a) == len(b) and all(dims.add(x, dims.mul(-1, y)) == 0 for x, y in zip(a, b, strict=True))
 
 
-def shape_text(shape: Shape) -> str:
-    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
+shape_text = dims.fmt_shape
 
 
 def rank_error(layer: Layer, expected: str, x: Shape) -> ShapeError:
     """A ShapeError for an input of the wrong rank."""
-    shown = "[" + ", ".join(dims.fmt(d) for d in x) + "]"
+    shown = dims.fmt_shape(x)
     return ShapeError(f"expects {expected}, got a rank-{len(x)} input {shown}")

@@ -18,8 +18,7 @@ def _int_list(value: Any) -> Any:
     return [value] if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _show(shape: Shape) -> str:
-    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
+_show = dims.fmt_shape
 
 
 def _normalise(axes: tuple[int, ...], rank: int, what: str, x: Shape) -> list[int]:

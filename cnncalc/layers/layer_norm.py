@@ -12,9 +12,7 @@ from ..errors import ShapeError
 from . import register
 from ._base import Check, IntList, Layer, Param, Shape, rank_error
 
-
-def _show(shape) -> str:
-    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
+_show = dims.fmt_shape
 
 
 def _flops(layer: Layer, x: Shape, normalized: Shape) -> dims.Dim:

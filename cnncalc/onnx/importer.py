@@ -735,7 +735,7 @@ class _Reader:
                     dims.add(a, -b) == 0 for a, b in zip(want.shape, shape, strict=True)
                 )
                 if not same:
-                    shown = "[" + ", ".join(dims.fmt(d) for d in want.shape) + "]"
+                    shown = dims.fmt_shape(want.shape)
                     got = "[" + ", ".join(str(d) for d in shape) + "]"
                     note = ""
                     if any(not dims.is_concrete(d) for d in want.shape):

@@ -70,6 +70,7 @@ def _marked(fn):
     wrapper.__name__ = fn.__name__
     return wrapper
 
+
 _BYTE_UNITS = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
 
 
@@ -119,8 +120,7 @@ def exact_bytes(v: Any) -> str:
     return f"{v:,} B" if isinstance(v, int) else dims.fmt(v)
 
 
-def shape_text(shape) -> str:
-    return "[" + ", ".join(dims.fmt(d) for d in shape) + "]"
+shape_text = dims.fmt_shape
 
 
 def json_value(v: Any) -> Any:
