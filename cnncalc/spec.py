@@ -979,46 +979,34 @@ class _Loader:
         return out
 
 
-def _kind_uses(items: Any, args: set[str]) -> set[str]:
-    """The arguments in ``args`` used as the kind of an entry of the raw list ``items`` (in
-    branches and residual bodies too)."""
-    found: set[str] = set()
+def _raw_entries(items: Any):
+    """``(kind, arguments)`` of every entry of the raw list ``items``, in branches and residual
+    bodies too (``arguments`` is None for a bare ``- relu``), before anything is validated."""
     todo = [items]
     while todo:
         items = todo.pop()
         if not isinstance(items, list):
             continue
         for item in items:
-            if isinstance(item, str) and item.strip() in args:
-                found.add(item.strip())
+            if isinstance(item, str):
+                yield item.strip(), None
             elif isinstance(item, dict) and len(item) == 1:
                 kind, body = next(iter(item.items()))
-                if kind in args:
-                    found.add(kind)
+                yield kind, body if isinstance(body, dict) else None
                 if isinstance(body, dict):
                     todo += [body.get("body"), body.get("shortcut")]
                     if isinstance(body.get("branches"), list):
                         todo += body["branches"]
-    return found
+
+
+def _kind_uses(items: Any, args: set[str]) -> set[str]:
+    """The arguments in ``args`` used as the kind of an entry of the raw list ``items``."""
+    return {kind for kind, _ in _raw_entries(items) if kind in args}
 
 
 def _invocations(items: Any, blocks: dict):
-    """(block, raw arguments) of every block invocation in the raw list ``items``."""
-    todo = [items]
-    while todo:
-        items = todo.pop()
-        if not isinstance(items, list):
-            continue
-        for item in items:
-            if isinstance(item, dict) and len(item) == 1:
-                kind, body = next(iter(item.items()))
-                if not isinstance(body, dict):
-                    continue
-                if kind in blocks:
-                    yield kind, body
-                todo += [body.get("body"), body.get("shortcut")]
-                if isinstance(body.get("branches"), list):
-                    todo += body["branches"]
+    """(block, raw arguments) of every block invocation with arguments in the raw list ``items``."""
+    return ((kind, body) for kind, body in _raw_entries(items) if kind in blocks and body is not None)
 
 
 def _uses(entries, blocks: dict) -> dict[str, int]:

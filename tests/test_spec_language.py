@@ -451,8 +451,16 @@ def test_a_sweep_over_a_depth_analyses_each_depth():
 def test_bounds_of_a_spec_with_a_depth(run_cli, tmp_path):
     path = tmp_path / "stages.yaml"
     path.write_text(STAGES)
-    code, _out, err = run_cli("bounds", str(path), "--set", "d=3")
+    code, out, err = run_cli("bounds", str(path), "--set", "d=3", "-f", "json")
     assert code == 0, err
+    import json
+
+    data = json.loads(out)
+    assert data["symbols"]["d"]["value"] == 3  # the depth given, kept fixed
+    assert data["symbols"]["H"]["min"] == 1  # padded 3x3 convolutions fit any size
+    # three stacked 3x3 convolutions (d = 3) see 1 + 3*2 = 7 pixels; the default d = 2 would see 5
+    assert data["receptive_field"]["layer"] == "stage1.conv2"
+    assert data["receptive_field"]["height"]["size"] == 7
 
 
 KIND_BLOCKS = """
