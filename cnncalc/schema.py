@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+from .fields import json_schema
 from .layers import REGISTRY
 
 _EXPR = {
@@ -27,11 +29,10 @@ _META = {
 
 
 def _layer_schema(cls) -> dict[str, Any]:
-    schema = cls.model_json_schema()
-    schema.pop("title", None)
-    props = dict(schema.get("properties", {}))
-    for p in props.values():
-        p.pop("title", None)
+    schema = json_schema(cls)
+    if cls.__doc__:
+        schema["description"] = inspect.cleandoc(cls.__doc__)
+    props = dict(schema["properties"])
     props.update(_META)
     if cls.arity != 1:
         props["inputs"] = {
@@ -55,7 +56,9 @@ def spec_schema() -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) describing spec files, for editors' autocompletion."""
     kinds = sorted(REGISTRY)
     bare = [
-        k for k in kinds if not REGISTRY[k].model_json_schema().get("required") and REGISTRY[k].arity == 1
+        k
+        for k in kinds
+        if not any(f.required for f in REGISTRY[k].fields().values()) and REGISTRY[k].arity == 1
     ]
     entry_variants: list[dict[str, Any]] = [
         {"enum": bare, "description": "a layer without arguments"},

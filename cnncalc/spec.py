@@ -14,7 +14,7 @@ A spec is YAML read top to bottom like a paper's table::
       ...
 
 Loading checks everything that does not depend on symbol values: the YAML, the structure, every
-layer's arguments (pydantic models with ``extra="forbid"``, so a misspelt argument is an error),
+layer's arguments (declared fields, :mod:`cnncalc.fields`: a misspelt argument is an error),
 the names used in expressions, block definitions and references. Errors carry the file, line and
 column. :func:`cnncalc.graph.build` then expands blocks and repeats for given symbol values.
 """
@@ -22,18 +22,16 @@ column. :func:`cnncalc.graph.build` then expands blocks and repeats for given sy
 from __future__ import annotations
 
 import keyword
-import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from typing import Any, Literal
 
 from . import layers as registry
-from .errors import ExpressionError, UnknownLayerError, shorten
+from .errors import ExpressionError, UnknownLayerError
 from .expr import FUNCTIONS, INPUT_AXES, Expr, parse
+from .fields import ArgumentError, Declared
 from .source import Path_, Source, display_path, load_yaml, read_text
 
 #: Keys every entry may carry besides its arguments.
@@ -150,87 +148,52 @@ class Spec:
 
 
 # ---------------------------------------------------------------------------------------------
-# pydantic models for the parts with a fixed structure.
+# The parts with a fixed structure.
+
+_Value = int | float | str | None
 
 
-class _SymbolModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    default: int | float | str | None = None
-    min: int | float | str | None = None
-    max: int | float | str | None = None
-    type: str = "integer"
+class _SymbolModel(Declared):
+    default: _Value = None
+    min: _Value = None
+    max: _Value = None
+    type: Literal["integer", "rational"] = "integer"
     doc: str = ""
 
-    @field_validator("type")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        if v not in ("integer", "rational"):
-            raise ValueError(f"type must be 'integer' or 'rational', found {shorten(repr(v))}")
-        return v
 
-
-class _BlockModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    args: dict[str, int | float | str | list | None] = {}
+class _BlockModel(Declared):
+    args: dict[str, int | float | str | list | None] = {}  # noqa: RUF012 (never changed)
     layers: list[Any]
     doc: str = ""
 
 
-class _SpecModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
+class _SpecModel(Declared):
     name: str = ""
     description: str = ""
-    symbols: dict[str, Any] = {}
+    symbols: dict[str, Any] = {}  # noqa: RUF012 (never changed)
     input: list[Any]
-    blocks: dict[str, _BlockModel] = {}
+    blocks: dict[str, _BlockModel] = {}  # noqa: RUF012 (never changed)
     layers: list[Any]
     freeze_until: str | None = None
 
 
-def _raise_validation(exc: ValidationError, source: Source, base: Path_, known: list[str] = ()) -> None:
-    """Turn the first pydantic error into a located SpecError.
-
-    ``known`` lists the keys the failing mapping accepts, for a did-you-mean on unknown ones.
-    """
-    # A misspelt key often also leaves a required one missing: report the misspelling.
-    err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
-    loc = tuple(err["loc"])
-    path = (*base, *loc)
-    kind = err["type"]
-    if kind == "extra_forbidden":
+def _raise_validation(exc: ArgumentError, source: Source, base: Path_) -> None:
+    """Turn an ArgumentError into a located SpecError (with a did-you-mean for an unknown key)."""
+    path = (*base, *exc.loc)
+    if exc.reason == "unknown":
         import difflib
 
-        name = loc[-1]
-        if not known and len(loc) == 3 and loc[0] == "blocks":
-            known = list(_BlockModel.model_fields)
-        close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+        name = exc.loc[-1]
+        close = difflib.get_close_matches(str(name), list(exc.known), n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        listed = f" (expected: {', '.join(known)})" if known else ""
+        listed = f" (expected: {', '.join(exc.known)})" if exc.known else ""
         raise source.error(path[:-1], f"unknown argument {name!r}{hint}{listed}")
-    if kind == "missing":
+    if exc.reason == "missing":
         if len(path) == 1:
-            example = {"input": "input: [N, 3, H, W]", "layers": "layers: [...]"}.get(loc[-1], "")
-            raise source.error((), f"a spec needs {loc[-1]!r}" + (f" ({example})" if example else ""))
-        raise source.error(path[:-1], f"missing required argument {loc[-1]!r}")
-    msg = err["msg"]
-    if kind in ("expression", "pair"):
-        raise source.error(path, msg)
-    if kind == "value_error":
-        # Our own validators' messages already say what was found.
-        raise source.error(path, str(err.get("ctx", {}).get("error", msg.removeprefix("Value error, "))))
-    union_tags = ("int", "float", "str", "none")
-    if len(loc) >= 2 and loc[-1] in union_tags:
-        # A number-or-expression field: one message, not pydantic's per-member one.
-        path = path[:-1]
-        raise source.error(path, f"expected a number or an expression, found {_kind(err.get('input'))}")
-    if kind.startswith("bool"):
-        raise source.error(path, f"expected true or false, found {err.get('input')!r}")
-    found = err.get("input")
-    shown = "" if isinstance(found, (dict, list)) else f", found {shorten(repr(found))}"
-    raise source.error(path, f"{msg[0].lower()}{msg[1:]}{shown}")
+            example = {"input": "input: [N, 3, H, W]", "layers": "layers: [...]"}.get(path[-1], "")
+            raise source.error((), f"a spec needs {path[-1]!r}" + (f" ({example})" if example else ""))
+        raise source.error(path[:-1], exc.message)
+    raise source.error(path, exc.message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,15 +215,15 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
     data, source = load_yaml(text, filename)
     if not isinstance(data, dict):
         raise source.error((), f"a spec is a mapping with 'input' and 'layers'; found {_kind(data)}")
-    unknown = [k for k in data if k not in _SpecModel.model_fields]
+    unknown = [k for k in data if k not in _SpecModel.fields()]
     if unknown:
         import difflib
 
         key = unknown[0]
-        close = difflib.get_close_matches(key, list(_SpecModel.model_fields), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(str(key), list(_SpecModel.fields()), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise source.error(
-            (key,), f"unknown top-level key {key!r}{hint}; expected " + ", ".join(_SpecModel.model_fields)
+            (key,), f"unknown top-level key {key!r}{hint}; expected " + ", ".join(_SpecModel.fields())
         )
     if _count_entries(data) > MAX_ENTRIES:
         raise source.error(
@@ -269,8 +232,8 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
             f"write repeated layers with repeat",
         )
     try:
-        model = _SpecModel.model_validate(data)
-    except ValidationError as exc:
+        model = _SpecModel.validate(data)
+    except ArgumentError as exc:
         _raise_validation(exc, source, ())
     return _Loader(model, source).spec()
 
@@ -454,11 +417,11 @@ class _Loader:
             raise self.source.error(path, f"{INDEX!r} is reserved for the index of a repetition")
         if isinstance(value, dict):
             try:
-                spec = _SymbolModel.model_validate(value)
-            except ValidationError as exc:
-                _raise_validation(exc, self.source, path, list(_SymbolModel.model_fields))
+                spec = _SymbolModel.validate(value)
+            except ArgumentError as exc:
+                _raise_validation(exc, self.source, path)
         elif value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
-            spec = _SymbolModel(default=value)
+            spec = _SymbolModel.construct(default=value)
         else:
             raise self.source.error(
                 path,
@@ -847,20 +810,11 @@ class _Loader:
         self, cls: type[registry.Layer], args: dict, path: Path_, kind: str
     ) -> registry.Layer:
         try:
-            layer = cls.model_validate(args)
-            for key, value in args.items():
-                # A float argument written as text ("1e400", "nan") must still be a finite number.
-                if isinstance(getattr(layer, key, None), float) and not math.isfinite(getattr(layer, key)):
-                    raise self.source.error(
-                        (*path, key), f"expected a finite number, found {shorten(repr(value))}"
-                    )
-            return layer
-        except ValidationError as exc:
-            # A misspelt argument often also leaves a required one missing: report the typo.
-            err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
-            if err["type"] == "extra_forbidden":
-                name = err["loc"][-1]
-                known = [*cls.model_fields, *_meta_for(cls)]
+            return cls.validate(args)
+        except ArgumentError as exc:
+            if exc.reason == "unknown":
+                name = exc.loc[-1]
+                known = [*cls.fields(), *_meta_for(cls)]
                 import difflib
 
                 close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)

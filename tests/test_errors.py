@@ -36,7 +36,7 @@ SPEC_ERRORS = [
     ),
     e("missing-input", "layers: [relu]\n", r"bad\.yaml:1:1: a spec needs 'input' \(input: \[N, 3, H, W\]\)"),
     e("no-layers", "input: [1, 3, 8, 8]\nlayers: []\n", r"the network has no layers"),
-    e("layers-not-list", "input: [1, 3, 8, 8]\nlayers: relu\n", r"layers: .*valid list"),
+    e("layers-not-list", "input: [1, 3, 8, 8]\nlayers: relu\n", r"layers: expected a list, found .relu."),
     e(
         "entry-two-keys",
         HEAD + "  - conv2d:\n    out: 4\n",
@@ -71,7 +71,7 @@ SPEC_ERRORS = [
         HEAD + "  - conv2d: {out: 4, kernel: 3, padding: full}\n",
         r"conv2d\.padding: 'full' is not defined",
     ),
-    e("dropout-p", HEAD + "  - dropout: {p: 1.5}\n", r"dropout\.p: input should be less than 1"),
+    e("dropout-p", HEAD + "  - dropout: {p: 1.5}\n", r"dropout\.p: must be less than 1, found 1\.5$"),
     e("bad-name", HEAD + "  - relu: {name: 'a b'}\n", r"a layer name is letters"),
     e("freeze-not-bool", HEAD + "  - relu: {freeze: 3}\n", r"freeze is true or false"),
     # expressions

@@ -266,7 +266,7 @@ CASES = [
         "found-once",
         "symbols: {H: {type: float}}\n" + HEAD + "  - relu\n",
         ["analyze", "{spec}"],
-        LOC + r"symbols\.H\.type: type must be 'integer' or 'rational', found 'float'$",
+        LOC + r"symbols\.H\.type: expected 'integer' or 'rational', found 'float'$",
     ),
     case(
         "about-once",

@@ -56,7 +56,7 @@ def _dumped(entry) -> dict:
     """The arguments of the imported layer that differ from their defaults."""
     layer = entry.layer
     out = {}
-    for name, info in type(layer).model_fields.items():
+    for name, info in type(layer).fields().items():
         value = getattr(layer, name)
         if name != "name" and value != info.default:
             out[name] = [int(v) for v in value] if isinstance(value, tuple) else value

@@ -143,13 +143,21 @@ def _contract_problems(cls: type[Layer], *, signatures: bool = True):
         yield f"arity = {cls.arity!r} must be 1 (one input) or None (two or more, a merge layer)"
     if cls.min_inputs not in (1, 2):
         yield f"min_inputs = {cls.min_inputs!r} must be 1 or 2 (the fewest inputs of a layer of arity None)"
-    reserved = [f for f in cls.model_fields if f in RESERVED_ARGUMENTS]
+    reserved = [f for f in cls._names if f in RESERVED_ARGUMENTS]
     if reserved:
         yield (
             f"argument {reserved[0]!r} is a key the spec format keeps for itself "
             f"({', '.join(RESERVED_ARGUMENTS)}); rename it"
         )
     if not signatures:
+        return
+    try:
+        cls.fields()
+    except TypeError as exc:
+        yield (
+            f"argument {exc}: annotate arguments with the types of docs/custom-layers.md "
+            "(Int, Pair, bool, float, Literal[...], ...)"
+        )
         return
     ys = ((), ()) if cls.arity is None else ((),)
     calls = {

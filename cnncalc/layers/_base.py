@@ -1,9 +1,10 @@
 """The layer interface and the argument types layers are declared with.
 
-A layer kind is one pydantic model: its fields are the spec arguments (validated when the spec
-is loaded, as expressions that are evaluated later), and its methods are the rules. The engine
-calls the rules on a *bound* copy of the layer, whose expression fields have been evaluated in
-the scope of the spec (concrete ints, or sympy expressions of the open symbols):
+A layer kind is one class of declared fields (:mod:`cnncalc.fields`): its fields are the spec
+arguments (validated when the spec is loaded, as expressions that are evaluated later), and its
+methods are the rules. The engine calls the rules on a *bound* copy of the layer, whose
+expression fields have been evaluated in the scope of the spec (concrete ints, or sympy
+expressions of the open symbols):
 
 - ``checks(*xs)``: the conditions the inputs must meet (a kernel fits, groups divide channels);
 - ``output_shape(*xs)``: the output shape;
@@ -21,15 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, TypeAlias
-
-from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, TypeAlias, get_args
 
 from .. import dims
 from ..dims import Dim
 from ..errors import ExpressionError, ShapeError
 from ..expr import Expr, evaluate, parse
+from ..fields import ArgumentError, Declared, Parse
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -101,8 +100,10 @@ def divides(divisor: Dim, value: Dim, message: str | Callable[[], str]) -> Check
 
 @dataclass(frozen=True)
 class Arg:
-    """How an expression argument is bound: its smallest allowed value and whether a pair."""
+    """How an expression argument is read and bound: the function reading it (a
+    :class:`cnncalc.fields.Parse`), its smallest allowed value and whether a pair."""
 
+    parse: Parse
     minimum: int = 1
     pair: bool = False
     sequence: bool = False  # a list of any length (a shape), its items named ``name[i]``
@@ -112,15 +113,13 @@ def _to_expr(value: Any) -> Expr:
     try:
         return parse(value)
     except ExpressionError as exc:
-        raise PydanticCustomError("expression", str(exc)) from None
+        raise ArgumentError(str(exc)) from None
 
 
 def _to_pair(value: Any) -> tuple[Expr, Expr]:
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
-            raise PydanticCustomError(
-                "pair", f"expected one value or a pair [height, width], found {len(value)} values"
-            )
+            raise ArgumentError(f"expected one value or a pair [height, width], found {len(value)} values")
         return (_to_expr(value[0]), _to_expr(value[1]))
     e = _to_expr(value)
     return (e, e)
@@ -138,14 +137,14 @@ _PAIR_SCHEMA = {
 def _to_list(value: Any) -> tuple[Expr, ...]:
     if isinstance(value, (list, tuple)):
         if not value:
-            raise PydanticCustomError("list", "expected one value or a non-empty list of values")
+            raise ArgumentError("expected one value or a non-empty list of values")
         return tuple(_to_expr(v) for v in value)
     return (_to_expr(value),)
 
 
 def _to_sequence(value: Any) -> tuple[Expr, ...]:
     if not isinstance(value, (list, tuple)) or not value:
-        raise PydanticCustomError("sequence", "expected a non-empty list of sizes, such as [1, 64, 56, 56]")
+        raise ArgumentError("expected a non-empty list of sizes, such as [1, 64, 56, 56]")
     return tuple(_to_expr(v) for v in value)
 
 
@@ -155,10 +154,14 @@ def _to_padding(value: Any) -> str | tuple[Expr, Expr]:
     return _to_pair(value)
 
 
+_LIST_SCHEMA = {"anyOf": [*_EXPR_SCHEMA["anyOf"], {"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}]}
+_SIZES_SCHEMA = {"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}
+_PADDING_SCHEMA = {"anyOf": [{"enum": ["same", "valid"]}, *_PAIR_SCHEMA["anyOf"]]}
+
 if TYPE_CHECKING:
     # What a type checker sees: the values the rules read on a bound layer, a Dim or a pair of
-    # them (defaults may be written as plain ints). The definitions below are what pydantic
-    # validates the spec text with.
+    # them (defaults may be written as plain ints). The definitions below are what a spec's
+    # values are read with.
     Int: TypeAlias = Dim
     NonNegInt: TypeAlias = Dim
     Pair: TypeAlias = Any
@@ -168,58 +171,31 @@ if TYPE_CHECKING:
     Sizes: TypeAlias = Any
 else:
     #: A positive integer expression (channels, kernel size, stride...).
-    Int = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(1)]
+    Int = Annotated[Expr, Arg(Parse(_to_expr, _EXPR_SCHEMA), 1)]
     #: A non-negative integer expression.
-    NonNegInt = Annotated[Expr, PlainValidator(_to_expr), WithJsonSchema(_EXPR_SCHEMA), Arg(0)]
+    NonNegInt = Annotated[Expr, Arg(Parse(_to_expr, _EXPR_SCHEMA), 0)]
     #: A positive integer or a pair ``[height, width]``.
-    Pair = Annotated[
-        tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(1, pair=True)
-    ]
+    Pair = Annotated[tuple[Expr, Expr], Arg(Parse(_to_pair, _PAIR_SCHEMA), 1, pair=True)]
     #: A non-negative integer or a pair ``[height, width]``.
-    NonNegPair = Annotated[
-        tuple[Expr, Expr], PlainValidator(_to_pair), WithJsonSchema(_PAIR_SCHEMA), Arg(0, pair=True)
-    ]
+    NonNegPair = Annotated[tuple[Expr, Expr], Arg(Parse(_to_pair, _PAIR_SCHEMA), 0, pair=True)]
     #: A positive integer or a non-empty list of them (a shape: ``96`` or ``[7, 7, 96]``).
-    IntList = Annotated[
-        tuple[Expr, ...],
-        PlainValidator(_to_list),
-        WithJsonSchema(
-            {"anyOf": [*_EXPR_SCHEMA["anyOf"], {"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}]}
-        ),
-        Arg(1, pair=True),
-    ]
+    IntList = Annotated[tuple[Expr, ...], Arg(Parse(_to_list, _LIST_SCHEMA), 1, pair=True)]
     #: A non-empty list of positive integer expressions (a shape written out).
-    Sizes = Annotated[
-        tuple[Expr, ...],
-        PlainValidator(_to_sequence),
-        WithJsonSchema({"type": "array", "items": _EXPR_SCHEMA, "minItems": 1}),
-        Arg(1, sequence=True),
-    ]
+    Sizes = Annotated[tuple[Expr, ...], Arg(Parse(_to_sequence, _SIZES_SCHEMA), 1, sequence=True)]
     #: Padding: a non-negative integer, a pair, ``same`` (output = ceil(input / stride), the odd
     #: extra pixel at the bottom and right, as TensorFlow) or ``valid`` (no padding).
     Padding = Annotated[
-        Literal["same", "valid"] | tuple[Expr, Expr],
-        PlainValidator(_to_padding),
-        WithJsonSchema({"anyOf": [{"enum": ["same", "valid"]}, *_PAIR_SCHEMA["anyOf"]]}),
-        Arg(0, pair=True),
+        Literal["same", "valid"] | tuple[Expr, Expr], Arg(Parse(_to_padding, _PADDING_SCHEMA), 0, pair=True)
     ]
 
 
 # ---------------------------------------------------------------------------------------------
 
 
-class Layer(BaseModel):
-    """Base of every layer kind. Subclasses are registered with ``@register``."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        arbitrary_types_allowed=True,
-        validate_default=True,
-        # Each kind builds its validator on first use: a spec uses a few of the kinds, and
-        # building them all costs half of the start-up.
-        defer_build=True,
-    )
+class Layer(Declared):
+    """Base of every layer kind. Subclasses are registered with ``@register``; their annotated
+    attributes are the arguments (:mod:`cnncalc.fields`), read the first time the kind is used.
+    A layer is frozen and refuses unknown arguments."""
 
     #: The tag written in spec files (``conv2d``).
     kind: ClassVar[str] = ""
@@ -241,7 +217,7 @@ class Layer(BaseModel):
         the evaluated arguments are integers within their bounds (when that is not decided)."""
         values: dict[str, Any] = {}
         checks: list[Check] = []
-        for name, info in type(self).model_fields.items():
+        for name, info in type(self).fields().items():
             value = getattr(self, name)
             arg = _arg_of(info)
             if arg is None or value is None or isinstance(value, str):
@@ -261,12 +237,12 @@ class Layer(BaseModel):
                 )
             else:
                 values[name] = _bind_value(value, scope, name, arg.minimum, checks)
-        return type(self).model_construct(**values), checks
+        return type(self).construct(**values), checks
 
     def expressions(self) -> list[tuple[str, Expr]]:
         """Every expression argument, with its field path (for name checks at load time)."""
         out: list[tuple[str, Expr]] = []
-        for name, info in type(self).model_fields.items():
+        for name, info in type(self).fields().items():
             value = getattr(self, name)
             if _arg_of(info) is None or value is None or isinstance(value, str):
                 continue
@@ -359,7 +335,7 @@ class Layer(BaseModel):
     def describe(self) -> str:
         """The bound arguments in one line (``out=64, kernel=(3, 3), stride=(1, 1)``)."""
         parts = []
-        for name in type(self).model_fields:
+        for name in type(self).fields():
             value = getattr(self, name)
             parts.append(f"{name}={_show(value)}")
         return ", ".join(parts)
@@ -367,12 +343,10 @@ class Layer(BaseModel):
 
 def _arg_of(info: Any) -> Arg | None:
     """The Arg marker of a field, also inside ``Optional[...]``."""
-    import typing
-
     found = next((m for m in info.metadata if isinstance(m, Arg)), None)
     if found is not None:
         return found
-    for member in typing.get_args(info.annotation):
+    for member in get_args(info.annotation):
         for m in getattr(member, "__metadata__", ()):
             if isinstance(m, Arg):
                 return m

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
-
 from .. import dims
 from ..errors import ShapeError
+from ..fields import Range
 from . import register
 from ._base import Layer, Shape, copy_checked
 
@@ -244,7 +243,7 @@ class Dropout(Elementwise):
     kind = "dropout"
     per_element = 0
 
-    p: Annotated[float, Field(ge=0, lt=1)] = 0.5
+    p: Annotated[float, Range(ge=0, lt=1)] = 0.5
 
     def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
         g.final("Dropout", [g.inputs[0], g.scalar(self.p)], {})
@@ -261,7 +260,7 @@ class StochasticDepth(Elementwise):
     kind = "stochastic_depth"
     per_element = 0
 
-    p: Annotated[float, Field(ge=0, le=1)] = 0.0
+    p: Annotated[float, Range(ge=0, le=1)] = 0.0
     mode: Literal["row", "batch"] = "row"
 
     @classmethod

@@ -4,18 +4,55 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator
-from pydantic_core import PydanticCustomError
-
 from .. import dims
 from ..errors import ShapeError
+from ..fields import ArgumentError, Parse, describe
 from . import register
 from ._base import WHOLE, Check, Layer, Shape, Window
 
 
-def _int_list(value: Any) -> Any:
-    """One axis may be written alone: ``axes: 1`` is ``axes: [1]``."""
-    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+def _ints(value: Any) -> tuple[int, ...]:
+    """A non-empty list of integers (axes)."""
+    if not isinstance(value, (list, tuple)):
+        raise ArgumentError(f"expected a list of axes, found {describe(value)}")
+    if not value:
+        raise ArgumentError("expected at least one axis, found none")
+    for v in value:
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise ArgumentError(f"expected a list of axes (integers), found {describe(v)} in it")
+    return tuple(value)
+
+
+def _axes(value: Any) -> tuple[int, ...]:
+    """Distinct axes; one may be written alone (``axes: 1`` is ``axes: [1]``)."""
+    axes = _ints([value] if isinstance(value, int) and not isinstance(value, bool) else value)
+    repeated = sorted({a for a in axes if axes.count(a) > 1})
+    if repeated:
+        raise ArgumentError(f"axes {list(axes)} name axis {repeated[0]} more than once")
+    return axes
+
+
+def _permutation(value: Any) -> tuple[int, ...]:
+    """Every axis once, negative ones counting from the end."""
+    dims_ = _ints(value)
+    rank = len(dims_)
+    out_of_range = [d for d in dims_ if not -rank <= d < rank]
+    if out_of_range:
+        raise ArgumentError(
+            f"dims {list(dims_)} is not a permutation: its {rank} entries must be the axes 0 to "
+            f"{rank - 1} (or {-rank} to -1) each once, and {out_of_range[0]} is out of that range"
+        )
+    seen: dict[int, int] = {}
+    for d in dims_:
+        if d % rank in seen:
+            raise ArgumentError(
+                f"dims {list(dims_)} is not a permutation: {seen[d % rank]} and {d} are the same axis"
+            )
+        seen[d % rank] = d
+    return dims_
+
+
+_AXES_SCHEMA = {"type": "array", "items": {"type": "integer"}, "minItems": 1}
 
 
 _show = dims.fmt_shape
@@ -45,20 +82,8 @@ class Mean(Layer):
 
     kind = "mean"
 
-    axes: Annotated[tuple[int, ...], BeforeValidator(_int_list), Field(min_length=1)]
+    axes: Annotated[tuple[int, ...], Parse(_axes, {"anyOf": [{"type": "integer"}, _AXES_SCHEMA]})]
     keepdim: bool = False
-
-    @field_validator("axes")
-    @classmethod
-    def _distinct(cls, axes: tuple[int, ...]) -> tuple[int, ...]:
-        repeated = sorted({a for a in axes if axes.count(a) > 1})
-        if repeated:
-            raise PydanticCustomError(
-                "axes",
-                "axes {axes} name axis {axis} more than once",
-                {"axes": list(axes), "axis": repeated[0]},
-            )
-        return axes
 
     @classmethod
     def examples(cls):
@@ -137,30 +162,7 @@ class Permute(Layer):
 
     kind = "permute"
 
-    dims: Annotated[tuple[int, ...], Field(min_length=1)]
-
-    @field_validator("dims")
-    @classmethod
-    def _permutation(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        rank = len(value)
-        out_of_range = [d for d in value if not -rank <= d < rank]
-        if out_of_range:
-            raise PydanticCustomError(
-                "permutation",
-                "dims {dims} is not a permutation: its {rank} entries must be the axes 0 to {high} "
-                "(or {low} to -1) each once, and {bad} is out of that range",
-                {"dims": list(value), "rank": rank, "low": -rank, "high": rank - 1, "bad": out_of_range[0]},
-            )
-        seen: dict[int, int] = {}
-        for d in value:
-            if d % rank in seen:
-                raise PydanticCustomError(
-                    "permutation",
-                    "dims {dims} is not a permutation: {a} and {b} are the same axis",
-                    {"dims": list(value), "a": seen[d % rank], "b": d},
-                )
-            seen[d % rank] = d
-        return value
+    dims: Annotated[tuple[int, ...], Parse(_permutation, _AXES_SCHEMA)]
 
     @classmethod
     def examples(cls):

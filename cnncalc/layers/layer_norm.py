@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
-
 from .. import dims
 from ..errors import ShapeError
+from ..fields import Range
 from . import register
 from ._base import Check, IntList, Layer, Param, Shape, rank_error
 
@@ -41,7 +40,7 @@ class LayerNorm(Layer):
     prefix = "norm"
 
     shape: IntList | None = None
-    eps: Annotated[float, Field(gt=0)] = 1e-5
+    eps: Annotated[float, Range(gt=0)] = 1e-5
     affine: bool = True
 
     @classmethod
@@ -140,7 +139,7 @@ class LayerNorm2d(Layer):
     kind = "layer_norm2d"
     prefix = "norm"
 
-    eps: Annotated[float, Field(gt=0)] = 1e-6
+    eps: Annotated[float, Range(gt=0)] = 1e-6
     affine: bool = True
 
     @classmethod

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
-
 from .. import dims
+from ..fields import Range
 from . import register
 from ._base import Check, Int, Layer, Param, Shape, rank_error
 
@@ -23,7 +22,7 @@ class BatchNorm2d(Layer):
     kind = "batch_norm2d"
     prefix = "bn"
 
-    eps: Annotated[float, Field(gt=0)] = 1e-5
+    eps: Annotated[float, Range(gt=0)] = 1e-5
     affine: bool = True
 
     @classmethod
