@@ -24,12 +24,37 @@ sys.path.insert(0, str(ROOT))
 
 
 def wall(cmd: list[str], repeats: int = 5) -> float:
+    return statistics.median(walls(cmd, repeats))
+
+
+def walls(cmd: list[str], repeats: int) -> list[float]:
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
+
+
+def start_up() -> None:
+    """``cnncalc analyze resnet50`` against the interpreter alone and against the imports any
+    rich table needs, all measured here (minimum and median of 11 runs each)."""
+    print("== start-up (min / median of 11) ==")
+    py = sys.executable
+    rows = [
+        ("python -c pass", [py, "-c", "pass"]),
+        (
+            "python -c 'import rich.console, yaml'",
+            [py, "-c", "import rich.console, rich.table, rich.panel, yaml"],
+        ),
+        ("analyze resnet50", [py, "-m", "cnncalc", "analyze", "resnet50"]),
+    ]
+    base = None
+    for label, cmd in rows:
+        times = walls(cmd, 11)
+        low, mid = min(times), statistics.median(times)
+        base = base or low
+        print(f"{label:40} {low * 1000:5.0f} ms / {mid * 1000:5.0f} ms   {low / base:5.1f}x python -c pass")
 
 
 def whole_process() -> None:
@@ -164,5 +189,6 @@ def in_process() -> None:
 
 
 if __name__ == "__main__":
+    start_up()
     whole_process()
     in_process()
