@@ -187,7 +187,14 @@ def test_a_repeat_or_when_of_open_symbols_names_them(symbols, expression, names,
         text = f"symbols: {symbols}\ninput: [1, 1, 4, 4]\nlayers:\n  - relu: {{{key}: {expression}}}\n"
         with pytest.raises(SpecError) as info:
             analyze(parse_spec(text, "net.yaml"), symbolic=True)
-        assert message in str(info.value)
+        assert str(info.value).startswith(f"net.yaml:4:{14 + len(key)}: layers[0].relu.{key}: {message}")
+
+
+def test_a_repeat_that_is_not_a_whole_number_is_located():
+    spec = parse_spec("input: [1, 1, 4, 4]\nlayers:\n  - relu: {repeat: 3/2}\n", "net.yaml")
+    with pytest.raises(SpecError) as info:
+        analyze(spec)
+    assert str(info.value) == "net.yaml:3:20: layers[0].relu.repeat: repeat = 3/2 = 3/2 is not an integer"
 
 
 # -- messages --------------------------------------------------------------------------------
