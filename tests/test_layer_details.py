@@ -1,0 +1,260 @@
+"""Details of the layers, the engine and the kernels' entry points that the network-level tests
+pass over: the windows receptive fields are built from, lints, the forward paths of less common
+arguments, name resolution across nested scopes, and the messages of refused inputs (each names
+the layer or argument and what was found)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from cnncalc.engine import analyze
+from cnncalc.errors import LayerDefinitionError, ShapeError, UsageError
+from cnncalc.layers import BUILTIN_KINDS, REGISTRY, WHOLE, Layer, Window, register
+from cnncalc.spec import parse_spec
+
+F32 = np.float32
+
+
+def bound(kind: str, **args) -> Layer:
+    layer, _ = REGISTRY[kind].validate(args).bind({})
+    return layer
+
+
+# -- windows ---------------------------------------------------------------------------------
+
+
+def test_mean_over_the_width_reads_the_whole_width_and_one_row():
+    # x.mean(3, keepdim=True) on (1, 2, 5, 6): output (r, 0) averages row r over all 6 columns.
+    assert bound("mean", axes=[3], keepdim=True).windows((1, 2, 5, 6)) == (Window(1), WHOLE)
+    assert bound("mean", axes=[2], keepdim=True).windows((1, 2, 5, 6)) == (WHOLE, Window(1))
+
+
+def test_zero_padding_shifts_the_window_by_the_top_and_left_padding():
+    # Output (0, 0) is padding; output (2, 1) is input (0, 0): offsets -top and -left.
+    assert bound("zero_pad2d", top=2, left=1, right=3).windows((1, 1, 4, 4)) == (
+        Window(1, 1, -2),
+        Window(1, 1, -1),
+    )
+
+
+def test_bilinear_upsampling_reads_two_inputs_from_the_start():
+    # Output o of a 2x bilinear upsample samples input position (o + 1/2)/2 - 1/2: -1/4 for
+    # o = 0 (clamped to input 0, with input 1 of weight 0 at the border) and 1/4 for o = 1
+    # (inputs 0 and 1): two inputs, advancing by half an input per output, from input 0.
+    half = Fraction(1, 2)
+    assert bound("upsample", scale=2, mode="bilinear").windows((1, 1, 4, 4)) == (
+        Window(2, half, 0),
+        Window(2, half, 0),
+    )
+    assert bound("upsample", scale=2).windows((1, 1, 4, 4)) == (Window(1, half, 0), Window(1, half, 0))
+
+
+def test_adaptive_pooling_bins_that_do_not_tile():
+    # 10 inputs into 3 bins: [0, 4), [3, 7), [6, 10), each 4 wide, starting every 10/3.
+    layer = bound("adaptive_avg_pool2d", output=3)
+    assert layer.windows((1, 1, 10, 10)) == (Window(4, Fraction(10, 3), 0), Window(4, Fraction(10, 3), 0))
+    # 7 into 4: [0, 2), [1, 4), [3, 6), [5, 7): the widest bin has 3 inputs.
+    assert bound("adaptive_avg_pool2d", output=4).windows((1, 1, 7, 7))[0] == Window(3, Fraction(7, 4), 0)
+
+
+# -- lints -----------------------------------------------------------------------------------
+
+
+def test_a_linear_layer_on_a_last_axis_of_size_one_is_flagged():
+    linear = bound("linear", out=4)
+    assert linear.lints((2, 3, 4, 1), out=(2, 3, 4, 4))  # maps a single feature
+    assert linear.lints((2, 1, 3, 5), out=(2, 1, 3, 4)) == []  # axis 1 of size 1 is not read
+    assert linear.lints((2, 3, 4, 2), out=(2, 3, 4, 4)) == []
+    assert linear.lints((2, 1), out=(2, 4)) == []  # (N, 1) features: a plain regression head
+
+
+# -- forward paths ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shapes", "dim"),
+    [
+        ([(2, 3), (2, 5)], 1),  # features of rank-2 tensors
+        ([(1, 2, 3, 4), (1, 2, 1, 4)], 2),  # heights
+        ([(1, 2, 3, 4), (1, 2, 3, 2)], -1),  # widths
+        ([(1, 2, 3, 4), (1, 3, 3, 4)], -3),  # channels, counted from the end
+    ],
+)
+def test_concat_forward_on_any_axis_equals_numpy(shapes, dim):
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal(s).astype(F32) for s in shapes]
+    expected = np.concatenate(xs, axis=dim)
+    out = np.empty(expected.shape, F32)
+    bound("concat", dim=dim).forward(xs, {}, out)
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_nearest_upsampling_forward_repeats_each_pixel():
+    x = np.arange(6, dtype=F32).reshape(1, 1, 2, 3)
+    out = np.empty((1, 1, 4, 6), F32)
+    bound("upsample", scale=2).forward([x], {}, out)
+    np.testing.assert_array_equal(out, x.repeat(2, axis=2).repeat(2, axis=3))
+
+
+# -- names across scopes ---------------------------------------------------------------------
+
+
+def test_a_reference_inside_a_residual_finds_a_layer_of_the_enclosing_block():
+    spec = parse_spec(
+        "input: [1, 4, 6, 6]\n"
+        "blocks:\n"
+        "  unit:\n"
+        "    layers:\n"
+        "      - conv2d: {out: 4, kernel: 1, name: a}\n"
+        "      - relu\n"
+        "      - residual:\n"
+        "          body:\n"
+        "            - conv2d: {out: 4, kernel: 3, padding: 1, from: a}\n"
+        "layers: [unit, unit]\n"
+    )
+    a = analyze(spec)
+    convs = [r for r in a.layers if r.kind == "conv2d"]
+    # Each residual's body reads its own unit's `a` (4*4*1*1 + 4 and 4*4*3*3 + 4 params each).
+    assert [r.params for r in convs] == [20, 148, 20, 148]
+    body = [r for r in convs if r.params == 148]
+    assert [list(r.inputs) for r in body] == [["unit1.a"], ["unit2.a"]]
+
+
+# -- messages --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "args", "x", "message"),
+    [
+        ("linear", {"out": 3}, (4,), "expects an input (N, features), got a rank-1 input [4]"),
+        ("local_response_norm", {"size": 2}, (4,), "expects an input (N, C, ...), got a rank-1 input [4]"),
+        (
+            "zero_pad2d",
+            {"padding": 1},
+            (1, 2, 3),
+            "expects an input (N, C, H, W), got a rank-3 input [1, 2, 3]",
+        ),
+        (
+            "depthwise_conv2d",
+            {"kernel": 1},
+            (2, 3),
+            "expects an input (N, C, H, W), got a rank-2 input [2, 3]",
+        ),
+    ],
+)
+def test_a_wrong_rank_is_refused_saying_what_was_expected(kind, args, x, message):
+    with pytest.raises(ShapeError) as info:
+        bound(kind, **args).checks(x)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("kind", ["add", "multiply"])
+def test_merging_tensors_of_different_ranks_names_the_kind_and_the_ranks(kind):
+    with pytest.raises(ShapeError) as info:
+        bound(kind).checks((1, 2, 3, 3), (1, 2))
+    assert str(info.value) == f"{kind} needs inputs of one rank, got ranks 4, 2"
+
+
+def test_describe_writes_booleans_as_the_spec_does():
+    assert bound("conv2d", out=2, kernel=3, bias=False).describe() == (
+        "out=2, kernel=3, stride=1, padding=0, dilation=1, groups=1, bias=false"
+    )
+
+
+def test_a_value_set_on_the_command_line_that_is_no_number_is_named():
+    spec = parse_spec("symbols: {H: 8}\ninput: [1, 1, H, H]\nlayers: [relu]\n")
+    with pytest.raises(UsageError) as info:
+        analyze(spec, {"H": "2 +"})
+    assert str(info.value).startswith("--set H=2 +: ")
+    with pytest.raises(UsageError) as info:
+        analyze(spec, {"H": "1/0"})
+    assert str(info.value).startswith("--set H=1/0: ") and "zero" in str(info.value)
+
+
+def test_kernel_arguments_are_checked_by_name():
+    from cnncalc.kernels import conv, dense, shape_ops
+
+    x, w = np.ones((1, 2, 4, 4), F32), np.ones((2, 2, 3, 3), F32)
+    with pytest.raises(ValueError, match=r"^stride must be positive, got \(0, 1\)$"):
+        conv.conv2d_nchw(x, w, None, np.empty((1, 2, 2, 2), F32), stride=(0, 1))
+    with pytest.raises(ValueError, match=r"^padding must be >= 0, got \(-1, -1\)$"):
+        conv.conv_transpose2d_nchw(
+            x, np.ones((2, 2, 3, 3), F32), None, np.empty((1, 2, 6, 6), F32), padding=-1
+        )
+    with pytest.raises(ValueError, match=r"^b must have 1 dimensions, got shape \(2, 1\)$"):
+        conv.conv2d_nchw(x, w, np.ones((2, 1), F32), np.empty((1, 2, 2, 2), F32))
+    with pytest.raises(ValueError, match=r"^b must have 1 dimensions, got shape \(2, 1\)$"):
+        dense.linear(np.ones((1, 3), F32), np.ones((2, 3), F32), np.ones((2, 1), F32), np.empty((1, 2), F32))
+    out = np.empty((1, 2, 2, 2), F32)
+    with pytest.raises(ValueError, match=r"^out must not share memory with b$"):
+        conv.conv2d_nchw(x, w, out.reshape(-1)[:2], out)
+    with pytest.raises(ValueError, match=r"^outs must be a non-empty sequence of arrays$"):
+        shape_ops.split_channels(x, [])
+
+
+def test_the_layer_contract_messages_say_how_to_comply():
+    class NoFormulas(Layer):
+        """A layer without its formulas."""
+
+        kind = "no_formulas_kind"
+
+        def output_shape(self, x):
+            return x
+
+        def flops(self, x, *, out):
+            return 0
+
+        def forward(self, xs, weights, out):
+            return 0
+
+    NoFormulas.__module__ = "some_plugin"
+    with pytest.raises(LayerDefinitionError) as info:
+        register(NoFormulas)
+    assert str(info.value).endswith(
+        "must state its MACs and FLOPs formulas in its docstring (its docstring does not mention "
+        "MACs or FLOPs); write e.g. 'MACs: N*out*H*W*C. FLOPs: 2*MACs.' (a layer without products "
+        "says 'MACs: 0.')"
+    )
+
+    class BadSignature(Layer):
+        """MACs: 0. FLOPs: 0."""
+
+        kind = "bad_signature_kind"
+
+        def output_shape(self, x):
+            return x
+
+        def flops(self, x):  # no `out`
+            return 0
+
+        def forward(self, xs, weights, out):
+            return 0
+
+    BadSignature.__module__ = "some_plugin"
+    with pytest.raises(
+        LayerDefinitionError, match=r"flops\(self, x\) cannot be called as flops\(x, \*, out\)"
+    ):
+        register(BadSignature)
+
+
+# -- the strategies of the built-in kinds -----------------------------------------------------
+
+#: Kinds whose strategies also draw configurations without a stated output shape (ceil-mode
+#: pooling, transposed convolutions): their outputs are checked against the kernels alone.
+_WITHOUT_EXPECTED = {"avg_pool2d", "max_pool2d", "conv_transpose2d"}
+
+
+@pytest.mark.parametrize("kind", sorted(BUILTIN_KINDS - _WITHOUT_EXPECTED - {"opaque"}))
+def test_every_example_states_the_output_shape_it_was_built_for(kind):
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=10, suppress_health_check=list(HealthCheck))
+    @given(REGISTRY[kind].examples())
+    def check(case):
+        assert case.expected is not None, case
+        assert all(isinstance(d, int) and d >= 1 for d in case.expected), case
+
+    check()
