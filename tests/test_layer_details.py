@@ -123,6 +123,53 @@ def test_a_reference_inside_a_residual_finds_a_layer_of_the_enclosing_block():
     assert [list(r.inputs) for r in body] == [["unit1.a"], ["unit2.a"]]
 
 
+def test_a_reference_inside_a_nested_block_finds_a_layer_of_the_calling_block():
+    spec = parse_spec(
+        "input: [1, 4, 6, 6]\n"
+        "blocks:\n"
+        "  inner:\n"
+        "    layers:\n"
+        "      - relu\n"
+        "      - conv2d: {out: 2, kernel: 1, from: a}\n"
+        "  outer:\n"
+        "    layers:\n"
+        "      - conv2d: {out: 3, kernel: 1, name: a}\n"
+        "      - inner\n"
+        "layers: [outer, outer]\n"
+    )
+    a = analyze(spec)
+    reads = {r.name: list(r.inputs) for r in a.layers if r.kind == "conv2d" and "inner" in r.name}
+    # Each inner block reads the `a` of the outer block that calls it: 3 channels in, 2 out.
+    assert reads == {"outer1.inner1.conv1": ["outer1.a"], "outer2.inner1.conv1": ["outer2.a"]}
+    # outer1.a reads the 4 input channels, outer2.a the 2 that outer1's inner block wrote.
+    assert [r.params for r in a.layers if r.kind == "conv2d"] == [4 * 3 + 3, 3 * 2 + 2, 2 * 3 + 3, 3 * 2 + 2]
+
+
+def test_a_layer_inside_a_block_is_found_by_its_full_name_from_outside():
+    spec = parse_spec(
+        "input: [1, 4, 6, 6]\n"
+        "blocks:\n"
+        "  unit:\n"
+        "    layers:\n"
+        "      - conv2d: {out: 3, kernel: 1, name: a}\n"
+        "      - conv2d: {out: 5, kernel: 1}\n"
+        "layers:\n"
+        "  - unit\n"
+        "  - conv2d: {out: 2, kernel: 1, from: unit1.a}\n"
+    )
+    last = analyze(spec).layers[-1]
+    assert list(last.inputs) == ["unit1.a"] and last.params == 3 * 2 + 2  # 3 channels of `a`, not 5
+
+
+def test_an_input_too_large_to_count_is_located_at_the_input():
+    big = "'10**60 * 10**39'"  # 10**99 each: 100 digits, within the limit of a size
+    spec = parse_spec(f"input: [{big}, {big}, {big}, {big}]\nlayers: [relu]\n", "net.yaml")
+    with pytest.raises(ShapeError) as info:
+        analyze(spec)
+    # 10**396 elements: 397 digits.
+    assert str(info.value).startswith("net.yaml:1:8: input: the input has a number of elements of 397 digits")
+
+
 # -- messages --------------------------------------------------------------------------------
 
 

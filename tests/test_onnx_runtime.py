@@ -48,3 +48,35 @@ def test_open_symbols_are_refused(run_cli):
     code, _, err = run_cli("verify", "examples/separable_conv", "--runtime", "onnxruntime")
     assert code == 2
     assert "give M, N, K, F a value with --set" in err
+
+
+def test_less_common_lowerings_run_in_onnxruntime(run_cli, tmp_path):
+    """Kinds and arguments the bundled networks do not use: normalisation without affine
+    parameters, depthwise and separable convolutions, resizing to a size, means with and without
+    kept axes, and a linear layer without bias on a rank-4 tensor (a MatMul)."""
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [1, 4, 6, 6]\n"
+        "layers:\n"
+        "  - batch_norm2d: {affine: false}\n"
+        "  - depthwise_conv2d: {kernel: 3, padding: 1}\n"
+        "  - separable_conv2d: {out: 6, kernel: 3}\n"
+        "  - upsample: {size: [7, 9], mode: bilinear}\n"
+        "  - mean: {axes: [3], keepdim: true}\n"
+        "  - linear: {out: 3, bias: false}\n"
+        "  - mean: {axes: [2]}\n"
+    )
+    code, out, err = run_cli("verify", str(spec), "--runtime", "onnxruntime", "-f", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    shapes = [layer["observed_shape"] for layer in result["layers"]]
+    assert shapes == [
+        [1, 4, 6, 6],
+        [1, 4, 6, 6],
+        [1, 6, 4, 4],  # 6 - 3 + 1
+        [1, 6, 7, 9],
+        [1, 6, 7, 1],
+        [1, 6, 7, 3],
+        [1, 6, 3],
+    ]
+    assert all(layer["observed_shape"] == layer["predicted_shape"] for layer in result["layers"])
