@@ -202,8 +202,8 @@ class _Builder:
             if dims.is_concrete(value):
                 what = "is not an integer"
             else:
-                open_ = ", ".join(sorted(str(s) for s in dims.free_symbols(value)))
-                what = f"depends on {open_}, which has no value (give it one with --set)"
+                names = _open_names(value)
+                what = f"depends on {names}, which {_has(names)} no value (give it one with --set)"
             raise self.source.error(
                 path, f"when = {entry.when.text} {what}; it decides whether the layer exists (0: no)"
             )
@@ -219,11 +219,11 @@ class _Builder:
                 raise self.source.error(
                     path, f"repeat = {entry.repeat.text} = {dims.fmt(value)} is not an integer"
                 )
-            open_ = ", ".join(sorted(str(s) for s in dims.free_symbols(value)))
+            names = _open_names(value)
             raise self.source.error(
                 path,
-                f"repeat = {entry.repeat.text} must be a known number, but {open_} "
-                f"has no value; give it one with --set",
+                f"repeat = {entry.repeat.text} must be a known number, but {names} "
+                f"{_has(names)} no value; give it one with --set",
             )
         if value < 0:
             shown = entry.repeat.text if entry.repeat.text == str(value) else f"{entry.repeat.text} = {value}"
@@ -431,3 +431,13 @@ class _Builder:
         from dataclasses import replace
 
         return [replace(n, frozen=True) if k <= last else n for k, n in enumerate(nodes)]
+
+
+def _open_names(value) -> str:
+    """The open symbols of a value, in a sentence: ``H``, ``H and W``, ``C, H and W``."""
+    names = sorted(str(s) for s in dims.free_symbols(value))
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _has(names: str) -> str:
+    return "have" if " and " in names else "has"

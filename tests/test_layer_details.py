@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cnncalc.engine import analyze
-from cnncalc.errors import LayerDefinitionError, ShapeError, UsageError
+from cnncalc.errors import LayerDefinitionError, ShapeError, SpecError, UsageError
 from cnncalc.layers import BUILTIN_KINDS, REGISTRY, WHOLE, Layer, Window, register
 from cnncalc.spec import parse_spec
 
@@ -168,6 +168,26 @@ def test_an_input_too_large_to_count_is_located_at_the_input():
         analyze(spec)
     # 10**396 elements: 397 digits.
     assert str(info.value).startswith("net.yaml:1:8: input: the input has a number of elements of 397 digits")
+
+
+@pytest.mark.parametrize(
+    ("symbols", "expression", "names", "verb"),
+    [
+        ("{a: null}", "a", "a", "has"),
+        ("{a: null, b: null}", "a*b", "a and b", "have"),
+        ("{a: null, b: null, c: null}", "a*b*c", "a, b and c", "have"),
+    ],
+)
+def test_a_repeat_or_when_of_open_symbols_names_them(symbols, expression, names, verb):
+    said = {
+        "repeat": f"repeat = {expression} must be a known number, but {names} {verb} no value; give it one",
+        "when": f"when = {expression} depends on {names}, which {verb} no value (give it one with --set)",
+    }
+    for key, message in said.items():
+        text = f"symbols: {symbols}\ninput: [1, 1, 4, 4]\nlayers:\n  - relu: {{{key}: {expression}}}\n"
+        with pytest.raises(SpecError) as info:
+            analyze(parse_spec(text, "net.yaml"), symbolic=True)
+        assert message in str(info.value)
 
 
 # -- messages --------------------------------------------------------------------------------

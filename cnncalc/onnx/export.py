@@ -280,6 +280,8 @@ class _Writer:
         from onnx import numpy_helper
 
         np = _np()
+        if dtype not in ("int64", "float"):
+            raise ValueError(f"a constant is int64 or float, not {dtype!r}")
         array = np.array(values, dtype=np.int64 if dtype == "int64" else np.float32)
         self.constants.append(numpy_helper.from_array(array, name))
         return name
