@@ -7,7 +7,6 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import pytest
 
-from cnncalc.errors import LayerDefinitionError
 from cnncalc.fields import MISSING, ArgumentError, Declared, Parse, Range, json_schema
 
 
@@ -270,31 +269,6 @@ def test_json_schema():
     assert props["unit"] == {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0}
     assert props["below"] == {"type": "integer", "exclusiveMaximum": 10, "default": 0}
     assert json_schema(Inner)["required"] == ["size"]
-
-
-def test_a_plugin_layer_with_an_unreadable_argument_is_refused_at_registration():
-    from cnncalc.layers import Layer, register
-
-    class Odd(Layer):
-        """MACs: 0. FLOPs: 0."""
-
-        kind = "odd_field_kind"
-        x: frozenset[int]
-
-        def output_shape(self, x):
-            return x
-
-        def flops(self, x, *, out):
-            return 0
-
-        def forward(self, xs, weights, out):
-            return 0
-
-    Odd.__module__ = "some_plugin"
-    with pytest.raises(
-        LayerDefinitionError, match=r"argument Odd\.x: cannot read arguments of type frozenset"
-    ):
-        register(Odd)
 
 
 def test_pydantic_field_bounds_are_read_when_pydantic_is_installed():

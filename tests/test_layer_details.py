@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from cnncalc.engine import analyze
-from cnncalc.errors import LayerDefinitionError, ShapeError, SpecError, UsageError
-from cnncalc.layers import BUILTIN_KINDS, REGISTRY, WHOLE, Layer, Window, register
+from cnncalc.errors import ShapeError, SpecError, UsageError
+from cnncalc.layers import BUILTIN_KINDS, REGISTRY, WHOLE, Layer, Window
 from cnncalc.spec import parse_spec
 
 F32 = np.float32
@@ -267,51 +267,6 @@ def test_kernel_arguments_are_checked_by_name():
         conv.conv2d_nchw(x, w, out.reshape(-1)[:2], out)
     with pytest.raises(ValueError, match=r"^outs must be a non-empty sequence of arrays$"):
         shape_ops.split_channels(x, [])
-
-
-def test_the_layer_contract_messages_say_how_to_comply():
-    class NoFormulas(Layer):
-        """A layer without its formulas."""
-
-        kind = "no_formulas_kind"
-
-        def output_shape(self, x):
-            return x
-
-        def flops(self, x, *, out):
-            return 0
-
-        def forward(self, xs, weights, out):
-            return 0
-
-    NoFormulas.__module__ = "some_plugin"
-    with pytest.raises(LayerDefinitionError) as info:
-        register(NoFormulas)
-    assert str(info.value).endswith(
-        "must state its MACs and FLOPs formulas in its docstring (its docstring does not mention "
-        "MACs or FLOPs); write e.g. 'MACs: N*out*H*W*C. FLOPs: 2*MACs.' (a layer without products "
-        "says 'MACs: 0.')"
-    )
-
-    class BadSignature(Layer):
-        """MACs: 0. FLOPs: 0."""
-
-        kind = "bad_signature_kind"
-
-        def output_shape(self, x):
-            return x
-
-        def flops(self, x):  # no `out`
-            return 0
-
-        def forward(self, xs, weights, out):
-            return 0
-
-    BadSignature.__module__ = "some_plugin"
-    with pytest.raises(
-        LayerDefinitionError, match=r"flops\(self, x\) cannot be called as flops\(x, \*, out\)"
-    ):
-        register(BadSignature)
 
 
 # -- the strategies of the built-in kinds -----------------------------------------------------

@@ -55,6 +55,11 @@ BROKEN = [
     _e("NoDoc", r"NoDoc: must state its MACs and FLOPs formulas in its docstring \(has no docstring\)",
        doc=None),
     _e("NoFlopsDoc", r"its docstring does not mention FLOPs", doc="MACs: 0."),
+    _e("NoFormulas", r"NoFormulas: must state its MACs and FLOPs formulas in its docstring \(its docstring "
+       r"does not mention MACs or FLOPs\); write e\.g\. 'MACs: N\*out\*H\*W\*C\. FLOPs: 2\*MACs\.' "
+       r"\(a layer without products says 'MACs: 0\.'\)$", doc="A layer without its formulas."),
+    _e("UnreadableArgument", r"UnreadableArgument: argument UnreadableArgument\.x: cannot read arguments "
+       r"of type frozenset\[int\]", __annotations__={"x": frozenset[int]}),
     _e("Taken", r"Taken: kind 'conv2d' is already registered by cnncalc.layers.conv2d.Conv2d", kind="conv2d"),
     _e("BadTag", r"BadTag: kind = 'Bad-Tag' must be a snake_case tag", kind="Bad-Tag"),
     _e("NoTag", r"NoTag: kind = '' must be a snake_case tag", kind=""),
