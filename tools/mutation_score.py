@@ -9,7 +9,7 @@ random sample of them gives an estimate of their score::
 
     python tools/mutation_score.py --sample 150 --seed 1 --only engine graph layers > sample.txt
     nice mutmut run --max-children 2 $(cat sample.txt)
-    python tools/mutation_score.py --only engine graph layers
+    python tools/mutation_score.py --only engine graph layers --among sample.txt
 
 (``--sample`` prints mutant names drawn from those mutmut has generated: run ``mutmut run`` once
 with a name that matches nothing to generate them.) When only part of a module's mutants has
@@ -60,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sample", type=int, metavar="N", help="print N mutant names drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    parser.add_argument(
+        "--among", type=Path, metavar="FILE", help="score only the mutants named in FILE (a --sample)"
+    )
     args = parser.parse_args(argv)
+    among = set(args.among.read_text().split()) if args.among else None
     metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
     if args.only:
         metas = [m for m in metas if any(w in m.relative_to(ROOT / "mutants").as_posix() for w in args.only)]
@@ -78,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     for meta in metas:
         module = meta.relative_to(ROOT / "mutants").as_posix().removesuffix(".meta")
         codes = json.loads(meta.read_text())["exit_code_by_key"]
+        if among is not None:
+            codes = {name: code for name, code in codes.items() if name in among}
         c = Counter()
         for name, code in codes.items():
             if code in NOT_RUN:
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         scored = run - c["equivalent"]
         score = f"{100 * c['killed'] / scored:6.1f}%" if scored else "    -  "
         interval = ""
-        if scored and c["not run"]:
+        if scored and (c["not run"] or among is not None):
             low, high = wilson(c["killed"], scored)
             interval = f"  {100 * low:.1f}% to {100 * high:.1f}%"
         print(
