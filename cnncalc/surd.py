@@ -57,7 +57,13 @@ class Surd:
         return above if self.c > 0 else not above
 
     def floor(self) -> int:
-        k = math.floor(self.approx())
+        # An estimate from integer arithmetic, not floats (which lose whole units beyond 2**53):
+        # root = r**(1/n) lies in [t, t + 1) / 2**bits with t = iroot(floor(r * 2**(bits*n)), n),
+        # so with 2**bits > 4|c| the estimate b + c*t/2**bits is within 1/4 of the value.
+        bits = max(0, abs(self.c.numerator).bit_length() - self.c.denominator.bit_length() + 3)
+        scaled = self.r * (1 << (bits * self.n))
+        t = _iroot(scaled.numerator // scaled.denominator, self.n)
+        k = math.floor(self.b + self.c * Fraction(t, 1 << bits))
         while self.exceeds(Fraction(k + 1)):  # the estimate may be off by one either way
             k += 1
         while not self.exceeds(Fraction(k)):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from fractions import Fraction
 
+import pytest
 import sympy
 from hypothesis import given
 from hypothesis import strategies as st
@@ -206,3 +208,14 @@ def test_the_limit_of_powers_is_exact_at_its_edge():
         evaluate(parse(f"({2**76})**(9/2)"), {})
     # 2**20 has 21 bits: 17/2 * 20 = 170, allowed: 2**170 exactly
     assert evaluate(parse("(2**20)**(17/2)"), {}) == 2**170
+
+
+@pytest.mark.parametrize("m", [10**17 + 1, 2**60 + 3, 10**30 + 7])
+def test_floor_of_a_root_beyond_float_precision(m):
+    # sqrt(m**2 + 1) lies just above m, and m itself has no float: the float estimate rounds to
+    # a neighbour below m, and the exact comparisons must move the floor up to m.
+    s = root(Fraction(m * m + 1), Fraction(1, 2))
+    assert math.isqrt(m * m + 1) == m
+    assert s.floor() == m and s.ceil() == m + 1
+    # Just below a square: sqrt(m**2 - 1) is above m - 1 and below m.
+    assert root(Fraction(m * m - 1), Fraction(1, 2)).floor() == m - 1
