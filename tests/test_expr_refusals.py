@@ -76,3 +76,25 @@ def test_refused(text):
 def test_the_whitelisted_functions_are_accepted(text):
     # (floor)(H) is the same syntax tree as floor(H): parentheses around a name are nothing.
     assert isinstance(evaluate(parse(text), SCOPE), int)
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    [
+        "1 if ({}) else 1",
+        "({}) if 1 else 1",
+        "1 if 1 else ({})",
+        "1 and ({})",
+        "({}) or 1",
+        "not ({})",
+        "1 < ({})",
+        "floor({})",
+        "1 + ({})",
+    ],
+)
+def test_nesting_counts_one_level_for_every_construct(wrapper):
+    # n unary minus signs nest the constant n levels deep; the wrapper adds one: 1 + 49 = 50
+    # levels is the most allowed, 1 + 50 = 51 is refused.
+    parse(wrapper.format("-" * 49 + "1"))
+    with pytest.raises(ExpressionError, match="is nested too deeply"):
+        parse(wrapper.format("-" * 50 + "1"))

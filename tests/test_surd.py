@@ -219,3 +219,47 @@ def test_floor_of_a_root_beyond_float_precision(m):
     assert s.floor() == m and s.ceil() == m + 1
     # Just below a square: sqrt(m**2 - 1) is above m - 1 and below m.
     assert root(Fraction(m * m - 1), Fraction(1, 2)).floor() == m - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("floor(3*2**(1/2) + 1)", 5),  # 3*1.4142... + 1 = 5.24...
+        ("ceil(2**(1/2))", 2),
+        ("round(10*3**(1/2))", 17),  # 17.32...
+        ("max(2**(1/2), 3/2)", Fraction(3, 2)),  # 1.4142... < 1.5
+        ("floor(10*min(2**(1/2), 2))", 14),
+        ("2**(1/2) < 3/2", 1),
+        ("floor((2**(1/2) + 1) * 2)", 4),  # 4.83...
+        ("floor(2**(1/2) / 2 * 10)", 7),  # 7.07...
+        ("floor(5 - 2**(1/2))", 3),  # 3.59...
+    ],
+)
+def test_a_root_with_known_numbers_is_decided_without_sympy(monkeypatch, text, value):
+    import cnncalc.dims as dims
+
+    def no_sympy():
+        raise AssertionError("sympy was used")
+
+    monkeypatch.setattr(dims, "sp", no_sympy)
+    result = evaluate(parse(text), {})
+    assert result == value and type(result) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("v", "n", "expected"),
+    [
+        (10**30, 3, 10**10),
+        (10**30 - 1, 3, 10**10 - 1),
+        (2**100, 5, 2**20),
+        (2**100 - 1, 5, 2**20 - 1),
+        (7**40 + 5, 8, 7**5),
+        (80, 4, 2),  # 2**4 = 16 <= 80 < 81 = 3**4
+        (81, 4, 3),
+    ],
+)
+def test_integer_roots_of_any_order(v, n, expected):
+    from cnncalc.surd import _iroot
+
+    assert _iroot(v, n) == expected
+    assert expected**n <= v < (expected + 1) ** n  # the definition, checked directly
