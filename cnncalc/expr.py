@@ -591,7 +591,7 @@ def _root(a: int | Fraction, b: Fraction, expr: Expr) -> dims.Value:
         raise ExpressionError(f"in {_shown(expr.text)}: the power is too large (limit 10**100)")
     value = root(f, b)
     if isinstance(value, Surd):
-        if abs(value.approx()) > MAX_MAGNITUDE:
+        if value.exceeds(Fraction(MAX_MAGNITUDE)):  # a root of a positive number: positive
             raise ExpressionError(f"in {_shown(expr.text)}: the power is too large (limit 10**100)")
         return value
     return _bounded(value, expr)

@@ -27,9 +27,6 @@ class Surd:
     r: Fraction
     n: int
 
-    def approx(self) -> float:
-        return float(self.b) + float(self.c) * float(self.r) ** (1 / self.n)
-
     def to_sympy(self) -> Any:
         from .dims import sp
 

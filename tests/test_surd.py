@@ -12,6 +12,7 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cnncalc.errors import ExpressionError
 from cnncalc.expr import evaluate, parse
 from cnncalc.surd import Surd, root
 
@@ -263,3 +264,12 @@ def test_integer_roots_of_any_order(v, n, expected):
 
     assert _iroot(v, n) == expected
     assert expected**n <= v < (expected + 1) ** n  # the definition, checked directly
+
+
+def test_a_root_just_above_the_magnitude_limit_is_refused():
+    # 10**67 has 223 bits, so (10**67)**(3/2) passes the quick size test of a power
+    # (3/2 * 222 < 340); its value, 10**100 * 10**(1/2) = 3.16... * 10**100, is above 10**100.
+    with pytest.raises(ExpressionError, match=r"the power is too large \(limit 10\*\*100\)"):
+        evaluate(parse("(10**60*10**7)**(3/2)"), {})
+    # (2*10**66)**(3/2) = 2*2**(1/2) * 10**99 = 2.828... * 10**99 is below it.
+    assert evaluate(parse("floor((2*10**60*10**6)**(3/2) / (10**60*10**39) * 1000)"), {}) == 2828
