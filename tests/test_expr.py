@@ -108,3 +108,11 @@ def test_nothing_is_executed(tmp_path, monkeypatch):
     with pytest.raises(ExpressionError):
         evaluate(parse(text), {})
     assert not marker.exists()
+
+
+def test_a_name_standing_for_a_pair_gives_the_pair_only_when_asked():
+    scope = {"k": (1, 7), "s": 2}
+    assert evaluate(parse("k"), scope, pairs=True) == (1, 7)
+    assert evaluate(parse("s"), scope, pairs=True) == 2
+    with pytest.raises(ExpressionError):
+        evaluate(parse("k + 1"), scope, pairs=True)  # a pair in arithmetic
