@@ -156,9 +156,8 @@ def _annotated(base: Any, metadata: tuple) -> tuple[Parser, dict[str, Any]]:
     parse, schema = None, None
     bounds: list[tuple[str, Any]] = []
     for marker in metadata:
-        if isinstance(marker, Parse) or isinstance(getattr(marker, "parse", None), Parse):
-            p = marker if isinstance(marker, Parse) else marker.parse
-            parse, schema = p.function, dict(p.schema)
+        if isinstance(marker, Parse):
+            parse, schema = marker.function, dict(marker.schema)
             continue
         for m in (marker, *getattr(marker, "metadata", ())):
             bounds += [(k, getattr(m, k)) for k, *_ in _BOUNDS if getattr(m, k, None) is not None]

@@ -100,10 +100,9 @@ def divides(divisor: Dim, value: Dim, message: str | Callable[[], str]) -> Check
 
 @dataclass(frozen=True)
 class Arg:
-    """How an expression argument is read and bound: the function reading it (a
-    :class:`cnncalc.fields.Parse`), its smallest allowed value and whether a pair."""
+    """How an expression argument is bound: its smallest allowed value and whether a pair
+    (what reads it from the spec is the :class:`cnncalc.fields.Parse` beside it)."""
 
-    parse: Parse
     minimum: int = 1
     pair: bool = False
     sequence: bool = False  # a list of any length (a shape), its items named ``name[i]``
@@ -171,21 +170,21 @@ if TYPE_CHECKING:
     Sizes: TypeAlias = Any
 else:
     #: A positive integer expression (channels, kernel size, stride...).
-    Int = Annotated[Expr, Arg(Parse(_to_expr, _EXPR_SCHEMA), 1)]
+    Int = Annotated[Expr, Parse(_to_expr, _EXPR_SCHEMA), Arg(1)]
     #: A non-negative integer expression.
-    NonNegInt = Annotated[Expr, Arg(Parse(_to_expr, _EXPR_SCHEMA), 0)]
+    NonNegInt = Annotated[Expr, Parse(_to_expr, _EXPR_SCHEMA), Arg(0)]
     #: A positive integer or a pair ``[height, width]``.
-    Pair = Annotated[tuple[Expr, Expr], Arg(Parse(_to_pair, _PAIR_SCHEMA), 1, pair=True)]
+    Pair = Annotated[tuple[Expr, Expr], Parse(_to_pair, _PAIR_SCHEMA), Arg(1, pair=True)]
     #: A non-negative integer or a pair ``[height, width]``.
-    NonNegPair = Annotated[tuple[Expr, Expr], Arg(Parse(_to_pair, _PAIR_SCHEMA), 0, pair=True)]
+    NonNegPair = Annotated[tuple[Expr, Expr], Parse(_to_pair, _PAIR_SCHEMA), Arg(0, pair=True)]
     #: A positive integer or a non-empty list of them (a shape: ``96`` or ``[7, 7, 96]``).
-    IntList = Annotated[tuple[Expr, ...], Arg(Parse(_to_list, _LIST_SCHEMA), 1, pair=True)]
+    IntList = Annotated[tuple[Expr, ...], Parse(_to_list, _LIST_SCHEMA), Arg(1, pair=True)]
     #: A non-empty list of positive integer expressions (a shape written out).
-    Sizes = Annotated[tuple[Expr, ...], Arg(Parse(_to_sequence, _SIZES_SCHEMA), 1, sequence=True)]
+    Sizes = Annotated[tuple[Expr, ...], Parse(_to_sequence, _SIZES_SCHEMA), Arg(1, sequence=True)]
     #: Padding: a non-negative integer, a pair, ``same`` (output = ceil(input / stride), the odd
     #: extra pixel at the bottom and right, as TensorFlow) or ``valid`` (no padding).
     Padding = Annotated[
-        Literal["same", "valid"] | tuple[Expr, Expr], Arg(Parse(_to_padding, _PADDING_SCHEMA), 0, pair=True)
+        Literal["same", "valid"] | tuple[Expr, Expr], Parse(_to_padding, _PADDING_SCHEMA), Arg(0, pair=True)
     ]
 
 
