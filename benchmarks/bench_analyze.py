@@ -36,25 +36,29 @@ def walls(cmd: list[str], repeats: int) -> list[float]:
     return times
 
 
-def start_up() -> None:
-    """``cnncalc analyze resnet50`` against the interpreter alone and against the imports any
-    rich table needs, all measured here (minimum and median of 11 runs each)."""
-    print("== start-up (min / median of 11) ==")
+def start_up(rounds: int = 11) -> None:
+    """``cnncalc analyze resnet50`` against floors measured in the same run: the interpreter
+    alone, the standard library and YAML parser the analysis imports, and those plus the rich
+    modules a table needs. The commands take turns, round after round, so that a slow spell of
+    the machine weighs on each alike."""
+    print(f"== start-up (min / median of {rounds}, interleaved) ==")
     py = sys.executable
+    floor = "import argparse, dataclasses, fractions, pathlib, yaml"
     rows = [
         ("python -c pass", [py, "-c", "pass"]),
-        (
-            "python -c 'import rich.console, yaml'",
-            [py, "-c", "import rich.console, rich.table, rich.panel, yaml"],
-        ),
+        ("stdlib + yaml imports", [py, "-c", floor]),
+        ("  + rich.console, table, panel", [py, "-c", floor + ", rich.console, rich.table, rich.panel"]),
+        ("analyze resnet50 --format csv", [py, "-m", "cnncalc", "analyze", "resnet50", "-f", "csv"]),
         ("analyze resnet50", [py, "-m", "cnncalc", "analyze", "resnet50"]),
     ]
-    base = None
-    for label, cmd in rows:
-        times = walls(cmd, 11)
-        low, mid = min(times), statistics.median(times)
-        base = base or low
-        print(f"{label:40} {low * 1000:5.0f} ms / {mid * 1000:5.0f} ms   {low / base:5.1f}x python -c pass")
+    times: dict[str, list[float]] = {label: [] for label, _ in rows}
+    for _ in range(rounds):
+        for label, cmd in rows:
+            times[label] += walls(cmd, 1)
+    base = min(times["stdlib + yaml imports"])
+    for label, _ in rows:
+        low, mid = min(times[label]), statistics.median(times[label])
+        print(f"{label:34} {low * 1000:5.0f} ms / {mid * 1000:5.0f} ms   {low / base:5.2f}x stdlib + yaml")
 
 
 def whole_process() -> None:

@@ -40,7 +40,15 @@ from ..errors import CnncalcError
 from . import model
 from .model import Outcome
 from .table import LayerTable
-from .widgets import SpecEditor, group_detail, layer_detail, totals_text
+from .widgets import (
+    SpecEditor,
+    Status,
+    group_detail,
+    layer_detail,
+    status_forms,
+    totals_text,
+    warnings_text,
+)
 
 COLUMNS = ("#", "layer", "kind", "output shape", "params", "MACs", "check")
 #: Seconds of quiet after an update before the formulas (or numbers) of the detail pane are computed.
@@ -133,7 +141,7 @@ class CnncalcApp(App):
                     yield Checkbox("formulas", id="formulas", compact=True)
                     yield Label("depth", id="depth-label")
                     yield Select([("all", 0)], value=0, allow_blank=False, id="depth", compact=True)
-                    yield Static("", id="status")
+                    yield Status(id="status")
                 yield LayerTable(COLUMNS, right=("#", "params", "MACs"), id="layers")
                 with Horizontal(id="verify-bar"):
                     yield Label("", id="verify-label")
@@ -253,13 +261,21 @@ class CnncalcApp(App):
             where = f"line {outcome.line}, column {outcome.column}: " if outcome.line else ""
             error.update(Text(where + outcome.error, style="bold"))
             error.add_class("visible")
+            error.remove_class("warning")
             editor.error_line = outcome.line - 1 if outcome.line else None
             table.add_class("stale")
-            self._set_status("invalid: last good table")
+            self._set_status("invalid: last good table", "invalid")
             return
-        if error.has_class("visible"):
+        # The spec's warnings, whole, where its errors go (on a milder background).
+        warnings = outcome.analysis.warnings
+        if warnings:
+            error.update(warnings_text(warnings))
+            error.add_class("visible")
+            error.add_class("warning")
+        elif error.has_class("visible"):
             error.update("")
             error.remove_class("visible")
+            error.remove_class("warning")
         editor.error_line = None
         table.remove_class("stale")
         if self.checks and (self.outcome is None or self.outcome.analysis.layers != outcome.analysis.layers):
@@ -274,27 +290,13 @@ class CnncalcApp(App):
             self._other_timer = self.set_timer(self.other_delay, self._start_other)
         else:
             self.call_later(self._start_other)
-        a = outcome.analysis
-        from ..report import number
-        from ..report.text import partial
-
-        some = not a.totals.complete
-        summary = (
-            f"{len(a.layers)} layers · {number(partial(a.totals.params, some))} params · "
-            f"{number(partial(a.totals.macs, some))} MACs"
-            + (f" · cost unknown: {len(a.totals.unknown_cost)} opaque" if some else "")
-            if a.concrete
-            else f"{len(a.layers)} layers · formulas"
-        )
-        self._set_status(summary + _warnings_text(a.warnings))
+        self._set_status(*status_forms(outcome.analysis))
         self._fill_table()
         self._shown_panes = set()
         self._show_pane()
 
-    def _set_status(self, text: str) -> None:
-        status = self.main.query_one("#status", Static)
-        if str(status.render()) != text:
-            status.update(text)
+    def _set_status(self, *forms: str) -> None:
+        self.main.query_one("#status", Status).show(*forms)
 
     @on(TabbedContent.TabActivated, "#info")
     def _show_pane(self) -> None:
@@ -574,7 +576,7 @@ class CnncalcApp(App):
 
     def action_verify(self) -> None:
         """Run the spec through the reference kernels, in the background."""
-        if self.outcome is None or self.main.query_one("#error").has_class("visible"):
+        if self.outcome is None or self.main.query_one("#layers").has_class("stale"):
             self.notify("fix the spec first: verification runs the last valid analysis", severity="warning")
             return
         outcome = self.outcome
@@ -793,14 +795,3 @@ class CnncalcApp(App):
         yield SystemCommand("Calculator", "One convolution or pooling, worked out", self.action_calculator)
         yield SystemCommand("Hide / show the editor", "The table, full width", self.action_toggle_editor)
         yield SystemCommand("Help", "Keys and panes", self.action_help)
-
-
-def _warnings_text(warnings) -> str:
-    """The status line's note of the spec's warnings: how many, and the first with its line."""
-    if not warnings:
-        return ""
-    first = warnings[0]
-    line = first.where.rsplit(":", 2)[-2] if first.where.count(":") >= 2 else ""
-    where = f"line {line}: " if line.isdigit() else ""
-    more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
-    return f" · warning: {where}{first.message}{more}"

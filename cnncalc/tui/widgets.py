@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.content import Content
 from textual.reactive import reactive
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import TextArea
 
 from .. import dims
@@ -38,6 +40,124 @@ class SpecEditor(TextArea):
 
     def watch_error_line(self) -> None:
         self.refresh()
+
+
+class Status(Widget):
+    """A one-line status that never cuts what it says.
+
+    It is given several forms of one message, the fullest first (exact numbers, then units,
+    then fewer items) and shows the first that fits its width, so a narrow terminal reads
+    ``4.09 G MACs`` where a wide one reads ``4,089,184,256 MACs``. When even the last does not
+    fit, its items go from the end, whole, and ``…`` says something is left out; a number is
+    never cut. The fullest form is its tooltip.
+    """
+
+    DEFAULT_CSS = """
+    Status {
+        height: 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._forms: tuple[str, ...] = ("",)
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return self._forms
+
+    def show(self, *forms: str) -> None:
+        """Say ``forms[0]``, or the first of the shorter ``forms`` that fits."""
+        forms = forms or ("",)
+        if forms != self._forms:
+            self._forms = forms
+            self.tooltip = forms[0] if len(forms) > 1 else None
+            self.refresh()
+
+    @property
+    def text(self) -> str:
+        """What is shown at the current width."""
+        return fitting(self._forms, self.content_size.width)
+
+    def render(self) -> Content:
+        return Content(self.text)  # plain text: a message's brackets are not markup
+
+
+SEPARATOR = " · "
+
+
+def fitting(forms: tuple[str, ...], width: int) -> str:
+    """The first of ``forms`` at most ``width`` long; else the last with its ``·``-separated
+    items dropped from the end until it fits, ``…`` marking the cut (never inside an item)."""
+    if width <= 0:  # not laid out yet
+        return forms[0]
+    for form in forms:
+        if len(form) <= width:
+            return form
+    items = forms[-1].split(SEPARATOR)
+    while items:
+        items.pop()
+        text = SEPARATOR.join(items) + (" …" if items else "…")
+        if len(text) <= width:
+            return text
+    return ""
+
+
+def status_forms(a: Analysis) -> tuple[str, ...]:
+    """The status line's forms for an analysis, fullest first: the layer count, params, MACs
+    and how many warnings (shown whole under the editor and under Totals). As the room shrinks,
+    the layer count goes, then the params; at each step exact numbers come before units. The
+    MACs stay longest."""
+    from ..report import human, number
+    from ..report.text import partial
+
+    n = len(a.warnings)
+    warnings = f"{n} warning{'s' if n != 1 else ''}" if n else ""
+
+    def join(*parts: str) -> str:
+        return SEPARATOR.join(p for p in parts if p)
+
+    layers = f"{len(a.layers)} layers"
+    if not a.concrete:
+        return join(layers, "formulas", warnings), join("formulas", warnings)
+    some = not a.totals.complete
+    params, macs = partial(a.totals.params, some), partial(a.totals.macs, some)
+    unknown = f"{len(a.totals.unknown_cost)} of unknown cost" if some else ""
+
+    def in_units(v) -> str:
+        return human(v) or number(v)
+
+    exact = (f"{number(params)} params", f"{number(macs)} MACs")
+    units = (f"{in_units(params)} params", f"{in_units(macs)} MACs")
+    forms = (
+        join(layers, *exact, unknown, warnings),
+        join(layers, *units, unknown, warnings),
+        join(*exact, warnings),
+        join(*units, warnings),
+        join(exact[1], warnings),
+        join(units[1], warnings),
+    )
+    return tuple(dict.fromkeys(forms))  # in order, once each
+
+
+def warnings_text(warnings, limit: int = 3) -> Text:
+    """The spec's warnings, one a line with its line number (the first ``limit``, then how
+    many more), for the area under the editor."""
+    out = Text()
+    for w in warnings[:limit]:
+        if out:
+            out.append("\n")
+        out.append(f"line {_line_of(w.where)}: " if _line_of(w.where) else "", style="bold")
+        out.append(w.message)
+    if len(warnings) > limit:
+        out.append(f"\n+{len(warnings) - limit} more (Totals lists them all)", style="italic")
+    return out
+
+
+def _line_of(where: str) -> str:
+    """The line number in a ``file:line:column`` location, or ``""``."""
+    line = where.rsplit(":", 2)[-2] if where.count(":") >= 2 else ""
+    return line if line.isdigit() else ""
 
 
 def _value(label: str, v: Any, formula: Any = None) -> Text:
@@ -159,4 +279,9 @@ def totals_text(a: Analysis) -> Text:
         for c in a.constraints:
             out.append(f"  {c.condition}", style="yellow")
             out.append(f"  ({c.layer}: {c.reason})\n", style="dim")
+    if a.warnings:
+        out.append("warnings\n", style="bold")
+        for w in a.warnings:
+            out.append(f"  line {_line_of(w.where)}: " if _line_of(w.where) else "  ", style="dim")
+            out.append(f"{w.message}\n", style="yellow")
     return out

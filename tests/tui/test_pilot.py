@@ -96,25 +96,69 @@ async def test_invalid_edit_shows_the_error_and_keeps_the_table(edit, line, mess
         assert not table.has_class("stale")
 
 
-async def test_a_warning_is_shown_in_the_status_line():
+async def test_a_warning_is_shown_whole_under_the_editor_and_counted_in_the_status():
     app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        status = app.query_one("#status")
+        status, area = app.query_one("#status"), app.query_one("#error")
         assert "warning" not in str(status.render())
+        assert not area.has_class("visible")
         editor = app.query_one("#editor", SpecEditor)
         editor.focus()
         editor.move_cursor((len(SMALL.splitlines()), 0))
         editor.insert("  - max_pool2d: {kernel: 1}\n")
         await settle(app, pilot)
-        text = str(status.render())
-        assert str(app.query_one("#error").render()) == ""
-        assert (
-            f"warning: line {len(SMALL.splitlines()) + 1}: layer 'maxpool2' (max_pool2d) has no effect"
-            in text
+        line = len(SMALL.splitlines()) + 1
+        assert str(status.render()).endswith(" · 1 warning")
+        message = (
+            f"line {line}: layer 'maxpool2' (max_pool2d) has no effect: its output is its input "
+            "[1, 16, 4, 4] (kernel 1, stride 1)"
         )
-        assert not app.query_one("#error").has_class("visible")  # valid: the table is current
-        assert not app.query_one("#layers", LayerTable).has_class("stale")
+        assert str(area.render()) == message  # brackets and all: not read as markup
+        assert area.has_class("visible") and area.has_class("warning")
+        assert not app.query_one("#layers", LayerTable).has_class("stale")  # the table is current
+        await pilot.click("#info Tab#--content-tab-tab-totals")
+        await settle(app, pilot)
+        assert message in str(app.query_one("#totals").render())
+        # Undone, the warning goes.
+        editor.undo()
+        await settle(app, pilot)
+        assert "warning" not in str(status.render())
+        assert not area.has_class("visible") and not area.has_class("warning")
+
+
+async def test_the_status_line_never_cuts_a_number():
+    """At every terminal width each number the status shows is whole: exact, or in units that
+    read back to it (4,089,184,256 = 4.09 G to the rounding shown); from 80 columns up the
+    MACs are always there. Below, what does not fit is left out whole, marked by "…"."""
+    from cnncalc.zoo import find_spec
+
+    text = find_spec("resnet50").read_text()
+    shown = {}
+    for width in (60, 80, 100, 120, 160, 200):
+        app = CnncalcApp(text=text, debounce=0, other_delay=0)
+        async with app.run_test(size=(width, 30)) as pilot:
+            await settle(app, pilot)
+            status = app.query_one("#status")
+            out = str(status.render())
+            assert len(out) <= status.content_size.width
+            shown[width] = out
+    for width, out in shown.items():
+        items = [i for i in out.removesuffix("…").strip().split(" · ") if i]
+        assert width < 80 or any(i.endswith(" MACs") for i in items), (width, out)
+        for item in items:
+            value, _, what = item.rpartition(" ")
+            assert what in ("layers", "params", "MACs"), (width, out)
+            expected = {"layers": 175, "params": 25_557_032, "MACs": 4_089_184_256}[what]
+            if "," in value or value.isdigit():
+                assert int(value.replace(",", "")) == expected, (width, out)
+            else:
+                number, unit = value.split(" ")
+                scale = {"k": 10**3, "M": 10**6, "G": 10**9}[unit]
+                assert abs(float(number) * scale - expected) <= 0.005 * scale, (width, out)
+    assert shown[200] == "175 layers · 25,557,032 params · 4,089,184,256 MACs"
+    assert shown[80] == "4.09 G MACs"
+    assert shown[60] == "…"  # the controls fill the row: the tooltip still says it all
 
 
 async def test_a_bug_in_the_engine_is_shown_not_fatal(monkeypatch):
@@ -425,3 +469,24 @@ async def test_an_opaque_layer_shows_its_unknown_cost_and_is_not_verified():
         await settle(app, pilot)
         assert [cell(app, i, "check") for i in range(3)] == ["ok", "not verified (opaque)", "ok"]
         assert app.checks == {"blk.conv": True, "blk.mix": None, "act": True}
+
+
+@pytest.mark.parametrize(
+    ("width", "shown"),
+    [
+        (0, "175 layers · 4,089,184,256 MACs · 2 warnings"),  # not laid out yet: the fullest
+        (60, "175 layers · 4,089,184,256 MACs · 2 warnings"),
+        (44, "175 layers · 4,089,184,256 MACs · 2 warnings"),
+        (43, "4.09 G MACs · 2 warnings"),
+        (24, "4.09 G MACs · 2 warnings"),
+        (23, "4.09 G MACs …"),
+        (13, "4.09 G MACs …"),
+        (12, "…"),
+        (1, "…"),
+    ],
+)
+def test_a_status_shows_the_fullest_form_that_fits_and_cuts_only_between_items(width, shown):
+    from cnncalc.tui.widgets import fitting
+
+    forms = ("175 layers · 4,089,184,256 MACs · 2 warnings", "4.09 G MACs · 2 warnings")
+    assert fitting(forms, width) == shown
