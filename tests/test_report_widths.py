@@ -111,6 +111,49 @@ def test_no_number_is_cut(path, width):
     _check_numbers(total.replace(shape_text(a.output_shape), " ").replace("total", " "), totals, "total")
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", CONCRETE, ids=lambda p: str(p.relative_to(SPECS)))
+def test_no_number_in_the_totals_panel_is_cut(path, width):
+    """Every number in the totals panel is one of the totals, whole (with its reading in units
+    on the same line): read back against the analysis's own totals and the memory figures
+    computed here from the shapes (bytes = elements x 4 at float32)."""
+    a = analyze(load_spec(path))
+    lines = _lines(a, width)
+    top = next(i for i, line in enumerate(lines) if line.startswith("╭"))
+    t = a.totals
+    elements = sum(_prod(r.output_shape) for r in a.layers)
+    inputs = _prod(a.input_shape)
+    values = {
+        t.params,
+        t.trainable_params,
+        t.frozen_params,
+        t.buffers,
+        t.macs,
+        t.flops,
+        inputs * 4,
+        (t.params + t.buffers) * 4,
+        elements * 4,
+        (inputs + t.params + t.buffers + elements) * 4,
+    }
+    # The peak and the training figures have rules of their own (tested in test_memory and
+    # test_training); here they only have to read back to themselves, whole.
+    from cnncalc.analysis.lifetimes import lifetimes
+    from cnncalc.analysis.training import training
+
+    step = training(a, "float32", "adam")
+    values |= {lifetimes(a, "float32").peak_bytes, step.total_bytes, step.step_flops}
+    for line in lines[top + 1 :]:
+        body = line.strip("│ ")
+        if body.startswith(("Sizes at", "Valid when", "+ ?")) or line.startswith("╰"):
+            break  # prose follows
+        if body.endswith(":"):
+            continue  # a label whose value is on the lines under it
+        label, _, value = body.rpartition(":") if ":" in body else ("", "", body)
+        _check_numbers(value, values, f"{path.name} at {width}, {label or 'value'}")
+        # A reading in units is never split from its number: "(24.50" alone is a cut.
+        assert value.count("(") == value.count(")"), line
+
+
 def _prod(shape) -> int:
     out = 1
     for d in shape:

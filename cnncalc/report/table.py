@@ -402,33 +402,13 @@ def totals_panel(a: Analysis, view: View, width: int):
     """Totals, the conditions found, and the counting convention, at most ``width`` wide."""
     from rich.console import Group
     from rich.panel import Panel
-    from rich.table import Table
     from rich.text import Text
 
-    items = [(label + ":", total_text(value, what)) for label, value, what in totals_items(a, view.dtype)]
     inner = width - 4  # the panel's border and padding
-    label_width = max(len(label) for label, _ in items)
-    if (
-        all(is_exact_number(v) for _, v, _ in totals_items(a, view.dtype))
-        and label_width + 1 + max(len(text) for _, text in items) > inner
-    ):
-        # Too narrow for label and value side by side: the value under its label, and its
-        # reading in units on a line of its own when the line would cut it.
-        grid = Table.grid()
-        grid.add_column(no_wrap=True, overflow="ellipsis")
-        for label, text in items:
-            exact, _, reading = text.partition(" (")
-            lines = [text] if len(text) + 2 <= inner else [exact, "(" + reading] if reading else [exact]
-            grid.add_row(Text(label, style="bold"))
-            for line in lines:
-                grid.add_row("  " + line)
-    else:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column(overflow="fold")
-        for label, text in items:
-            grid.add_row(Text(label), Text(text))
-    parts = [grid, _training_grid(a, view)]
+    parts = [
+        _items_grid(totals_items(a, view.dtype), inner),
+        _items_grid(training_items(a, view.dtype, view.optimizer), inner),
+    ]
     if not a.totals.complete:
         names = a.totals.unknown_cost
         shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
@@ -445,18 +425,44 @@ def totals_panel(a: Analysis, view: View, width: int):
     return Panel(Group(*parts), title="totals", title_align="left", width=width)
 
 
-def _training_grid(a: Analysis, view: View):
-    """The inference peak and a training step, aligned among themselves."""
-    from rich.table import Table
+#: A formula longer than this is not written in the totals panel (the JSON has it).
+_LONG_FORMULA = 120
 
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for label, v, what in training_items(a, view.dtype, view.optimizer):
-        plain = v.known if isinstance(v, Partial) else v
-        long = not isinstance(plain, int) and len(dims.fmt(plain)) > 120
-        grid.add_row(label + ":", "a long formula: see --format json" if long else total_text(v, what))
-    return grid
+
+def _items_grid(items: list[tuple[str, object, str]], inner: int):
+    """Labels and values aligned among themselves, in ``inner`` columns, never cutting a
+    number: side by side when every value fits beside the longest label, else each value under
+    its label, with its reading in units on a line of its own when the line would cut it."""
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = []
+    for label, value, what in items:
+        plain = value.known if isinstance(value, Partial) else value
+        if not isinstance(plain, int) and len(dims.fmt(plain)) > _LONG_FORMULA:
+            rows.append((label + ":", "a long formula: see --format json"))
+        else:
+            rows.append((label + ":", total_text(value, what)))
+    label_width = max(len(label) for label, _ in rows)
+    if label_width + 1 + max(len(text) for _, text in rows) <= inner:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(no_wrap=True)
+        for label, text in rows:
+            grid.add_row(Text(label), Text(text))
+        return grid
+    from rich.console import Group
+    from rich.padding import Padding
+
+    # Each value under its label, indented; a formula wider than the panel wraps at its spaces
+    # (rich folds only a piece longer than a whole line) and stays indented.
+    lines = []
+    for label, text in rows:
+        exact, _, reading = text.partition(" (")
+        values = [text] if len(text) + 2 <= inner else [exact, "(" + reading] if reading else [exact]
+        lines.append(Text(label, style="bold"))
+        lines += [Padding(Text(v, overflow="fold"), (0, 0, 0, 2)) for v in values]
+    return Group(*lines)
 
 
 def _memory_note(dtype: str) -> str:
