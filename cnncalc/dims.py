@@ -526,6 +526,13 @@ def fmt(v: Value) -> str:
         return str(v)
     if isinstance(v, Fraction):
         return f"{v.numerator}/{v.denominator}"
+    return _fmt_expr(v)
+
+
+@lru_cache(maxsize=4096)
+def _fmt_expr(v) -> str:
+    # A network repeats its formulas (every layer of a stage has the same output size): each
+    # distinct one is printed once.
     return _printer().doprint(v)
 
 
