@@ -24,7 +24,10 @@ from .. import dims
 from ..engine import Analysis, analyze
 from ..errors import CnncalcError, UsageError
 from ..spec import INPUT, Spec, parse_spec
-from . import require
+from . import (
+    ops_axes,  # noqa: F401  (adds Transpose, LayerNormalization and Mul to OPS)
+    require,
+)
 from .ops import OPS, Unmappable
 
 #: Largest dimension accepted in a model (a larger one is a corrupt or hostile file).

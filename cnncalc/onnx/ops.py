@@ -495,6 +495,3 @@ def _round_float(value: float) -> float:
     import numpy as np
 
     return float(np.format_float_positional(np.float32(value), unique=True, trim="-"))
-
-
-from . import ops_axes  # noqa: E402, F401  (registers Transpose, LayerNormalization and Mul)

@@ -412,9 +412,7 @@ def totals_panel(a: Analysis, view: View, width: int):
     if not a.totals.complete:
         names = a.totals.unknown_cost
         shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-        parts.append(
-            Text(f"+ {UNKNOWN_TEXT}: not counted: the cost of {shown} is unknown.", style="yellow")
-        )
+        parts.append(Text(f"+ {UNKNOWN_TEXT}: not counted: the cost of {shown} is unknown.", style="yellow"))
     if a.constraints:
         text = Text("Valid when:\n", style="bold")
         for c in a.constraints:
