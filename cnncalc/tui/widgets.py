@@ -122,7 +122,8 @@ def status_forms(a: Analysis) -> tuple[str, ...]:
         return join(layers, "formulas", warnings), join("formulas", warnings)
     some = not a.totals.complete
     params, macs = partial(a.totals.params, some), partial(a.totals.macs, some)
-    unknown = f"{len(a.totals.unknown_cost)} of unknown cost" if some else ""
+    n_unknown = len(a.totals.unknown_cost)
+    unknown = f"{n_unknown} layer{'s' if n_unknown != 1 else ''} of unknown cost" if some else ""
 
     def in_units(v) -> str:
         return human(v) or number(v)

@@ -490,3 +490,20 @@ def test_a_status_shows_the_fullest_form_that_fits_and_cuts_only_between_items(w
 
     forms = ("175 layers · 4,089,184,256 MACs · 2 warnings", "4.09 G MACs · 2 warnings")
     assert fitting(forms, width) == shown
+
+
+def test_the_status_says_when_totals_leave_out_a_layer_of_unknown_cost():
+    """One opaque layer (tests/test_unknown_cost.py's spec): every count is marked ``+ ?`` in
+    every form, and the fullest says which layers are left out."""
+    from cnncalc.engine import analyze
+    from cnncalc.spec import parse_spec
+    from cnncalc.tui.widgets import status_forms
+
+    from ..test_unknown_cost import SPEC
+
+    forms = status_forms(analyze(parse_spec(SPEC, "withopaque.yaml")))
+    params, macs = 112 + 10, 6_912 + 512  # the two convolutions, counted by hand there
+    assert forms[0] == f"4 layers · {params} + ? params · {macs:,} + ? MACs · 1 layer of unknown cost"
+    for form in forms:
+        assert all(" + ? " in item for item in form.split(" · ") if item.endswith(("params", "MACs")))
+    assert forms[-1] == f"{macs:,} + ? MACs"
