@@ -200,7 +200,8 @@ def _add_domain_commands(sub) -> None:
         "--within",
         metavar="METRIC=BUDGET",
         help="macs, params, flops, activations (elements), peak_bytes (inference peak) or "
-        "memory_bytes (input + params + activations at --dtype); e.g. macs=1e9",
+        "memory_bytes (input + params + activations at --dtype); e.g. macs=1e9, macs=2G "
+        "(k, M, G, T: powers of 1000), peak_bytes=512MiB (KiB, MiB, GiB: powers of 1024)",
     )
     s.add_argument("--step", metavar="STEP", help="resolution for rational symbols (default 1/100)")
     s.add_argument(
@@ -842,26 +843,68 @@ def cmd_solve(args: argparse.Namespace) -> int:
         return 0
     if not args.within:
         raise UsageError("--largest needs --within METRIC=BUDGET (e.g. macs=1e9)")
-    metric, eq, raw = args.within.partition("=")
-    try:
-        budget = parse_number(raw)
-    except ValueError:
-        budget = None
-    if not eq or budget is None or int(budget) != budget:
-        raise UsageError(f"--within expects METRIC=BUDGET such as macs=1e9, found {args.within!r}")
+    metric, budget = _budget(args.within)
     try:
         step = parse_number(args.step) if args.step else None
     except ValueError:
         raise UsageError(f"--step expects a number such as 1/32, found {args.step!r}") from None
     symbols = tuple(n.strip() for n in args.largest.split(",") if n.strip())
-    result = inverse.largest_within(
-        spec, symbols, metric.strip(), int(budget), values, step, _memory_budgets(args.dtype)
-    )
+    result = inverse.largest_within(spec, symbols, metric, budget, values, step, _memory_budgets(args.dtype))
     if args.format == "json":
         sys.stdout.write(json.dumps(domain.budget_dict(result), indent=2) + "\n")
     else:
         sys.stdout.write(domain.budget_text(result))
     return 0
+
+
+#: A count budget's units, as the reports print them (``4.09 G``): powers of 1000.
+_COUNT_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def _budget(within: str) -> tuple[str, int]:
+    """``macs=2G`` -> ("macs", 2000000000); ``peak_bytes=512MiB`` -> ("peak_bytes", 2**29).
+
+    A count takes ``k``, ``M``, ``G`` or ``T`` (powers of 1000) or none; a budget in bytes
+    (``peak_bytes``, ``memory_bytes``) a plain number or a size read as ``--memory-budget`` reads
+    it (``512MiB``, ``4GiB``: powers of 1024).
+    """
+    import re
+
+    from .analysis.sweep import parse_number
+    from .errors import shorten
+
+    metric, eq, raw = within.partition("=")
+    metric = metric.strip()
+    example = "macs=2G, macs=1.5e9 or peak_bytes=512MiB"
+    if not eq or not metric:
+        raise UsageError(f"--within expects METRIC=BUDGET such as {example}, found {shorten(repr(within))}")
+    m = re.fullmatch(r"\s*(.*?)\s*([A-Za-z]*)\s*", raw)
+    number, unit = m.group(1), m.group(2)
+    if metric.endswith("_bytes") and unit:
+        from .verify import parse_bytes
+
+        try:
+            return metric, parse_bytes(raw)
+        except UsageError:
+            raise UsageError(
+                f"--within {shorten(within)}: expected a size in bytes such as "
+                f"{metric}=512MiB or {metric}=64e6 (units are powers of 1024: KiB, MiB, GiB, TiB)"
+            ) from None
+    if unit not in _COUNT_UNITS:
+        raise UsageError(
+            f"--within {shorten(within)}: {unit!r} is not a unit of a count; "
+            f"write k, M, G or T (powers of 1000), e.g. {example}"
+        )
+    try:
+        value = parse_number(number) * _COUNT_UNITS[unit]
+    except ValueError:
+        value = None
+    if value is None or value != int(value) or value < 0:
+        raise UsageError(
+            f"--within expects METRIC=BUDGET with a whole budget such as {example}, "
+            f"found {shorten(repr(within))}"
+        )
+    return metric, int(value)
 
 
 def _memory_budgets(dtype: str) -> dict:

@@ -118,6 +118,40 @@ def test_largest_side_within_a_memory_budget(run_cli):
     assert f"{3 * 256 * 145 * 145 * 4:,}" in out
 
 
+def test_budgets_in_the_units_the_reports_print(run_cli):
+    """``macs=2G`` is 2 * 10**9 MACs (as ``4.09 G`` is printed); ``peak_bytes=64MiB`` is
+    64 * 2**20 bytes: the same answer as the budget written out as a plain number."""
+
+    def answer(within: str) -> str:
+        code, out, err = run_cli("solve", "resnet50", "--largest", "H,W", "--within", within)
+        assert code == 0, err
+        return out
+
+    assert answer("macs=2G") == answer("macs=2000000000") == answer("macs=2e9")
+    assert "macs <= 2,000,000,000" in answer("macs=2G")
+    assert answer("macs=1.5k") == answer("macs=1500")
+    assert answer("peak_bytes=64MiB") == answer(f"peak_bytes={64 * 2**20}")
+    assert f"peak_bytes <= {64 * 2**20:,}" in answer("peak_bytes=64MiB")
+    assert f"memory_bytes <= {3 * 2**29:,}" in answer("memory_bytes=1.5GiB")
+
+
+@pytest.mark.parametrize(
+    ("within", "message"),
+    [
+        ("macs=2GiB", "--within macs=2GiB: 'GiB' is not a unit of a count; write k, M, G or T"),
+        ("macs=2X", "'X' is not a unit of a count"),
+        ("macs=1.2345k", "with a whole budget such as macs=2G"),
+        ("macs=-3", "with a whole budget"),
+        ("macs=", "with a whole budget"),
+        ("=5", "--within expects METRIC=BUDGET such as macs=2G"),
+        ("peak_bytes=2X", "--within peak_bytes=2X: expected a size in bytes such as peak_bytes=512MiB"),
+    ],
+)
+def test_bad_budgets(run_cli, within, message):
+    code, out, err = run_cli("solve", "resnet50", "--largest", "H,W", "--within", within)
+    assert code == 2 and out == "" and message in err and "Traceback" not in err
+
+
 def test_sweep_matches_the_engine_and_marks_invalid_points():
     s = sweep(spec("vgg16"), dict([parse_range("H=16:64:16")]), {"W": 224})
     assert s.points["H"] == (16, 32, 48, 64)
