@@ -871,6 +871,7 @@ def _budget(within: str) -> tuple[str, int]:
     import re
 
     from .analysis.sweep import parse_number
+    from .dims import fmt as dims_text
     from .errors import shorten
 
     metric, eq, raw = within.partition("=")
@@ -897,12 +898,12 @@ def _budget(within: str) -> tuple[str, int]:
         )
     try:
         value = parse_number(number) * _COUNT_UNITS[unit]
-    except ValueError:
-        value = None
-    if value is None or value != int(value) or value < 0:
+    except ValueError as exc:
+        raise UsageError(f"--within {shorten(within)}: {exc}; write a budget such as {example}") from None
+    if value != int(value) or value < 0:
         raise UsageError(
-            f"--within expects METRIC=BUDGET with a whole budget such as {example}, "
-            f"found {shorten(repr(within))}"
+            f"--within {shorten(within)}: a budget is a whole number of {metric} at least 0, found "
+            f"{dims_text(value)}"
         )
     return metric, int(value)
 

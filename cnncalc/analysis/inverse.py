@@ -52,6 +52,9 @@ class BudgetSolution:
     next_cost: Any
     step: Any
     formula: Any
+    #: What ended the search: ``budget`` (the next value exceeds it), ``max`` (the symbol's
+    #: declared maximum, the budget not spent) or ``ceiling`` (2**40 steps, the budget not spent).
+    stopped_by: str = "budget"
 
 
 def _search_up(fn, lo: int) -> int | None:
@@ -63,7 +66,7 @@ def _search_up(fn, lo: int) -> int | None:
     while fn(hi):
         if hi >= CEILING:
             return CEILING
-        lo, hi = hi, min(CEILING, lo + 2 * (hi - lo) + 1)
+        lo, hi = hi, min(CEILING, hi + 2 * (hi - lo) + 1)  # the gap doubles: O(log v) calls
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if fn(mid):
@@ -222,6 +225,11 @@ def largest_within(
             symbols, metric, budget, None, None, dims.canon(lo_k * step), cost(lo_k), step, formula
         )
     nxt = best + 1
+    if best >= CEILING:
+        stopped_by, next_cost = "ceiling", None
+    else:
+        next_cost = cost(nxt)
+        stopped_by = "max" if next_cost <= budget else "budget"
     return BudgetSolution(
         symbols,
         metric,
@@ -229,9 +237,10 @@ def largest_within(
         dims.canon(best * step),
         cost(best),
         dims.canon(nxt * step),
-        cost(nxt) if best < CEILING else None,
+        next_cost,
         dims.canon(step),
         formula,
+        stopped_by,
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import dims
 from ..engine import Analysis, analyze, resolve_symbols
-from ..errors import CnncalcError, UsageError
+from ..errors import CnncalcError, UsageError, shorten
 from ..spec import Spec
 from .exact import compile_formulas
 
@@ -76,10 +76,25 @@ def parse_range(text: str) -> tuple[str, list]:
     return name, values
 
 
+#: Digits a number given on the command line may have, its exponent counted (``1e100`` has 101):
+#: beyond, a value is refused before it is built (``1e99999999`` would take minutes).
+MAX_DIGITS = 101
+
+
 def parse_number(text: str) -> int | Fraction:
+    """``224``, ``3/4``, ``0.5``, ``1.5e9``: an exact int or Fraction.
+
+    Raises:
+        ValueError: for anything else, or a number of more than :data:`MAX_DIGITS` digits.
+    """
     text = text.strip()
-    if not re.fullmatch(r"-?\d+(/\d+|\.\d+)?(e\d+)?", text):
-        raise ValueError(f"expected a number, found {text!r}")
+    m = re.fullmatch(r"-?(\d+)(?:/(\d+)|\.(\d+))?(?:e(\d+))?", text)
+    if not m:
+        raise ValueError(f"expected a number, found {shorten(repr(text))}")
+    whole, denominator, _, exponent = m.groups()
+    digits = max(len(whole.lstrip("0")), len((denominator or "").lstrip("0")))
+    if len(exponent or "") > 4 or digits + int(exponent or 0) > MAX_DIGITS:
+        raise ValueError(f"{shorten(repr(text))} is too large (at most {MAX_DIGITS} digits)")
     try:
         return int(text)
     except ValueError:

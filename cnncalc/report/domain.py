@@ -137,6 +137,7 @@ def budget_dict(b: BudgetSolution) -> dict[str, Any]:
         "next_cost": None if b.next_cost is None else json_value(b.next_cost),
         "step": json_value(b.step),
         "formula": json_value(b.formula),
+        "stopped_by": b.stopped_by,
     }
 
 
@@ -147,12 +148,21 @@ def budget_text(b: BudgetSolution) -> str:
             f"no value of {who} keeps {b.metric} within {number(b.budget)}: at {dims.fmt(b.next)} "
             f"it is already {number(b.next_cost)}\n"
         )
+    if b.stopped_by == "ceiling":
+        return (
+            f"{who} can be at least {dims.fmt(b.best)} with {b.metric} <= {number(b.budget)} "
+            f"({b.metric} {number(b.best_cost)} there): the search stops at 2**40 steps\n"
+        )
+    if b.stopped_by == "max":
+        return (
+            f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)}, the declared "
+            f"maximum of {b.symbols[0]} ({b.metric} {number(b.best_cost)}; the budget is not spent)\n"
+        )
     out = (
         f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)} "
         f"({b.metric} {number(b.best_cost)})\n"
     )
-    if b.next_cost is not None:
-        out += f"  next {who} = {dims.fmt(b.next)}: {b.metric} {number(b.next_cost)}\n"
+    out += f"  next {who} = {dims.fmt(b.next)}: {b.metric} {number(b.next_cost)}\n"
     return out
 
 
