@@ -156,6 +156,20 @@ def test_a_search_that_reaches_its_limits_says_so(run_cli, tmp_path):
     assert '"stopped_by": "max"' in out
 
 
+def test_a_size_beyond_the_search_is_not_called_impossible(run_cli, tmp_path):
+    # ceiling(H/32) = 10**11 needs H near 3.2 * 10**12, past the 2**40 the search goes to.
+    code, out, _ = run_cli("solve", "resnet50", "--shape", f"{10**11}x7")
+    assert code == 0
+    assert f"size {10**11} along axis 2 (ceiling(H/32)): no value of H up to 2**40 (each gives" in out
+    assert "(ceiling(W/32)): 193 <= W <= 224" in out  # 7 = ceiling(W/32) for 193..224
+    path = tmp_path / "maxed.yaml"
+    path.write_text("symbols: {H: {default: 32, max: 64}}\ninput: [1, 3, H, H]\nlayers:\n  - relu\n")
+    code, out, _ = run_cli("solve", str(path), "--shape", "100x100")
+    assert "no value of H up to its declared maximum 64" in out
+    code, out, _ = run_cli("solve", "resnet50", "--shape", "0x0")  # sizes skip 0: no value at all
+    assert out.count("no value of") == 2 and "up to" not in out
+
+
 def test_budgets_in_the_units_the_reports_print(run_cli):
     """``macs=2G`` is 2 * 10**9 MACs (as ``4.09 G`` is printed); ``peak_bytes=64MiB`` is
     64 * 2**20 bytes: the same answer as the budget written out as a plain number."""

@@ -37,6 +37,9 @@ class ShapeSolution:
     interval: tuple[int, int] | None  # the values, from first to last; None when none
     conditions: tuple[str, ...]  # residue and other conditions the values must also meet
     formula: Any  # the size as a formula of the symbol
+    #: Without an interval: the largest value searched (the symbol's declared maximum, or 2**40)
+    #: when every value up to it gives a smaller size; None when the sizes skip the one wanted.
+    searched_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -138,8 +141,11 @@ def solve_shape(
         interval = None
         if last is not None and at(start) == want:
             interval = (start, min(last, top))
+        # Every value up to the end of the search gives a smaller size: the one wanted may lie
+        # beyond it, which is not "no value".
+        below = start > top or (first is not None and first >= CEILING)
         rest = tuple(c for c in conditions if c not in _bounds_only(conditions))
-        out.append(ShapeSolution(name, r.name, axis, want, interval, rest, f))
+        out.append(ShapeSolution(name, r.name, axis, want, interval, rest, f, top if below else None))
     return tuple(out)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import dims
 from ..analysis.bounds import Bounds
-from ..analysis.inverse import BudgetSolution, ShapeSolution
+from ..analysis.inverse import CEILING, BudgetSolution, ShapeSolution
 from ..analysis.sweep import METRICS, Sweep
 from . import layout
 from .layout import Column
@@ -106,6 +106,7 @@ def shape_dict(solutions: tuple[ShapeSolution, ...]) -> dict[str, Any]:
                 "interval": list(s.interval) if s.interval else None,
                 "conditions": list(s.conditions),
                 "formula": json_value(s.formula),
+                "searched_to": s.searched_to,
             }
             for s in solutions
         ],
@@ -116,6 +117,10 @@ def shape_text(solutions: tuple[ShapeSolution, ...]) -> str:
     lines = []
     for s in solutions:
         where = f"{s.layer} size {s.size} along axis {s.axis} ({dims.fmt(s.formula)})"
+        if s.interval is None and s.searched_to is not None:
+            limit = "2**40" if s.searched_to >= CEILING else f"its declared maximum {s.searched_to}"
+            lines.append(f"{where}: no value of {s.symbol} up to {limit} (each gives a smaller size)")
+            continue
         if s.interval is None:
             lines.append(f"{where}: no value of {s.symbol}")
             continue
