@@ -95,20 +95,31 @@ def display_path(path: str | Path) -> str:
     return f"{text[:half]}...({len(text):,} characters)...{text[-half:]}"
 
 
-def _read_file(path: str | Path) -> bytes:
-    """At most ``MAX_SPEC_BYTES + 1`` bytes of a file. It is opened without waiting, so that a
-    named pipe nobody writes to reads as empty instead of blocking for ever."""
+def read_limited(path: str | Path, limit: int = MAX_SPEC_BYTES) -> bytes | None:
+    """The bytes of a file, or None when it holds more than ``limit``: a regular file is then
+    not read at all, anything else (``/dev/zero``, an endless pipe) only to just past the limit.
+    It is opened without waiting, so that a named pipe nobody writes to reads as empty instead
+    of blocking for ever.
+
+    Raises:
+        OSError: as opening and reading do.
+    """
     import fcntl
     import os
+    import stat
 
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+            return None
         with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(MAX_SPEC_BYTES + 1)
+            data = f.read(limit + 1)
     finally:
         os.close(fd)
+    return None if len(data) > limit else data
 
 
 def read_text(path: str | Path) -> str:
@@ -125,15 +136,16 @@ def read_text(path: str | Path) -> str:
             if stream is None:
                 raise SpecError(f"{STDIN}: standard input is closed")
             data = stream.read(MAX_SPEC_BYTES + 1)
+            data = None if len(data) > MAX_SPEC_BYTES else data
         else:
-            data = _read_file(path)
+            data = read_limited(path)
     except FileNotFoundError:
         raise SpecError(f"{p}: no such file") from None
     except IsADirectoryError:
         raise SpecError(f"{p}: is a directory, expected a spec file (.yaml)") from None
     except OSError as exc:
         raise SpecError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_SPEC_BYTES:
+    if data is None:
         raise SpecError(
             f"{p}: larger than the limit of {MAX_SPEC_BYTES:,} bytes for a spec (a spec is a page of text)"
         )

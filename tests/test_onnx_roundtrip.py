@@ -83,6 +83,12 @@ def test_hostile_files(run_cli, tmp_path, specs_dir):
     empty.write_bytes(b"")
     _bad(run_cli, empty, "the file is empty")
     _bad(run_cli, tmp_path / "absent.onnx", "cannot read", "absent.onnx")
+    _bad(run_cli, tmp_path, "is a directory, expected an ONNX file")
+    # Over protobuf's 2 GiB: a regular file is refused by its size, unread (a sparse file here).
+    huge = tmp_path / "huge.onnx"
+    with huge.open("wb") as f:
+        f.truncate(2**31)
+    _bad(run_cli, huge, "huge.onnx: larger than 2 GiB, the most one ONNX file can hold")
 
     def graph(nodes, inits=(), shape=(1, 3, 8, 8)):
         g = helper.make_graph(
@@ -112,6 +118,15 @@ def test_hostile_files(run_cli, tmp_path, specs_dir):
     two_inputs = graph([helper.make_node("Add", ["input", "other"], ["y"], name="add")])
     two_inputs.graph.input.append(helper.make_tensor_value_info("other", TensorProto.FLOAT, [1, 3, 8, 8]))
     _bad(run_cli, save(two_inputs, "two.onnx"), "a spec has one input; the model has 2 (input, other)")
+
+
+def test_an_endless_file_is_read_only_to_just_past_the_limit(run_cli, monkeypatch):
+    """/dev/zero reports no size: it is read to the limit plus a byte, then refused (it was read
+    until memory ran out). The limit is lowered here to keep the test light."""
+    from cnncalc.onnx import importer
+
+    monkeypatch.setattr(importer, "MAX_MODEL_BYTES", 1 << 20)
+    _bad(run_cli, "/dev/zero", "/dev/zero: larger than 2 GiB")
 
 
 def test_cli_import_writes_a_spec_that_analyses(run_cli, tmp_path):

@@ -32,6 +32,8 @@ from .ops import OPS, Unmappable
 
 #: Largest dimension accepted in a model (a larger one is a corrupt or hostile file).
 MAX_DIM = 2**31
+#: Largest ONNX file read: protobuf's limit for one message (2 GiB less a byte).
+MAX_MODEL_BYTES = 2**31 - 1
 #: Names the symbols ``--symbols`` may use for the axes of an (N, C, H, W) input.
 AXES = {"N": 0, "C": 1, "H": 2, "W": 3}
 
@@ -85,11 +87,20 @@ def load(path: str):
         UsageError: when the file cannot be read.
         ModelError: when it is not an ONNX model, or a malformed one.
     """
+    from ..source import read_limited
+
     onnx = require()
     try:
-        data = Path(path).read_bytes()
+        data = read_limited(path, MAX_MODEL_BYTES)
+    except IsADirectoryError:
+        raise UsageError(f"cannot read {path}: is a directory, expected an ONNX file") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if data is None:
+        raise ModelError(
+            f"{path}: larger than 2 GiB, the most one ONNX file can hold (a model that large keeps "
+            f"its weights in external data files; only the .onnx file is read)"
+        )
     if not data:
         raise ModelError(f"{path}: the file is empty, not an ONNX model")
     model = onnx.ModelProto()
