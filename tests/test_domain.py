@@ -209,6 +209,22 @@ def test_bad_budgets(run_cli, within, message):
     assert code == 2 and out == "" and message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("spec_name", "symbols", "step", "message"),
+    [
+        ("resnet50", "H,W", "0", "--step 0: the step must be positive"),  # was a ZeroDivisionError
+        ("resnet50", "H,W", "-1", "--step -1: the step must be positive"),  # answered H = -119
+        ("resnet50", "H,W", "1/2", "--step 1/2: H takes whole values, so the step must be a whole"),
+        ("mobilenet_v1", "alpha", "0", "--step 0: the step must be positive"),
+    ],
+)
+def test_bad_steps(run_cli, spec_name, symbols, step, message):
+    code, out, err = run_cli(
+        "solve", spec_name, "--largest", symbols, "--within", "macs=1G", f"--step={step}"
+    )
+    assert code == 2 and out == "" and message in err and "Traceback" not in err
+
+
 def test_sweep_matches_the_engine_and_marks_invalid_points():
     s = sweep(spec("vgg16"), dict([parse_range("H=16:64:16")]), {"W": 224})
     assert s.points["H"] == (16, 32, 48, 64)

@@ -200,6 +200,13 @@ def largest_within(
     if step is None:
         step = 1 if sym.integer else Fraction(1, 100)
     step = Fraction(step)
+    if step <= 0:
+        raise UsageError(f"--step {dims.fmt(dims.canon(step))}: the step must be positive")
+    if sym.integer and step.denominator != 1:
+        raise UsageError(
+            f"--step {dims.fmt(dims.canon(step))}: {first} takes whole values, so the step must be a "
+            "whole number (steps between values are for rational symbols such as a width multiplier)"
+        )
     lo_k = int(-(-Fraction(sym.lower) // step))
     top = sym.max
 
