@@ -199,6 +199,7 @@ def test_budgets_in_the_units_the_reports_print(run_cli):
         ("macs=-3", "a budget is a whole number of macs at least 0, found -3"),
         ("macs=", "--within macs=: expected a number, found ''; write a budget such as macs=2G"),
         ("macs=1e99999999", "'1e99999999' is too large (at most 101 digits)"),
+        ("macs=1/0", "--within macs=1/0: '1/0' divides by zero"),
         ("peak_bytes=1e400", "'1e400' is too large"),
         ("=5", "--within expects METRIC=BUDGET such as macs=2G"),
         ("peak_bytes=2X", "--within peak_bytes=2X: expected a size in bytes such as peak_bytes=512MiB"),
@@ -239,7 +240,9 @@ def test_sweep_rational_width():
     assert s.totals["macs"] == (41_030_272, 149_497_088, 325_400_448, 568_740_352)
 
 
-@pytest.mark.parametrize("text", ["H=1:2:0", "H", "H=a:b", "H=10:2", "H=1:1e99999999:1", "H=1:2:1/1e200"])
+@pytest.mark.parametrize(
+    "text", ["H=1:2:0", "H", "H=a:b", "H=10:2", "H=1:1e99999999:1", "H=1:2:1/1e200", "H=1/0", "H=1:2:1/00"]
+)
 def test_bad_ranges(text):
     with pytest.raises(UsageError, match="--range"):
         parse_range(text)

@@ -92,6 +92,8 @@ def parse_number(text: str) -> int | Fraction:
     if not m:
         raise ValueError(f"expected a number, found {shorten(repr(text))}")
     whole, denominator, _, exponent = m.groups()
+    if denominator is not None and not denominator.strip("0"):
+        raise ValueError(f"{shorten(repr(text))} divides by zero")
     digits = max(len(whole.lstrip("0")), len((denominator or "").lstrip("0")))
     if len(exponent or "") > 4 or digits + int(exponent or 0) > MAX_DIGITS:
         raise ValueError(f"{shorten(repr(text))} is too large (at most {MAX_DIGITS} digits)")
