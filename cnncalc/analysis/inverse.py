@@ -175,6 +175,8 @@ def largest_within(
         UsageError: for an unknown metric or symbol, or symbols left without a value.
     """
     values = dict(values or {})
+    if not symbols:
+        raise UsageError("--largest names no symbol: give one or more, comma separated (--largest H,W)")
     for name in symbols:
         if name not in spec.symbols:
             from ..layers import unknown_message
