@@ -637,7 +637,19 @@ def _verify_with_progress(analysis, seed, verify):
 
 def _design(text: str) -> tuple[str, dict[str, str]]:
     """``resnet50@H=160,W=160`` -> (``resnet50``, {H: 160, W: 160})."""
+    from pathlib import Path
+
     spec, at, bindings = text.rpartition("@")
+    if at and not Path(text).exists():
+        # Not a file named with an '@': bindings, one '@' before them, commas between.
+        example = f"{spec.split('@')[0] or 'resnet50'}@H=160,W=160"
+        if "=" not in bindings and spec:
+            raise UsageError(
+                f"{text}: {bindings!r} after '@' is not NAME=VALUE; a design is SPEC or "
+                f"SPEC@NAME=VALUE,... (e.g. {example})"
+            )
+        if "@" in spec and "=" in spec and not Path(spec).exists():
+            raise UsageError(f"{text}: one '@' before the bindings, commas between them (e.g. {example})")
     if not at or "=" not in bindings:
         return text, {}
     if not spec:

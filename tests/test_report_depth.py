@@ -141,13 +141,25 @@ def test_compare_many_with_bindings(run_cli, published):
     assert code == 0 and max(len(line) for line in out.splitlines()) <= 60
 
 
+def test_a_spec_file_named_with_an_at_sign(run_cli, tmp_path, specs_dir, monkeypatch):
+    (tmp_path / "le@net.yaml").write_text((specs_dir / "lenet5.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("compare", "lenet5", "le@net.yaml", "le@net.yaml@H=64,W=64", "-f", "json")
+    assert code == 0, err
+    designs = json.loads(out)["designs"]
+    assert designs[1]["totals"] == designs[0]["totals"]
+    assert designs[2]["symbols"]["H"] == 64
+
+
 def test_compare_mistakes(run_cli):
     code, _, err = run_cli("compare", "resnet50")
     assert code == 2 and "two or more designs" in err
     code, _, err = run_cli("compare", "resnet50", "resnet50@alpha=2")
     assert code == 2 and "declares no symbol 'alpha'" in err
     code, _, err = run_cli("compare", "resnet50", "resnet50@H")
-    assert code == 2
+    assert code == 2 and "resnet50@H: 'H' after '@' is not NAME=VALUE; a design is SPEC or" in err
+    code, _, err = run_cli("compare", "resnet50", "resnet50@H=1@W=2")
+    assert code == 2 and "one '@' before the bindings, commas between them (e.g. resnet50@H=160,W=160)" in err
     code, _, err = run_cli("compare", "resnet50", "resnet50@H=abc")
     assert code == 2 and "resnet50@H=abc: H=abc: expected a number" in err
     code, _, err = run_cli("compare", "resnet50", "resnet50@W=224,H=0")
