@@ -24,7 +24,10 @@ MAX_MESSAGE_CHARS = 4000
 SPEC_HELP = "a spec file, the name of a bundled spec (vgg16, lenet5, ...), or - for standard input"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with ``only`` (a command's name) just that command's arguments, which
+    is all parsing it needs (building every command's arguments is a noticeable part of a
+    short run's start-up)."""
     p = argparse.ArgumentParser(
         prog="cnncalc",
         description="Shapes, parameters, MACs and FLOPs of convolutional networks, derived "
@@ -34,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
+    added = set()
+    for name, add in _SUBPARSERS.items():
+        if (only is None or name == only) and add not in added:
+            added.add(add)
+            add(sub)
+    return p
+
+
+def _add_analyze(sub) -> None:
     a = sub.add_parser(
         "analyze",
         help="per-layer shapes, params, MACs and FLOPs of a spec",
@@ -87,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_plot(a, "per-layer bars of MACs, params and activation bytes")
 
+
+def _add_verify(sub) -> None:
     v = sub.add_parser(
         "verify",
         help="run a spec through the reference kernels and compare",
@@ -117,6 +131,8 @@ def _parser() -> argparse.ArgumentParser:
         help="refuse runs estimated above SIZE (e.g. 2GiB; default: half the physical memory)",
     )
 
+
+def _add_compare(sub) -> None:
     c = sub.add_parser(
         "compare",
         help="designs side by side, with ratios to the first",
@@ -143,6 +159,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", "-f", choices=FORMATS, default="table")
     _add_view(c)
 
+
+def _add_schema(sub) -> None:
     s = sub.add_parser(
         "schema",
         help="print the JSON Schema of spec files",
@@ -150,20 +168,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--indent", type=_indent, default=2, help=f"0 to {MAX_INDENT} spaces (default 2)")
 
-    sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
-    _add_export(sub)
-    _add_import(sub)
-    _add_domain_commands(sub)
 
-    from . import conv_command, tui  # light modules: textual loads only when the TUI runs
+def _add_zoo(sub) -> None:
+    sub.add_parser("zoo", help="list the bundled specs", description="List the bundled specs.")
+
+
+def _add_conv(sub) -> None:
+    from . import conv_command
 
     conv_command.add_parser(sub)
+
+
+def _add_tui(sub) -> None:
+    from . import tui  # a light module: textual loads only when the TUI runs
+
     tui.add_parser(sub)
-    return p
 
 
-def _add_domain_commands(sub) -> None:
-    """``bounds``, ``solve`` and ``sweep``: questions about the range of the symbols."""
+def _add_bounds(sub) -> None:
     b = sub.add_parser(
         "bounds",
         help="the smallest and largest valid value of each symbol, and exact downsampling",
@@ -177,6 +199,8 @@ def _add_domain_commands(sub) -> None:
     b.add_argument("--format", "-f", choices=("table", "json"), default="table")
     _add_view(b)
 
+
+def _add_solve(sub) -> None:
     s = sub.add_parser(
         "solve",
         help="input sizes giving an output shape; the largest size within a budget",
@@ -212,6 +236,8 @@ def _add_domain_commands(sub) -> None:
     )
     s.add_argument("--format", "-f", choices=("table", "json"), default="table")
 
+
+def _add_sweep(sub) -> None:
     w = sub.add_parser(
         "sweep",
         help="totals over a grid of symbol values, exactly, from the formulas",
@@ -385,8 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     stdout = sys.stdout
     sys.stdout = _Output(stdout)
     try:
-        parser = _parser()
-        args = parser.parse_args(argv)
+        words = sys.argv[1:] if argv is None else argv
+        parser = _parser(words[0] if words and words[0] in _SUBPARSERS else None)
+        args = parser.parse_args(words)
         if args.command is None:
             parser.print_help()
             return 2
@@ -975,6 +1002,23 @@ _COMMANDS = {
     "import": cmd_import,
     "conv": lambda args: _run_module("conv_command", args),
     "tui": lambda args: _run_module("tui", args),
+}
+
+
+#: Each command's arguments, in the order ``--help`` lists them.
+_SUBPARSERS = {
+    "analyze": _add_analyze,
+    "verify": _add_verify,
+    "compare": _add_compare,
+    "schema": _add_schema,
+    "zoo": _add_zoo,
+    "export": _add_export,
+    "import": _add_import,
+    "bounds": _add_bounds,
+    "solve": _add_solve,
+    "sweep": _add_sweep,
+    "conv": _add_conv,
+    "tui": _add_tui,
 }
 
 
