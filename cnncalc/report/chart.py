@@ -53,7 +53,8 @@ def chart(a: Analysis, metric: str = "macs", width: int = 100, dtype: str = "flo
     text = Text()
     text.append(f"{title} per layer", style="bold")
     if skip_zero and len(rows) < len(values):
-        text.append(f" ({len(values) - len(rows)} layers with none left out)", style="dim")
+        n = len(values) - len(rows)
+        text.append(f" ({n} layer{'s' if n != 1 else ''} with 0 {title} not shown)", style="dim")
     text.append("\n")
     if not rows:
         return text
