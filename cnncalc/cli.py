@@ -750,12 +750,32 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     from .spec import load_spec
     from .zoo import bundled
 
+    entries = []
     for name, path in bundled().items():
         try:
             description = load_spec(path).description
         except CnncalcError:
             description = "(invalid spec)"
-        print(f"{name:32} {description}")
+        entries.append((name, description))
+    if not sys.stdout.isatty():  # one line a spec, for grep and scripts
+        for name, description in entries:
+            print(f"{name:32} {description}")
+        return 0
+    # In a terminal, each description wraps under its column (at spaces: never inside a number).
+    from .report.layout import wrap
+
+    name_width = max(len(name) for name, _ in entries)
+    room = _width_of() - name_width - 2
+    for name, description in entries:
+        if room < 20:
+            print(name)
+            for line in wrap(description, max(_width_of() - 2, 10)):
+                print("  " + line)
+            continue
+        lines = wrap(description, room)
+        print(f"{name:{name_width}}  {lines[0]}")
+        for line in lines[1:]:
+            print(" " * (name_width + 2) + line)
     return 0
 
 

@@ -77,6 +77,47 @@ def test_zoo_names_work_from_anywhere(tmp_path, monkeypatch, run_cli):
     assert "vgg16" in out and "examples/edge_detection" in out
 
 
+@pytest.mark.parametrize("columns", [40, 80])
+def test_zoo_in_a_terminal_wraps_descriptions_under_their_column(columns, run_cli):
+    """In a terminal (a pseudo-terminal here, COLUMNS wide) no line is wider than the terminal
+    and every description reads as it does piped (one line a spec), words whole."""
+    import os
+    import subprocess
+    import sys
+
+    code, piped, _ = run_cli("zoo")
+    assert code == 0
+    expected = {line.split()[0]: " ".join(line.split()[1:]) for line in piped.splitlines()}
+    leader, follower = os.openpty()
+    env = {**os.environ, "COLUMNS": str(columns)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "zoo"], stdout=follower, stderr=subprocess.PIPE, env=env, timeout=60
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other end is closed: all read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.returncode == 0, proc.stderr
+    lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+    assert max(len(line) for line in lines) <= columns
+    shown: dict[str, list[str]] = {}
+    name = ""
+    for line in lines:
+        if line.startswith(" "):
+            shown[name].append(line.strip())
+        else:
+            name, *words = line.split()
+            shown[name] = [" ".join(words)] if words else []
+    assert {n: " ".join(w for w in parts if w) for n, parts in shown.items()} == expected
+
+
 def test_schema_lists_every_layer_kind(run_cli):
     from cnncalc.layers import REGISTRY
 
