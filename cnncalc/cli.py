@@ -493,19 +493,11 @@ def _error(message: str) -> None:
 
 def _width_of(args: argparse.Namespace | None = None) -> int:
     """The columns to lay tables out for: --width, else the terminal's, else $COLUMNS, else 120."""
-    import os
-    import shutil
-
-    from .report import DEFAULT_WIDTH
-
     if args is not None and getattr(args, "width", None):
         return args.width
-    if sys.stdout.isatty():
-        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and 20 <= int(columns) <= 10_000:
-        return int(columns)
-    return DEFAULT_WIDTH
+    from .report.layout import output_width
+
+    return output_width()
 
 
 def _console(width: int | None = None):

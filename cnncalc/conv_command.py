@@ -177,7 +177,12 @@ def run(args: argparse.Namespace) -> int:
             data["values"] = matrix_values(values)
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return 0
-    lines = summary_lines(calc)
+    from .report.layout import output_width, wrap_hanging
+
+    # The arithmetic wraps at spaces to the terminal's width: a terminal's own wrapping would
+    # split "10" at its last column.
+    width = output_width()
+    lines = [piece for line in summary_lines(calc) for piece in wrap_hanging(line, width)]
     if values is not None:
         lines += ["values:", *("  " + row for row in matrix_text(values))]
     sys.stdout.write("\n".join(lines) + "\n")

@@ -29,7 +29,8 @@ def _numpy_correlate(image, filt):
     return np.einsum("ijkl,kl->ij", windows, np.asarray(filt))
 
 
-def test_course_size_example(run_cli):
+def test_course_size_example(run_cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # one line an axis (narrower, see the wrapping test)
     code, out, err = run_cli("conv", "28x31", "-k", "5", "-p", "2", "-s", "3")
     assert code == 0, err
     lines = out.splitlines()
@@ -37,6 +38,24 @@ def test_course_size_example(run_cli):
     # floor((28 + 4 - 5)/3) + 1 = floor(27/3) + 1 = 10; floor((31 + 4 - 5)/3) + 1 = 10 + 1 = 11
     assert lines[1] == "h: floor((h + 2p - f)/s) + 1 = floor((28 + 2*2 - 5)/3) + 1 = floor(27/3) + 1 = 10"
     assert lines[2] == "w: floor((w + 2p - f)/s) + 1 = floor((31 + 2*2 - 5)/3) + 1 = floor(30/3) + 1 = 11"
+
+
+@pytest.mark.parametrize("columns", [30, 40, 60, 80])
+def test_the_arithmetic_wraps_to_the_width_never_inside_a_number(columns, run_cli, monkeypatch):
+    """At 80 columns a terminal's own wrapping put the "1" of "= 10" at the end of one line and
+    the "0" on the next: the lines now break before an "=" or at a space, within the width."""
+    monkeypatch.setenv("COLUMNS", "200")
+    _, wide, _ = run_cli("conv", "28x31", "-k", "5", "-p", "2", "-s", "3")
+    monkeypatch.setenv("COLUMNS", str(columns))
+    _, out, _ = run_cli("conv", "28x31", "-k", "5", "-p", "2", "-s", "3")
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    assert out.split() == wide.split()  # the same words, whole, in the same order
+    # each axis's derivation ends with its size, whole: (28 + 4 - 5) // 3 + 1 and (31 + 4 - 5) // 3 + 1
+    assert lines[0] == "10x11"
+    h = next(i for i, line in enumerate(lines) if line.startswith("w: "))
+    assert lines[h - 1].endswith(f"= {(28 + 4 - 5) // 3 + 1}") and lines[h - 1].split()[-1] == "10"
+    assert all(line.startswith("   ") for line in lines[2:h])  # continuations under the formula
 
 
 def test_square_input_prints_one_formula(run_cli):

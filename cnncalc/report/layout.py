@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from .text import shorten
 
+#: Width of reports written to a pipe or file when ``COLUMNS`` is not set.
+DEFAULT_WIDTH = 120
 #: rich's cell padding and separator between two columns (box.SIMPLE_HEAD, no outer edge).
 GAP = 3
 #: In ``auto`` units, numbers are exact when the columns of at most this priority fit so.
@@ -186,6 +188,44 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+def output_width() -> int:
+    """The columns to lay output out for: the terminal's when standard output is one, else
+    ``$COLUMNS`` (20 to 10,000), else :data:`DEFAULT_WIDTH`."""
+    import os
+    import shutil
+    import sys
+
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and 20 <= int(columns) <= 10_000:
+        return int(columns)
+    return DEFAULT_WIDTH
+
+
+def wrap_hanging(line: str, width: int) -> list[str]:
+    """``line`` in lines of at most ``width``, broken before an ``=`` where possible (each step
+    of a worked calculation stays whole), else at spaces, never inside a number; the lines after
+    the first are indented to just after its label (``h: ``, ``MACs: ``)."""
+    if len(line) <= width:
+        return [line]
+    label, sep, _ = line.partition(": ")
+    indent = len(label) + 2 if sep and len(label) + 2 <= min(12, width // 3) else 2
+    room = width - indent
+    steps = line.split(" = ")
+    pieces = [steps[0]]
+    for step in steps[1:]:
+        if len(pieces[-1]) + 3 + len(step) <= (width if len(pieces) == 1 else room):
+            pieces[-1] += " = " + step
+        else:
+            pieces.append("= " + step)
+    out = wrap(pieces[0], width)
+    out[1:] = wrap(" ".join(out[1:]), room) if len(out) > 1 else []
+    for piece in pieces[1:]:
+        out += wrap(piece, room)
+    return [out[0], *(" " * indent + rest for rest in out[1:])]
+
+
 class FittedTable:
     """A table laid out by :func:`fit`, rendered line by line.
 
@@ -232,8 +272,10 @@ class FittedTable:
     def _row(self, cells: list[str], *, header: bool = False) -> list[list[str]]:
         """The lines of one row: per line, each column's text padded to its width."""
         columns, widths = self.layout.columns, self.layout.widths
-        if not header and not any("\n" in t for t in cells) and all(
-            len(t) <= w or c.kind == "name" for c, w, t in zip(columns, widths, cells, strict=True)
+        if (
+            not header
+            and not any("\n" in t for t in cells)
+            and all(len(t) <= w or c.kind == "name" for c, w, t in zip(columns, widths, cells, strict=True))
         ):
             # One line (the common case): no wrapping to do.
             return [

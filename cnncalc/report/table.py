@@ -16,7 +16,7 @@ from ..analysis.groups import Row, rows_at_depth
 from ..analysis.receptive import receptive_fields
 from ..engine import Analysis
 from . import layout
-from .layout import Column
+from .layout import DEFAULT_WIDTH, Column
 from .text import (
     CONVENTION,
     UNKNOWN,
@@ -37,8 +37,6 @@ from .text import (
 #: Shares with open symbols longer than this are shown as "symbolic" in tables.
 _SHARE_WIDTH = 24
 
-#: Width of reports written to a pipe or file when ``COLUMNS`` is not set.
-DEFAULT_WIDTH = 120
 
 #: The layer table's columns in the order they are dropped when the width runs out (first
 #: dropped first). ``layer`` and ``output shape`` are always shown.
