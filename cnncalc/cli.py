@@ -500,6 +500,15 @@ def _width_of(args: argparse.Namespace | None = None) -> int:
     return output_width()
 
 
+def _write_wrapped(text: str) -> None:
+    """Lines of prose written to the output's width, broken at spaces (never inside a number)."""
+    from .report.layout import wrap_hanging
+
+    width = _width_of()
+    lines = [piece for line in text.splitlines() for piece in wrap_hanging(line, width)]
+    sys.stdout.write("".join(line + "\n" for line in lines))
+
+
 def _console(width: int | None = None):
     from rich.console import Console
 
@@ -800,7 +809,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     spec = load_spec(find_spec(args.spec))
     exported = export(spec, values, seed=args.seed, opset=args.opset or DEFAULT_OPSET)
     save(exported, args.output)
-    print(f"wrote {args.output}: {summary(exported)}")
+    _write_wrapped(f"wrote {args.output}: {summary(exported)}\n")
     return 0
 
 
@@ -890,7 +899,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
             raise UsageError(f"--shape expects HxW such as 7x7, found {args.shape!r}")
         result = inverse.solve_shape(spec, tuple(int(p) for p in parts), values, args.layer)
         out = json.dumps(domain.shape_dict(result), indent=2) + "\n" if args.format == "json" else None
-        sys.stdout.write(out or domain.shape_text(result))
+        if out:
+            sys.stdout.write(out)
+        else:
+            _write_wrapped(domain.shape_text(result))
         return 0
     if not args.within:
         raise UsageError("--largest needs --within METRIC=BUDGET (e.g. macs=1e9)")
@@ -904,7 +916,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(domain.budget_dict(result), indent=2) + "\n")
     else:
-        sys.stdout.write(domain.budget_text(result))
+        _write_wrapped(domain.budget_text(result))
     return 0
 
 

@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     # The arithmetic wraps at spaces to the terminal's width: a terminal's own wrapping would
     # split "10" at its last column.
     width = output_width()
-    lines = [piece for line in summary_lines(calc) for piece in wrap_hanging(line, width)]
+    lines = [piece for line in summary_lines(calc) for piece in wrap_hanging(line, width, at_equals=True)]
     if values is not None:
         lines += ["values:", *("  " + row for row in matrix_text(values))]
     sys.stdout.write("\n".join(lines) + "\n")

@@ -134,7 +134,8 @@ def test_the_search_gallops(answer):
     assert len(calls) <= 2 * answer.bit_length() + 4
 
 
-def test_a_search_that_reaches_its_limits_says_so(run_cli, tmp_path):
+def test_a_search_that_reaches_its_limits_says_so(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # one line an answer
     # A 3x3 convolution to 8 channels, padding 1: 8*27 = 216 MACs a pixel, 216*H**2 in all.
     path = tmp_path / "maxed.yaml"
     path.write_text(
@@ -156,7 +157,8 @@ def test_a_search_that_reaches_its_limits_says_so(run_cli, tmp_path):
     assert '"stopped_by": "max"' in out
 
 
-def test_a_size_beyond_the_search_is_not_called_impossible(run_cli, tmp_path):
+def test_a_size_beyond_the_search_is_not_called_impossible(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # one line an answer
     # ceiling(H/32) = 10**11 needs H near 3.2 * 10**12, past the 2**40 the search goes to.
     code, out, _ = run_cli("solve", "resnet50", "--shape", f"{10**11}x7")
     assert code == 0

@@ -203,26 +203,39 @@ def output_width() -> int:
     return DEFAULT_WIDTH
 
 
-def wrap_hanging(line: str, width: int) -> list[str]:
-    """``line`` in lines of at most ``width``, broken before an ``=`` where possible (each step
-    of a worked calculation stays whole), else at spaces, never inside a number; the lines after
-    the first are indented to just after its label (``h: ``, ``MACs: ``)."""
+def wrap_hanging(line: str, width: int, at_equals: bool = False) -> list[str]:
+    """``line`` in lines of at most ``width``, broken at spaces, never inside a number (a piece
+    longer than a line is folded); the lines after the first are indented to just after its
+    label (``h: ``, ``MACs: ``). With ``at_equals``, breaks go before an ``=`` where possible:
+    each step of a worked calculation stays whole."""
     if len(line) <= width:
         return [line]
     label, sep, _ = line.partition(": ")
     indent = len(label) + 2 if sep and len(label) + 2 <= min(12, width // 3) else 2
-    room = width - indent
-    steps = line.split(" = ")
+    room = max(width - indent, 1)
+    steps = line.split(" = ") if at_equals else [line]
     pieces = [steps[0]]
     for step in steps[1:]:
         if len(pieces[-1]) + 3 + len(step) <= (width if len(pieces) == 1 else room):
             pieces[-1] += " = " + step
         else:
             pieces.append("= " + step)
-    out = wrap(pieces[0], width)
-    out[1:] = wrap(" ".join(out[1:]), room) if len(out) > 1 else []
-    for piece in pieces[1:]:
-        out += wrap(piece, room)
+    out: list[str] = []
+    for piece in pieces:
+        current = ""
+        for word in piece.split(" "):
+            if current and len(current) + 1 + len(word) <= (width if not out else room):
+                current += " " + word
+                continue
+            if current:
+                out.append(current)
+            limit = width if not out else room
+            while len(word) > limit:  # longer than a whole line: folded
+                out.append(word[:limit])
+                word = word[limit:]
+                limit = room
+            current = word
+        out.append(current)
     return [out[0], *(" " * indent + rest for rest in out[1:])]
 
 
