@@ -85,6 +85,7 @@ class CnncalcApp(App):
         Binding("f7", "depth(1)", "Expand", priority=True),
         Binding("f8", "calculator", "Calculator"),
         Binding("f9", "toggle_editor", "Editor"),
+        Binding("ctrl+t", "next_pane", "Panes", priority=True),
         Binding("f1", "help", "Help"),
         Binding("escape", "cancel_verify", "Cancel verify", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -526,6 +527,13 @@ class CnncalcApp(App):
 
     # -- controls ------------------------------------------------------------------------------
 
+    PANES = ("tab-layer", "tab-totals", "tab-breakdown")
+
+    def action_next_pane(self, pane: str | None = None) -> None:
+        """Show ``pane``, or the pane after the one shown (Layer, Totals, Breakdown, ...)."""
+        tabs = self.main.query_one("#info", TabbedContent)
+        tabs.active = pane or self.PANES[(self.PANES.index(tabs.active) + 1) % len(self.PANES)]
+
     @on(Checkbox.Changed, "#formulas")
     def _formulas_box(self, event: Checkbox.Changed) -> None:
         """Numbers or formulas."""
@@ -794,4 +802,13 @@ class CnncalcApp(App):
         yield SystemCommand("Cancel verification", "Stop a running verification", self.action_cancel_verify)
         yield SystemCommand("Calculator", "One convolution or pooling, worked out", self.action_calculator)
         yield SystemCommand("Hide / show the editor", "The table, full width", self.action_toggle_editor)
+        yield SystemCommand("Layer pane", "The selected layer", lambda: self.action_next_pane("tab-layer"))
+        yield SystemCommand(
+            "Totals pane", "The whole network's totals", lambda: self.action_next_pane("tab-totals")
+        )
+        yield SystemCommand(
+            "Breakdown pane",
+            "MACs and params by layer category",
+            lambda: self.action_next_pane("tab-breakdown"),
+        )
         yield SystemCommand("Help", "Keys and panes", self.action_help)

@@ -169,7 +169,8 @@ last good table stays, dimmed.
 | escape | cancel a running verification |
 | f8 | the one-layer calculator (f9 there fills in the course's edge-detection example) |
 | f9 | hide / show the editor (the table alone, full width) |
-| tab | move between the editor, the table and the symbol inputs |
+| ctrl+t | the next pane under the table: layer, totals, breakdown |
+| shift+tab, tab | move between the editor, the table, the panes, the symbols (tab indents in the editor) |
 | ctrl+p | every action by name |
 | ctrl+q | quit (asks when there are unsaved edits) |
 

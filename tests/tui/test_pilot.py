@@ -507,3 +507,30 @@ def test_the_status_says_when_totals_leave_out_a_layer_of_unknown_cost():
     for form in forms:
         assert all(" + ? " in item for item in form.split(" · ") if item.endswith(("params", "MACs")))
     assert forms[-1] == f"{macs:,} + ? MACs"
+
+
+async def test_the_panes_are_reached_from_the_keyboard():
+    """ctrl+t goes Layer -> Totals -> Breakdown -> Layer, from the editor too (tab indents there)."""
+    app = CnncalcApp(text=SMALL, debounce=0, other_delay=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.focused is app.query_one("#editor")
+        tabs = app.query_one("#info")
+        assert tabs.active == "tab-layer"
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert tabs.active == "tab-totals"
+        assert "27,648" in str(app.query_one("#totals").render())  # SMALL's MACs, filled on showing
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert tabs.active == "tab-breakdown"
+        import io
+
+        from rich.console import Console
+
+        console = Console(file=io.StringIO(), width=100)
+        console.print(app.query_one("#breakdown").content)
+        assert "conv2d 3x3" in console.file.getvalue()  # the breakdown, filled on showing
+        await pilot.press("ctrl+t")
+        assert tabs.active == "tab-layer"
+        assert app.query_one("#editor").text == SMALL  # nothing typed into the spec
