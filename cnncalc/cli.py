@@ -37,10 +37,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    added = set()
     for name, add in _SUBPARSERS.items():
-        if (only is None or name == only) and add not in added:
-            added.add(add)
+        if only is None or name == only:
             add(sub)
     return p
 
@@ -765,12 +763,13 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     # In a terminal, each description wraps under its column (at spaces: never inside a number).
     from .report.layout import wrap
 
+    width = _width_of()
     name_width = max(len(name) for name, _ in entries)
-    room = _width_of() - name_width - 2
+    room = width - name_width - 2
     for name, description in entries:
-        if room < 20:
+        if room < 20:  # too narrow for two columns: each description under its name
             print(name)
-            for line in wrap(description, max(_width_of() - 2, 10)):
+            for line in wrap(description, max(width - 2, 10)):
                 print("  " + line)
             continue
         lines = wrap(description, room)
@@ -909,8 +908,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     metric, budget = _budget(args.within)
     try:
         step = parse_number(args.step) if args.step else None
-    except ValueError:
-        raise UsageError(f"--step expects a number such as 1/32, found {args.step!r}") from None
+    except ValueError as exc:
+        raise UsageError(f"--step: {exc}; write a number such as 1/32") from None
     symbols = tuple(n.strip() for n in args.largest.split(",") if n.strip())
     result = inverse.largest_within(spec, symbols, metric, budget, values, step, _memory_budgets(args.dtype))
     if args.format == "json":

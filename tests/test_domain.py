@@ -15,7 +15,7 @@ from cnncalc.analysis.exact import compile_formulas, evaluate
 from cnncalc.analysis.inverse import largest_within, solve_shape
 from cnncalc.analysis.sweep import parse_range, sweep
 from cnncalc.engine import analyze
-from cnncalc.errors import UsageError
+from cnncalc.errors import CnncalcError, UsageError
 from cnncalc.spec import load_spec, parse_spec
 
 from .helpers import SPECS
@@ -145,8 +145,8 @@ def test_a_search_that_reaches_its_limits_says_so(run_cli, tmp_path, monkeypatch
     code, out, _ = run_cli("solve", str(path), "--largest", "H", "--within", "macs=1G")
     assert code == 0
     assert out == (
-        f"largest H with macs <= 1,000,000,000: 64, the declared maximum of H "
-        f"(macs {216 * 64**2:,}; the budget is not spent)\n"
+        f"largest H with macs <= 1,000,000,000: 64 (macs {216 * 64**2:,}): the declared maximum of H "
+        f"ends the search, not the budget\n"
     )
     code, out, _ = run_cli("solve", str(path), "--largest", "H", "--within", "macs=10000")
     assert out == f"largest H with macs <= 10,000: 6 (macs {216 * 36:,})\n  next H = 7: macs {216 * 49:,}\n"
@@ -170,6 +170,19 @@ def test_a_size_beyond_the_search_is_not_called_impossible(run_cli, tmp_path, mo
     assert "no value of H up to its declared maximum 64" in out
     code, out, _ = run_cli("solve", "resnet50", "--shape", "0x0")  # sizes skip 0: no value at all
     assert out.count("no value of") == 2 and "up to" not in out
+
+
+def test_a_budget_with_residue_conditions_names_the_next_valid_value():
+    """The U-Net needs H % 16 == 0 (its skips concatenate maps pooled four times). Within 10 G
+    MACs the largest valid side is 112; 113 to 127 fit the budget but are no network, so the
+    next value shown is 128, the next valid one, which exceeds it (it once said "the declared
+    maximum of H", which the U-Net does not declare)."""
+    b = largest_within(spec("unet"), ("H", "W"), "macs", 10 * 10**9)
+    assert (b.best, b.next, b.stopped_by) == (112, 128, "budget")
+    assert b.best_cost == analyze(spec("unet"), {"H": 112, "W": 112}).totals.macs <= 10 * 10**9
+    assert b.next_cost == analyze(spec("unet"), {"H": 128, "W": 128}).totals.macs > 10 * 10**9
+    with pytest.raises(CnncalcError):  # 120 is within budget but breaks the condition
+        analyze(spec("unet"), {"H": 120, "W": 120})
 
 
 def test_budgets_in_the_units_the_reports_print(run_cli):
@@ -200,9 +213,9 @@ def test_budgets_in_the_units_the_reports_print(run_cli):
         ),
         ("macs=-3", "a budget is a whole number of macs at least 0, found -3"),
         ("macs=", "--within macs=: expected a number, found ''; write a budget such as macs=2G"),
-        ("macs=1e99999999", "'1e99999999' is too large (at most 101 digits)"),
+        ("macs=1e99999999", "'1e99999999' has more digits than the 101 a number may have"),
         ("macs=1/0", "--within macs=1/0: '1/0' divides by zero"),
-        ("peak_bytes=1e400", "'1e400' is too large"),
+        ("peak_bytes=1e400", "'1e400' has more digits than the 101"),
         ("=5", "--within expects METRIC=BUDGET such as macs=2G"),
         ("peak_bytes=2X", "--within peak_bytes=2X: expected a size in bytes such as peak_bytes=512MiB"),
     ],
@@ -243,7 +256,18 @@ def test_sweep_rational_width():
 
 
 @pytest.mark.parametrize(
-    "text", ["H=1:2:0", "H", "H=a:b", "H=10:2", "H=1:1e99999999:1", "H=1:2:1/1e200", "H=1/0", "H=1:2:1/00"]
+    "text",
+    [
+        "H=1:2:0",
+        "H",
+        "H=a:b",
+        "H=10:2",
+        "H=1:1e99999999:1",
+        "H=1:2:1/1e200",
+        "H=1/0",
+        "H=1:2:1/00",
+        "H=0." + "0" * 200 + "1:1",
+    ],
 )
 def test_bad_ranges(text):
     with pytest.raises(UsageError, match="--range"):

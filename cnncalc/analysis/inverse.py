@@ -229,7 +229,7 @@ def largest_within(
         point = {s: np.array([dims.canon(k * step)], dtype=object) for s in symbols}
         return bool(holds(conditions, point, 1)[0])
 
-    best = _search_up(within, lo_k)
+    found = best = _search_up(within, lo_k)
     # Residue conditions (H % 16 == 0) are periodic: step down to the nearest value meeting them.
     tries = 0
     while best is not None and not valid(best):
@@ -239,12 +239,17 @@ def largest_within(
         return BudgetSolution(
             symbols, metric, budget, None, None, dims.canon(lo_k * step), cost(lo_k), step, formula
         )
-    nxt = best + 1
+    # The next value shown is the next valid one: those between best and found fit the budget
+    # but break a condition.
+    nxt, tries = found + 1, 0
+    while not valid(nxt) and tries < 1 << 16:
+        nxt, tries = nxt + 1, tries + 1
     if best >= CEILING:
         stopped_by, next_cost = "ceiling", None
     else:
         next_cost = cost(nxt)
-        stopped_by = "max" if next_cost <= budget else "budget"
+        beyond_max = top is not None and dims.canon(nxt * step) > top
+        stopped_by = "max" if beyond_max and next_cost <= budget else "budget"
     return BudgetSolution(
         symbols,
         metric,

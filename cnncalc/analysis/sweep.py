@@ -91,12 +91,12 @@ def parse_number(text: str) -> int | Fraction:
     m = re.fullmatch(r"-?(\d+)(?:/(\d+)|\.(\d+))?(?:e(\d+))?", text)
     if not m:
         raise ValueError(f"expected a number, found {shorten(repr(text))}")
-    whole, denominator, _, exponent = m.groups()
+    whole, denominator, decimals, exponent = m.groups()
     if denominator is not None and not denominator.strip("0"):
         raise ValueError(f"{shorten(repr(text))} divides by zero")
-    digits = max(len(whole.lstrip("0")), len((denominator or "").lstrip("0")))
+    digits = max(len(whole.lstrip("0")) + len(decimals or ""), len((denominator or "").lstrip("0")))
     if len(exponent or "") > 4 or digits + int(exponent or 0) > MAX_DIGITS:
-        raise ValueError(f"{shorten(repr(text))} is too large (at most {MAX_DIGITS} digits)")
+        raise ValueError(f"{shorten(repr(text))} has more digits than the {MAX_DIGITS} a number may have")
     try:
         return int(text)
     except ValueError:

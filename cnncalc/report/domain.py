@@ -160,8 +160,9 @@ def budget_text(b: BudgetSolution) -> str:
         )
     if b.stopped_by == "max":
         return (
-            f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)}, the declared "
-            f"maximum of {b.symbols[0]} ({b.metric} {number(b.best_cost)}; the budget is not spent)\n"
+            f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)} ({b.metric} "
+            f"{number(b.best_cost)}): the declared maximum of {b.symbols[0]} ends the search, not the "
+            f"budget\n"
         )
     out = (
         f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)} "
