@@ -23,6 +23,22 @@ settings.register_profile("dev", deadline=None, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config):
+    """Compile the numba kernels once, in the process that starts the run, before any worker.
+
+    They are cached on disk (``cnncalc.kernels._jit``), so the workers of ``pytest -n`` load them
+    in milliseconds instead of each compiling them cold at the same time, which on a busy
+    machine takes minutes. A run with the cache off (``CNNCALC_NUMBA_CACHE=0``) compiles in
+    each process, as it must.
+    """
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller has compiled
+        return
+    from cnncalc.kernels import _jit, warm_up
+
+    if _jit.CACHE:
+        warm_up()
+
+
 @pytest.fixture
 def specs_dir() -> Path:
     from .helpers import SPECS

@@ -91,7 +91,11 @@ def test_zoo_in_a_terminal_wraps_descriptions_under_their_column(columns, run_cl
     leader, follower = os.openpty()
     env = {**os.environ, "COLUMNS": str(columns)}
     proc = subprocess.run(
-        [sys.executable, "-m", "cnncalc", "zoo"], stdout=follower, stderr=subprocess.PIPE, env=env, timeout=60
+        [sys.executable, "-m", "cnncalc", "zoo"],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=600,
     )
     os.close(follower)
     chunks = []

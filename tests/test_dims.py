@@ -183,5 +183,7 @@ def test_ceil_mode_correction_stays_one_floor():
     # dropped (PyTorch); torch_pool_size gives 3 for H = 4 and 5, i.e. floor(H/2) + 1.
     out = dims.window_out(H, 2, 2, 1, 1, ceil_mode=True)
     assert dims.fmt(out) == "floor(H/2) + 1"
-    assert [out.subs(H, n) for n in (4, 5)] == [torch_pool_size(4, 2, 2, 1, 1, True),
-                                                torch_pool_size(5, 2, 2, 1, 1, True)]
+    assert [out.subs(H, n) for n in (4, 5)] == [
+        torch_pool_size(4, 2, 2, 1, 1, True),
+        torch_pool_size(5, 2, 2, 1, 1, True),
+    ]

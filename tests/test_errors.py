@@ -28,7 +28,11 @@ SPEC_ERRORS = [
         r"bad\.yaml:2:1: input: duplicate key 'input'",
     ),
     e("python-tag", HEAD + "  - !!python/object/apply:os.system [ls]\n", r"YAML tag .* not allowed"),
-    e("alias", "x: &a [1, 3, 8, 8]\ninput: *a\nlayers: [relu]\n", r"bad\.yaml:2:1: input: YAML aliases \(\*name\) are not supported"),
+    e(
+        "alias",
+        "x: &a [1, 3, 8, 8]\ninput: *a\nlayers: [relu]\n",
+        r"bad\.yaml:2:1: input: YAML aliases \(\*name\) are not supported",
+    ),
     e(
         "unknown-top-key",
         "input: [1, 3, 8, 8]\nlayer:\n  - relu\n",

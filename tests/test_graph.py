@@ -302,6 +302,9 @@ layers:
 
 
 def test_symbolic_chunk_count_becomes_conditions():
-    a = analyze(parse_spec("symbols: {K: null}\ninput: [1, 4, 8, 8]\nlayers:\n"
-                           "  - chunk: {chunks: K, index: 3}\n", "c.yaml"))
+    a = analyze(
+        parse_spec(
+            "symbols: {K: null}\ninput: [1, 4, 8, 8]\nlayers:\n  - chunk: {chunks: K, index: 3}\n", "c.yaml"
+        )
+    )
     assert [c.condition for c in a.constraints] == ["K >= 4", "4 is a multiple of K"]

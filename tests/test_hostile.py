@@ -20,7 +20,7 @@ import pytest
 from .helpers import ROOT, SPECS, run_forked
 
 #: Every case must finish within this many seconds (a hang fails it).
-TIMEOUT = 120
+TIMEOUT = 600
 #: Address space of each run (a runaway allocation fails it).
 MEMORY = 4 * 2**30
 

@@ -182,7 +182,11 @@ def test_a_module_beside_the_spec_does_not_shadow_an_installed_one(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run(
         [sys.executable, "-P", "-m", "cnncalc", "analyze", "net.yaml", "--plugin", "my_layers", "-f", "json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["layers"][0]["output_shape"] == [1, 4, 8, 8]
@@ -218,8 +222,11 @@ class NoFormulas(Layer):
             r"--plugin broken_plugin: importing it failed at .*broken_plugin\.py:2: "
             r"ZeroDivisionError: division by zero",
         ),
-        ("import not_installed_dependency\n", r"importing it failed at .*broken_plugin\.py:1: "
-         r"ModuleNotFoundError: No module named 'not_installed_dependency'"),
+        (
+            "import not_installed_dependency\n",
+            r"importing it failed at .*broken_plugin\.py:1: "
+            r"ModuleNotFoundError: No module named 'not_installed_dependency'",
+        ),
         ("def f(:\n", r"--plugin broken_plugin: .*broken_plugin\.py:1: syntax error: "),
     ],
     ids=["no-docstring", "no-flops", "raises", "missing-dependency", "syntax"],
@@ -262,7 +269,7 @@ def test_analysis_with_a_plugin_imports_neither_numba_nor_hypothesis():
         env={"PYTHONPATH": str(ROOT), "PATH": ""},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert run.stderr.strip().splitlines()[-1] == "0 []", run.stderr
 

@@ -52,14 +52,25 @@ def _e(name, match, **kw):
 
 
 BROKEN = [
-    _e("NoDoc", r"NoDoc: must state its MACs and FLOPs formulas in its docstring \(has no docstring\)",
-       doc=None),
+    _e(
+        "NoDoc",
+        r"NoDoc: must state its MACs and FLOPs formulas in its docstring \(has no docstring\)",
+        doc=None,
+    ),
     _e("NoFlopsDoc", r"its docstring does not mention FLOPs", doc="MACs: 0."),
-    _e("NoFormulas", r"NoFormulas: must state its MACs and FLOPs formulas in its docstring \(its docstring "
-       r"does not mention MACs or FLOPs\); write e\.g\. 'MACs: N\*out\*H\*W\*C\. FLOPs: 2\*MACs\.' "
-       r"\(a layer without products says 'MACs: 0\.'\)$", doc="A layer without its formulas."),
-    _e("UnreadableArgument", r"UnreadableArgument: argument UnreadableArgument\.x: cannot read arguments "
-       r"of type frozenset\[int\]", __annotations__={"x": frozenset[int]}),
+    _e(
+        "NoFormulas",
+        r"NoFormulas: must state its MACs and FLOPs formulas in its docstring \(its docstring "
+        r"does not mention MACs or FLOPs\); write e\.g\. 'MACs: N\*out\*H\*W\*C\. FLOPs: 2\*MACs\.' "
+        r"\(a layer without products says 'MACs: 0\.'\)$",
+        doc="A layer without its formulas.",
+    ),
+    _e(
+        "UnreadableArgument",
+        r"UnreadableArgument: argument UnreadableArgument\.x: cannot read arguments "
+        r"of type frozenset\[int\]",
+        __annotations__={"x": frozenset[int]},
+    ),
     _e("Taken", r"Taken: kind 'conv2d' is already registered by cnncalc.layers.conv2d.Conv2d", kind="conv2d"),
     _e("BadTag", r"BadTag: kind = 'Bad-Tag' must be a snake_case tag", kind="Bad-Tag"),
     _e("NoTag", r"NoTag: kind = '' must be a snake_case tag", kind=""),
@@ -67,13 +78,22 @@ BROKEN = [
     _e("NoKernel", r"NoKernel: must implement forward\(\) \(the reference kernel", forward=Layer.forward),
     _e("NoFlops", r"NoFlops: must implement flops\(\)", flops=Layer.flops),
     _e("NoShape", r"NoShape: must implement output_shape\(\)", output_shape=Layer.output_shape),
-    _e("FlopsWithoutOut", r"flops\(self, x, y\) cannot be called as flops\(x, \*, out\)",
-       flops=lambda self, x, y: 0),
+    _e(
+        "FlopsWithoutOut",
+        r"flops\(self, x, y\) cannot be called as flops\(x, \*, out\)",
+        flops=lambda self, x, y: 0,
+    ),
     _e("MacsWithoutOut", r"macs\(self, x\) cannot be called as macs\(x, \*, out\)", macs=lambda self, x: 0),
-    _e("ForwardTwoArgs", r"forward\(self, xs, out\) cannot be called as forward\(xs, weights, out\)",
-       forward=lambda self, xs, out: 0),
-    _e("ShapeNoInput", r"output_shape\(self\) cannot be called as output_shape\(x\)",
-       output_shape=lambda self: ()),
+    _e(
+        "ForwardTwoArgs",
+        r"forward\(self, xs, out\) cannot be called as forward\(xs, weights, out\)",
+        forward=lambda self, xs, out: 0,
+    ),
+    _e(
+        "ShapeNoInput",
+        r"output_shape\(self\) cannot be called as output_shape\(x\)",
+        output_shape=lambda self: (),
+    ),
     _e("BadArity", r"arity = 2 must be 1 \(one input\) or None", arity=2),
     _e("BadMinInputs", r"min_inputs = 3 must be 1 or 2", arity=None, min_inputs=3),
     _e("StaticExamples", r"examples\(\) must be a @classmethod", examples=lambda: None),

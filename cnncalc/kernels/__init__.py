@@ -116,15 +116,19 @@ def _warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
 
     return [
         ("conv2d", convs),
-        ("conv_transpose2d", lambda: conv.conv_transpose2d_nchw(
-            x, np.ones((2, 1, 2, 2), f), None, np.empty((1, 1, 5, 5), f))),
+        (
+            "conv_transpose2d",
+            lambda: conv.conv_transpose2d_nchw(x, np.ones((2, 1, 2, 2), f), None, np.empty((1, 1, 5, 5), f)),
+        ),
         ("max_pool2d", lambda: pool.max_pool2d_nchw(x, np.empty((1, 2, 2, 2), f), 2)),
         ("avg_pool2d", lambda: pool.avg_pool2d_nchw(x, np.empty((1, 2, 2, 2), f), 2)),
         ("adaptive_avg_pool2d", lambda: pool.adaptive_avg_pool2d_nchw(x, np.empty((1, 2, 1, 1), f))),
         ("linear", lambda: dense.linear(np.ones((1, 3), f), np.ones((2, 3), f), b, np.empty((1, 2), f))),
         ("batch_norm2d", lambda: norm.batch_norm2d_nchw(x, b, b, b, b, 1e-5, np.empty_like(x))),
-        ("local_response_norm", lambda: norm.local_response_norm_nchw(
-            x, 2, 1e-4, 0.75, 1.0, np.empty_like(x))),
+        (
+            "local_response_norm",
+            lambda: norm.local_response_norm_nchw(x, 2, 1e-4, 0.75, 1.0, np.empty_like(x)),
+        ),
         ("layer_norm", lambda: norm.layer_norm(x, 1, None, None, 1e-5, np.empty_like(x))),
         ("mean", lambda: axes.mean_axes(x, [2, 3], False, np.empty((1, 2), f))),
         ("permute", lambda: axes.permute(x, [0, 2, 3, 1], np.empty((1, 4, 4, 2), f))),

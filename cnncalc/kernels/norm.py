@@ -153,7 +153,7 @@ def layer_norm(x, normalized_ndim, gamma, beta, eps, out) -> int:
     if eps <= 0:
         raise ValueError(f"eps must be positive, got {eps}")
     size = int(np.prod(x.shape[x.ndim - k :]))
-    g, b = _affine(gamma, beta, size, x.dtype, f"the normalized shape {x.shape[x.ndim - k:]}")
+    g, b = _affine(gamma, beta, size, x.dtype, f"the normalized shape {x.shape[x.ndim - k :]}")
     ck.out_array(out, x.shape, x.dtype)
     ck.no_overlap(out, x=x)
     shape3 = (x.size // size, size, 1)

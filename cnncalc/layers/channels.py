@@ -52,14 +52,17 @@ class Chunk(Layer):
         if self.index < 0:
             raise ShapeError(f"index {self.index} must be at least 0")
         return [
-            at_least(self.chunks, self.index + 1, lambda: f"index {self.index} must be below "
-                     f"chunks = {dims.fmt(self.chunks)}"),
+            at_least(
+                self.chunks,
+                self.index + 1,
+                lambda: f"index {self.index} must be below chunks = {dims.fmt(self.chunks)}",
+            ),
             divides(
                 self.chunks,
                 x[axis],
                 f"chunks = {dims.fmt(self.chunks)} must divide the "
                 f"size {dims.fmt(x[axis])} along dim {self.dim}",
-            )
+            ),
         ]
 
     def output_shape(self, x: Shape) -> Shape:

@@ -515,7 +515,16 @@ class _Reader:
         return out
 
     def layer(
-        self, kind, args, *, inputs=None, output=None, params=None, rank=None, suffix=None, expect=None,
+        self,
+        kind,
+        args,
+        *,
+        inputs=None,
+        output=None,
+        params=None,
+        rank=None,
+        suffix=None,
+        expect=None,
         named_by=None,
     ) -> str:
         """Add a layer read from the current node; ``named_by`` is another node whose name names

@@ -193,11 +193,7 @@ def runtime_render(v, width: int = 120):
     skipped = v.not_verified
     bad = [c for c in v.layers if not c.ok and not c.not_verified]
     tail = len(v.layers) - 10
-    rows = [
-        c
-        for i, c in enumerate(v.layers)
-        if c.not_verified or (c in bad if bad else i >= tail)
-    ]
+    rows = [c for i, c in enumerate(v.layers) if c.not_verified or (c in bad if bad else i >= tail)]
 
     def status(c) -> str:
         return "not verified (opaque)" if c.not_verified else "ok" if c.ok else "MISMATCH"

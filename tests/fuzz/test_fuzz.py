@@ -23,7 +23,7 @@ from .strategies import grammar_specs, mutated_specs
 #: Examples per test: a few seconds' worth by default.
 EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXAMPLES", "12"))
 #: Seconds a single run may take before it counts as a hang.
-TIMEOUT = 60
+TIMEOUT = 600
 #: Address space of a run.
 MEMORY = 4 * 2**30
 
