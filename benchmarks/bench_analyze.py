@@ -98,7 +98,7 @@ def whole_process() -> None:
 
 
 def chain_spec(n: int):
-    from cnncalc.spec import parse_spec
+    from cnncalc.lang.spec import parse_spec
 
     cycle = [
         "conv2d: {out: 8, kernel: 3, padding: 1}",
@@ -137,7 +137,7 @@ layers:
 
 
 def resnet_spec(blocks: int):
-    from cnncalc.spec import parse_spec
+    from cnncalc.lang.spec import parse_spec
 
     return parse_spec(RESNET_TEMPLATE.format(blocks=blocks))
 
@@ -145,7 +145,7 @@ def resnet_spec(blocks: int):
 def in_process() -> None:
     import sympy
 
-    from cnncalc.engine import analyze
+    from cnncalc.core.engine import analyze
 
     print("\n== in process: synthetic chains (conv/pool, strides 1, 2 and 3) ==")
     print(
@@ -179,7 +179,7 @@ def in_process() -> None:
         print(f"{n:>8} {len(a.layers):>7} {tc:>11.3f} {ts:>11.3f} {ts / n * 1e3:>8.2f}m")
 
     print("\n== in process: zoo ==")
-    from cnncalc.spec import load_spec
+    from cnncalc.lang.spec import load_spec
 
     for name in ("vgg16", "resnet50", "resnet152"):
         spec = load_spec(ROOT / "specs" / f"{name}.yaml")

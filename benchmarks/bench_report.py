@@ -35,9 +35,9 @@ def best(fn, repeats: int = 3) -> float:
 def rendering() -> None:
     from rich.console import Console
 
-    from cnncalc.engine import analyze
+    from cnncalc.core.engine import analyze
+    from cnncalc.lang.spec import load_spec, parse_spec
     from cnncalc.report import View, render, to_dict
-    from cnncalc.spec import load_spec, parse_spec
 
     cases = [
         ("resnet50", load_spec(ROOT / "specs" / "resnet50.yaml")),

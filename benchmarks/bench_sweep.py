@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 from cnncalc.analysis.exact import compile_formulas  # noqa: E402
 from cnncalc.analysis.sweep import METRICS, open_analysis, parse_range, sweep  # noqa: E402
-from cnncalc.engine import analyze  # noqa: E402
-from cnncalc.spec import load_spec  # noqa: E402
+from cnncalc.core.engine import analyze  # noqa: E402
+from cnncalc.lang.spec import load_spec  # noqa: E402
 
 SPEC = load_spec(ROOT / "specs" / "resnet50.yaml")
 

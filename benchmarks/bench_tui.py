@@ -34,8 +34,8 @@ SIZE = (160, 48)
 
 
 async def keystroke_latency(name: str, debounce: float | None) -> list[float]:
+    from cnncalc.lang.zoo import find_spec
     from cnncalc.tui.app import CnncalcApp
-    from cnncalc.zoo import find_spec
 
     text = find_spec(name).read_text()
     kwargs = {} if debounce is None else {"debounce": debounce}

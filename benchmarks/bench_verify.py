@@ -46,9 +46,9 @@ def whole_process() -> None:
 
 
 def in_process() -> None:
-    from cnncalc.engine import analyze
-    from cnncalc.spec import load_spec
-    from cnncalc.verify import verify
+    from cnncalc.analysis.verify import verify
+    from cnncalc.core.engine import analyze
+    from cnncalc.lang.spec import load_spec
 
     a = analyze(load_spec(ROOT / "specs" / "resnet50.yaml"))
     verify(a)  # compile or load the kernels

@@ -50,9 +50,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import dims
-from .engine import Analysis, LayerResult, analyze, evaluate_at
-from .spec import parse_spec
+from .core import dims
+from .core.engine import Analysis, LayerResult, analyze, evaluate_at
+from .lang.spec import parse_spec
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -144,7 +144,7 @@ def check_layer(case: Case, *, seed: int = 0) -> None:
             disagrees, with the formula that predicted it.
     """
     __tracebackhide__ = True  # pytest shows the failure, not this function's source
-    from .verify import verify
+    from .analysis.verify import verify
 
     spec = parse_spec(case.spec_text(), "<case>")
     values = case.symbols()
@@ -320,7 +320,7 @@ def contract_test(
     from hypothesis import given, settings
 
     if plugin is not None:
-        from .plugins import load_plugin
+        from .layers._plugins import load_plugin
 
         load_plugin(plugin)
     options: dict[str, Any] = {"deadline": None}  # the first example compiles the kernels

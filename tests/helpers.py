@@ -38,7 +38,7 @@ def small_values(spec) -> dict:
     require; the batch symbol 2; symbols without a default 5; the others (stage depths among
     them) their defaults.
     """
-    from cnncalc.engine import analyze
+    from cnncalc.core.engine import analyze
 
     spatial = {n for e in spec.input[2:] for n in e.names}
     batch = set(spec.input[0].names)
@@ -70,7 +70,7 @@ def run_forked(
     """
     import cnncalc.cli
     import cnncalc.report
-    from cnncalc import dims
+    from cnncalc.core import dims
 
     dims.sp()
     out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"

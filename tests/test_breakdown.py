@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 
 from cnncalc.analysis.breakdown import breakdown, share
-from cnncalc.engine import analyze
-from cnncalc.spec import load_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec
 
 from .helpers import SPECS
 

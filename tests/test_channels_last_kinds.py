@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from cnncalc.analysis.receptive import receptive_fields
-from cnncalc.engine import analyze
-from cnncalc.spec import load_spec, parse_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec, parse_spec
 
 from .helpers import SPECS
 

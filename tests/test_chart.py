@@ -35,10 +35,10 @@ def test_chart_in_the_report(tmp_path, run_cli):
 
 
 def test_chart_needs_numbers():
-    from cnncalc.engine import analyze
+    from cnncalc.core.engine import analyze
     from cnncalc.errors import UsageError
+    from cnncalc.lang.spec import parse_spec
     from cnncalc.report.chart import chart
-    from cnncalc.spec import parse_spec
 
     text = "symbols: {H: null}\n" + NET.replace("[1, 1, 8, 8]", "[1, 1, H, 8]")
     a = analyze(parse_spec(text, "net.yaml"), symbolic=True)

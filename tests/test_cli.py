@@ -11,7 +11,7 @@ import sys
 import pytest
 import sympy
 
-from cnncalc.expr import evaluate, parse
+from cnncalc.lang.expr import evaluate, parse
 
 from .helpers import ROOT, SPECS, all_specs
 

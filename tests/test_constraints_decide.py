@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc import dims
-from cnncalc.constraints import Constraint, Decider
+from cnncalc.core import dims
+from cnncalc.core.constraints import Constraint, Decider
 from cnncalc.errors import ShapeError
+from cnncalc.lang.spec import Symbol
 from cnncalc.layers import Check
-from cnncalc.spec import Symbol
 
 s = dims.sp()
 H = dims.symbol("H")
@@ -247,7 +247,7 @@ def test_constraint_text():
 
 
 def interval(e):
-    from cnncalc.constraints import _interval
+    from cnncalc.core.constraints import _interval
 
     return _interval(e)
 

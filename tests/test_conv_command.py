@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from cnncalc.calc import apply, calculate, matrix
+from cnncalc.analysis.calc import apply, calculate, matrix
 from cnncalc.errors import UsageError
 
 IMAGE = [

@@ -8,8 +8,8 @@ import io
 import pytest
 
 from cnncalc.analysis.conventions import CONVENTIONS, apply, layer_count
-from cnncalc.engine import analyze
-from cnncalc.spec import load_spec, parse_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec, parse_spec
 
 from .helpers import SPECS
 

@@ -10,8 +10,8 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnncalc import dims
-from cnncalc.expr import evaluate, parse
+from cnncalc.core import dims
+from cnncalc.lang.expr import evaluate, parse
 
 H = dims.symbol("H")
 
@@ -168,8 +168,8 @@ def test_concrete_arithmetic_never_imports_sympy():
         "import sys\n"
         "from cnncalc import dims\n"
         "assert dims.window_out(224, 7, 2, 3, 3) == 112\n"
-        "from cnncalc.spec import load_spec\n"
-        "from cnncalc.engine import analyze\n"
+        "from cnncalc.lang.spec import load_spec\n"
+        "from cnncalc.core.engine import analyze\n"
         "import cnncalc.report\n"
         f"a = analyze(load_spec({str(__import__('tests.helpers').helpers.SPECS / 'vgg16.yaml')!r}))\n"
         "assert a.totals.macs == 15470264320\n"

@@ -17,8 +17,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc import dims
-from cnncalc.expr import evaluate, parse
+from cnncalc.core import dims
+from cnncalc.lang.expr import evaluate, parse
 
 H = dims.symbol("H")
 W = dims.symbol("W")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from cnncalc import dims
+from cnncalc.core import dims
 
 s = dims.sp()
 H = dims.symbol("H")

@@ -14,9 +14,9 @@ from cnncalc.analysis.bounds import bounds
 from cnncalc.analysis.exact import compile_formulas, evaluate
 from cnncalc.analysis.inverse import largest_within, solve_shape
 from cnncalc.analysis.sweep import parse_range, sweep
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
 from cnncalc.errors import CnncalcError, UsageError
-from cnncalc.spec import load_spec, parse_spec
+from cnncalc.lang.spec import load_spec, parse_spec
 
 from .helpers import SPECS
 

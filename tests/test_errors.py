@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
 from cnncalc.errors import ShapeError, SpecError, UnknownLayerError
-from cnncalc.spec import parse_spec
+from cnncalc.lang.spec import parse_spec
 
 HEAD = "input: [1, 3, 8, 8]\nlayers:\n"
 

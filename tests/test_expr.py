@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import pytest
 
-from cnncalc import dims
+from cnncalc.core import dims
 from cnncalc.errors import ExpressionError
-from cnncalc.expr import evaluate, parse
+from cnncalc.lang.expr import evaluate, parse
 
 SCOPE = {"k": 3, "w": Fraction(3, 4), "big": 10**30}
 

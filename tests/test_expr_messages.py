@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 
 from cnncalc.errors import ExpressionError
-from cnncalc.expr import evaluate, parse
+from cnncalc.lang.expr import evaluate, parse
 
 MESSAGES = [
     # 1e-400 underflows to 0.0 as a float but is not 0 as written.
@@ -198,7 +198,7 @@ LETTERS = "ABCDEFGHIJKW"
 
 
 def _scope():
-    from cnncalc import dims
+    from cnncalc.core import dims
 
     return {n: dims.symbol(n) for n in LETTERS}
 

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from cnncalc.errors import ExpressionError
-from cnncalc.expr import evaluate, parse
+from cnncalc.lang.expr import evaluate, parse
 
 SCOPE = {"H": 3, "W": 4}
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import pytest
 
-from cnncalc.fields import MISSING, ArgumentError, Declared, Parse, Range, json_schema
+from cnncalc.lang.fields import MISSING, ArgumentError, Declared, Parse, Range, json_schema
 
 
 def _even(value: Any) -> int:

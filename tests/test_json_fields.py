@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from cnncalc.engine import analyze
-from cnncalc.spec import parse_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import parse_spec
 
 SHARED_NORM = """
 input: [2, 4, 8, 8]

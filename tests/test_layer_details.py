@@ -10,10 +10,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
 from cnncalc.errors import ShapeError, SpecError, UsageError
+from cnncalc.lang.spec import parse_spec
 from cnncalc.layers import BUILTIN_KINDS, REGISTRY, WHOLE, Layer, Window
-from cnncalc.spec import parse_spec
 
 F32 = np.float32
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc.engine import analyze
-from cnncalc.spec import parse_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import parse_spec
 from cnncalc.testing import cases
 
 torch = pytest.importorskip("torch")

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
 from cnncalc.errors import ShapeError
-from cnncalc.spec import parse_spec
+from cnncalc.lang.spec import parse_spec
 
 
 def one(shape, layer: str, **values):

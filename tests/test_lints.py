@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from cnncalc.engine import analyze
-from cnncalc.spec import parse_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import parse_spec
 
 TRAPS = """\
 input: [1, 3, 8, 8]
@@ -63,8 +63,8 @@ def test_no_warning_for_what_is_meant(text):
 
 
 def test_the_bundled_specs_have_no_warnings():
-    from cnncalc.spec import load_spec
-    from cnncalc.zoo import bundled, find_spec
+    from cnncalc.lang.spec import load_spec
+    from cnncalc.lang.zoo import bundled, find_spec
 
     for name in bundled():
         assert analyze(load_spec(find_spec(name))).warnings == (), name

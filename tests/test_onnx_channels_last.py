@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.engine import analyze
-from cnncalc.spec import parse_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import parse_spec
 
 onnx = pytest.importorskip("onnx")
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec, parse_spec
+from cnncalc.lang.zoo import find_spec
 from cnncalc.layers import REGISTRY
-from cnncalc.spec import load_spec, parse_spec
 from cnncalc.testing import cases
-from cnncalc.zoo import find_spec
 
 onnx = pytest.importorskip("onnx")
 

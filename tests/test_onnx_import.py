@@ -339,7 +339,7 @@ def test_dynamic_dims_and_symbols():
     m.graph.input[0].CopyFrom(helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, C, "S", "S"]))
     imported = import_model(m, source="m.onnx")
     assert "input: [1, 3, S, S]" in imported.text
-    from cnncalc.engine import evaluate_at
+    from cnncalc.core.engine import evaluate_at
 
     macs = imported.analysis.totals.macs
     # 216 MACs per output pixel of a stride-2, padding-1 3x3 window: 5x5 at 9 and 10, 6x6 at 11.

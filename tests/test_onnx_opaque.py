@@ -13,9 +13,9 @@ onnx = pytest.importorskip("onnx")
 import numpy as np  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from cnncalc.engine import analyze  # noqa: E402
+from cnncalc.core.engine import analyze  # noqa: E402
+from cnncalc.lang.spec import parse_spec  # noqa: E402
 from cnncalc.onnx.importer import ModelError, import_model  # noqa: E402
-from cnncalc.spec import parse_spec  # noqa: E402
 
 
 def _init(name, shape):

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc.engine import analyze
-from cnncalc.spec import load_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec
 
 from .helpers import all_specs, small_values
 

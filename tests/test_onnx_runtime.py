@@ -92,8 +92,8 @@ def test_the_oldest_and_newest_opsets_compute_the_same_values():
     import numpy as np
     import onnxruntime as ort
 
+    from cnncalc.lang.spec import parse_spec
     from cnncalc.onnx.export import DEFAULT_OPSET, MIN_OPSET, export
-    from cnncalc.spec import parse_spec
 
     spec = parse_spec(LESS_COMMON)
     x = np.random.default_rng(0).standard_normal((1, 4, 6, 6)).astype(np.float32)

@@ -279,7 +279,7 @@ def test_installed_plugin_by_entry_point(tmp_path, monkeypatch, run_cli):
     and only then."""
     import sys
 
-    from cnncalc.plugins import installed
+    from cnncalc.layers._plugins import installed
 
     dist = tmp_path / "demo_layers-0.1.dist-info"
     dist.mkdir()

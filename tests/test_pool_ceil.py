@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
 from cnncalc.errors import ShapeError
-from cnncalc.spec import load_spec, parse_spec
+from cnncalc.lang.spec import load_spec, parse_spec
 
 from .helpers import SPECS
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import pytest
 
 from cnncalc.analysis.receptive import receptive_fields
-from cnncalc.engine import analyze, evaluate_at
-from cnncalc.spec import load_spec, parse_spec
+from cnncalc.core.engine import analyze, evaluate_at
+from cnncalc.lang.spec import load_spec, parse_spec
 
 from .helpers import SPECS
 

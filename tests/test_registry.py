@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cnncalc.errors import LayerDefinitionError
+from cnncalc.lang.schema import spec_schema
 from cnncalc.layers import BUILTIN_KINDS, REGISTRY, RESERVED_KINDS, Layer, _contract_problems, register
-from cnncalc.schema import spec_schema
 
 from .helpers import ROOT
 
@@ -122,8 +122,8 @@ def test_a_reserved_argument_name_is_refused():
 
 
 def test_reserved_arguments_are_the_spec_keys():
+    from cnncalc.lang.spec import CONSTRUCTS, META_KEYS
     from cnncalc.layers import RESERVED_ARGUMENTS
-    from cnncalc.spec import CONSTRUCTS, META_KEYS
 
     assert set(RESERVED_ARGUMENTS) == {*META_KEYS, "inputs", "branches"}
     assert set(CONSTRUCTS) <= set(RESERVED_KINDS)

@@ -14,10 +14,10 @@ import pytest
 
 from cnncalc.analysis.groups import rows_at_depth
 from cnncalc.analysis.receptive import receptive_fields
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec
 from cnncalc.report import View, render
 from cnncalc.report.text import shape_text
-from cnncalc.spec import load_spec
 
 from .helpers import SPECS, all_specs
 

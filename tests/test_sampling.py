@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc.engine import analyze, evaluate_at
-from cnncalc.spec import load_spec
+from cnncalc.core.engine import analyze, evaluate_at
+from cnncalc.lang.spec import load_spec
 
 from .helpers import SPECS, all_specs, structural_values
 

@@ -13,11 +13,11 @@ from fractions import Fraction
 
 import pytest
 
-from cnncalc import dims
-from cnncalc.engine import analyze
+from cnncalc.core import dims
+from cnncalc.core.engine import analyze
 from cnncalc.errors import ExpressionError, ShapeError, SpecError, UnknownLayerError
-from cnncalc.expr import evaluate, parse
-from cnncalc.spec import parse_spec
+from cnncalc.lang.expr import evaluate, parse
+from cnncalc.lang.spec import parse_spec
 
 
 def run(text: str, **values):

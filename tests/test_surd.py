@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnncalc.errors import ExpressionError
-from cnncalc.expr import evaluate, parse
-from cnncalc.surd import Surd, root
+from cnncalc.lang.expr import evaluate, parse
+from cnncalc.lang.surd import Surd, root
 
 rationals = st.fractions(min_value=-50, max_value=50, max_denominator=40)
 positive = st.fractions(min_value=Fraction(1, 40), max_value=60, max_denominator=40)
@@ -58,8 +58,8 @@ def test_expressions_with_roots():
 def test_a_regnet_analysis_does_not_import_sympy():
     code = (
         "import sys\n"
-        "from cnncalc.spec import load_spec\nfrom cnncalc.zoo import find_spec\n"
-        "from cnncalc.engine import analyze\n"
+        "from cnncalc.lang.spec import load_spec\nfrom cnncalc.lang.zoo import find_spec\n"
+        "from cnncalc.core.engine import analyze\n"
         "a = analyze(load_spec(find_spec('regnet_y')))\n"
         "assert a.totals.params == 4344144, a.totals.params\n"
         "assert 'sympy' not in sys.modules\n"
@@ -145,7 +145,7 @@ def test_root_limits():
 
 def test_known_numbers_combine_with_a_root_without_sympy():
     # the fast path: a root and a rational stay a Surd (integer arithmetic), for every operator
-    from cnncalc.expr import _surd_binop
+    from cnncalc.lang.expr import _surd_binop
 
     r = root(Fraction(2), Fraction(1, 2))
     three = Fraction(3)
@@ -237,7 +237,7 @@ def test_floor_of_a_root_beyond_float_precision(m):
     ],
 )
 def test_a_root_with_known_numbers_is_decided_without_sympy(monkeypatch, text, value):
-    import cnncalc.dims as dims
+    import cnncalc.core.dims as dims
 
     def no_sympy():
         raise AssertionError("sympy was used")
@@ -260,7 +260,7 @@ def test_a_root_with_known_numbers_is_decided_without_sympy(monkeypatch, text, v
     ],
 )
 def test_integer_roots_of_any_order(v, n, expected):
-    from cnncalc.surd import _iroot
+    from cnncalc.lang.surd import _iroot
 
     assert _iroot(v, n) == expected
     assert expected**n <= v < (expected + 1) ** n  # the definition, checked directly

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc import dims
+from cnncalc.core import dims
 from cnncalc.errors import ShapeError
 from cnncalc.layers import BUILTIN_KINDS, REGISTRY, Int, Layer, Param, register
 from cnncalc.testing import NETWORK_STEPS, Case, ContractFailure, cases, check_layer, contract_test, networks

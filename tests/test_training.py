@@ -6,8 +6,8 @@ import pytest
 
 from cnncalc.analysis.lifetimes import lifetimes
 from cnncalc.analysis.training import training
-from cnncalc.engine import analyze
-from cnncalc.spec import load_spec, parse_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec, parse_spec
 
 from .helpers import SPECS
 

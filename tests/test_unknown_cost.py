@@ -21,12 +21,12 @@ from cnncalc.analysis.compare import compare
 from cnncalc.analysis.conventions import apply
 from cnncalc.analysis.groups import groups
 from cnncalc.analysis.training import training
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec, parse_spec
+from cnncalc.lang.zoo import find_spec
 from cnncalc.report import View, render
 from cnncalc.report.structured import md, to_csv, to_dict, to_markdown
 from cnncalc.report.text import Partial, exact_bytes, human_bytes, json_value, number, short
-from cnncalc.spec import load_spec, parse_spec
-from cnncalc.zoo import find_spec
 
 SPEC = """\
 name: withopaque

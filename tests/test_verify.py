@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from cnncalc import dims
-from cnncalc.engine import analyze
+from cnncalc.analysis.verify import estimate_memory, verify
+from cnncalc.core import dims
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec, parse_spec
 from cnncalc.layers import REGISTRY, register
 from cnncalc.layers._base import Int, Layer, Param
-from cnncalc.spec import load_spec, parse_spec
-from cnncalc.verify import estimate_memory, verify
 
 from .helpers import SPECS, all_specs, small_values
 
@@ -239,8 +239,8 @@ def test_compile_progress_names_each_kernel_and_counts_down():
 def test_cache_note_after_a_run_that_compiled(monkeypatch):
     import dataclasses
 
+    from cnncalc.analysis.verify import cache_note
     from cnncalc.kernels import _jit
-    from cnncalc.verify import cache_note
 
     a = analyze(parse_spec("input: [1, 2, 4, 4]\nlayers:\n  - relu\n"))
     verify(a)
@@ -262,7 +262,7 @@ def test_the_progress_display_reports_compilation_then_the_cache(capsys):
     what stays printed is checked): it accepts every progress event and ends with the note."""
     import dataclasses
 
-    from cnncalc.cli import _verify_with_progress
+    from cnncalc.cli.verify import _verify_with_progress
 
     a = analyze(parse_spec("input: [1, 2, 4, 4]\nlayers:\n  - relu\n"))
     seen = []

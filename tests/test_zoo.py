@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.engine import analyze
-from cnncalc.spec import load_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec
 
 from .helpers import SPECS
 

@@ -13,9 +13,9 @@ import json
 import pytest
 import sympy
 
-from cnncalc.engine import analyze, evaluate_at
+from cnncalc.core.engine import analyze, evaluate_at
 from cnncalc.errors import ShapeError
-from cnncalc.spec import load_spec
+from cnncalc.lang.spec import load_spec
 
 from .helpers import SPECS
 

@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from cnncalc.engine import analyze
-from cnncalc.spec import load_spec
+from cnncalc.core.engine import analyze
+from cnncalc.lang.spec import load_spec
 
 from .helpers import SPECS
 

@@ -12,9 +12,9 @@ import json
 import pytest
 import sympy
 
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
 from cnncalc.errors import ShapeError
-from cnncalc.spec import load_spec
+from cnncalc.lang.spec import load_spec
 
 from .helpers import SPECS
 

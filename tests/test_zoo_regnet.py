@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.engine import analyze
+from cnncalc.core.engine import analyze
 from cnncalc.errors import CnncalcError
-from cnncalc.spec import load_spec
+from cnncalc.lang.spec import load_spec
 
 from .helpers import SPECS
 

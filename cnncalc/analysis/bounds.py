@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import dims
-from ..engine import Analysis, analyze, resolve_symbols
+from ..core import dims
+from ..core.engine import Analysis, analyze, resolve_symbols
 from ..errors import ShapeError, SpecError
-from ..spec import Spec
+from ..lang.spec import Spec
 from .exact import compile_formulas
 from .receptive import AxisField, last_spatial_field
 from .sweep import _text, open_analysis

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import dims
-from ..dims import Dim
-from ..engine import Analysis
+from ..core import dims
+from ..core.dims import Dim
+from ..core.engine import Analysis
 from .ratios import ratio
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..dims import Dim
-from ..engine import Analysis
+from ..core.dims import Dim
+from ..core.engine import Analysis
 from .breakdown import breakdown
 from .ratios import ratio
 

@@ -34,8 +34,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from .. import dims
-from ..engine import Analysis, LayerResult, _totals
+from ..core import dims
+from ..core.engine import Analysis, LayerResult, _totals
 
 
 def _bias(r: LayerResult) -> bool:

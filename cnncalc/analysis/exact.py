@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import dims
+from ..core import dims
 
 _LIMIT = 2.0**62
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import dims
-from ..dims import Dim
-from ..engine import Analysis, LayerResult, known_sum
+from ..core import dims
+from ..core.dims import Dim
+from ..core.engine import Analysis, LayerResult, known_sum
 from ..layers import Shape
 
 

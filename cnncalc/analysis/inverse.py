@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import dims
+from ..core import dims
 from ..errors import UsageError
-from ..spec import Spec
+from ..lang.spec import Spec
 from .exact import compile_formulas
 from .sweep import check_open, holds, open_analysis, unknown_cost_error
 

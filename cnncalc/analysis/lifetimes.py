@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import dims
-from ..dims import Dim
-from ..engine import Analysis
+from ..core import dims
+from ..core.dims import Dim
+from ..core.engine import Analysis
 from .memory import element_size
 
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import dims
-from ..dims import Dim
-from ..dtypes import DTYPES
-from ..engine import Analysis, LayerResult
+from ..core import dims
+from ..core.dims import Dim
+from ..core.engine import Analysis, LayerResult
+from .dtypes import DTYPES
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .. import dims
-from ..dims import Dim
+from ..core import dims
+from ..core.dims import Dim
 
 #: Above this many operations in its cancelled form, a symbolic ratio is not also expanded and
 #: factored: on the bundled networks' shares, factoring such a form takes 50-160 ms and shortens

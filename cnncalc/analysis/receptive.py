@@ -35,8 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import dims
-from ..engine import Analysis, LayerResult
+from ..core import dims
+from ..core.engine import Analysis, LayerResult
 from ..layers import Window
 
 AXES = ("height", "width")

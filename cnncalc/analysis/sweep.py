@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import dims
-from ..engine import Analysis, analyze, resolve_symbols
+from ..core import dims
+from ..core.engine import Analysis, analyze, resolve_symbols
 from ..errors import CnncalcError, UsageError, shorten
-from ..spec import Spec
+from ..lang.spec import Spec
 from .exact import compile_formulas
 
 #: The totals a sweep evaluates, in order.
@@ -230,7 +230,7 @@ def holds(conditions, columns: dict[str, np.ndarray], count: int) -> np.ndarray:
 
 def _general(condition: str, columns: dict[str, np.ndarray], count: int) -> np.ndarray:
     """``EXPR >= 0``, ``EXPR == 0`` or ``A is a multiple of B``, evaluated point by point."""
-    from ..expr import evaluate, parse
+    from ..lang.expr import evaluate, parse
 
     if " is a multiple of " in condition:
         a, _, b = condition.partition(" is a multiple of ")

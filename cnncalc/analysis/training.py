@@ -34,9 +34,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import dims
-from ..dims import Dim
-from ..engine import Analysis, LayerResult
+from ..core import dims
+from ..core.dims import Dim
+from ..core.engine import Analysis, LayerResult
 from .lifetimes import largest
 from .memory import element_size
 

@@ -24,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, TypeAlias, get_args
 
-from .. import dims
-from ..dims import Dim
+from ..core import dims
+from ..core.dims import Dim
 from ..errors import ExpressionError, ShapeError
-from ..expr import Expr, evaluate, parse
-from ..fields import ArgumentError, Declared, Parse
+from ..lang.expr import Expr, evaluate, parse
+from ..lang.fields import ArgumentError, Declared, Parse
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from .. import dims
+from ..core import dims
 from ..errors import ShapeError
-from ..fields import Range
+from ..lang.fields import Range
 from . import register
 from ._base import Layer, Shape, copy_checked
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from .. import dims
+from ..core import dims
 from ..errors import ShapeError
-from ..fields import ArgumentError, Parse, describe
+from ..lang.fields import ArgumentError, Parse, describe
 from . import register
 from ._base import WHOLE, Check, Layer, Shape, Window
 

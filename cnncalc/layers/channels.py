@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import dims
+from ..core import dims
 from ..errors import ShapeError
 from . import register
 from ._base import Check, Int, Layer, Shape, at_least, copy_checked, divides, rank_error

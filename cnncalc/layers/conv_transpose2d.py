@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import dims
+from ..core import dims
 from . import register
 from ._base import Check, Int, Layer, NonNegPair, Pair, Param, Shape, Window, at_least, rank_error
 from .conv2d import group_checks

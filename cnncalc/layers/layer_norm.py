@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from .. import dims
+from ..core import dims
 from ..errors import ShapeError
-from ..fields import Range
+from ..lang.fields import Range
 from . import register
 from ._base import Check, IntList, Layer, Param, Shape, rank_error
 

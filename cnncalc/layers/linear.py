@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import dims
+from ..core import dims
 from ..errors import ShapeError
 from . import register
 from ._base import WHOLE, Check, Int, Layer, Param, Shape, Window, rank_error, shape_text

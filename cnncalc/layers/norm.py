@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from .. import dims
-from ..fields import Range
+from ..core import dims
+from ..lang.fields import Range
 from . import register
 from ._base import Check, Int, Layer, Param, Shape, rank_error
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .. import dims
+from ..core import dims
 from ..errors import ShapeError
 from . import register
 from ._base import Check, Layer, NonNegInt, NonNegPair, Pair, Shape, Window, rank_error

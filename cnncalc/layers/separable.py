@@ -7,7 +7,7 @@ rules are conv2d's, applied to the equivalent layers.
 
 from __future__ import annotations
 
-from .. import dims
+from ..core import dims
 from . import register
 from ._base import Check, Int, Layer, Padding, Pair, Param, Shape, rank_error
 from .conv2d import Conv2d

@@ -23,10 +23,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .. import dims
-from ..engine import Analysis, LayerResult, analyze
+from ..core import dims
+from ..core.engine import Analysis, LayerResult, analyze
 from ..errors import CnncalcError, UsageError
-from ..spec import INPUT, Spec
+from ..lang.spec import INPUT, Spec
 from . import require
 
 #: The opset written unless ``--opset`` says otherwise (onnxruntime runs it since 1.14).
@@ -271,7 +271,7 @@ class _Writer:
             t.data_type = onnx.TensorProto.FLOAT
             t.dims.extend(shape[::-1] if transpose else shape)
             if self.draw:
-                from ..verify import _draw
+                from ..analysis.verify import _draw
 
                 array = _draw(rng, param._replace(shape=shape), np)
                 t.raw_data = (array.T.copy() if transpose else array).tobytes()  # float32, little-endian

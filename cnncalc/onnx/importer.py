@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import dims
-from ..engine import Analysis, analyze
+from ..core import dims
+from ..core.engine import Analysis, analyze
 from ..errors import CnncalcError, UsageError
-from ..spec import INPUT, Spec, parse_spec
+from ..lang.spec import INPUT, Spec, parse_spec
 from . import (
     ops_axes,  # noqa: F401  (adds Transpose, LayerNormalization and Mul to OPS)
     require,
@@ -87,7 +87,7 @@ def load(path: str):
         UsageError: when the file cannot be read.
         ModelError: when it is not an ONNX model, or a malformed one.
     """
-    from ..source import read_limited
+    from ..lang.source import read_limited
 
     onnx = require()
     try:
@@ -345,7 +345,7 @@ class _Reader:
         if not isinstance(size, str) or not size:
             return None
         from ..errors import CnncalcError
-        from ..expr import parse
+        from ..lang.expr import parse
 
         names = {**self.dim_params, **{s: s for s in self.fixed_symbols.values()}}
         text = re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: names.get(m.group(0), "\0" + m.group(0)), size)
@@ -844,7 +844,7 @@ def _parse_symbols(text: str | None, rank: int) -> dict[int, str]:
 
 
 def _symbol_name(dim_param: str, axis: int, rank: int) -> str:
-    from ..expr import FUNCTIONS
+    from ..lang.expr import FUNCTIONS
 
     name = re.sub(r"[^A-Za-z0-9_]", "_", dim_param or "")
     if not name or not _SYMBOL.match(name) or name in FUNCTIONS or name == INPUT:

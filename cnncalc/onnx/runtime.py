@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine import Analysis, analyze
+from ..core.engine import Analysis, analyze
 from ..errors import UsageError, VerificationError
-from ..spec import INPUT, Spec
+from ..lang.spec import INPUT, Spec
 from . import require
 from .export import export
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..analysis import memory as mem
-from ..engine import Analysis
+from ..core.engine import Analysis
 from ..errors import UsageError
 from .text import human, human_bytes, shorten
 

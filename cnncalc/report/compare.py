@@ -7,8 +7,8 @@ import io
 from fractions import Fraction
 from typing import Any
 
-from .. import dims
 from ..analysis.compare import COSTS, METRICS, Comparison
+from ..core import dims
 from . import layout
 from .layout import Column
 from .structured import md

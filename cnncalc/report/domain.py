@@ -7,10 +7,10 @@ import csv
 import io
 from typing import Any
 
-from .. import dims
 from ..analysis.bounds import Bounds
 from ..analysis.inverse import CEILING, BudgetSolution, ShapeSolution
 from ..analysis.sweep import METRICS, Sweep
+from ..core import dims
 from . import layout
 from .layout import Column
 from .text import json_value, number, short

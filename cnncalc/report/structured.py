@@ -10,7 +10,7 @@ from ..analysis import breakdown as bd
 from ..analysis import memory as mem
 from ..analysis.groups import groups
 from ..analysis.receptive import AXES, receptive_fields
-from ..engine import Analysis, LayerResult
+from ..core.engine import Analysis, LayerResult
 from .table import total_text, totals_items, unknown_note
 from .text import (
     CONVENTION,
@@ -230,7 +230,7 @@ def md(v: Any) -> str:
         return f"{md(v.known)} + {UNKNOWN_TEXT}"
     if isinstance(v, int):
         return number(v)
-    from .. import dims
+    from ..core import dims
 
     return "`" + dims.fmt(v).replace("|", "\\|") + "`"
 

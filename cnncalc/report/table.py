@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import dims
 from ..analysis import breakdown as bd
 from ..analysis import memory as mem
 from ..analysis.groups import Row, rows_at_depth
 from ..analysis.receptive import receptive_fields
-from ..engine import Analysis
+from ..core import dims
+from ..core.engine import Analysis
 from . import layout
 from .layout import DEFAULT_WIDTH, Column
 from .text import (

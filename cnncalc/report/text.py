@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .. import dims
+from ..core import dims
 
 CONVENTION = (
     "MACs: multiply-accumulates of conv and linear layers, bias excluded. "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import dims
+from ..core import dims
 from .text import UNKNOWN_TEXT, json_value, shape_text
 
 

@@ -606,7 +606,7 @@ class CnncalcApp(App):
 
     @work(thread=True, exclusive=True, group="verify")
     def _verify(self, analysis, spec, values: dict) -> None:
-        from ..verify import check_budget, default_budget, verify
+        from ..analysis.verify import check_budget, default_budget, verify
 
         worker = get_current_worker()
 
@@ -743,7 +743,7 @@ class CnncalcApp(App):
             if path is None:
                 return
             try:
-                from ..source import read_text
+                from ..lang.source import read_text
 
                 text = read_text(path)
             except CnncalcError as exc:
@@ -758,7 +758,7 @@ class CnncalcApp(App):
 
     def action_zoo(self) -> None:
         """Open a bundled spec (asks first about unsaved edits)."""
-        from ..zoo import bundled
+        from ..lang.zoo import bundled
         from .screens import ZooScreen
 
         specs = bundled()

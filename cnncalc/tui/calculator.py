@@ -116,8 +116,8 @@ class CalculatorScreen(Screen):
     @work(thread=True, exclusive=True, group="calculator")
     def _calculate(self, form: tuple[Namespace, str, str]) -> None:
         """The arithmetic, and the values when matrices are given (numba may compile first)."""
-        from ..calc import apply, matrix_text, parse_matrix
-        from ..conv_command import calculation_from_args, summary_lines
+        from ..analysis.calc import apply, matrix_text, parse_matrix
+        from ..cli.conv import calculation_from_args, summary_lines
 
         args, image_text, filter_text = form
         worker = get_current_worker()

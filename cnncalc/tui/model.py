@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import dims
+from ..core import dims
 from ..errors import CnncalcError, UsageError
 
 if TYPE_CHECKING:  # the engine loads in the first analysis, off the UI thread
-    from ..engine import Analysis, LayerResult
+    from ..core.engine import Analysis, LayerResult
 
 TEMPLATE = """\
 # A cnncalc spec. Edit it: the table beside it updates as you type.
@@ -77,8 +77,8 @@ def compute(text: str, filename: str, values: dict[str, str], symbolic: bool = F
 
     A mistake of the user's comes back as an :class:`Outcome` with ``error`` set; only bugs raise.
     """
-    from ..engine import analyze
-    from ..spec import parse_spec
+    from ..core.engine import analyze
+    from ..lang.spec import parse_spec
 
     try:
         spec = parse_spec(text, filename)

@@ -13,10 +13,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import TextArea
 
-from .. import dims
+from ..core import dims
 
 if TYPE_CHECKING:
-    from ..engine import Analysis, LayerResult
+    from ..core.engine import Analysis, LayerResult
 
 ERROR_GUTTER = Style(color="white", bgcolor="rgb(190,30,30)", bold=True)
 ERROR_LINE = Style(bgcolor="rgb(90,20,20)")

@@ -131,7 +131,7 @@ async def test_the_status_line_never_cuts_a_number():
     """At every terminal width each number the status shows is whole: exact, or in units that
     read back to it (4,089,184,256 = 4.09 G to the rounding shown); from 80 columns up the
     MACs are always there. Below, what does not fit is left out whole, marked by "…"."""
-    from cnncalc.zoo import find_spec
+    from cnncalc.lang.zoo import find_spec
 
     text = find_spec("resnet50").read_text()
     shown = {}
@@ -225,7 +225,7 @@ async def test_row_and_cursor_follow_each_other():
 
 
 async def test_depth_collapses_blocks():
-    from cnncalc.zoo import find_spec
+    from cnncalc.lang.zoo import find_spec
 
     app = CnncalcApp(text=find_spec("resnet18").read_text(), debounce=0, other_delay=0)
     async with app.run_test(size=SIZE) as pilot:
@@ -357,9 +357,9 @@ async def test_calculator_edge_detection():
 
 
 def test_verify_reports_each_kernel_compiled_and_stops_when_asked():
-    from cnncalc.engine import analyze
-    from cnncalc.spec import parse_spec
-    from cnncalc.verify import verify
+    from cnncalc.analysis.verify import verify
+    from cnncalc.core.engine import analyze
+    from cnncalc.lang.spec import parse_spec
 
     class Stop(Exception):
         pass
@@ -406,7 +406,7 @@ async def test_detail_formulas_stay_those_of_the_table_shown():
 
 
 def test_command_line_spec_argument(tmp_path, run_cli):
-    from cnncalc.tui import resolve
+    from cnncalc.cli.tui import resolve
 
     mine = tmp_path / "mine.yaml"
     mine.write_text(SMALL)
@@ -422,7 +422,7 @@ def test_command_line_spec_argument(tmp_path, run_cli):
 async def test_a_narrow_table_never_shows_part_of_a_number():
     # At 80 columns the editor leaves the table about 40: the kind and # columns go first, and
     # a column the view would cut (MACs here) is left blank rather than shown in part.
-    from cnncalc.zoo import find_spec
+    from cnncalc.lang.zoo import find_spec
 
     app = CnncalcApp(text=find_spec("lenet5").read_text(), debounce=0, other_delay=0)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -495,8 +495,8 @@ def test_a_status_shows_the_fullest_form_that_fits_and_cuts_only_between_items(w
 def test_the_status_says_when_totals_leave_out_a_layer_of_unknown_cost():
     """One opaque layer (tests/test_unknown_cost.py's spec): every count is marked ``+ ?`` in
     every form, and the fullest says which layers are left out."""
-    from cnncalc.engine import analyze
-    from cnncalc.spec import parse_spec
+    from cnncalc.core.engine import analyze
+    from cnncalc.lang.spec import parse_spec
     from cnncalc.tui.widgets import status_forms
 
     from ..test_unknown_cost import SPEC

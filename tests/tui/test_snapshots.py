@@ -52,7 +52,7 @@ def test_invalid_spec_keeps_the_table_dimmed(snap_compare):
 
 
 def test_formulas_collapsed_resnet(snap_compare):
-    from cnncalc.zoo import find_spec
+    from cnncalc.lang.zoo import find_spec
 
     async def collapse(pilot):
         await _steady(pilot)

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import dims
-from .engine import Analysis, LayerResult, analyze
-from .errors import CnncalcError, UsageError, VerificationError
-from .layers import Param
-from .spec import INPUT, Spec
+from ..core import dims
+from ..core.engine import Analysis, LayerResult, analyze
+from ..errors import CnncalcError, UsageError, VerificationError
+from ..lang.spec import INPUT, Spec
+from ..layers import Param
 
 #: Bytes per element: verification runs in float32.
 ITEMSIZE = 4
@@ -177,7 +177,7 @@ def parse_bytes(text: str) -> int:
     import re
     from fractions import Fraction
 
-    from .errors import shorten
+    from ..errors import shorten
 
     m = re.fullmatch(r"\s*([0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})\s*([kKmMgGtTpP]?)(i?[bB])?\s*", text)
     if not m:
@@ -273,7 +273,7 @@ def verify(
         raise UsageError(f"verification runs at concrete sizes: give {open_} a value with --set")
     import numpy as np
 
-    from .kernels import warm_up
+    from ..kernels import warm_up
 
     report = progress or (lambda *args: None)
     t0 = time.perf_counter()
@@ -307,7 +307,7 @@ def verify(
 
 def cache_note(v: Verification) -> str | None:
     """What to tell a user after a run that compiled kernels: later runs load them."""
-    from .kernels._jit import CACHE
+    from ..kernels._jit import CACHE
 
     if not v.compiled_kernels:
         return None
@@ -374,7 +374,7 @@ def _draw(rng, param, np) -> Any:
 def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
     import numpy as np
 
-    from .kernels import OutShapeError
+    from ..kernels import OutShapeError
 
     predicted = tuple(int(d) for d in r.output_shape)
     if not r.cost_known:

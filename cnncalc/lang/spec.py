@@ -28,8 +28,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from . import layers as registry
-from .errors import ExpressionError, UnknownLayerError
+from .. import layers as registry
+from ..errors import ExpressionError, UnknownLayerError
 from .expr import FUNCTIONS, INPUT_AXES, Expr, parse
 from .fields import ArgumentError, Declared
 from .source import Path_, Source, display_path, load_yaml, read_text

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from ..errors import ShapeError
+from ..lang.spec import Symbol
+from ..layers import Check
 from . import dims
-from .errors import ShapeError
-from .layers import Check
-from .spec import Symbol
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..errors import CnncalcError, ShapeError, SpecError, UsageError
+from ..lang.expr import parse
+from ..lang.source import Mark
+from ..lang.spec import INPUT, Spec
+from ..layers import Layer, Param, Shape
+from ..layers._base import same_dims
 from . import dims
 from .constraints import Constraint, Decider
 from .dims import Dim
-from .errors import CnncalcError, ShapeError, SpecError, UsageError
-from .expr import parse
 from .graph import Node, build
-from .layers import Layer, Param, Shape
-from .layers._base import same_dims
-from .source import Mark
-from .spec import INPUT, Spec
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def resolve_symbols(
     values = dict(values or {})
     for name in values:
         if name not in spec.symbols:
-            from .layers import unknown_message
+            from ..layers import unknown_message
 
             raise UsageError(
                 unknown_message("symbol", name, spec.symbols) + f" (declared in {spec.filename})"
@@ -155,7 +155,7 @@ def resolve_symbols(
 
 
 def _check_value(sym, raw: Any):
-    from .errors import shorten
+    from ..errors import shorten
 
     shown = shorten(str(raw))
     try:

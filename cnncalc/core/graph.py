@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ExpressionError, SpecError
+from ..lang.expr import INPUT_AXES, Expr, evaluate
+from ..lang.source import Path_
+from ..lang.spec import INDEX, INPUT, MAX_NESTING, Entry, Spec
+from ..layers import REGISTRY, Layer, Shape
 from . import dims
-from .errors import ExpressionError, SpecError
-from .expr import INPUT_AXES, Expr, evaluate
-from .layers import REGISTRY, Layer, Shape
-from .source import Path_
-from .spec import INDEX, INPUT, MAX_NESTING, Entry, Spec
 
 #: Most layers a spec may expand to (repeat counts are user input; a 1,000-block ResNet has
 #: about 7,000).

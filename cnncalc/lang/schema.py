@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ..layers import REGISTRY
 from .fields import json_schema
-from .layers import REGISTRY
 
 _EXPR = {
     "anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}],

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from . import dims
-from .errors import ExpressionError, shorten
+from ..core import dims
+from ..errors import ExpressionError, shorten
 from .surd import Surd, root
 
 #: Longest expression text accepted.

@@ -8,12 +8,12 @@ import re
 import sys
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 _PAIR = re.compile(r"\s*(\d+)\s*(?:[x,]\s*(\d+)\s*)?")
 
 
-def add_parser(sub) -> None:
+def add_arguments(sub) -> None:
     """Register ``conv`` on the command line's subparsers."""
     c = sub.add_parser(
         "conv",
@@ -60,7 +60,7 @@ def load_matrix(text: str, name: str):
     """Nested lists written inline (JSON), or a ``.npy`` or ``.csv`` file."""
     import numpy as np
 
-    from .calc import matrix, parse_matrix
+    from ..analysis.calc import matrix, parse_matrix
 
     stripped = text.strip()
     if stripped.startswith("["):
@@ -87,7 +87,7 @@ def calculation_from_args(args: argparse.Namespace, image=None, filt=None):
     ``dilation``, ``ceil_mode``, ``pool``, ``channels``, ``filters``, ``no_bias``, ``input``,
     ``filter``); matrices already read may be given as ``image`` and ``filt`` instead.
     """
-    from .calc import calculate, filter_shape, input_shape
+    from ..analysis.calc import calculate, filter_shape, input_shape
 
     op = "conv" if args.pool is None else f"{args.pool}_pool"
     image = load_matrix(args.input, "--input") if args.input else image
@@ -167,7 +167,7 @@ def summary_lines(calc) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``cnncalc conv``; returns the exit status."""
-    from .calc import apply, matrix_text, matrix_values
+    from ..analysis.calc import apply, matrix_text, matrix_values
 
     calc, image, filt = calculation_from_args(args)
     values = apply(calc, image, filt) if image is not None else None
@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
             data["values"] = matrix_values(values)
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return 0
-    from .report.layout import output_width, wrap_hanging
+    from ..report.layout import output_width, wrap_hanging
 
     # The arithmetic wraps at spaces to the terminal's width: a terminal's own wrapping would
     # split "10" at its last column.

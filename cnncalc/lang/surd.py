@@ -28,7 +28,7 @@ class Surd:
     n: int
 
     def to_sympy(self) -> Any:
-        from .dims import sp
+        from ..core.dims import sp
 
         s = sp()
         rational = lambda f: s.Rational(f.numerator, f.denominator)  # noqa: E731

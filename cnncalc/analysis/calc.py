@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import CnncalcError, UsageError
+from ..errors import CnncalcError, UsageError
 
 #: The operations: a convolution, or max / average pooling.
 OPS = ("conv", "max_pool", "avg_pool")
@@ -134,10 +134,10 @@ def calculate(
     Raises:
         UsageError: for arguments outside their range, or a window that does not fit.
     """
-    from . import dims
-    from .constraints import Decider
-    from .layers.conv2d import Conv2d
-    from .layers.pool2d import AvgPool2d, MaxPool2d
+    from ..core import dims
+    from ..core.constraints import Decider
+    from ..layers.conv2d import Conv2d
+    from ..layers.pool2d import AvgPool2d, MaxPool2d
 
     if op not in OPS:
         raise UsageError(f"unknown operation {op!r}; expected one of {', '.join(OPS)}")
@@ -353,7 +353,7 @@ def apply(calc: Calculation, image, filt=None):
     dilation = (calc.height.dilation, calc.width.dilation)
     try:
         if calc.op == "conv":
-            from .kernels.conv import conv2d_nchw
+            from ..kernels.conv import conv2d_nchw
 
             if filt is None:
                 raise UsageError("a convolution needs a filter to compute output values")
@@ -366,12 +366,12 @@ def apply(calc: Calculation, image, filt=None):
             )
             conv2d_nchw(x, wt, None, out, stride=stride, padding=pads, dilation=dilation)
         elif calc.op == "max_pool":
-            from .kernels.pool import max_pool2d_nchw
+            from ..kernels.pool import max_pool2d_nchw
 
             pads = (calc.height.pad_before, calc.width.pad_before)
             max_pool2d_nchw(x, out, kernel, stride, pads, dilation, calc.ceil_mode)
         else:
-            from .kernels.pool import avg_pool2d_nchw
+            from ..kernels.pool import avg_pool2d_nchw
 
             pads = (calc.height.pad_before, calc.width.pad_before)
             avg_pool2d_nchw(x, out, kernel, stride, pads, calc.ceil_mode, True)

@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError, shorten
+from ..errors import SpecError, shorten
 
 Path_ = tuple[str | int, ...]
 

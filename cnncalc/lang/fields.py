@@ -40,7 +40,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
-from .errors import shorten
+from ..errors import shorten
 
 #: The default of a required field.
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()

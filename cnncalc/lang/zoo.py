@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 from .source import display_path
 
 
 def zoo_dir() -> Path:
     """Where the bundled specs are: inside the installed package, or beside it in a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "specs", here.parent / "specs"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "specs", package.parent / "specs"):
         if candidate.is_dir():
             return candidate
-    return here / "specs"
+    return package / "specs"
 
 
 def bundled() -> dict[str, Path]:

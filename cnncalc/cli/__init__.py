@@ -1,0 +1,149 @@
+"""The ``cnncalc`` command line.
+
+Each command is a module of this package with ``add_arguments(subparsers)`` and ``run(args)``,
+listed once in :data:`COMMANDS`; only the module of the command being run is imported. A
+command parses its arguments, calls the engine, and prints what the report module renders. A
+mistake in the user's input (a :class:`~cnncalc.errors.CnncalcError`) prints one message and
+exits with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from importlib import import_module
+import sys
+
+from ..errors import CnncalcError
+from . import options
+
+#: Longest error message printed; longer ones are cut, saying how long they were.
+MAX_MESSAGE_CHARS = 4000
+
+#: Each command and the module that holds it, in the order ``--help`` lists them.
+COMMANDS = {
+    "analyze": "analyze",
+    "verify": "verify",
+    "compare": "compare",
+    "schema": "schema",
+    "zoo": "zoo",
+    "export": "export",
+    "import": "import_",
+    "bounds": "bounds",
+    "solve": "solve",
+    "sweep": "sweep",
+    "conv": "conv",
+    "tui": "tui",
+}
+
+
+def command(name: str):
+    """The module of the command ``name`` (imported on first use)."""
+    return import_module(f"{__name__}.{COMMANDS[name]}")
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with ``only`` (a command's name) just that command's arguments, which
+    is all parsing it needs (building every command's arguments is a noticeable part of a
+    short run's start-up)."""
+    p = argparse.ArgumentParser(
+        prog="cnncalc",
+        description="Shapes, parameters, MACs and FLOPs of convolutional networks, derived "
+        "exactly (as numbers or formulas) from a spec file.",
+        epilog="Examples: cnncalc analyze vgg16 | cnncalc analyze my.yaml --set H=160 W=160 "
+        "--format json | cnncalc analyze resnet18 --symbolic",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    for name in COMMANDS:
+        if only is None or name == only:
+            command(name).add_arguments(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    if sys.stdout is None:
+        _error("cannot write the output: standard output is closed")
+        return 1
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)
+    try:
+        words = sys.argv[1:] if argv is None else argv
+        parser = _parser(words[0] if words and words[0] in COMMANDS else None)
+        args = parser.parse_args(words)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        options.load_plugins(getattr(args, "plugin", []))
+        status = command(args.command).run(args)
+        sys.stdout.flush()
+        return status
+    except CnncalcError as exc:
+        _error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`cnncalc zoo | head`): stop quietly, as Unix tools do.
+        _silence(stdout)
+        return 0
+    except _OutputError as exc:
+        _error(f"cannot write the output: {exc.error.strerror or exc.error}")
+        _silence(stdout)
+        return 1
+    finally:
+        sys.stdout = stdout
+
+
+class _OutputError(Exception):
+    """Writing the output failed (a full disk, a closed descriptor): not a bug, exit 1."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Output:
+    """Standard output, with failures to write it told apart from every other OSError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _silence(stream) -> None:
+    """Point standard output at /dev/null, so that the interpreter's final flush of what could
+    not be written does not fail again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+def _error(message: str) -> None:
+    from ..errors import clean_message
+
+    text = clean_message(message)
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = f"{text[:MAX_MESSAGE_CHARS]}... ({len(text):,} characters)"
+    with contextlib.suppress(OSError, AttributeError, ValueError):  # stderr closed: the status tells
+        print(f"cnncalc: error: {text}", file=sys.stderr)

@@ -1,0 +1,51 @@
+"""``cnncalc tui``: the terminal UI. This module stays light: textual loads in :func:`run`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(sub) -> None:
+    """Register ``tui`` on the command line's subparsers."""
+    t = sub.add_parser(
+        "tui",
+        help="edit a spec with its layer table updating as you type",
+        description="A terminal UI: the spec in an editor beside its layer table (shapes, params, "
+        "MACs), recomputed as you type; symbol inputs, formulas, a detail pane, verification, a "
+        "one-layer calculator and the zoo. Without SPEC it starts from a small template; a SPEC "
+        "that does not exist yet (ending in .yaml) is created when saved.",
+    )
+    t.add_argument("spec", nargs="?", help="a spec file, or the name of a bundled spec")
+
+
+def resolve(spec: str | None) -> tuple[Path | None, str | None, str]:
+    """(path to save to, text to edit, title) for the command line's SPEC argument.
+
+    A file opens as itself; a bundled name opens a copy that is saved elsewhere (the zoo stays
+    as shipped); a new ``.yaml`` name starts from the template and is saved there.
+
+    Raises:
+        CnncalcError: when SPEC is none of these, or cannot be read.
+    """
+    from ..lang.source import read_text
+    from ..lang.zoo import find_spec
+
+    if spec is None:
+        return None, None, "untitled"
+    p = Path(spec)
+    if p.exists():
+        return p, read_text(p), str(p)
+    if p.suffix in (".yaml", ".yml") and (p.parent.is_dir() or str(p.parent) == ""):
+        return p, None, str(p)
+    found = find_spec(spec)
+    return None, read_text(found), f"{spec} (bundled)"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the app; returns the exit status."""
+    path, text, title = resolve(args.spec)
+    from ..tui.app import CnncalcApp
+
+    CnncalcApp(path=path, text=text, title=title).run()
+    return 0
