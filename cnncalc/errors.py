@@ -56,6 +56,18 @@ def clean_message(text: str) -> str:
     return _LONG_WORD.sub(lambda m: f"{m.group()[:100]}...({len(m.group()):,} characters)", text)
 
 
+def unknown_message(what: str, name: str, known) -> str:
+    """``unknown layer kind 'conv2' (did you mean 'conv2d'?); known: ...``."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    text = f"unknown {what} {name!r}{hint}; known: {', '.join(sorted(known))}"
+    if what == "layer kind" and not close:
+        text += "; a custom layer kind is loaded with --plugin MODULE (docs/custom-layers.md)"
+    return text
+
+
 class CnncalcError(Exception):
     """Root of every error caused by the user's input."""
 

@@ -6,7 +6,8 @@ import pytest
 
 from cnncalc.errors import LayerDefinitionError
 from cnncalc.lang.schema import spec_schema
-from cnncalc.layers import BUILTIN_KINDS, REGISTRY, RESERVED_KINDS, Layer, _contract_problems, register
+from cnncalc.layers import BUILTIN_KINDS, REGISTRY, RESERVED_KINDS, Layer, register
+from cnncalc.layers._registry import _contract_problems
 
 from .helpers import ROOT
 

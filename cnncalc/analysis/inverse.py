@@ -106,7 +106,7 @@ def solve_shape(
     else:
         names = [r.name for r in a.layers]
         if layer not in names:
-            from ..layers import unknown_message
+            from ..errors import unknown_message
 
             raise UsageError(unknown_message("layer", layer, names))
         idx = names.index(layer)
@@ -179,7 +179,7 @@ def largest_within(
         raise UsageError("--largest names no symbol: give one or more, comma separated (--largest H,W)")
     for name in symbols:
         if name not in spec.symbols:
-            from ..layers import unknown_message
+            from ..errors import unknown_message
 
             raise UsageError(unknown_message("symbol", name, spec.symbols))
     a = open_analysis(spec, values, symbols)

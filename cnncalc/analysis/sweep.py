@@ -149,7 +149,7 @@ def sweep(spec: Spec, ranges: dict[str, list], values: dict[str, Any] | None = N
     values = dict(values or {})
     for name in ranges:
         if name not in spec.symbols:
-            from ..layers import unknown_message
+            from ..errors import unknown_message
 
             raise UsageError("--range: " + unknown_message("symbol", name, spec.symbols))
         if name in values:

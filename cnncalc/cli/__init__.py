@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from importlib import import_module
 import sys
+from importlib import import_module
 
 from ..errors import CnncalcError
 from . import options

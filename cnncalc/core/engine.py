@@ -137,7 +137,7 @@ def resolve_symbols(
     values = dict(values or {})
     for name in values:
         if name not in spec.symbols:
-            from ..layers import unknown_message
+            from ..errors import unknown_message
 
             raise UsageError(
                 unknown_message("symbol", name, spec.symbols) + f" (declared in {spec.filename})"

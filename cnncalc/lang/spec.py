@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import layers as registry
-from ..errors import ExpressionError, UnknownLayerError
+from ..errors import ExpressionError, UnknownLayerError, unknown_message
 from .expr import FUNCTIONS, INPUT_AXES, Expr, parse
 from .fields import ArgumentError, Declared
 from .source import Path_, Source, display_path, load_yaml, read_text
@@ -571,7 +571,7 @@ class _Loader:
             raise self.source.error(
                 path,
                 f"{arg} is used as a layer kind in block {block!r}: "
-                + registry.unknown_message("layer kind or block", raw, known),
+                + unknown_message("layer kind or block", raw, known),
                 UnknownLayerError,
             )
         if raw in self._block_names:  # a block passed as a kind: used by the passer
@@ -689,9 +689,7 @@ class _Loader:
             return self._invocation(kind, args, apath, names, meta)
         if kind not in registry.REGISTRY:
             known = sorted(registry.REGISTRY) + list(CONSTRUCTS) + sorted(self._block_names)
-            raise self.source.error(
-                path, registry.unknown_message("layer kind", kind, known), UnknownLayerError
-            )
+            raise self.source.error(path, unknown_message("layer kind", kind, known), UnknownLayerError)
         return self._leaf(kind, args, apath, names, meta)
 
     def _meta(self, args: dict, path: Path_, names: set[str]) -> dict[str, Any]:
@@ -883,7 +881,7 @@ class _Loader:
                 if first_block not in self._block_names:
                     raise self.source.error(
                         (*path, "first", "block"),
-                        registry.unknown_message("block", str(first_block), self._block_names),
+                        unknown_message("block", str(first_block), self._block_names),
                     )
                 # The first repetition takes the entry's arguments, overridden by `first`.
                 self._block_args(first_block, {**args, **raw_first}, path, names)

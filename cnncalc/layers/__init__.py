@@ -9,12 +9,8 @@ module.
 from __future__ import annotations
 
 import importlib
-import inspect
 import pkgutil
-import re
-from typing import TypeVar
 
-from ..errors import LayerDefinitionError, UnknownLayerError
 from ..kernels import OutShapeError
 from ._base import (
     WHOLE,
@@ -35,8 +31,14 @@ from ._base import (
     divides,
     numel,
 )
-
-L = TypeVar("L", bound=Layer)
+from ._registry import (
+    REGISTRY,
+    REQUIRED_RULES,
+    RESERVED_ARGUMENTS,
+    RESERVED_KINDS,
+    get,
+    register,
+)
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -65,172 +67,6 @@ __all__ = [
     "numel",
     "register",
 ]
-
-REGISTRY: dict[str, type[Layer]] = {}
-
-_TAG = re.compile(r"^[a-z][a-z0-9_]*$")
-#: Keys a spec entry uses for itself (``spec.META_KEYS``, and a merge layer's ``inputs`` and
-#: ``branches``): a layer argument of one of these names could never be given.
-RESERVED_ARGUMENTS = ("name", "freeze", "from", "repeat", "first", "share", "when", "inputs", "branches")
-#: Names a spec gives other meanings than a layer kind.
-RESERVED_KINDS = ("residual", "input")
-#: The rules every layer kind must define itself (the others have documented defaults).
-REQUIRED_RULES = ("output_shape", "flops", "forward")
-
-
-def register(cls: type[L]) -> type[L]:
-    """Class decorator adding a layer kind to the registry, checked eagerly.
-
-    The class must be a :class:`Layer` with a snake_case ``kind`` not taken by another class,
-    a docstring stating its ``MACs:`` and ``FLOPs:`` formulas, its own ``output_shape``,
-    ``flops`` and ``forward``, and rules whose signatures the engine can call (``macs(*xs, out=y)``,
-    ``forward(xs, weights, out)``...). The contract is written down in ``docs/custom-layers.md``.
-
-    Registering again a class of the same module and name (a module imported twice) replaces
-    the earlier one.
-
-    Raises:
-        LayerDefinitionError: naming the class and the rule it breaks (also a ``TypeError``).
-    """
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise LayerDefinitionError(f"@register expects a subclass of cnncalc.layers.Layer, got {cls!r}")
-    name = f"{cls.__module__}.{cls.__qualname__}"
-    # The signatures of cnncalc's own kinds are checked by its tests, not at every start.
-    builtin = cls.__module__.startswith(__name__ + ".")
-    for problem in _contract_problems(cls, signatures=not builtin):
-        raise LayerDefinitionError(f"layer class {name}: {problem}")
-    kind = cls.kind
-    taken = REGISTRY.get(kind)
-    if taken is not None and taken is not cls and not _same_class(taken, cls):
-        raise LayerDefinitionError(
-            f"layer class {name}: kind {kind!r} is already registered by "
-            f"{taken.__module__}.{taken.__qualname__}; choose another tag"
-        )
-    if not cls.__dict__.get("prefix"):
-        cls.prefix = kind  # not inherited: a subclass is another kind
-    REGISTRY[kind] = cls
-    return cls
-
-
-def _same_class(a: type, b: type) -> bool:
-    return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
-
-
-def _contract_problems(cls: type[Layer], *, signatures: bool = True):
-    """The rules of the contract ``cls`` breaks, as a generator of messages (the first is
-    reported); ``signatures`` also checks that the engine can call each rule."""
-    kind = cls.kind
-    if not isinstance(kind, str) or not _TAG.match(kind):
-        yield (
-            f"kind = {kind!r} must be a snake_case tag (lower-case letters, digits and '_', "
-            "starting with a letter): the name spec files use"
-        )
-        return
-    if kind in RESERVED_KINDS:
-        yield f"kind = {kind!r} is reserved by the spec format; choose another tag"
-    doc = cls.__dict__.get("__doc__") or ""
-    missing = [word for word in ("MACs", "FLOPs") if word not in doc]
-    if missing:
-        what = f"its docstring does not mention {' or '.join(missing)}" if doc.strip() else "has no docstring"
-        yield (
-            f"must state its MACs and FLOPs formulas in its docstring ({what}); write e.g. "
-            "'MACs: N*out*H*W*C. FLOPs: 2*MACs.' (a layer without products says 'MACs: 0.')"
-        )
-    for rule in REQUIRED_RULES:
-        if getattr(cls, rule) is getattr(Layer, rule):
-            yield f"must implement {rule}() ({_RULE_HELP[rule]})"
-    if cls.arity not in (1, None):
-        yield f"arity = {cls.arity!r} must be 1 (one input) or None (two or more, a merge layer)"
-    if cls.min_inputs not in (1, 2):
-        yield f"min_inputs = {cls.min_inputs!r} must be 1 or 2 (the fewest inputs of a layer of arity None)"
-    reserved = [f for f in cls._names if f in RESERVED_ARGUMENTS]
-    if reserved:
-        yield (
-            f"argument {reserved[0]!r} is a key the spec format keeps for itself "
-            f"({', '.join(RESERVED_ARGUMENTS)}); rename it"
-        )
-    if not signatures:
-        return
-    try:
-        cls.fields()
-    except TypeError as exc:
-        yield (
-            f"argument {exc}: annotate arguments with the types of docs/custom-layers.md "
-            "(Int, Pair, bool, float, Literal[...], ...)"
-        )
-        return
-    ys = ((), ()) if cls.arity is None else ((),)
-    calls = {
-        "checks": ((*ys,), {}),
-        "output_shape": ((*ys,), {}),
-        "weights": ((*ys,), {}),
-        "category": ((*ys,), {}),
-        "macs": ((*ys,), {"out": ()}),
-        "flops": ((*ys,), {"out": ()}),
-        "workspace": ((*ys,), {"out": ()}),
-        "forward": (([], {}, None), {}),
-    }
-    for rule, (args, kwargs) in calls.items():
-        method = getattr(cls, rule)
-        if method is getattr(Layer, rule):
-            continue
-        if not callable(method):
-            yield f"{rule} must be a method, found {type(method).__name__}"
-            continue
-        try:
-            inspect.signature(method).bind(None, *args, **kwargs)
-        except TypeError as exc:
-            shown = "(xs, weights, out)" if rule == "forward" else _CALL_TEXT[(rule in _OUT_RULES, cls.arity)]
-            yield f"{rule}{_signature(method)} cannot be called as {rule}{shown}: {exc}"
-        except ValueError:  # no signature (a builtin): nothing to check
-            pass
-    if not isinstance(inspect.getattr_static(cls, "examples"), classmethod):
-        yield "examples() must be a @classmethod returning a hypothesis strategy of cnncalc.testing.Case"
-
-
-_OUT_RULES = ("macs", "flops", "workspace")
-_CALL_TEXT = {
-    (False, 1): "(x)",
-    (False, None): "(*xs)",
-    (True, 1): "(x, *, out)",
-    (True, None): "(*xs, out)",
-}
-_RULE_HELP = {
-    "output_shape": "the output shape of the input shapes",
-    "flops": "the FLOPs formula; return 0 for a pure copy, and say so in the docstring",
-    "forward": "the reference kernel: write into out, return the MACs it counted",
-}
-
-
-def _signature(method) -> str:
-    try:
-        return str(inspect.signature(method))
-    except (TypeError, ValueError):
-        return "(...)"
-
-
-def get(kind: str) -> type[Layer]:
-    """The layer class registered under ``kind``.
-
-    Raises:
-        UnknownLayerError: naming the closest known kinds.
-    """
-    try:
-        return REGISTRY[kind]
-    except KeyError:
-        raise UnknownLayerError(unknown_message("layer kind", kind, REGISTRY)) from None
-
-
-def unknown_message(what: str, name: str, known) -> str:
-    """``unknown layer kind 'conv2' (did you mean 'conv2d'?); known: ...``."""
-    import difflib
-
-    close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.6)
-    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-    text = f"unknown {what} {name!r}{hint}; known: {', '.join(sorted(known))}"
-    if what == "layer kind" and not close:
-        text += "; a custom layer kind is loaded with --plugin MODULE (docs/custom-layers.md)"
-    return text
 
 
 def _import_builtin() -> None:

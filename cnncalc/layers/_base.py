@@ -33,7 +33,7 @@ from ..lang.fields import ArgumentError, Declared, Parse
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from ..testing import Case
+    from ..strategies import Case
 
 Shape = tuple[Dim, ...]
 

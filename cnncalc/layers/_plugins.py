@@ -69,7 +69,7 @@ def load_plugin(name: str) -> Any:
     _check_name(name)
     from importlib.metadata import entry_points
 
-    from . import REGISTRY
+    from ._registry import REGISTRY
 
     before = set(REGISTRY.values())
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]

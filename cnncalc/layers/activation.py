@@ -12,8 +12,8 @@ from typing import Annotated, ClassVar, Literal
 from ..core import dims
 from ..errors import ShapeError
 from ..lang.fields import Range
-from . import register
 from ._base import Layer, Shape, copy_checked
+from ._registry import register
 
 
 class Elementwise(Layer):
@@ -29,7 +29,7 @@ class Elementwise(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         return st.lists(st.integers(1, 5), min_size=1, max_size=4).map(
             lambda x: Case({cls.kind: None}, tuple(x), tuple(x))
@@ -209,7 +209,7 @@ class Softmax(Elementwise):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         @st.composite
         def build(draw):
@@ -267,7 +267,7 @@ class StochasticDepth(Elementwise):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         return st.builds(
             lambda x, p, mode: Case({cls.kind: {"p": p, "mode": mode}}, tuple(x), tuple(x)),

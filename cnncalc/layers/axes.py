@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from ..core import dims
 from ..errors import ShapeError
 from ..lang.fields import ArgumentError, Parse, describe
-from . import register
 from ._base import WHOLE, Check, Layer, Shape, Window
+from ._registry import register
 
 
 def _ints(value: Any) -> tuple[int, ...]:
@@ -89,7 +89,7 @@ class Mean(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         @st.composite
         def build(draw):
@@ -168,7 +168,7 @@ class Permute(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         @st.composite
         def build(draw):

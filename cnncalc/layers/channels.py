@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from . import register
 from ._base import Check, Int, Layer, Shape, at_least, copy_checked, divides, rank_error
+from ._registry import register
 
 
 @register
@@ -26,7 +26,7 @@ class Chunk(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         @st.composite
         def build(draw):
@@ -101,7 +101,7 @@ class ChannelShuffle(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         return st.builds(
             lambda x, g: Case({cls.kind: {"groups": g}}, (x[0], x[1] * g, *x[2:]), (x[0], x[1] * g, *x[2:])),

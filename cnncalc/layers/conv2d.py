@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..core import dims
-from . import register
 from ._base import Check, Int, Layer, Padding, Pair, Param, Shape, Window, at_least, divides, rank_error
+from ._registry import register
 
 
 def same_padding(size: dims.Dim, kernel: dims.Dim, stride: dims.Dim, dilation: dims.Dim):
@@ -108,7 +108,7 @@ class Conv2d(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, windows
+        from ..strategies import Case, windows
 
         @st.composite
         def explicit(draw):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..core import dims
-from . import register
 from ._base import Check, Int, Layer, NonNegPair, Pair, Param, Shape, Window, at_least, rank_error
+from ._registry import register
 from .conv2d import group_checks
 
 
@@ -38,7 +38,7 @@ class ConvTranspose2d(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         @st.composite
         def build(draw):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from . import register
 from ._base import WHOLE, Layer, Shape, Window, copy_checked
+from ._registry import register
 
 
 @register
@@ -27,7 +27,7 @@ class Flatten(Layer):
 
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         @st.composite
         def build(draw):

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from ..core import dims
 from ..errors import ShapeError
 from ..lang.fields import Range
-from . import register
 from ._base import Check, IntList, Layer, Param, Shape, rank_error
+from ._registry import register
 
 _show = dims.fmt_shape
 
@@ -47,7 +47,7 @@ class LayerNorm(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         @st.composite
         def build(draw):
@@ -146,7 +146,7 @@ class LayerNorm2d(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         return st.builds(
             lambda x, affine, eps: Case({cls.kind: {"affine": affine, "eps": eps}}, x, x),

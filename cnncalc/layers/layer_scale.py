@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from . import register
 from ._base import Check, Layer, Param, Shape
+from ._registry import register
 
 
 @register
@@ -28,7 +28,7 @@ class LayerScale(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         @st.composite
         def build(draw):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from . import register
 from ._base import WHOLE, Check, Int, Layer, Param, Shape, Window, rank_error, shape_text
+from ._registry import register
 
 
 @register
@@ -30,7 +30,7 @@ class Linear(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case
+        from ..strategies import Case
 
         @st.composite
         def build(draw):

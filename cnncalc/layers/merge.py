@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from . import register
 from ._base import Check, Layer, Shape, copy_checked
+from ._registry import register
 
 
 def _same_rank(kind: str, xs: tuple[Shape, ...]) -> None:
@@ -36,7 +36,7 @@ class Add(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         return st.builds(
             lambda x, k: Case({cls.kind: {"branches": [[]] + [[{"relu": None}]] * k}}, x, x),
@@ -83,7 +83,7 @@ class Concat(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         def case(x, widths):
             branches = [[]] + [[{"conv2d": {"out": c, "kernel": 1}}] for c in widths]
@@ -145,7 +145,7 @@ class Multiply(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         gate = [{"global_avg_pool2d": None}, {"sigmoid": None}]  # squeeze-and-excitation
         return st.builds(

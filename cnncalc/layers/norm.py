@@ -6,8 +6,8 @@ from typing import Annotated
 
 from ..core import dims
 from ..lang.fields import Range
-from . import register
 from ._base import Check, Int, Layer, Param, Shape, rank_error
+from ._registry import register
 
 
 @register
@@ -29,7 +29,7 @@ class BatchNorm2d(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         return st.builds(
             lambda x, affine: Case({cls.kind: {"affine": affine}}, x, x), shapes(), st.booleans()
@@ -102,7 +102,7 @@ class LocalResponseNorm(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         return st.builds(
             lambda x, size: Case({cls.kind: {"size": size, "k": 2}}, x, x), shapes(), st.integers(1, 7)

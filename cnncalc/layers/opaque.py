@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import register
 from ._base import WHOLE, Layer, Shape, Sizes, Window
+from ._registry import register
 
 
 @register
@@ -35,7 +35,7 @@ class Opaque(Layer):
         """The declared shape is the oracle: any shape, after any input, one input or two."""
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         @st.composite
         def build(draw):

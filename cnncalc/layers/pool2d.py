@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..core import dims
-from . import register
 from ._base import (
     WHOLE,
     Check,
@@ -17,6 +16,7 @@ from ._base import (
     same_dims,
     shape_text,
 )
+from ._registry import register
 from .conv2d import conv_windows, padded_checks
 
 
@@ -103,7 +103,7 @@ class _Pool2d(Layer):
 def _pool_examples(kind: str, dilation: bool):
     from hypothesis import strategies as st
 
-    from ..testing import Case, windows
+    from ..strategies import Case, windows
 
     @st.composite
     def build(draw):
@@ -214,7 +214,7 @@ class AdaptiveAvgPool2d(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         return st.builds(
             lambda x, oh, ow: Case({cls.kind: {"output": [oh, ow]}}, x, (x[0], x[1], oh, ow)),
@@ -275,7 +275,7 @@ class GlobalAvgPool2d(Layer):
 
     @classmethod
     def examples(cls):
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         return shapes().map(lambda x: Case({cls.kind: None}, x, (x[0], x[1], 1, 1)))
 

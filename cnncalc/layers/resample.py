@@ -6,8 +6,8 @@ from typing import Literal
 
 from ..core import dims
 from ..errors import ShapeError
-from . import register
 from ._base import Check, Layer, NonNegInt, NonNegPair, Pair, Shape, Window, rank_error
+from ._registry import register
 
 
 @register
@@ -32,7 +32,7 @@ class Upsample(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         @st.composite
         def build(draw):
@@ -132,7 +132,7 @@ class ZeroPad2d(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, shapes
+        from ..strategies import Case, shapes
 
         side = st.integers(0, 3)
         return st.builds(

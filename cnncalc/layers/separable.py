@@ -8,8 +8,8 @@ rules are conv2d's, applied to the equivalent layers.
 from __future__ import annotations
 
 from ..core import dims
-from . import register
 from ._base import Check, Int, Layer, Padding, Pair, Param, Shape, rank_error
+from ._registry import register
 from .conv2d import Conv2d
 
 
@@ -24,7 +24,7 @@ class _Depthwise(Layer):
     def examples(cls):
         from hypothesis import strategies as st
 
-        from ..testing import Case, windows
+        from ..strategies import Case, windows
 
         @st.composite
         def build(draw):

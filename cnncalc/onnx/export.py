@@ -93,7 +93,7 @@ def export(
     given = {k: str(v) for k, v in (values or {}).items()}
     for name in given:
         if name not in spec.symbols:
-            from ..layers import unknown_message
+            from ..errors import unknown_message
 
             known = unknown_message("symbol", name, spec.symbols)
             raise UsageError(f"{known} (declared in {spec.filename})")
