@@ -1,8 +1,12 @@
 """How the package's modules depend on each other, read from their source.
 
-- No two modules import each other at module level, directly or through others: a cycle makes
-  the order of imports matter (the ONNX operator tables once registered half their operators
-  from the bottom of a module that the other half imported).
+- The package is built in tiers (:data:`TIERS`), lowest first: a module imports modules of its
+  own tier or of lower ones, never of a higher one, and no two modules import each other,
+  directly or through others. Every import counts: at module level, inside a function, and
+  under ``TYPE_CHECKING``. A cycle makes the order of imports matter (the ONNX operator tables
+  once registered half their operators from the bottom of a module that the other half
+  imported) and hides which part a change can break.
+- No module is longer than :data:`MAX_LINES`.
 - The engine returns data and the reports and the terminal UI render it: nothing on the engine's
   side imports ``cnncalc.report``, ``cnncalc.tui``, rich or textual, even inside a function.
 """
@@ -54,15 +58,79 @@ def _imports(module: str, path: Path, *, top_level_only: bool) -> set[str]:
     return found
 
 
-def test_no_module_level_import_cycle():
+#: The tiers of the package, lowest first. A module belongs to the tier of the longest name on
+#: these lines that is it or contains it.
+TIERS = (
+    ("cnncalc.errors",),  # the errors and their messages
+    ("cnncalc.core.dims", "cnncalc.dims"),  # exact symbolic integers
+    # the expression language (and, until layers are pydantic models, their declared fields)
+    ("cnncalc.lang.surd", "cnncalc.lang.expr", "cnncalc.lang.source", "cnncalc.lang.fields"),
+    ("cnncalc.kernels", "cnncalc.strategies"),  # numba loops; hypothesis strategies
+    ("cnncalc.layers", "cnncalc.plugins"),  # the layer kinds and their registry
+    ("cnncalc.lang",),  # the spec: loader, schema, zoo
+    ("cnncalc.core",),  # constraints, graph expansion, the engine
+    ("cnncalc.analysis",),  # questions asked of an analysis; verification by execution
+    ("cnncalc.testing", "cnncalc.onnx", "cnncalc.report"),  # the contract, ONNX, renderables
+    ("cnncalc.api", "cnncalc"),  # the Python API
+    ("cnncalc.cli", "cnncalc.tui", "cnncalc.__main__"),  # the front ends
+)
+#: The longest a module may be.
+MAX_LINES = 700
+#: Modules still being split (each by the change that rewrites it).
+SPLITTING = {"cnncalc/onnx/importer.py", "cnncalc/tui/app.py"}
+
+
+def _tier(module: str) -> int:
+    best, tier = "", None
+    for i, names in enumerate(TIERS):
+        for name in names:
+            if (module == name or module.startswith(name + ".")) and len(name) > len(best):
+                best, tier = name, i
+    assert tier is not None, f"{module} is in no tier: add it to TIERS"
+    return tier
+
+
+def _graph() -> dict[str, set[str]]:
+    """Each module and the package modules it imports, however and wherever it imports them.
+
+    ``from a import b`` imports the module ``a.b`` when there is one, else ``a``. A package
+    importing its own modules is how a package is built and is left out.
+    """
     modules = _modules()
-    graph = {
-        m: {i for i in _imports(m, p, top_level_only=True) if i in modules and i != m}
-        for m, p in modules.items()
-    }
-    # A package's __init__ importing its own submodules is how a package is built, not a cycle.
-    for m in graph:
-        graph[m] = {i for i in graph[m] if not (i.startswith(m + ".") and modules[m].name == "__init__.py")}
+    graph = {}
+    for m, path in modules.items():
+        is_package = path.name == "__init__.py"
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = _absolute(node, m, is_package)
+                names = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+            else:
+                continue
+            for name in names:
+                while name and name not in modules:
+                    name = name.rpartition(".")[0]
+                if name and name != m and not (is_package and name.startswith(m + ".")):
+                    targets.add(name)
+        graph[m] = targets
+    return graph
+
+
+def test_every_import_goes_down_the_tiers():
+    graph = _graph()
+    upward = sorted(
+        f"{m} (tier {_tier(m)}) imports {t} (tier {_tier(t)})"
+        for m, targets in graph.items()
+        for t in targets
+        if _tier(t) > _tier(m)
+    )
+    assert not upward, "\n".join(upward)
+
+
+def test_no_import_cycle():
+    graph = _graph()
 
     def reaches(start: str, goal: str) -> list[str] | None:
         stack, seen = [(start, [start])], set()
@@ -78,6 +146,24 @@ def test_no_module_level_import_cycle():
 
     cycles = [cycle for m in sorted(graph) if (cycle := reaches(m, m))]
     assert not cycles, " -> ".join(cycles[0])
+
+
+def test_the_tiers_are_read_from_real_imports():
+    """The rules above see lazy and TYPE_CHECKING imports, and a module importing its package."""
+    graph = _graph()
+    assert "cnncalc.analysis.verify" in graph["cnncalc.testing"]  # inside check_layer
+    assert "cnncalc.layers._registry" in graph["cnncalc.layers.conv2d"]
+    assert "cnncalc.strategies" in graph["cnncalc.layers.conv2d"]  # inside examples()
+
+
+def test_no_module_is_too_long():
+    long = sorted(
+        (n, str(p.relative_to(PACKAGE.parent)))
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+        and str(p.relative_to(PACKAGE.parent)) not in SPLITTING
+    )
+    assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 
 def test_the_engine_never_imports_what_renders():

@@ -12,7 +12,7 @@ import pytest
 from cnncalc.core import dims
 from cnncalc.core.constraints import Constraint, Decider
 from cnncalc.errors import ShapeError
-from cnncalc.lang.spec import Symbol
+from cnncalc.lang.model import Symbol
 from cnncalc.layers import Check
 
 s = dims.sp()

@@ -123,7 +123,7 @@ def test_a_reserved_argument_name_is_refused():
 
 
 def test_reserved_arguments_are_the_spec_keys():
-    from cnncalc.lang.spec import CONSTRUCTS, META_KEYS
+    from cnncalc.lang.model import CONSTRUCTS, META_KEYS
     from cnncalc.layers import RESERVED_ARGUMENTS
 
     assert set(RESERVED_ARGUMENTS) == {*META_KEYS, "inputs", "branches"}

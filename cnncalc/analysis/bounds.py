@@ -29,7 +29,7 @@ import numpy as np
 from ..core import dims
 from ..core.engine import Analysis, analyze, resolve_symbols
 from ..errors import ShapeError, SpecError
-from ..lang.spec import Spec
+from ..lang.model import Spec
 from .exact import compile_formulas
 from .receptive import AxisField, last_spatial_field
 from .sweep import _text, open_analysis

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core import dims
 from ..errors import UsageError
-from ..lang.spec import Spec
+from ..lang.model import Spec
 from .exact import compile_formulas
 from .sweep import check_open, holds, open_analysis, unknown_cost_error
 

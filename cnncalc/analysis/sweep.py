@@ -19,7 +19,7 @@ import numpy as np
 from ..core import dims
 from ..core.engine import Analysis, analyze, resolve_symbols
 from ..errors import CnncalcError, UsageError, shorten
-from ..lang.spec import Spec
+from ..lang.model import Spec
 from .exact import compile_formulas
 
 #: The totals a sweep evaluates, in order.

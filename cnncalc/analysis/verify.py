@@ -23,7 +23,7 @@ from typing import Any
 from ..core import dims
 from ..core.engine import Analysis, LayerResult, analyze
 from ..errors import CnncalcError, UsageError, VerificationError
-from ..lang.spec import INPUT, Spec
+from ..lang.model import INPUT, Spec
 from ..layers import Param
 
 #: Bytes per element: verification runs in float32.

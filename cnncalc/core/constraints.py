@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import ShapeError
-from ..lang.spec import Symbol
+from ..lang.model import Symbol
 from ..layers import Check
 from . import dims
 

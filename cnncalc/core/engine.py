@@ -17,8 +17,8 @@ from typing import Any
 
 from ..errors import CnncalcError, ShapeError, SpecError, UsageError
 from ..lang.expr import parse
+from ..lang.model import INPUT, Spec
 from ..lang.source import Mark
-from ..lang.spec import INPUT, Spec
 from ..layers import Layer, Param, Shape
 from ..layers._base import same_dims
 from . import dims

@@ -14,8 +14,8 @@ from typing import Any
 
 from ..errors import ExpressionError, SpecError
 from ..lang.expr import INPUT_AXES, Expr, evaluate
+from ..lang.model import INDEX, INPUT, MAX_NESTING, Entry, Spec
 from ..lang.source import Path_
-from ..lang.spec import INDEX, INPUT, MAX_NESTING, Entry, Spec
 from ..layers import REGISTRY, Layer, Shape
 from . import dims
 

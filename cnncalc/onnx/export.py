@@ -26,7 +26,7 @@ from typing import Any
 from ..core import dims
 from ..core.engine import Analysis, LayerResult, analyze
 from ..errors import CnncalcError, UsageError
-from ..lang.spec import INPUT, Spec
+from ..lang.model import INPUT, Spec
 from . import require
 
 #: The opset written unless ``--opset`` says otherwise (onnxruntime runs it since 1.14).

@@ -23,7 +23,8 @@ from typing import Any
 from ..core import dims
 from ..core.engine import Analysis, analyze
 from ..errors import CnncalcError, UsageError
-from ..lang.spec import INPUT, Spec, parse_spec
+from ..lang.model import INPUT, Spec
+from ..lang.spec import parse_spec
 from . import (
     ops_axes,  # noqa: F401  (adds Transpose, LayerNormalization and Mul to OPS)
     require,

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..core.engine import Analysis, analyze
 from ..errors import UsageError, VerificationError
-from ..lang.spec import INPUT, Spec
+from ..lang.model import INPUT, Spec
 from . import require
 from .export import export
 

@@ -1,0 +1,188 @@
+"""What a loaded spec is made of: the records the loader builds (:class:`Spec` and its parts),
+the names the format reserves, its limits, and the fixed structure of the file's top level."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+from .. import layers as registry
+from .expr import INPUT_AXES, Expr
+from .fields import ArgumentError, Declared
+from .source import Path_, Source
+
+#: Keys every entry may carry besides its arguments.
+META_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when")
+#: Structural entries that are not layers.
+CONSTRUCTS = ("residual",)
+#: The name of the network's (or a block's) input in references.
+INPUT = "input"
+#: The dimensions of the input expressions may read (``input.C``): always in scope.
+INPUT_DIMS = frozenset(f"{INPUT}.{axis}" for axis in INPUT_AXES)
+#: The index of a repetition (0, 1, ...) in the expressions and the name of a repeated entry.
+INDEX = "i"
+#: Most entries a spec may write out (in layers, blocks and branches together): a network of
+#: more layers than the expansion allows is written with ``repeat``.
+MAX_ENTRIES = 20_000
+#: Deepest nesting of blocks inside blocks and of branches inside branches, counted together
+#: (real networks nest a few levels; expansion recurses once per level).
+MAX_NESTING = 100
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LAYER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+#: A ``{expression}`` in a name template (``denselayer{i + 1}``).
+_TEMPLATE_PART = re.compile(r"\{([^{}]*)\}")
+
+
+# ---------------------------------------------------------------------------------------------
+# What a loaded spec is made of.
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A declared symbol: its default value (None if it has none), bounds and kind."""
+
+    name: str
+    default: int | Fraction | None
+    min: int | Fraction | None
+    max: int | Fraction | None
+    integer: bool
+    doc: str = ""
+
+    @property
+    def lower(self) -> int | Fraction:
+        """The smallest allowed value (1 for integers unless a minimum says otherwise)."""
+        if self.min is not None:
+            return self.min
+        return 1 if self.integer else 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a ``layers`` list, validated but not expanded."""
+
+    kind: str
+    path: Path_
+    layer: registry.Layer | None = None  # a leaf layer, validated
+    block_args: dict[str, Arg] = field(default_factory=dict)  # a block invocation
+    name: str | None = None
+    template: tuple[str | Expr, ...] | None = None  # a name with {expressions}: its parts
+    freeze: bool = False
+    source_ref: str | None = None  # `from:`
+    inputs: tuple[str, ...] = ()  # `inputs:` of a merge layer
+    branches: tuple[tuple[Entry, ...], ...] = ()  # `branches:` of a merge layer, or residual
+    repeat: Expr | None = None
+    when: Expr | None = None  # the entry exists only when this is not 0
+    first: dict[str, Arg] | None = None  # argument overrides for the first repetition
+    first_block: str | None = None  # a different block for the first repetition
+    share: str | None = None
+    kind_arg: bool = False  # `kind` is a block argument naming the layer kind
+
+
+#: A block argument's value: an expression, a pair of them, or (for an argument used as an
+#: entry's kind) the name of a layer kind.
+Arg = Expr | tuple[Expr, Expr] | str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A reusable block: named arguments (None = required) and its layers.
+
+    ``kinds`` are the arguments used as the kind of an entry (``act: relu`` then ``- act``).
+    """
+
+    name: str
+    args: dict[str, Arg | None]
+    layers: tuple[Entry, ...]
+    path: Path_
+    kinds: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A loaded, validated spec file."""
+
+    name: str
+    description: str
+    symbols: dict[str, Symbol]
+    input: tuple[Expr, ...]
+    blocks: dict[str, Block]
+    layers: tuple[Entry, ...]
+    freeze_until: str | None
+    source: Source
+    #: The leaf entries whose kind is a block argument, validated for each kind passed:
+    #: (entry path, kind) -> the entry as that kind.
+    variants: dict[tuple[Path_, str], Entry] = field(default_factory=dict)
+    #: Valid but suspicious things found while loading (a block never used): (path, message).
+    warnings: tuple[tuple[Path_, str], ...] = ()
+    #: The symbols that decide how the network expands (read by a repeat, a when or a name,
+    #: directly or through block arguments): they need values, so they are never left open.
+    structural: frozenset[str] = frozenset()
+
+    @property
+    def filename(self) -> str:
+        return self.source.filename
+
+
+# ---------------------------------------------------------------------------------------------
+# The parts with a fixed structure.
+
+_Value = int | float | str | None
+
+
+class _SymbolModel(Declared):
+    default: _Value = None
+    min: _Value = None
+    max: _Value = None
+    type: Literal["integer", "rational"] = "integer"
+    doc: str = ""
+
+
+class _BlockModel(Declared):
+    args: dict[str, int | float | str | list | None] = {}  # noqa: RUF012 (never changed)
+    layers: list[Any]
+    doc: str = ""
+
+
+class _SpecModel(Declared):
+    name: str = ""
+    description: str = ""
+    symbols: dict[str, Any] = {}  # noqa: RUF012 (never changed)
+    input: list[Any]
+    blocks: dict[str, _BlockModel] = {}  # noqa: RUF012 (never changed)
+    layers: list[Any]
+    freeze_until: str | None = None
+
+
+def _raise_validation(exc: ArgumentError, source: Source, base: Path_) -> None:
+    """Turn an ArgumentError into a located SpecError (with a did-you-mean for an unknown key)."""
+    path = (*base, *exc.loc)
+    if exc.reason == "unknown":
+        import difflib
+
+        name = exc.loc[-1]
+        close = difflib.get_close_matches(str(name), list(exc.known), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        listed = f" (expected: {', '.join(exc.known)})" if exc.known else ""
+        raise source.error(path[:-1], f"unknown argument {name!r}{hint}{listed}")
+    if exc.reason == "missing":
+        if len(path) == 1:
+            example = {"input": "input: [N, 3, H, W]", "layers": "layers: [...]"}.get(path[-1], "")
+            raise source.error((), f"a spec needs {path[-1]!r}" + (f" ({example})" if example else ""))
+        raise source.error(path[:-1], exc.message)
+    raise source.error(path, exc.message)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), f"a {type(value).__name__}")
