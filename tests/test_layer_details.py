@@ -19,7 +19,7 @@ F32 = np.float32
 
 
 def bound(kind: str, **args) -> Layer:
-    layer, _ = REGISTRY[kind].validate(args).bind({})
+    layer, _ = REGISTRY[kind].read(args).bind({})
     return layer
 
 
