@@ -127,6 +127,9 @@ class CnncalcApp(App):
         self._symbols_key: tuple = ()
         self._verify_worker: Worker | None = None
         self._shown_panes: set[str] = set()
+        from ..core.memo import Memo
+
+        self.memo = Memo()  # layer results kept from one keystroke to the next
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -215,7 +218,7 @@ class CnncalcApp(App):
     def _analyse(self, generation: int, text: str, filename: str, values: dict, formulas: bool) -> None:
         """Compute in a thread; only the latest request's result is shown."""
         try:
-            outcome = model.compute(text, filename, values, symbolic=formulas)
+            outcome = model.compute(text, filename, values, symbolic=formulas, memo=self.memo)
         except Exception as exc:  # a bug in the engine: shown, the editor keeps working
             outcome = Outcome(error=f"internal error while analysing: {type(exc).__name__}: {exc}")
         try:
@@ -245,7 +248,7 @@ class CnncalcApp(App):
         """The other reading of the text shown, for the detail pane: formulas beside numbers
         (once typing pauses, since symbolic analysis of a large network takes a while)."""
         try:
-            other = model.compute(text, filename, values, symbolic=not formulas)
+            other = model.compute(text, filename, values, symbolic=not formulas, memo=self.memo)
         except Exception:
             return
         if not get_current_worker().is_cancelled:

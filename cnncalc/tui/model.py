@@ -19,10 +19,11 @@ from ..errors import CnncalcError, UsageError
 
 if TYPE_CHECKING:  # the engine loads in the first analysis, off the UI thread
     from ..core.engine import Analysis, LayerResult
+    from ..core.memo import Memo
 
 TEMPLATE = """\
 # A cnncalc spec. Edit it: the table beside it updates as you type.
-# Keys: ctrl+s save, ctrl+o open a file, ctrl+z the zoo, f5 calculator, f1 help.
+# Keys: ctrl+s save, ctrl+o open, f3 the zoo, f5 verify, f8 calculator, f1 help.
 name: sketch
 description: a small convolutional network to start from
 symbols:                      # sizes left as letters; give them values in the inputs below
@@ -72,8 +73,11 @@ class Outcome:
     spec: Any = None
 
 
-def compute(text: str, filename: str, values: dict[str, str], symbolic: bool = False) -> Outcome:
-    """Load ``text`` and analyse it with the symbol ``values`` (text as typed, e.g. ``"3/4"``).
+def compute(
+    text: str, filename: str, values: dict[str, str], symbolic: bool = False, memo: Memo | None = None
+) -> Outcome:
+    """Load ``text`` and analyse it with the symbol ``values`` (text as typed, e.g. ``"3/4"``),
+    reusing from ``memo`` the layers an edit left as they were (:mod:`cnncalc.core.memo`).
 
     A mistake of the user's comes back as an :class:`Outcome` with ``error`` set; only bugs raise.
     """
@@ -87,7 +91,7 @@ def compute(text: str, filename: str, values: dict[str, str], symbolic: bool = F
     symbols = tuple(SymbolInfo(s.name, s.default, s.lower, s.max, s.doc) for s in spec.symbols.values())
     known = {k: v for k, v in values.items() if k in spec.symbols}
     try:
-        analysis = analyze(spec, known, symbolic=symbolic)
+        analysis = analyze(spec, known, symbolic=symbolic, memo=memo)
     except UsageError as exc:
         message = str(exc).removeprefix("--set ")
         symbol = message.partition("=")[0]

@@ -28,6 +28,63 @@ class SpecEditor(TextArea):
 
     error_line: reactive[int | None] = reactive(None)
 
+    # Keystrokes redraw the lines they change, not the whole editor. textual's TextArea forgets
+    # every rendered line after each edit (its cache is keyed by position, not by text) and
+    # repaints the whole widget; here an edit that keeps the number of lines (and the scroll)
+    # forgets and repaints only the lines it touched, those whose highlighting changed and the
+    # cursor's: on a large spec, most of the cost of a keystroke.
+    _edited_rows: tuple[int, int, int] | None = None  # (first, last, line count before)
+    _changed_rows: set[int] | None = None  # what the edit changed, when only some lines
+    _holding = False  # an edit is being made: a repaint of everything waits for its end
+    _held = False  # one was asked for meanwhile
+
+    def edit(self, edit):
+        top, bottom = sorted((edit.from_location, edit.to_location))
+        rows_before = {self.selection.start[0], self.selection.end[0]}
+        scroll, gutter = self.scroll_offset, self.gutter_width
+        self._edited_rows = (top[0], bottom[0], self.document.line_count)
+        self._changed_rows = None
+        self._holding, self._held = True, False
+        try:
+            return super().edit(edit)
+        finally:
+            self._holding = False
+            self._edited_rows = None
+            changed, self._changed_rows = self._changed_rows, None
+            if self._held:
+                if changed is None or self.scroll_offset != scroll or self.gutter_width != gutter:
+                    super().refresh()
+                else:
+                    after = {self.selection.start[0], self.selection.end[0]}
+                    for row in sorted(changed | rows_before | after):
+                        self.refresh_lines(row)
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):
+        if self._holding and not regions and not layout and not recompose:
+            self._held = True
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _build_highlight_map(self) -> None:
+        edited, self._edited_rows = self._edited_rows, None
+        if edited is None or self.soft_wrap:
+            super()._build_highlight_map()
+            return
+        cache = self._line_cache
+        kept = [(k, cache.get(k)) for k in list(cache.keys())]
+        before = {row: sorted(h, key=str) for row, h in self._highlights.items() if h}
+        super()._build_highlight_map()  # forgets every line
+        first, last, count = edited
+        if self.document.line_count != count:
+            return  # lines moved: all drawn again
+        after = {row: sorted(h, key=str) for row, h in self._highlights.items() if h}
+        changed = {row for row in before.keys() | after.keys() if before.get(row) != after.get(row)}
+        changed.update(range(first, last + 1))
+        for key, line in kept:
+            if line is not None and key[2] not in changed:
+                cache.set(key, line)
+        self._changed_rows = changed
+
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         if self.error_line is None or self.soft_wrap or y + self.scroll_offset.y != self.error_line:
