@@ -262,7 +262,7 @@ class _Analyser:
         found = self.memo.get(key) if key is not None else None
         try:
             if found is not None:  # the same arguments, values and inputs: the same results
-                bound, arg_checks, checks, y, weights, macs, flops, category, lints = found
+                bound, arg_checks, checks, y, weights, macs, flops, category, lints, counts = found
                 for check in (*arg_checks, *checks):
                     self.decider.require(check, node.name)
             else:
@@ -292,16 +292,18 @@ class _Analyser:
                     f"{n!r} {dims.fmt_shape(s)}" for n, s in zip(node.inputs, xs, strict=True)
                 )
             raise ShapeError(f"{self._where(node)}: {exc}{detail}") from None
+        own = tuple(weights.items())
         if found is None:
             self._check_size(node, y, macs, flops, weights)
+            counts = (
+                dims.add(*(dims.prod(p.shape) for _, p in own if p.role != "buffer")),
+                dims.add(*(dims.prod(p.shape) for _, p in own if p.role == "buffer")),
+            )
             if key is not None:
-                self.memo.put(
-                    key, (bound, tuple(arg_checks), checks, y, weights, macs, flops, category, lints)
-                )
+                entry = (bound, tuple(arg_checks), checks, y, weights, macs, flops, category, lints, counts)
+                self.memo.put(key, entry)
         self.shapes[node.name] = y
-        own = tuple(weights.items())
-        params = dims.add(*(dims.prod(p.shape) for _, p in own if p.role != "buffer"))
-        buffers = dims.add(*(dims.prod(p.shape) for _, p in own if p.role == "buffer"))
+        params, buffers = counts
         if not bound.cost_known:
             params = buffers = None
         elif node.share:

@@ -56,6 +56,9 @@ class Linear(Layer):
             raise ShapeError(f"axis {axis} is out of range for a rank-{len(x)} input")
         return axis % len(x)
 
+    def describe(self) -> str:
+        return super().describe().replace("axis=None", "axis=last")
+
     def checks(self, x: Shape) -> list[Check]:
         if len(x) < 2:
             raise rank_error(self, "an input (N, features)", x)

@@ -24,7 +24,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
     Checkbox,
-    Footer,
     Header,
     Input,
     Label,
@@ -41,6 +40,7 @@ from . import model
 from .model import Outcome
 from .table import LayerTable
 from .widgets import (
+    KeyBar,
     SpecEditor,
     Status,
     group_detail,
@@ -51,6 +51,22 @@ from .widgets import (
 )
 
 COLUMNS = ("#", "layer", "kind", "output shape", "params", "MACs", "check")
+#: The footer's keys, the most used first (as many as fit show; f1 lists them all).
+KEYS = (
+    ("^s", "Save", "save"),
+    ("f5", "Verify", "verify"),
+    ("f3", "Zoo", "zoo"),
+    ("f8", "Calc", "calculator"),
+    ("f4", "Formulas", "toggle_formulas"),
+    ("^o", "Open", "open_file"),
+    ("f6/f7", "Fold", "depth(-1)"),
+    ("f9", "Editor", "toggle_editor"),
+    ("^t", "Panes", "next_pane"),
+    ("f2", "Save as", "save_as"),
+    ("^p", "Palette", "command_palette"),
+    ("f1", "Help", "help"),
+    ("^q", "Quit", "quit"),
+)
 #: Seconds of quiet after an update before the formulas (or numbers) of the detail pane are computed.
 OTHER_DELAY = 0.4
 
@@ -66,7 +82,9 @@ class CnncalcApp(App):
         path: the file that ``save`` writes (None: ask on the first save).
         text: the spec's text (None: the file's text, or the template).
         title: shown in the header.
-        debounce: seconds of quiet typing before recomputing.
+        debounce: seconds of quiet typing before recomputing (0, the default: every keystroke
+            is analysed at once, one analysis at a time, and what is typed meanwhile is
+            analysed next, the latest text only; an edit re-analyses only what it changed).
         other_delay: seconds of quiet before the detail pane's second reading (formulas beside
             numbers) is computed.
     """
@@ -99,7 +117,7 @@ class CnncalcApp(App):
         path: Path | str | None = None,
         text: str | None = None,
         title: str | None = None,
-        debounce: float = 0.15,
+        debounce: float = 0.0,
         other_delay: float = OTHER_DELAY,
     ) -> None:
         super().__init__()
@@ -157,7 +175,7 @@ class CnncalcApp(App):
                         yield VerticalScroll(Static(id="totals"))
                     with TabPane("Breakdown", id="tab-breakdown"):
                         yield VerticalScroll(Static(id="breakdown"))
-        yield Footer()
+        yield KeyBar(KEYS, id="keys")
 
     def on_mount(self) -> None:
         self._update_title()
@@ -267,6 +285,7 @@ class CnncalcApp(App):
             error.add_class("visible")
             error.remove_class("warning")
             editor.error_line = outcome.line - 1 if outcome.line else None
+            self._keep_cursor_in_view(editor)
             table.add_class("stale")
             self._set_status("invalid: last good table", "invalid")
             return
@@ -276,6 +295,7 @@ class CnncalcApp(App):
             error.update(warnings_text(warnings))
             error.add_class("visible")
             error.add_class("warning")
+            self._keep_cursor_in_view(editor)
         elif error.has_class("visible"):
             error.update("")
             error.remove_class("visible")
@@ -298,6 +318,10 @@ class CnncalcApp(App):
         self._fill_table()
         self._shown_panes = set()
         self._show_pane()
+
+    def _keep_cursor_in_view(self, editor: SpecEditor) -> None:
+        """The message under the editor takes lines from it: the line being typed stays in view."""
+        self.call_after_refresh(editor.scroll_cursor_visible)
 
     def _set_status(self, *forms: str) -> None:
         self.main.query_one("#status", Status).show(*forms)

@@ -343,3 +343,52 @@ def totals_text(a: Analysis) -> Text:
             out.append(f"  line {_line_of(w.where)}: " if _line_of(w.where) else "  ", style="dim")
             out.append(f"{w.message}\n", style="yellow")
     return out
+
+
+class KeyBar(Widget):
+    """The footer: the main keys, as many as fit whole, in order of use (``f1`` lists them all
+    and ``ctrl+p`` finds every action by name). ``f1 Help`` and ``^q Quit`` always show;
+    clicking a key runs its action."""
+
+    DEFAULT_CSS = """
+    KeyBar {
+        height: 1;
+        background: $panel;
+        color: $text;
+    }
+    """
+
+    def __init__(self, keys: tuple[tuple[str, str, str], ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.keys = keys  # (key as shown, label, action), the most used first
+        self._spans: list[tuple[int, int, str]] = []  # (start, end, action) of each key drawn
+
+    def shown(self, width: int) -> list[tuple[str, str, str]]:
+        """The keys drawn at ``width``: the first ones that fit, then help and quit."""
+        last = [k for k in self.keys if k[2] in ("help", "quit")]
+        rest = [k for k in self.keys if k not in last]
+        room = width - sum(len(k[0]) + len(k[1]) + 3 for k in last)
+        out = []
+        for k in rest:
+            size = len(k[0]) + len(k[1]) + 3
+            if size > room:
+                break
+            out.append(k)
+            room -= size
+        return out + last
+
+    def render(self) -> Content:
+        parts: list[tuple[str, str] | str] = []
+        self._spans = []
+        x = 0
+        for key, label, action in self.shown(self.content_size.width):
+            parts += [" ", (key, "bold $accent"), " ", label, " "]
+            self._spans.append((x, x + len(key) + len(label) + 3, action))
+            x += len(key) + len(label) + 3
+        return Content.assemble(*parts)
+
+    async def on_click(self, event) -> None:
+        for start, end, action in self._spans:
+            if start <= event.x < end:
+                await self.app.run_action(action)
+                return
