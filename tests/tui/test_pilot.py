@@ -139,6 +139,7 @@ async def test_the_status_line_never_cuts_a_number():
         app = CnncalcApp(text=text, debounce=0, other_delay=0)
         async with app.run_test(size=(width, 30)) as pilot:
             await settle(app, pilot)
+            await settle(app, pilot)  # the layout of the width's breakpoint done
             status = app.query_one("#status")
             out = str(status.render())
             assert len(out) <= status.content_size.width
@@ -160,7 +161,6 @@ async def test_the_status_line_never_cuts_a_number():
     # below 120 columns the table (and its status line) takes the whole width
     assert shown[80] == "175 layers · 25,557,032 params · 4,089,184,256 MACs"
     assert shown[60] == "25.56 M params · 4.09 G MACs"
-    assert shown[60] == "…"  # the controls fill the row: the tooltip still says it all
 
 
 async def test_a_bug_in_the_engine_is_shown_not_fatal(monkeypatch):
