@@ -35,7 +35,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, get_current_worker
 
-from ..errors import CnncalcError
+from ..errors import CnncalcError, escape_controls
 from . import model
 from .model import Outcome
 from .table import LayerTable
@@ -694,7 +694,7 @@ class CnncalcApp(App):
 
     def _update_title(self) -> None:
         self.title = "cnncalc"
-        self.sub_title = self.doc_title + (" ●" if self.modified else "")
+        self.sub_title = escape_controls(self.doc_title) + (" ●" if self.modified else "")
 
     def _unsaved_then(self, then, question: str) -> None:
         """Run ``then`` now, or after saving or discarding the unsaved edits, as the user says."""
@@ -813,6 +813,10 @@ class CnncalcApp(App):
         from .calculator import CalculatorScreen
 
         self.push_screen(CalculatorScreen())
+
+    def notify(self, message: str, *args, **kwargs) -> None:
+        """A notification, its control characters escaped (file names, messages)."""
+        super().notify(escape_controls(message), *args, **kwargs)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

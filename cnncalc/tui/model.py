@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core import dims
-from ..errors import CnncalcError, UsageError
+from ..errors import CnncalcError, UsageError, escape_controls
 
 if TYPE_CHECKING:  # the engine loads in the first analysis, off the UI thread
     from ..core.engine import Analysis, LayerResult
@@ -93,7 +93,7 @@ def compute(
     try:
         analysis = analyze(spec, known, symbolic=symbolic, memo=memo)
     except UsageError as exc:
-        message = str(exc).removeprefix("--set ")
+        message = escape_controls(str(exc).removeprefix("--set "))
         symbol = message.partition("=")[0]
         return Outcome(error=message, symbol=symbol if symbol in spec.symbols else None, symbols=symbols)
     except CnncalcError as exc:
@@ -103,10 +103,13 @@ def compute(
 
 
 def _failed(message: str, filename: str) -> Outcome:
+    """The message shown for an error, its control characters escaped (a key path may hold a
+    terminal escape the spec was refused for), its position apart."""
     m = re.match(re.escape(filename) + r":(\d+):(\d+): ", message)
     if m:  # the position is shown apart; the message keeps the rest
-        return Outcome(error=message[m.end() :], line=int(m.group(1)), column=int(m.group(2)))
-    return Outcome(error=message)
+        rest = escape_controls(message[m.end() :])
+        return Outcome(error=rest, line=int(m.group(1)), column=int(m.group(2)))
+    return Outcome(error=escape_controls(message))
 
 
 def layer_lines(analysis: Analysis) -> dict[str, int]:

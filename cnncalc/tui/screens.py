@@ -77,7 +77,11 @@ class PathScreen(ModalScreen[Path | None]):
         elif not self.must_exist and not p.parent.is_dir():
             problem = f"{p.parent}: no such directory"
         if problem:
-            self.query_one("#path-error", Label).update(problem)
+            from rich.text import Text
+
+            from ..errors import escape_controls
+
+            self.query_one("#path-error", Label).update(Text(escape_controls(problem)))
             return
         self.dismiss(p)
 

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import TextArea
 
 from ..core import dims
+from ..errors import escape_controls
 
 if TYPE_CHECKING:
     from ..core.engine import Analysis, LayerResult
@@ -206,7 +207,7 @@ def warnings_text(warnings, limit: int = 3) -> Text:
         if out:
             out.append("\n")
         out.append(f"line {_line_of(w.where)}: " if _line_of(w.where) else "", style="bold")
-        out.append(w.message)
+        out.append(escape_controls(w.message))
     if len(warnings) > limit:
         out.append(f"\n+{len(warnings) - limit} more (Totals lists them all)", style="italic")
     return out
@@ -341,7 +342,7 @@ def totals_text(a: Analysis) -> Text:
         out.append("warnings\n", style="bold")
         for w in a.warnings:
             out.append(f"  line {_line_of(w.where)}: " if _line_of(w.where) else "  ", style="dim")
-            out.append(f"{w.message}\n", style="yellow")
+            out.append(f"{escape_controls(w.message)}\n", style="yellow")
     return out
 
 
