@@ -35,10 +35,13 @@ from textual.widgets import (
 )
 from textual.worker import Worker, get_current_worker
 
-from ..errors import CnncalcError, escape_controls
+from ..errors import escape_controls
 from . import model
+from .commands import system_commands
+from .files import Files
 from .model import Outcome
 from .table import LayerTable
+from .verifying import Verifying
 from .widgets import (
     KeyBar,
     SpecEditor,
@@ -71,11 +74,7 @@ KEYS = (
 OTHER_DELAY = 0.4
 
 
-class _Cancelled(Exception):
-    """Raised from verification's progress callback to stop it."""
-
-
-class CnncalcApp(App):
+class CnncalcApp(Files, Verifying, App):
     """Edit a spec and watch its shapes and costs.
 
     Args:
@@ -607,201 +606,6 @@ class CnncalcApp(App):
         current = levels.index(self.depth) if self.depth in levels else len(levels) - 1
         self.depth = levels[max(0, min(len(levels) - 1, current + step))]
 
-    # -- verification --------------------------------------------------------------------------
-
-    def action_verify(self) -> None:
-        """Run the spec through the reference kernels, in the background."""
-        if self.outcome is None or self.main.query_one("#layers").has_class("stale"):
-            self.notify("fix the spec first: verification runs the last valid analysis", severity="warning")
-            return
-        outcome = self.outcome
-        if self.formulas or not outcome.analysis.concrete:
-            numbers = self.other if self.formulas else None
-            if numbers is None or not numbers.concrete:
-                self.notify(
-                    "verification runs at concrete sizes: give every symbol a value", severity="warning"
-                )
-                return
-            analysis = numbers
-        else:
-            analysis = outcome.analysis
-        self.checks = {}
-        self.main.query_one("#verify-bar").add_class("running")
-        self.main.query_one("#verify-label", Label).update("compiling kernels")
-        self.main.query_one("#progress", ProgressBar).update(total=None, progress=0)
-        self._verify_worker = self._verify(analysis, outcome.spec, dict(self.values))
-
-    @work(thread=True, exclusive=True, group="verify")
-    def _verify(self, analysis, spec, values: dict) -> None:
-        from ..analysis.verify import check_budget, default_budget, verify
-
-        worker = get_current_worker()
-
-        def progress(phase: str, done: int, total: int, layer: str) -> None:
-            if worker.is_cancelled:
-                raise _Cancelled
-            self.call_from_thread(self._verify_progress, phase, done, total, layer)
-
-        try:
-            known = {k: v for k, v in values.items() if k in spec.symbols}
-            check_budget(spec, analysis, known, default_budget())
-            result = verify(analysis, seed=0, progress=progress)
-        except _Cancelled:
-            self.call_from_thread(self._verify_done, None, "verification cancelled")
-        except CnncalcError as exc:
-            self.call_from_thread(self._verify_done, None, str(exc))
-        except Exception as exc:
-            message = f"verification failed: {type(exc).__name__}: {exc}"
-            self.call_from_thread(self._verify_done, None, message)
-        else:
-            self.call_from_thread(self._verify_done, result, None)
-
-    def _verify_progress(self, phase: str, done: int, total: int, layer: str) -> None:
-        label = "compiling kernels" if phase == "compile" else f"running {layer}" if layer else "running"
-        self.main.query_one("#verify-label", Label).update(f"{label} {done}/{total}")
-        self.main.query_one("#progress", ProgressBar).update(total=total, progress=done)
-
-    def _verify_done(self, result, message: str | None) -> None:
-        self.main.query_one("#verify-bar").remove_class("running")
-        self._verify_worker = None
-        if result is None:
-            cancelled = message is not None and "cancelled" in message
-            self.notify(message or "verification stopped", severity="warning" if cancelled else "error")
-            return
-        self.checks = {c.name: None if c.not_verified else c.ok for c in result.layers}
-        self._fill_table()
-        skipped = result.not_verified
-        if result.ok and skipped:
-            names = ", ".join(c.name for c in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
-            self.notify(
-                f"verified: {len(result.layers) - len(skipped)} layers match their predictions; "
-                f"{len(skipped)} not verified (opaque): {names}",
-                severity="warning",
-            )
-        elif result.ok:
-            self.notify(f"verified: {len(result.layers)} layers match their predictions")
-        else:
-            names = ", ".join(c.name for c in result.failures[:3])
-            self.notify(f"{len(result.failures)} layer(s) disagree: {names}", severity="error")
-
-    def action_cancel_verify(self) -> None:
-        """Stop a running verification."""
-        if self._verify_worker is not None:
-            self._verify_worker.cancel()
-            self.main.query_one("#verify-label", Label).update("cancelling…")
-
-    # -- files ---------------------------------------------------------------------------------
-
-    def _update_title(self) -> None:
-        self.title = "cnncalc"
-        self.sub_title = escape_controls(self.doc_title) + (" ●" if self.modified else "")
-
-    def _unsaved_then(self, then, question: str) -> None:
-        """Run ``then`` now, or after saving or discarding the unsaved edits, as the user says."""
-        if not self.modified:
-            then()
-            return
-
-        def answered(answer: str | None) -> None:
-            if answer == "discard":
-                then()
-            elif answer == "save":
-                self._save_then(then)
-
-        from .screens import ConfirmScreen
-
-        self.push_screen(ConfirmScreen(question), answered)
-
-    def _save_then(self, then=None) -> None:
-        if self.path is None:
-            self._ask_path(then)
-            return
-        try:
-            backup = model.save_atomic(self.path, self.text)
-        except CnncalcError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.saved_text = self.text
-        self._update_title()
-        self.notify(f"saved {self.path}" + (f" (previous version in {backup.name})" if backup else ""))
-        if then is not None:
-            then()
-
-    def _ask_path(self, then=None) -> None:
-        from .screens import PathScreen
-
-        suggestion = str(self.path) if self.path else f"{self._filename().split('/')[-1]}.yaml"
-
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.path = path
-                self.doc_title = str(path)
-                self._save_then(then)
-
-        self.push_screen(PathScreen("Save as", suggestion), chosen)
-
-    def action_save(self) -> None:
-        """Save to the file (asks for a name the first time)."""
-        self._save_then()
-
-    def action_save_as(self) -> None:
-        """Save under another name."""
-        self._ask_path()
-
-    def load(self, path: Path | None, text: str, title: str) -> None:
-        """Edit another spec."""
-        self.path = path
-        self.doc_title = title
-        self.initial_text = text
-        self.saved_text = text if path is not None else None
-        self.values = {}
-        self._symbols_key = ()
-        self.outcome = None
-        self.checks = {}
-        self.main.query_one("#editor", SpecEditor).load_text(text)
-        self._update_title()
-        self.recompute(now=True)
-
-    def action_open_file(self) -> None:
-        """Open a spec file (asks first about unsaved edits)."""
-        from .screens import PathScreen
-
-        def chosen(path: Path | None) -> None:
-            if path is None:
-                return
-            try:
-                from ..lang.source import read_text
-
-                text = read_text(path)
-            except CnncalcError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.load(path, text, str(path))
-
-        self._unsaved_then(
-            lambda: self.push_screen(PathScreen("Open a spec file", "", must_exist=True), chosen),
-            "Save your edits before opening another file?",
-        )
-
-    def action_zoo(self) -> None:
-        """Open a bundled spec (asks first about unsaved edits)."""
-        from ..lang.zoo import bundled
-        from .screens import ZooScreen
-
-        specs = bundled()
-
-        def chosen(name: str | None) -> None:
-            if name is not None:
-                self.load(None, specs[name].read_text(encoding="utf-8"), f"{name} (bundled)")
-
-        self._unsaved_then(
-            lambda: self.push_screen(ZooScreen(specs), chosen), "Save your edits before opening another spec?"
-        )
-
-    def action_quit(self) -> None:
-        """Quit (asks first about unsaved edits)."""
-        self._unsaved_then(self.exit, "Save your edits before quitting?")
-
     def action_help(self) -> None:
         """Keys and panes."""
         from .screens import HelpScreen
@@ -820,26 +624,4 @@ class CnncalcApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Save", "Save the spec (atomic, with a backup)", self.action_save)
-        yield SystemCommand("Save as", "Save the spec under another name", self.action_save_as)
-        yield SystemCommand("Open file", "Open a spec file", self.action_open_file)
-        yield SystemCommand("Open from the zoo", "Open a bundled spec", self.action_zoo)
-        yield SystemCommand(
-            "Numbers / formulas", "Formulas of the symbols, or numbers", self.action_toggle_formulas
-        )
-        yield SystemCommand("Collapse blocks", "Show one level less", lambda: self.action_depth(-1))
-        yield SystemCommand("Expand blocks", "Show one level more", lambda: self.action_depth(1))
-        yield SystemCommand("Verify", "Run the spec through the reference kernels", self.action_verify)
-        yield SystemCommand("Cancel verification", "Stop a running verification", self.action_cancel_verify)
-        yield SystemCommand("Calculator", "One convolution or pooling, worked out", self.action_calculator)
-        yield SystemCommand("Hide / show the editor", "The table, full width", self.action_toggle_editor)
-        yield SystemCommand("Layer pane", "The selected layer", lambda: self.action_next_pane("tab-layer"))
-        yield SystemCommand(
-            "Totals pane", "The whole network's totals", lambda: self.action_next_pane("tab-totals")
-        )
-        yield SystemCommand(
-            "Breakdown pane",
-            "MACs and params by layer category",
-            lambda: self.action_next_pane("tab-breakdown"),
-        )
-        yield SystemCommand("Help", "Keys and panes", self.action_help)
+        yield from system_commands(self)
