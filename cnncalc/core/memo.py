@@ -93,3 +93,28 @@ def _names(value: Any, out: set[str]) -> None:
     elif isinstance(value, tuple):
         for v in value:
             _names(v, out)
+
+
+class Stopped(Exception):
+    """An analysis was stopped by its :class:`Watched` memo: its result is no longer wanted."""
+
+
+class Watched:
+    """A view of a :class:`Memo` for one analysis, which stops it (raising :class:`Stopped`)
+    at the next layer once ``stop()`` says so: an editor drops the analysis of text typed over
+    already, however large the spec."""
+
+    def __init__(self, memo: Memo, stop: Any) -> None:
+        self.memo = memo
+        self.stop = stop
+
+    def key(self, layer: Any, scope: dict[str, Any], xs: tuple, context: Any) -> Any:
+        if self.stop():
+            raise Stopped
+        return self.memo.key(layer, scope, xs, context)
+
+    def get(self, key: Any) -> tuple | None:
+        return self.memo.get(key)
+
+    def put(self, key: Any, value: tuple) -> None:
+        self.memo.put(key, value)

@@ -208,6 +208,10 @@ class CnncalcApp(Files, Verifying, App):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        if self._other_timer is not None:  # the formulas of the detail pane wait for a pause
+            self._other_timer.stop()
+            self._other_timer = None
+        self.workers.cancel_group(self, "other")  # and one being computed stops
         self.generation += 1
         # A keystroke after a pause starts at once; keystrokes in quick succession wait until
         # typing pauses for ``debounce`` seconds, and only the last one is analysed.
@@ -233,18 +237,25 @@ class CnncalcApp(Files, Verifying, App):
 
     @work(thread=True, exclusive=True, group="analysis")
     def _analyse(self, generation: int, text: str, filename: str, values: dict, formulas: bool) -> None:
-        """Compute in a thread; only the latest request's result is shown."""
+        """Compute in a thread; only the latest request's result is shown, and an analysis of
+        text typed over already stops at its next layer (a huge spec never holds the editor)."""
+        from ..core.memo import Stopped, Watched
+
+        memo = Watched(self.memo, lambda: generation != self.generation)
         try:
-            outcome = model.compute(text, filename, values, symbolic=formulas, memo=self.memo)
-        except Exception as exc:  # a bug in the engine: shown, the editor keeps working
-            outcome = Outcome(error=f"internal error while analysing: {type(exc).__name__}: {exc}")
-        try:
-            if not get_current_worker().is_cancelled:
-                request = (text, filename, values, formulas)
-                self.call_from_thread(self._show, generation, outcome, request)
-        except Exception as exc:  # a bug in showing it: said, and the app goes on
-            message = f"internal error while showing the analysis: {type(exc).__name__}: {exc}"
-            self.call_from_thread(self._show, generation, Outcome(error=message))
+            try:
+                outcome = model.compute(text, filename, values, symbolic=formulas, memo=memo)
+            except Stopped:
+                return
+            except Exception as exc:  # a bug in the engine: shown, the editor keeps working
+                outcome = Outcome(error=f"internal error while analysing: {type(exc).__name__}: {exc}")
+            try:
+                if not get_current_worker().is_cancelled:
+                    request = (text, filename, values, formulas)
+                    self.call_from_thread(self._show, generation, outcome, request)
+            except Exception as exc:  # a bug in showing it: said, and the app goes on
+                message = f"internal error while showing the analysis: {type(exc).__name__}: {exc}"
+                self.call_from_thread(self._show, generation, Outcome(error=message))
         finally:
             with contextlib.suppress(RuntimeError):  # RuntimeError: the app has closed
                 self.call_from_thread(self._analysis_done)
@@ -263,10 +274,15 @@ class CnncalcApp(Files, Verifying, App):
     @work(thread=True, exclusive=True, group="other")
     def _analyse_other(self, shown: Outcome, text: str, filename: str, values: dict, formulas: bool) -> None:
         """The other reading of the text shown, for the detail pane: formulas beside numbers
-        (once typing pauses, since symbolic analysis of a large network takes a while)."""
+        (once typing pauses, since symbolic analysis of a large network takes a while; the next
+        keystroke stops it)."""
+        from ..core.memo import Watched
+
+        worker = get_current_worker()
+        memo = Watched(self.memo, lambda: worker.is_cancelled or shown is not self.outcome)
         try:
-            other = model.compute(text, filename, values, symbolic=not formulas, memo=self.memo)
-        except Exception:
+            other = model.compute(text, filename, values, symbolic=not formulas, memo=memo)
+        except Exception:  # stopped, or a bug: the pane keeps its numbers
             return
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._show_other, shown, other)
@@ -287,6 +303,9 @@ class CnncalcApp(Files, Verifying, App):
             self._keep_cursor_in_view(editor)
             table.add_class("stale")
             self._set_status("invalid: last good table", "invalid")
+            if self.other is None and self.outcome is not None and self._other_timer is None:
+                # the formulas of the last good table, stopped by this edit, are computed again
+                self._other_timer = self.set_timer(max(self.other_delay, 0.01), self._start_other)
             return
         # The spec's warnings, whole, where its errors go (on a milder background).
         warnings = outcome.analysis.warnings
