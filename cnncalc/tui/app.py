@@ -70,6 +70,8 @@ KEYS = (
     ("f1", "Help", "help"),
     ("^q", "Quit", "quit"),
 )
+#: Seconds an analysis may take on the spot, with the keystroke, before a thread goes on with it.
+AT_ONCE = 0.03
 #: Seconds of quiet after an update before the formulas (or numbers) of the detail pane are computed.
 OTHER_DELAY = 0.4
 
@@ -144,6 +146,7 @@ class CnncalcApp(Files, Verifying, App):
         self._symbols_key: tuple = ()
         self._verify_worker: Worker | None = None
         self._shown_panes: set[str] = set()
+        self._last_cost: float | None = None  # seconds the last analysis took
         from ..core.memo import Memo
 
         self.memo = Memo()  # layer results kept from one keystroke to the next
@@ -228,9 +231,34 @@ class CnncalcApp(Files, Verifying, App):
         if self._analysing:  # one analysis at a time: the latest text goes next
             self._pending = True
             return
-        self._analysing = True
         self._last_start = time.monotonic()
-        self._analyse(self.generation, self.text, self._filename(), dict(self.values), self.formulas)
+        request = (self.generation, self.text, self._filename(), dict(self.values), self.formulas)
+        if self._at_once(*request):
+            return
+        self._analysing = True
+        self._analyse(*request)
+
+    def _at_once(self, generation: int, text: str, filename: str, values: dict, formulas: bool) -> bool:
+        """Analyse on the spot when the last analysis took little (an edit re-analyses only what
+        it changed): the table is updated with the keystroke, without waiting for a thread. The
+        attempt stops after :data:`AT_ONCE` seconds, its results so far kept by the memo for the
+        thread that goes on with it: a spec made huge by an edit never holds the editor."""
+        if self._last_cost is None or self._last_cost > AT_ONCE / 2:
+            return False
+        from ..core.memo import Stopped, Watched
+
+        start, cpu = time.perf_counter(), time.thread_time()
+        memo = Watched(self.memo, lambda: time.perf_counter() - start > AT_ONCE)
+        try:
+            outcome = model.compute(text, filename, values, symbolic=formulas, memo=memo)
+        except Stopped:
+            self._last_cost = None  # the thread's turn, until an analysis is quick again
+            return False
+        except Exception:  # a bug: the thread says it
+            return False
+        self._last_cost = time.thread_time() - cpu
+        self._show(generation, outcome, (text, filename, values, formulas))
+        return True
 
     def _filename(self) -> str:
         return str(self.path) if self.path else self.doc_title.removesuffix(" (bundled)")
@@ -244,7 +272,9 @@ class CnncalcApp(Files, Verifying, App):
         memo = Watched(self.memo, lambda: generation != self.generation)
         try:
             try:
+                cpu = time.thread_time()  # its own time, not the time waiting for the interpreter
                 outcome = model.compute(text, filename, values, symbolic=formulas, memo=memo)
+                self._last_cost = time.thread_time() - cpu
             except Stopped:
                 return
             except Exception as exc:  # a bug in the engine: shown, the editor keeps working

@@ -73,13 +73,20 @@ class SpecEditor(TextArea):
             return
         cache = self._line_cache
         kept = [(k, cache.get(k)) for k in list(cache.keys())]
-        before = {row: sorted(h, key=str) for row, h in self._highlights.items() if h}
+        before = {row: list(h) for row, h in self._highlights.items() if h}
         super()._build_highlight_map()  # forgets every line
         first, last, count = edited
         if self.document.line_count != count:
             return  # lines moved: all drawn again
-        after = {row: sorted(h, key=str) for row, h in self._highlights.items() if h}
-        changed = {row for row in before.keys() | after.keys() if before.get(row) != after.get(row)}
+        after = {row: h for row, h in self._highlights.items() if h}
+
+        def differ(row: int) -> bool:  # the same highlights, perhaps found in another order
+            old, new = before.get(row), after.get(row)
+            return old != new and (
+                old is None or new is None or sorted(old, key=repr) != sorted(new, key=repr)
+            )
+
+        changed = {row for row in before.keys() | after.keys() if differ(row)}
         changed.update(range(first, last + 1))
         for key, line in kept:
             if line is not None and key[2] not in changed:

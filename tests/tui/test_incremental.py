@@ -87,3 +87,43 @@ async def test_a_huge_edit_never_holds_the_editor():
         table = app.query_one("#layers", LayerTable)
         assert table.row_count == 175 and not table.has_class("stale")
         assert app.outcome.analysis.totals.params == 25_557_032
+
+
+async def test_an_edit_redraws_only_its_lines_and_the_editor_shows_what_a_fresh_one_shows():
+    pytest.importorskip("textual")
+    from cnncalc.tui.app import CnncalcApp
+    from cnncalc.tui.widgets import SpecEditor
+
+    from .test_pilot import settle
+
+    text = _resnet()
+    line = next(i for i, s in enumerate(text.splitlines()) if "K: {default: 1000" in s)
+    column = text.splitlines()[line].index("1000") + 4
+    drawn = []
+    app = CnncalcApp(text=text, other_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        editor = app.query_one("#editor", SpecEditor)
+        editor.focus()
+        editor.move_cursor((line, column))
+        await settle(app, pilot)
+        original = editor._render_line
+
+        def counted(y):
+            drawn.append(y + editor.scroll_offset.y)
+            return original(y)
+
+        editor._render_line = counted
+        await pilot.press("0")  # 1000 classes -> 10000
+        await settle(app, pilot)
+        assert set(drawn) == {line}, drawn  # the line typed on, nothing else
+        edited = [editor.render_line(y).text for y in range(editor.size.height)]
+        assert app.outcome.analysis.layers[-1].params == 2048 * 10000 + 10000
+    fresh = CnncalcApp(text=text.replace("K: {default: 1000", "K: {default: 10000"), other_delay=0)
+    async with fresh.run_test(size=(120, 40)) as pilot:
+        await settle(fresh, pilot)
+        editor = fresh.query_one("#editor", SpecEditor)
+        editor.focus()
+        editor.move_cursor((line, column + 1))
+        await settle(fresh, pilot)
+        assert [editor.render_line(y).text for y in range(editor.size.height)] == edited
