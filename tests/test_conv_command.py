@@ -200,7 +200,8 @@ def test_size_with_channels(run_cli, args, channels):
     assert data["macs"] == 24 * 24 * 6 * 75
 
 
-def test_depthwise_counts_one_filter_per_channel(run_cli):
+def test_depthwise_counts_one_filter_per_channel(run_cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # one line a statement
     # MobileNet's first depthwise layer: 32 channels at 112x112, 3x3, stride 1, 'same' padding:
     # 32 filters of 1x3x3 (288 weights) and 32 biases; 112*112 positions x 32 x 9 MACs.
     code, out, err = run_cli("conv", "112x112x32", "-k", "3", "-p", "same", "--depthwise", "-f", "json")

@@ -202,12 +202,13 @@ class CnncalcApp(Files, Verifying, App):
 
     @on(SpecEditor.Changed, "#editor")
     def _edited(self) -> None:
-        """Recompute once typing pauses."""
+        """Mark the title modified, and recompute."""
         self._update_title()
         self.recompute()
 
     def recompute(self, now: bool = False) -> None:
-        """Analyse the editor's text again after the debounce delay (at once with ``now``)."""
+        """Analyse the editor's text again: at once (after ``debounce`` seconds of quiet when one
+        is set, unless ``now``); the detail pane's formulas wait for the next pause."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
