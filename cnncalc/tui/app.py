@@ -148,6 +148,7 @@ class CnncalcApp(Files, Verifying, App):
         self._verify_worker: Worker | None = None
         self._shown_panes: set[str] = set()
         self._last_cost: float | None = None  # seconds the last analysis took
+        self._detail_shown: Text | None = None  # what the detail pane shows of a layer
         from ..core.memo import Memo
 
         self.memo = Memo()  # layer results kept from one keystroke to the next
@@ -573,6 +574,8 @@ class CnncalcApp(Files, Verifying, App):
     def _show_detail(self) -> None:
         detail = self.main.query_one("#detail", Static)
         row = self._selected_row()
+        if row is None or self.outcome is None or row.group:
+            self._detail_shown = None
         if row is None or self.outcome is None:
             detail.update("")
             return
@@ -589,14 +592,15 @@ class CnncalcApp(Files, Verifying, App):
         numbers, formulas = (other, r) if self.formulas else (r, other)
         symbolic = a if self.formulas else self.other
         shown = numbers or r
-        detail.update(
-            layer_detail(
-                shown,
-                formulas if formulas is not shown else None,
-                symbolic.constraints if symbolic is not None else a.constraints,
-                self.outcome.lines.get(r.name),
-            )
+        text = layer_detail(
+            shown,
+            formulas if formulas is not shown else None,
+            symbolic.constraints if symbolic is not None else a.constraints,
+            self.outcome.lines.get(r.name),
         )
+        if text != self._detail_shown:  # not drawn again for the same text (an edit elsewhere)
+            self._detail_shown = text
+            detail.update(text)
 
     def _other_layer(self, name: str):
         if self.other is None:

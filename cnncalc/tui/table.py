@@ -13,7 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -80,6 +80,8 @@ class LayerTable(ScrollView, can_focus=True):
         self.marks: dict[int, bool] = {}  # row -> verified ok (the last column)
         self.widths = [cell_len(c) for c in columns]
         self.gap = GAP
+        self._layout_key: tuple | None = None
+        self._layout: tuple[list[int], int] = ([], GAP)
 
     @property
     def row_count(self) -> int:
@@ -90,8 +92,11 @@ class LayerTable(ScrollView, can_focus=True):
         return self.rows[row][self.columns.index(column)]
 
     def set_rows(self, rows: list[tuple[str, ...]], kinds: list[str], marks: dict[int, bool]) -> None:
-        """Replace every row; the cursor stays where it was, within the new rows."""
+        """Replace every row; the cursor stays where it was, within the new rows. When only some
+        rows differ (an edit of one layer), only their lines are drawn again."""
+        old = (self.rows, self.kinds, self.marks, self.widths)
         self.rows, self.kinds, self.marks = rows, kinds, marks
+        self._layout_key = None
         widths = [cell_len(c) for c in self.columns]
         for row in rows:
             for i, text in enumerate(row):
@@ -103,7 +108,13 @@ class LayerTable(ScrollView, can_focus=True):
 
         if self.cursor_row >= len(rows):
             self.cursor_row = max(0, len(rows) - 1)
-        self.refresh()
+        if (old[1], old[2], old[3]) == (kinds, marks, widths) and len(old[0]) == len(rows):
+            for index, (before, after) in enumerate(zip(old[0], rows, strict=True)):
+                if before != after:
+                    self.refresh_lines(index + 1)  # row i is virtual line i + 1, under the header
+            self.refresh(Region(0, 0, self.size.width, 1))  # the header, which does not scroll
+        else:
+            self.refresh()
 
     def _resize_virtual(self) -> None:
         shown = self._shown()
@@ -111,6 +122,7 @@ class LayerTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._resize_virtual()
+        self.call_after_refresh(self._scroll_to_cursor)  # the selected row stays in view
 
     # -- drawing -------------------------------------------------------------------------------
 
@@ -143,9 +155,17 @@ class LayerTable(ScrollView, can_focus=True):
         """The columns drawn (and :attr:`gap` set): all of them when they fit the widget, else
         without the empty last column and those of :data:`DROP_ORDER`, dropped in turn until
         they fit, then with :data:`NARROW_GAP` between them (numbers are never cut; what still
-        does not fit scrolls)."""
-        shown = list(range(len(self.columns)))
+        does not fit scrolls). Worked out once per rows and width (every line drawn asks)."""
         width = self.scrollable_content_region.width  # without the scrollbars
+        key = (id(self.rows), width, tuple(self.widths), bool(self.marks))
+        if self._layout_key != key:
+            self._layout_key = key
+            self._layout = (self._fit(width), self.gap)
+        shown, self.gap = self._layout
+        return shown
+
+    def _fit(self, width: int) -> list[int]:
+        shown = list(range(len(self.columns)))
         self.gap = GAP
 
         def fits() -> bool:

@@ -127,3 +127,28 @@ async def test_an_edit_redraws_only_its_lines_and_the_editor_shows_what_a_fresh_
         editor.move_cursor((line, column + 1))
         await settle(fresh, pilot)
         assert [editor.render_line(y).text for y in range(editor.size.height)] == edited
+
+
+async def test_the_table_redraws_the_rows_an_edit_changed_even_scrolled():
+    pytest.importorskip("textual")
+    from cnncalc.tui.app import CnncalcApp
+    from cnncalc.tui.table import LayerTable
+
+    from .test_pilot import settle
+
+    text = _resnet()
+    app = CnncalcApp(text=text, other_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        table = app.query_one("#layers", LayerTable)
+        table.move_cursor(table.row_count - 1)  # scrolled to the end: fc is in view
+        await settle(app, pilot)
+        app.query_one("#editor").load_text(text.replace("K: {default: 1000", "K: {default: 10"))
+        await settle(app, pilot)
+        fc = next(
+            table.render_line(y).text
+            for y in range(1, table.size.height)
+            if " fc " in table.render_line(y).text
+        )
+        assert "20,490" in fc  # 2048*10 + 10 params
+        assert "layer" in table.render_line(0).text  # the header, drawn whatever the scroll
