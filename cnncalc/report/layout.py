@@ -79,8 +79,11 @@ def _longest_piece(text: str) -> int:
     return max((len(p) for line in text.split("\n") for p in line.split(" ")), default=0)
 
 
-#: Where a piece longer than a line may break (after these), besides spaces.
+#: Where a piece longer than a line may break, besides spaces: after ``*``, ``/``, ``,``,
+#: ``@`` and ``=``; :func:`wrap` breaks after a ``/`` only where no other place fits (``H/2``
+#: stays whole when the column allows).
 _BREAK_AFTER = re.compile(r"(?<=[*/,@=])")
+_BREAK_FIRST = re.compile(r"(?<=[*,@=])")
 
 
 def _words(line: str) -> list[str]:
@@ -101,8 +104,8 @@ def _words(line: str) -> list[str]:
 
 def _longest_atom(text: str) -> int:
     """The longest run a formula or label keeps whole when its column is as narrow as it can
-    be: broken at spaces (an operator kept with the word after it), and after ``*``, ``/``,
-    ``,``, ``@`` and ``=``."""
+    be: broken at spaces (an operator kept with the word after it), and where
+    :data:`_BREAK_AFTER` allows."""
     return max(
         (len(a) for line in text.split("\n") for p in _words(line) for a in _BREAK_AFTER.split(p)),
         default=0,
@@ -215,8 +218,8 @@ def _widths(columns: list[Column], width: int, in_units: bool, tight: bool = Fal
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width``, broken at spaces; a longer piece breaks after
-    its last ``*``, ``/``, ``,``, ``@`` or ``=`` that fits (else it is folded)."""
+    """``text`` in lines of at most ``width``, broken at spaces; a longer piece breaks at its
+    last place :data:`_BREAK_AFTER` allows that fits (else it is folded)."""
     lines: list[str] = []
     for para in text.split("\n"):
         line = ""
@@ -225,8 +228,13 @@ def wrap(text: str, width: int) -> list[str]:
                 if line:
                     lines.append(line)
                     line = ""
-                found = _BREAK_AFTER.finditer(word[: width + 1])
-                cut = max((m.start() for m in found if 0 < m.start() <= width), default=width)
+                head = word[: width + 1]
+                cut = max(
+                    (m.start() for m in _BREAK_FIRST.finditer(head) if 0 < m.start() <= width), default=0
+                )
+                if not cut:
+                    found = _BREAK_AFTER.finditer(head)
+                    cut = max((m.start() for m in found if 0 < m.start() <= width), default=width)
                 lines.append(word[:cut])
                 word = word[cut:]
             if not line:
