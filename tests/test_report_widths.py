@@ -322,3 +322,19 @@ def test_compare_labels_are_whole_at_80_columns(run_cli):
         assert label in words, label
     # the metric's name whole, over two lines of its cell (never "train…params")
     assert re.search(r"^trainable +25,557,032 .*\nparams ", out, re.M), out
+
+
+@pytest.mark.parametrize("name", ["lenet5", "mobilenet_v2", "unet"])
+def test_a_wrapped_formula_is_the_whole_formula(name):
+    from cnncalc.core import dims
+    from cnncalc.report.layout import _longest_atom, wrap
+
+    a = analyze(load_spec(SPECS / f"{name}.yaml"), symbolic=True)
+    formulas = {dims.fmt(v) for r in a.layers for v in (r.macs, r.params, r.flops) if v is not None}
+    formulas |= {shape_text(r.output_shape) for r in a.layers} | {dims.fmt(a.totals.macs)}
+    for text in sorted(formulas, key=len)[-40:]:  # the longest
+        for width in (_longest_atom(text), 10, 16, 24):
+            pieces = wrap(text, max(width, _longest_atom(text)))
+            assert all(len(p) <= max(width, _longest_atom(text)) for p in pieces), (text, pieces)
+            assert "".join(pieces).replace(" ", "") == text.replace(" ", ""), (text, pieces)
+            assert not any(p.strip() in ("+", "-", "*", "/") for p in pieces), pieces
