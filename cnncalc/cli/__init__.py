@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         return status
     except CnncalcError as exc:
-        _error(str(exc))
+        _error(render(exc.diagnostic))
         return 2
     except KeyboardInterrupt:
         return 130
@@ -94,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         sys.stdout = stdout
+
+
+def render(diagnostic) -> str:
+    """A diagnostic in the command line's words: a symbol's value is given with ``--set``."""
+    return diagnostic.render(setting="--set ", how=" with --set")
 
 
 class _OutputError(Exception):

@@ -42,7 +42,7 @@ class Memo:
         if found is None or found[0] is not layer:
             names: set[str] = set()
             values = []
-            for name in type(layer).fields():
+            for name in type(layer).model_fields:
                 value = getattr(layer, name)
                 values.append(value)
                 _names(value, names)
