@@ -63,6 +63,18 @@ def test_every_example_of_the_reference_page_runs():
     assert results.attempted > 20 and results.failed == 0
 
 
+def test_the_readme_s_python_examples_run():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(>>> .*?)```", readme, re.S)
+    assert blocks
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner()
+    for i, block in enumerate(blocks):
+        runner.run(parser.get_doctest(block, {}, f"README[{i}]", "README.md", 0))
+    assert runner.summarize(verbose=False).failed == 0
+
+
 def test_importing_cnncalc_loads_nothing_heavy():
     code = (
         "import sys, cnncalc\n"

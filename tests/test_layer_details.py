@@ -64,11 +64,11 @@ def test_adaptive_pooling_bins_that_do_not_tile():
 
 
 def test_a_linear_layer_on_a_last_axis_of_size_one_is_flagged():
-    linear = bound("linear", out=4)
+    linear = bound("linear", out=4, axis=-1)  # the last axis meant (channels-last features)
     assert linear.lints((2, 3, 4, 1), out=(2, 3, 4, 4))  # maps a single feature
     assert linear.lints((2, 1, 3, 5), out=(2, 1, 3, 4)) == []  # axis 1 of size 1 is not read
     assert linear.lints((2, 3, 4, 2), out=(2, 3, 4, 4)) == []
-    assert linear.lints((2, 1), out=(2, 4)) == []  # (N, 1) features: a plain regression head
+    assert bound("linear", out=4).lints((2, 1), out=(2, 4)) == []  # a plain regression head
 
 
 # -- forward paths ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from importlib import import_module
 
@@ -63,6 +64,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    # pydantic looks for its plugins (observability hooks) in every installed package's entry
+    # points the first time it builds a validator; the command line has none to report to.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     if sys.stdout is None:
         _error("cannot write the output: standard output is closed")
         return 1

@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
     from .. import report
     from ..core.engine import analyze
 
+    if args.plot is not None:  # refused before any work when it cannot be written
+        from ..report.chart import check_plot
+
+        check_plot(args.plot)
     values = options.assignments(args.assignments)
     spec = options.load(args.spec)
     analysis = _with_convention(analyze(spec, values, symbolic=args.symbolic), args.convention)
@@ -98,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             from ..report.chart import chart
 
             console.print(chart(analysis, args.chart, view.width, args.dtype))
-    if args.plot:
+    if args.plot is not None:
         from ..report.chart import plot_layers
 
         plot_layers(analysis, args.plot, args.dtype)

@@ -25,6 +25,7 @@ from . import dims
 from .constraints import Constraint, Decider
 from .dims import Dim
 from .graph import Node, build
+from .memo import Memo
 
 
 @dataclass(frozen=True)
@@ -167,13 +168,18 @@ def _check_value(sym, raw: Any):
     return v
 
 
-def analyze(spec: Spec, values: dict[str, Any] | None = None, *, symbolic: bool = False) -> Analysis:
+def analyze(
+    spec: Spec, values: dict[str, Any] | None = None, *, symbolic: bool = False, memo: Memo | None = None
+) -> Analysis:
     """Analyse ``spec`` with the given symbol values.
 
     Args:
         spec: a loaded spec.
         values: symbol values to bind, overriding defaults.
         symbolic: leave every symbol not in ``values`` open, ignoring defaults.
+        memo: results of layer applications kept from earlier analyses (an editor's, of the
+            spec as it was a keystroke ago), used where a layer reads the same arguments,
+            values and inputs, and filled with the new ones.
 
     Raises:
         SpecError: for mistakes found while expanding blocks.
@@ -183,12 +189,15 @@ def analyze(spec: Spec, values: dict[str, Any] | None = None, *, symbolic: bool 
     scope: dict[str, Any] = {}
     for name, value in bound.items():
         scope[name] = value if value is not None else dims.symbol(name, integer=spec.symbols[name].integer)
-    return _Analyser(spec, scope, bound).run()
+    return _Analyser(spec, scope, bound, memo).run()
 
 
 class _Analyser:
-    def __init__(self, spec: Spec, scope: dict[str, Any], bound: dict[str, Any]):
+    def __init__(self, spec: Spec, scope: dict[str, Any], bound: dict[str, Any], memo: Memo | None = None):
         self.spec = spec
+        self.memo = memo
+        # what else decides a layer's checks: the symbols' declarations
+        self.context = tuple((s.name, s.lower, s.max, s.integer) for s in spec.symbols.values())
         self.scope = scope
         self.bound = bound
         self.decider = Decider(spec.symbols, scope)
@@ -252,21 +261,30 @@ class _Analyser:
         layer = node.layer
         if layer.arity == 1 and len(xs) != 1:
             raise self._error(node, f"takes one input, got {len(xs)}", SpecError)
+        key = self.memo.key(layer, node.scope, xs, self.context) if self.memo is not None else None
+        found = self.memo.get(key) if key is not None else None
         try:
-            bound, arg_checks = layer.bind(node.scope)
-            for check in arg_checks:
-                self.decider.require(check, node.name)
-            for check in bound.checks(*xs):
-                self.decider.require(check, node.name)
-            y = bound.output_shape(*xs)
-            weights = bound.weights(*xs)
-            if bound.cost_known:
-                macs = bound.macs(*xs, out=y)
-                flops = bound.flops(*xs, out=y)
+            if found is not None:  # the same arguments, values and inputs: the same results
+                bound, arg_checks, checks, y, weights, macs, flops, category, lints, counts = found
+                for check in (*arg_checks, *checks):
+                    self.decider.require(check, node.name)
             else:
-                macs = flops = None
-            category = bound.category(*xs)
-            for message in bound.lints(*xs, out=y):
+                bound, arg_checks = layer.bind(node.scope)
+                for check in arg_checks:
+                    self.decider.require(check, node.name)
+                checks = tuple(bound.checks(*xs))
+                for check in checks:
+                    self.decider.require(check, node.name)
+                y = bound.output_shape(*xs)
+                weights = bound.weights(*xs)
+                if bound.cost_known:
+                    macs = bound.macs(*xs, out=y)
+                    flops = bound.flops(*xs, out=y)
+                else:
+                    macs = flops = None
+                category = bound.category(*xs)
+                lints = tuple(bound.lints(*xs, out=y))
+            for message in lints:
                 self.lints.append(self._lint(node, message))
         except ShapeError as exc:
             detail = ""
@@ -276,11 +294,18 @@ class _Analyser:
                 )
             d = exc.diagnostic
             raise self._error(node, ShapeError(replace(d, message=d.message + detail))) from None
-        self._check_size(node, y, macs, flops, weights)
-        self.shapes[node.name] = y
         own = tuple(weights.items())
-        params = dims.add(*(dims.prod(p.shape) for _, p in own if p.role != "buffer"))
-        buffers = dims.add(*(dims.prod(p.shape) for _, p in own if p.role == "buffer"))
+        if found is None:
+            self._check_size(node, y, macs, flops, weights)
+            counts = (
+                dims.add(*(dims.prod(p.shape) for _, p in own if p.role != "buffer")),
+                dims.add(*(dims.prod(p.shape) for _, p in own if p.role == "buffer")),
+            )
+            if key is not None:
+                entry = (bound, tuple(arg_checks), checks, y, weights, macs, flops, category, lints, counts)
+                self.memo.put(key, entry)
+        self.shapes[node.name] = y
+        params, buffers = counts
         if not bound.cost_known:
             params = buffers = None
         elif node.share:
