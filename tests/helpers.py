@@ -48,7 +48,7 @@ def small_values(spec) -> dict:
             values[name] = 2
         elif name in spatial:
             values[name] = min(sym.default or 64, 64)
-        elif sym.default is None:
+        elif sym.default is None and sym.derived is None:  # a derived one follows the others
             values[name] = 5
     # Raise sizes to the lower bounds the symbolic analysis reports.
     for c in analyze(spec, structural_values(spec), symbolic=True).constraints:

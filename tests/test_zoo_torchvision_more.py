@@ -122,7 +122,10 @@ def test_torch_counts(network, size):
 @pytest.mark.parametrize(
     ("network", "names"),
     [
-        ("densenet121", ["features.denseblock1.denselayer2.conv1", "features.transition3.pool", "classifier"]),
+        (
+            "densenet121",
+            ["features.denseblock1.denselayer2.conv1", "features.transition3.pool", "classifier"],
+        ),
         ("mnasnet1_0", ["layers.8.0.layers.0", "layers.13.0.layers.7", "classifier.1"]),
         ("fcn_resnet50", ["backbone.layer4.2.conv3", "classifier.4", "aux_classifier.4"]),
         ("deeplabv3_resnet50", ["classifier.0.convs.4.1", "classifier.0.project.0", "classifier.4"]),

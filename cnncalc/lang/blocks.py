@@ -145,6 +145,10 @@ class BlockRules:
                 out[(path, kind)] = loader._entry(raw, path, names, as_kind=kind)
         return out
 
+    def _written(self, block: str) -> str:
+        """A block's name as this file writes it (``unit``, or ``lib.unit`` for a used one)."""
+        return next((n for n, q in self._block_names.items() if q == block), block)
+
     def _raw_block(self, block: str):
         """The loader of a block's file, and the block's raw definition."""
         loader = self.shared.loaders[block]
@@ -371,7 +375,8 @@ class BlockRules:
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise self.source.error(
                     (*path, key),
-                    f"block {kind!r} has no argument {key!r}{hint} (it takes: {', '.join(known) or 'none'})",
+                    f"block {self._written(kind)!r} has no argument {key!r}{hint} "
+                    f"(it takes: {', '.join(known) or 'none'})",
                 )
             if key in owner.blocks_kinds(kind):
                 out[key] = self._kind_value(kind, key, raw, (*path, key))
@@ -383,7 +388,9 @@ class BlockRules:
             missing = [a for a, d in m.args.items() if d is None and a not in out]
             if missing:
                 raise self.source.error(
-                    path, f"block {kind!r} needs argument{'s' * (len(missing) > 1)} {', '.join(missing)}"
+                    path,
+                    f"block {self._written(kind)!r} needs argument{'s' * (len(missing) > 1)} "
+                    f"{', '.join(missing)}",
                 )
         return out
 

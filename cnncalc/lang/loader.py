@@ -440,6 +440,7 @@ class Loader(BlockRules):
                 f'settings" (a name for each field, then the table); found {raw!r}',
             )
         taken = [f for f in (*fields, ROW, COUNT) if f in names or f in (INDEX, INPUT, HERE)]
+        taken += [f for f in fields if f in (ROW, COUNT)]
         if len(set(fields)) != len(fields):
             raise self.source.error(path, f"for: names a field twice in {text!r}")
         if taken:
