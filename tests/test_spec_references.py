@@ -199,3 +199,13 @@ def test_a_list_of_one_name_is_not_merged_with_the_previous_output():
     text = "input: [1, 4, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1, name: a}\n  - relu\n"
     text += "  - concat: {inputs: [a]}\n"
     assert run(text).layers[-1].inputs == ("relu1", "a")
+
+
+def test_names_built_over_ranges_are_bounded_by_the_expansion_limits():
+    text = "input: [1, 4, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1, name: a}\n"
+    huge = text + '  - concat: {inputs: [a, "a{j} for j in range(10**9)"]}\n'
+    with pytest.raises(SpecError, match=r"range\(0, 1000000000\) names more than 20000 layers"):
+        run(huge)
+    many = text + "  - concat: {inputs: [a" + ', "a for j in range(20000)"' * 11 + "]}\n"
+    with pytest.raises(SpecError, match=r"expanding the network takes more than 200,000 steps"):
+        run(many.replace('"a for j', '"a{0*j} for j').replace("name: a}", "name: a0}").replace("[a,", "[a0,"))

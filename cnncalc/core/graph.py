@@ -268,7 +268,11 @@ class _Builder:
             if len(entry.fields) == 1:
                 values = (row,)
             elif not isinstance(row, tuple) or len(row) != len(entry.fields):
-                found = f"{len(row)} values" if isinstance(row, tuple) else f"the value {dims.fmt(row)}"
+                found = (
+                    f"{len(row)} value{'s' * (len(row) != 1)}"
+                    if isinstance(row, tuple)
+                    else f"the value {dims.fmt(row)}"
+                )
                 raise self.source.error(
                     path,
                     f"row {r} of {entry.table.text} has {found}; for: binds {len(entry.fields)} "
@@ -574,6 +578,12 @@ class _Builder:
         out = []
         for k in range(lo, hi):
             self.steps += 1
+            if self.steps > MAX_EXPANSION_STEPS:
+                raise self.source.error(
+                    path,
+                    f"expanding the network takes more than {MAX_EXPANSION_STEPS:,} steps (the limit "
+                    f"of expansion steps, names built over ranges counted); reduce the ranges",
+                )
             out.append(self._fill(ref, {**scope, ref.var: k}, path))
         return out
 
