@@ -25,6 +25,7 @@ COMMANDS = {
     "analyze": "analyze",
     "verify": "verify",
     "compare": "compare",
+    "check": "check",
     "schema": "schema",
     "zoo": "zoo",
     "export": "export",
