@@ -26,6 +26,7 @@ COMMANDS = {
     "verify": "verify",
     "compare": "compare",
     "check": "check",
+    "report": "report",
     "schema": "schema",
     "zoo": "zoo",
     "export": "export",
