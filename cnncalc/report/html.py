@@ -162,7 +162,7 @@ def _graphs(views) -> str:
         svg = g.to_svg(view, lay, ident)
         panes.append(f'<div class="view{active}" id="{ident}" data-depth="{depth or ""}">{svg}</div>')
     legend = "".join(
-        f'<span class=swatch style="background:{g.fill(share, 100)}"></span>{label} '
+        f'<span class=key><span class=swatch style="background:{g.fill(share, 100)}"></span>{label}</span> '
         for share, label in ((0, "no MACs"), (4, "few"), (30, "some"), (100, "the most"))
     )
     return (
@@ -372,6 +372,7 @@ tr.hit td{background:#fff3c4}.symbols td{text-align:left}.warn{color:#a35200}
 .controls{margin:6px 0}button.depth{margin-right:4px;padding:3px 9px;border:1px solid #aaa;
 background:#fff;border-radius:4px;cursor:pointer}button.depth.active{background:#2257a6;color:#fff}
 .node.block{cursor:pointer}.node.hit rect{stroke:#2257a6;stroke-width:3}
+.key{white-space:nowrap}
 .swatch{display:inline-block;width:14px;height:10px;border:1px solid #999;margin:0 3px 0 6px}
 .chart .mark{font-weight:bold;fill:#333}footer{margin-top:30px;color:#777;font-size:12px}
 """
