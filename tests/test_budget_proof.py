@@ -121,3 +121,10 @@ def test_decreasing_formulas_are_largest_at_the_low_corner():
 def test_refusals_say_why(e, box, message):
     with pytest.raises(Unproved, match=message):
         largest(e, box)
+
+
+def test_an_irrational_extreme_is_refused():
+    with pytest.raises(Unproved, match="not a rational number"):
+        largest(sympy.sqrt(H), {"H": (1, 2)})
+    # a floor of it is a whole number again: proved
+    assert largest(sympy.floor(sympy.sqrt(H)), {"H": (1, 10)}) == (3, {"H": 10})

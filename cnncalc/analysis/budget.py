@@ -202,6 +202,8 @@ def largest(formula: Any, box: dict[str, tuple[Any, Any]]) -> tuple[Any, dict[st
     direction, _, high = _bounds(e, rbox, sp)
     corner = {n: (hi if direction >= 0 else lo) for n, (lo, hi) in box.items() if n in names}
     at_corner = e.subs({s: rbox[s.name][1 if direction >= 0 else 0] for s in e.free_symbols})
+    if not high.is_Rational:
+        raise Unproved(f"its largest value, {high}, is not a rational number")
     assert at_corner == high, (at_corner, high)  # the bound is the value at the corner
     value = int(high) if high.is_Integer else Fraction(int(high.p), int(high.q))
     return value, corner
