@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         try:  # the design's own bindings, checked under its own name
             resolve_symbols(spec, own)
         except UsageError as exc:
-            raise UsageError(f"{written}: {str(exc).removeprefix('--set ')}") from None
+            raise UsageError(f"{written}: {exc}") from None
         analyses.append(analyze(spec, {**given, **own}, symbolic=args.symbolic))
         options.warn(analyses[-1], args)
     result = compare(analyses, args.designs)

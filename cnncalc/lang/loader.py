@@ -128,11 +128,11 @@ class Loader(BlockRules):
             try:
                 e = parse(raw)
             except ExpressionError as exc:
-                raise self.source.error(p, str(exc)) from None
+                raise self.source.error(p, exc) from None
             try:
                 v = e.constant
             except ExpressionError as exc:
-                raise self.source.error(p, str(exc)) from None
+                raise self.source.error(p, exc) from None
             if v is None:
                 raise self.source.error(p, f"{key} must be a number, found {e.text!r}")
             if integer and not isinstance(v, int):
@@ -169,7 +169,7 @@ class Loader(BlockRules):
         try:
             e = parse(raw)
         except ExpressionError as exc:
-            raise self.source.error(path, str(exc)) from None
+            raise self.source.error(path, exc) from None
         self._check_names(e, path, names)
         return e
 

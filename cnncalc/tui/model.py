@@ -8,14 +8,13 @@ error with its line and column); :func:`rows` arranges an analysis as table rows
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core import dims
-from ..errors import CnncalcError, UsageError
+from ..errors import CnncalcError, Diagnostic, UsageError
 
 if TYPE_CHECKING:  # the engine loads in the first analysis, off the UI thread
     from ..core.engine import Analysis, LayerResult
@@ -83,26 +82,27 @@ def compute(text: str, filename: str, values: dict[str, str], symbolic: bool = F
     try:
         spec = parse_spec(text, filename)
     except CnncalcError as exc:
-        return _failed(str(exc), filename)
+        return _failed(exc.diagnostic)
     symbols = tuple(SymbolInfo(s.name, s.default, s.lower, s.max, s.doc) for s in spec.symbols.values())
     known = {k: v for k, v in values.items() if k in spec.symbols}
     try:
         analysis = analyze(spec, known, symbolic=symbolic)
     except UsageError as exc:
-        message = str(exc).removeprefix("--set ")
-        symbol = message.partition("=")[0]
-        return Outcome(error=message, symbol=symbol if symbol in spec.symbols else None, symbols=symbols)
+        symbol = exc.binding.partition("=")[0]
+        return Outcome(error=str(exc), symbol=symbol if symbol in spec.symbols else None, symbols=symbols)
     except CnncalcError as exc:
-        failed = _failed(str(exc), filename)
+        failed = _failed(exc.diagnostic)
         return Outcome(error=failed.error, line=failed.line, column=failed.column, symbols=symbols, spec=spec)
     return Outcome(analysis=analysis, symbols=symbols, lines=layer_lines(analysis), spec=spec)
 
 
-def _failed(message: str, filename: str) -> Outcome:
-    m = re.match(re.escape(filename) + r":(\d+):(\d+): ", message)
-    if m:  # the position is shown apart; the message keeps the rest
-        return Outcome(error=message[m.end() :], line=int(m.group(1)), column=int(m.group(2)))
-    return Outcome(error=message)
+def _failed(d: Diagnostic) -> Outcome:
+    """An error shown at its line: the position apart, the message with the rest."""
+    if d.line is not None:
+        from dataclasses import replace
+
+        return Outcome(error=str(replace(d, file=None)), line=d.line, column=d.column)
+    return Outcome(error=str(d))
 
 
 def layer_lines(analysis: Analysis) -> dict[str, int]:

@@ -148,17 +148,11 @@ def warnings_text(warnings, limit: int = 3) -> Text:
     for w in warnings[:limit]:
         if out:
             out.append("\n")
-        out.append(f"line {_line_of(w.where)}: " if _line_of(w.where) else "", style="bold")
+        out.append(f"line {w.line}: " if w.line else "", style="bold")
         out.append(w.message)
     if len(warnings) > limit:
         out.append(f"\n+{len(warnings) - limit} more (Totals lists them all)", style="italic")
     return out
-
-
-def _line_of(where: str) -> str:
-    """The line number in a ``file:line:column`` location, or ``""``."""
-    line = where.rsplit(":", 2)[-2] if where.count(":") >= 2 else ""
-    return line if line.isdigit() else ""
 
 
 def _value(label: str, v: Any, formula: Any = None) -> Text:
@@ -283,6 +277,6 @@ def totals_text(a: Analysis) -> Text:
     if a.warnings:
         out.append("warnings\n", style="bold")
         for w in a.warnings:
-            out.append(f"  line {_line_of(w.where)}: " if _line_of(w.where) else "  ", style="dim")
+            out.append(f"  line {w.line}: " if w.line else "  ", style="dim")
             out.append(f"{w.message}\n", style="yellow")
     return out
