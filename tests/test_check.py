@@ -230,3 +230,14 @@ def test_readme_documents_the_recipe():
     text = (ROOT / "README.md").read_text()
     assert "cnncalc check" in text and "--format github" in text and ".pre-commit-hooks.yaml" in text
     assert Path(ROOT / ".pre-commit-hooks.yaml").exists()
+
+
+def test_warnings_and_strict(tmp_path, run_cli):
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "input: [1, 3, 8, 8]\nbudget: {params: 1k}\nblocks:\n  unused: {layers: [relu]}\nlayers:\n  - relu\n"
+    )
+    code, _, err = run_cli("check", str(path))
+    assert code == 0 and "warning" in err and "unused" in err
+    code, out, err = run_cli("check", str(path), "--strict")
+    assert code == 2 and out == "" and "errors with --strict" in err

@@ -246,3 +246,25 @@ def test_open_symbols_are_refused(tmp_path, run_cli):
 def test_layer_count_of_parse(tmp_path):
     a = analyze(parse_spec(SMALL, "small.yaml"))
     assert [r.name for r in a.layers] == ["stem", "body.conv", "body.relu", "add", "pool", "cat"]
+
+
+def test_layout_engines_missing(monkeypatch):
+    import builtins
+
+    from cnncalc.errors import UsageError
+    from cnncalc.report import graph
+
+    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
+    with pytest.raises(UsageError, match="Graphviz's dot is not installed"):
+        graph.engine_for("dot")
+    assert graph.engine_for("auto") == "grandalf"
+    real = builtins.__import__
+
+    def no_grandalf(name, *args, **kwargs):
+        if name.startswith("grandalf"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_grandalf)
+    with pytest.raises(UsageError, match="pip install grandalf"):
+        graph.engine_for("auto")

@@ -46,6 +46,7 @@ def add_arguments(sub) -> None:
             + (" (512MiB, 64e6)" if option == "--max-peak-bytes" else " (26M, 4.1G, 4100000000)"),
         )
     options.add_set(c)
+    options.add_strict(c)
     c.add_argument(
         "--open",
         action="append",
@@ -80,6 +81,7 @@ def add_arguments(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis.budget import check
+    from ..core.engine import analyze
     from ..lang.budget import Budget, parse_amount
 
     values = options.assignments(args.assignments)
@@ -100,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         for n in opened:
             if n not in spec.symbols:
                 raise UsageError(f"--open {n}: {spec.filename} declares no symbol {n!r}")
+        options.warn(analyze(spec, values), args)
         budgets = list(spec.budgets)
         if limits:
             budgets.insert(0, Budget(limits, {}, opened, "command line"))
