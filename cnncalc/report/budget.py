@@ -19,7 +19,7 @@ def _sizes(v: Verdict) -> str:
     for name, value in v.at.items():
         if name in v.ranges:
             lo, hi = v.ranges[name]
-            parts.append(f"{name}={_num(value)} (the largest of {name} in [{_num(lo)}, {_num(hi)}])")
+            parts.append(f"{name}={_num(value)} (of {_num(lo)}..{_num(hi)})")
         else:
             parts.append(f"{name}={_num(value)}")
     return ", ".join(parts)
@@ -103,8 +103,8 @@ def table(results: Results, width: int = 120):
     if any(v.ranges for _, vs in results for v in vs):
         notes.append(
             Text(
-                "(largest): the total over every size in the range, proved monotone and taken at "
-                "its largest corner.",
+                "(largest): the largest total over the ranges given (H=224 (of 32..224): H from 32 "
+                "to 224), proved monotone and reached at the sizes shown.",
                 style="dim",
             )
         )
