@@ -121,7 +121,9 @@ def analyze(
         spec: what :func:`load` takes.
         symbolic: leave every symbol not given a value open: the results are formulas.
         convention: count MACs as another tool does (``torchvision``, ``torchinfo``,
-            ``ptflops``, ``ptflops-aten``, ``fvcore``); params and FLOPs stay cnncalc's.
+            ``ptflops``, ``ptflops-aten``, ``fvcore`` for a model in eval mode,
+            ``fvcore-train`` in training mode); params, FLOPs and the training estimate stay
+            cnncalc's.
         values, **symbols: symbol values (numbers, or text such as ``"3/4"``).
 
     Raises:

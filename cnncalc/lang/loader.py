@@ -12,6 +12,7 @@ from .. import layers as registry
 from ..errors import ExpressionError, UnknownLayerError, unknown_message
 from ..layers._fields import ArgumentError
 from .blocks import BlockRules, _own_depth, _uses
+from .budget import read_budgets
 from .expr import FUNCTIONS, Expr, parse
 from .model import (
     _LAYER_NAME,
@@ -92,6 +93,7 @@ class Loader(BlockRules):
             variants=variants,
             warnings=self._unused_blocks(layers),
             structural=self._structural(layers, variants),
+            budgets=read_budgets(m.budget, self.source, self.symbols),
         )
 
     # -- symbols and input -------------------------------------------------------------------
