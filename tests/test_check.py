@@ -14,7 +14,6 @@ from cnncalc.lang.spec import parse_spec
 
 from .helpers import ROOT
 
-REFERENCE = ROOT.parent.parent / "shared" / "reference" / "published-figures.json"
 # torchvision's ResNet-50 (weights metadata): 25,557,032 params, 4.089184256 G MACs at 224x224
 RESNET50_PARAMS = 25_557_032
 RESNET50_MACS = 4_089_184_256
@@ -78,12 +77,9 @@ def test_the_issue_s_gate(run_cli):
     assert code == 1 and c["over"] and c["excess"] == RESNET50_MACS - 4_080_000_000 == 9_184_256
 
 
-def test_published_figures_as_budgets(run_cli):
-    if not REFERENCE.exists():
-        pytest.skip("the reference figures are not beside the repository")
-    figures = {f["model"]: f for f in json.loads(REFERENCE.read_text())}
+def test_published_figures_as_budgets(run_cli, published):
     for model in ("resnet18", "vgg16", "mobilenet_v2"):
-        f = figures[model]
+        f = published[model]
         code, _, _ = run_cli("check", model, "--max-params", str(f["params"]), "--max-macs", str(f["macs"]))
         assert code == 0, model
         code, _, _ = run_cli("check", model, "--max-params", str(f["params"] - 1))
