@@ -14,7 +14,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import Analysis, Comparison, Verification, analyze, compare, load, verify
+    from .api import Analysis, Comparison, Convolution, Verification, analyze, compare, conv, load, verify
     from .errors import (
         CnncalcError,
         Diagnostic,
@@ -34,6 +34,8 @@ __version__ = "0.2.0"
 _HOMES = {
     "Analysis": "api",
     "Comparison": "api",
+    "Convolution": "api",
+    "conv": "api",
     "Verification": "api",
     "analyze": "api",
     "compare": "api",
@@ -55,6 +57,7 @@ __all__ = [
     "Analysis",
     "CnncalcError",
     "Comparison",
+    "Convolution",
     "Diagnostic",
     "ExpressionError",
     "LayerDefinitionError",
@@ -68,6 +71,7 @@ __all__ = [
     "__version__",
     "analyze",
     "compare",
+    "conv",
     "load",
     "verify",
 ]

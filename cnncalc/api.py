@@ -121,7 +121,9 @@ def analyze(
         spec: what :func:`load` takes.
         symbolic: leave every symbol not given a value open: the results are formulas.
         convention: count MACs as another tool does (``torchvision``, ``torchinfo``,
-            ``ptflops``, ``ptflops-aten``, ``fvcore``); params and FLOPs stay cnncalc's.
+            ``ptflops``, ``ptflops-aten``, ``fvcore`` for a model in eval mode,
+            ``fvcore-train`` in training mode); params, FLOPs and the training estimate stay
+            cnncalc's.
         values, **symbols: symbol values (numbers, or text such as ``"3/4"``).
 
     Raises:
@@ -402,13 +404,110 @@ class Verification(_Rendered):
         return verification_html(self.record)
 
 
+def conv(
+    size: int | tuple[int, int],
+    kernel: int | tuple[int, int] = 3,
+    *,
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    channels: int = 1,
+    filters: int | None = None,
+    groups: int = 1,
+    depthwise: bool = False,
+    bias: bool = True,
+    pool: str | None = None,
+    ceil_mode: bool = False,
+) -> Convolution:
+    """One convolution (or pooling) window: the output size with its arithmetic, the params and
+    the MACs, as ``cnncalc conv`` prints them.
+
+    Args:
+        size: the input's ``n`` or ``(h, w)``.
+        kernel: ``f`` or ``(kh, kw)``.
+        stride: ``s`` or a pair (default 1; for pooling, the kernel).
+        padding: ``p``, a pair, ``"same"`` (output ``ceil(n/s)``) or ``"valid"``.
+        dilation: the dilation, or a pair.
+        channels: input channels.
+        filters: output channels (default 1; ``channels`` for ``depthwise``).
+        groups: the convolution's groups; ``depthwise=True`` sets them to ``channels``.
+        bias: one bias per filter.
+        pool: ``"max"`` or ``"avg"`` for a pooling window instead of a convolution.
+        ceil_mode: pooling rounds its division up (PyTorch's rule).
+
+    >>> c = cnncalc.conv((28, 31), 5, padding=2, stride=3)
+    >>> c.size_text, c.params, c.macs
+    ('10x11', 26, 2750)
+    """
+    from .analysis.calc import calculate
+
+    if pool not in (None, "max", "avg"):
+        raise UsageError(f"pool is 'max' or 'avg', found {pool!r}")
+    op = "conv" if pool is None else f"{pool}_pool"
+    if depthwise:
+        if pool is not None:
+            raise UsageError("depthwise applies to convolutions")
+        if groups not in (1, channels):
+            raise UsageError(
+                f"depthwise means groups = the {channels} input channels; groups = {groups} disagrees"
+            )
+        groups = channels
+        filters = channels if filters is None else filters
+    if stride is None:
+        stride = 1 if pool is None else kernel
+    calculation = calculate(
+        size,
+        kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+        op=op,
+        channels=channels,
+        filters=1 if filters is None else filters,
+        bias=bias,
+        groups=groups,
+    )
+    return Convolution(calculation)
+
+
+class Convolution:
+    """The result of :func:`conv`: ``output_shape``, ``size_text`` (``10x11``), ``params``,
+    ``weights``, ``biases``, ``macs``, ``flops``, and per axis (``height``, ``width``) the
+    ``formula`` and its ``worked`` arithmetic."""
+
+    def __init__(self, record: Any):
+        self.record = record
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.record, name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``cnncalc conv --format json``."""
+        return self.record.as_dict()
+
+    def __repr__(self) -> str:
+        from .report.conv import summary_lines
+
+        return "\n".join(summary_lines(self.record))
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<pre>{escape(repr(self))}</pre>"
+
+
 __all__ = [
     "Analysis",
     "Comparison",
+    "Convolution",
     "Diagnostic",
     "Verification",
     "analyze",
     "compare",
+    "conv",
     "load",
     "verify",
 ]

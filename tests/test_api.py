@@ -21,6 +21,7 @@ PUBLIC = [
     "Analysis",
     "CnncalcError",
     "Comparison",
+    "Convolution",
     "Diagnostic",
     "ExpressionError",
     "LayerDefinitionError",
@@ -34,6 +35,7 @@ PUBLIC = [
     "__version__",
     "analyze",
     "compare",
+    "conv",
     "load",
     "verify",
 ]
@@ -264,3 +266,24 @@ def test_verify_refuses_open_symbols_and_runs_over_the_budget():
         cnncalc.verify("input: [1, 3, 8, 8]\nsymbols: {K: null}\nlayers:\n  - conv2d: {out: K, kernel: 3}\n")
     with pytest.raises(cnncalc.VerificationError, match=r"over the budget of 1\.0 KiB"):
         cnncalc.verify("vgg16", memory_budget=1024)
+
+
+# -- conv ----------------------------------------------------------------------------------------
+
+
+def test_conv_is_the_course_s_arithmetic():
+    # floor((28 + 2*2 - 5)/3) + 1 = 10, floor((31 + 2*2 - 5)/3) + 1 = 11
+    c = cnncalc.conv((28, 31), 5, padding=2, stride=3)
+    assert (c.output_shape, c.params, c.macs) == ((1, 1, 10, 11), 5 * 5 + 1, 10 * 11 * 5 * 5)
+    assert repr(c).splitlines()[0] == "10x11" and "floor(27/3) + 1 = 10" in repr(c)
+    assert c.to_dict()["output"] == [10, 11]
+
+
+def test_conv_depthwise_and_pooling():
+    d = cnncalc.conv(32, 3, padding=1, channels=16, depthwise=True)
+    # 16 filters of 1 x 3 x 3, one per channel, plus 16 biases; 32 x 32 x 16 outputs x 9 taps
+    assert (d.groups, d.params, d.macs) == (16, 16 * 9 + 16, 32 * 32 * 16 * 9)
+    p = cnncalc.conv(7, 3, pool="max", ceil_mode=True)  # ceil((7 - 3)/3) + 1 = 3
+    assert (p.size_text, p.params, p.macs) == ("3x3", 0, 0)
+    with pytest.raises(cnncalc.UsageError, match="pool is 'max' or 'avg'"):
+        cnncalc.conv(7, 3, pool="min")

@@ -26,6 +26,8 @@ COMMANDS = {
     "analyze": "analyze",
     "verify": "verify",
     "compare": "compare",
+    "check": "check",
+    "report": "report",
     "schema": "schema",
     "zoo": "zoo",
     "export": "export",

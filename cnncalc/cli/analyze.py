@@ -55,7 +55,8 @@ def add_arguments(sub) -> None:
         default="cnncalc",
         metavar="NAME",
         help="count MACs as another tool does: cnncalc (default), torchvision, torchinfo, "
-        "ptflops, ptflops-aten, fvcore",
+        "ptflops, ptflops-aten, fvcore (a model in eval mode), fvcore-train (in training mode); "
+        "params, FLOPs and the training estimate stay cnncalc's",
     )
     a.add_argument(
         "--chart",

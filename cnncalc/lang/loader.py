@@ -11,6 +11,7 @@ from .. import layers as registry
 from ..errors import ExpressionError, UnknownLayerError, unknown_message
 from ..layers._fields import ArgumentError
 from .blocks import BlockRules, _own_depth, _uses
+from .budget import read_budgets
 from .expr import INPUT_AXES, Expr, is_reference, parse
 from .model import (
     _LAYER_NAME,
@@ -131,6 +132,7 @@ class Loader(BlockRules):
             modules=self.shared.modules,
             declared=self.shared.declared,
             version=m.cnncalc,
+            budgets=read_budgets(m.budget, self.source, self.symbols),
         )
 
     def load(self) -> tuple[tuple[Entry, ...], tuple[Expr, ...]]:

@@ -199,6 +199,8 @@ class Spec:
     declared: dict[str, Path_] = field(default_factory=dict)
     #: The format version the spec declares (``cnncalc: 1``), or None
     version: int | None = None
+    #: The limits of the ``budget:`` section (:mod:`cnncalc.lang.budget`), checked by ``check``.
+    budgets: tuple = ()
 
     @property
     def filename(self) -> str:
@@ -266,6 +268,7 @@ class _SpecModel(Model):
     blocks: dict[str, _BlockModel] = {}  # noqa: RUF012 (never changed)
     layers: list[Any]
     freeze_until: str | None = None
+    budget: Any = None  # read by cnncalc.lang.budget
 
 
 def _raise_validation(exc: ArgumentError, source: Source, base: Path_) -> None:

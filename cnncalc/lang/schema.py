@@ -123,6 +123,8 @@ def spec_schema() -> dict[str, Any]:
     defs["entry"] = {"anyOf": entry_variants}
     defs["layers"] = {"type": "array", "items": {"$ref": "#/$defs/entry"}}
     defs["list"] = _LIST
+    from .budget import json_schema as budget_schema
+
     symbol = {
         "anyOf": [
             {
@@ -193,6 +195,7 @@ def spec_schema() -> dict[str, Any]:
             },
             "layers": {"$ref": "#/$defs/layers"},
             "freeze_until": {"type": "string"},
+            "budget": budget_schema(),
         },
         "required": ["input", "layers"],
         "additionalProperties": False,
