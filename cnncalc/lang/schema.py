@@ -6,6 +6,7 @@ import inspect
 from typing import Any
 
 from ..layers import REGISTRY
+from .model import FORMAT_VERSION
 
 _EXPR = {
     "anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}],
@@ -15,6 +16,8 @@ _EXPR = {
 }
 #: A list of numbers or expressions, of pairs, or of rows.
 _LIST = {"type": "array", "items": {"anyOf": [_EXPR, {"$ref": "#/$defs/list"}]}, "minItems": 1}
+#: A block's name as an entry writes it bare: a name, or a used spec's prefix and block.
+_BARE_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"
 _REF = {
     "type": ["string", "integer"],
     "description": "an earlier layer's name, input, a block argument naming a tensor, or a name "
@@ -80,6 +83,13 @@ def spec_schema() -> dict[str, Any]:
     ]
     entry_variants: list[dict[str, Any]] = [
         {"enum": bare, "description": "a layer without arguments"},
+        {
+            "type": "string",
+            "pattern": _BARE_NAME,
+            "not": {"enum": [*(k for k in kinds if k not in bare), "residual"]},
+            "description": "a block without arguments: one under 'blocks', a block argument holding "
+            "a kind, or a used spec's block (prefix.block)",
+        },
     ]
     defs: dict[str, Any] = {}
     for k in kinds:
@@ -117,6 +127,8 @@ def spec_schema() -> dict[str, Any]:
             "description": "a block defined under 'blocks', with its arguments",
             "minProperties": 1,
             "maxProperties": 1,
+            # A block cannot have a layer kind's name: such an entry is that kind's.
+            "propertyNames": {"pattern": _BARE_NAME, "not": {"enum": [*kinds, "residual"]}},
             "additionalProperties": {"type": ["object", "null"]},
         }
     )
@@ -151,7 +163,12 @@ def spec_schema() -> dict[str, Any]:
         "title": "cnncalc spec",
         "type": "object",
         "properties": {
-            "cnncalc": {"type": "integer", "minimum": 1, "description": "the version of the spec format (1)"},
+            "cnncalc": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": FORMAT_VERSION,
+                "description": f"the version of the spec format ({FORMAT_VERSION})",
+            },
             "name": {"type": "string"},
             "description": {"type": "string"},
             "use": {
