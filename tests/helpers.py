@@ -14,6 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 DATA = Path(__file__).resolve().parent / "data"
+#: A spec using every construct of the format, and the spec it uses.
+CONSTRUCTS = DATA / "constructs"
 
 
 def all_specs() -> list[Path]:

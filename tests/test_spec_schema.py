@@ -14,9 +14,10 @@ import yaml
 from cnncalc.core.engine import analyze
 from cnncalc.lang.spec import load_spec
 
+from .helpers import CONSTRUCTS as DATA
+
 jsonschema = pytest.importorskip("jsonschema")
 
-DATA = Path(__file__).resolve().parent / "data" / "constructs"
 COMPAT = Path(__file__).resolve().parent / "compat"
 
 
