@@ -53,6 +53,13 @@ def test_what_a_new_rule_says_of_an_old_spec_is_a_warning_with_the_fix():
         "'se', and se in expressions is the argument; rename the argument (such as use_se) to "
         "keep the two apart"
     ]
+    names = load_spec(CORPUS / "2026-11-28" / "names.yaml")
+    assert [m for _, m in names.warnings] == [
+        f"argument {arg!r} of block {block!r} is a number, and a reference in {block!r} has its name: "
+        f"that reference names a layer {arg!r}, as before block arguments could name tensors; rename "
+        f"the argument (such as {arg}_n) to keep the two apart"
+        for block, arg in (("unit", "here"), ("unit", "proj"), ("stem", "conv1"))
+    ]
     lint = [w.message for w in analyze(load_spec(CORPUS / "2026-11-30" / "expressions.yaml")).warnings]
     assert lint == [
         "input.C = 3 (arriving here: 30): at top level input.* is the network's input, not the "

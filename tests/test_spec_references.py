@@ -143,6 +143,36 @@ def test_a_tensor_argument_is_not_a_number_and_a_number_argument_is_not_a_tensor
         run(HEAD_BLOCK.replace("low: s2,", "low: nowhere,"))
 
 
+def test_an_argument_read_as_a_number_leaves_a_layer_of_its_name_to_references():
+    """Before arguments could name tensors, `from: proj` named the layer proj even where the block
+    had an argument proj: that still holds when the argument is a number, with a warning; an
+    argument only ever given layer names names a tensor."""
+    text = """
+input: [1, 3, 8, 8]
+blocks:
+  unit:
+    args: {proj: 4}
+    layers:
+      - conv2d: {out: proj, kernel: 1, name: proj}
+      - relu: {name: act}
+      - add: {inputs: [proj, act], name: add}
+      - conv2d: {out: 2, kernel: 1, from: proj}
+layers:
+  - unit: {proj: 6}
+"""
+    a = run(text)
+    layers = {r.name: r for r in a.layers}
+    assert layers["unit1.add"].inputs == ("unit1.proj", "unit1.act")
+    assert layers["unit1.conv2"].inputs == ("unit1.proj",)
+    # 6 filters on 3 channels, then 2 filters on 6 channels, with biases
+    assert a.totals.params == (6 * 3 + 6) + (2 * 6 + 2)
+    assert [m for _, m in parse_spec(text, "net.yaml").warnings] == [
+        "argument 'proj' of block 'unit' is a number, and a reference in 'unit' has its name: that "
+        "reference names a layer 'proj', as before block arguments could name tensors; rename the "
+        "argument (such as proj_n) to keep the two apart"
+    ]
+
+
 DENSE = """
 input: [1, 4, 8, 8]
 blocks:

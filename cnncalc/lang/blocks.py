@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import layers as registry
@@ -195,9 +196,38 @@ class BlockRules:
         return self._all_tensors[block]
 
     def _tensor_find(self, layers: Any, args: set[str], block: str) -> set[str]:
-        from .refs import tensor_uses
+        """The arguments used as tensors. One that a reference names (``from: x``, ``inputs:
+        [x]``, ``share: x``) but that the block reads as a number, or that takes a number, is a
+        number, as in the releases before arguments could name tensors: the reference names
+        the layer (a warning says to rename the argument)."""
+        from .refs import number_reads, tensor_uses
 
-        return tensor_uses(layers, args, _raw_entries)
+        used = tensor_uses(layers, args, _raw_entries)
+        # ``arg.C`` was not in the language before: such an argument names a tensor
+        referenced = used - tensor_uses(layers, args, _raw_entries, references=False)
+        if not referenced:
+            return used
+        raw_name = block[len(self.prefix) :]
+        raw_args = self.model.blocks[raw_name].args
+        read = number_reads(layers, raw_args, referenced, _raw_entries, self._block_names)
+        for arg in sorted(referenced):
+            default = raw_args.get(arg)
+            values = ([default] if default is not None else []) + self._passed_values(block, arg)
+            if arg not in read and not any(v is not None and not isinstance(v, str) for v in values):
+                continue
+            if not self._may_name_a_layer(arg):
+                continue  # the spec never loaded before: the argument names a tensor
+            used.discard(arg)
+            self.shared.warnings.append(
+                (
+                    self._p("blocks", raw_name, "args", arg),
+                    f"argument {arg!r} of block {raw_name!r} is a number, and a reference in "
+                    f"{raw_name!r} has its name: that reference names a layer {arg!r}, as before "
+                    f"block arguments could name tensors; rename the argument (such as {arg}_n) "
+                    f"to keep the two apart",
+                )
+            )
+        return used
 
     def _kind_find(self, layers: Any, args: set[str], block: str) -> set[str]:
         """The arguments used as an entry's kind. One that has a block's name is a kind only
@@ -240,6 +270,18 @@ class BlockRules:
                 )
             )
         return used
+
+    def _may_name_a_layer(self, name: str) -> bool:
+        """Whether a layer of this file may have ``name``: one is given it, or it has the form
+        of a generated one (``conv1``, ``relu6_2``)."""
+        if _GENERATED.match(name):
+            return True
+        lists = [self.model.layers] + [b.layers for b in self.model.blocks.values()]
+        return any(
+            isinstance(body, dict) and str(body.get("name", "")).strip() == name
+            for items in lists
+            for _kind, body in _raw_entries(items)
+        )
 
     def _passed_values(self, block: str, arg: str) -> list:
         """The values passed to ``arg`` of ``block`` by the invocations written in this file."""
@@ -393,6 +435,10 @@ class BlockRules:
                     f"{', '.join(missing)}",
                 )
         return out
+
+
+#: The form of a generated layer name: a kind's short name and a counter (``conv1``, ``relu6_2``).
+_GENERATED = re.compile(r"^[A-Za-z_]\w*\d$")
 
 
 def _raw_entries(items: Any):

@@ -119,22 +119,50 @@ def _strings(value: Any):
 _DOTTED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.(" + "|".join(INPUT_AXES) + r")\b")
 
 
-def tensor_uses(items: Any, args: set[str], raw_entries) -> set[str]:
+def tensor_uses(
+    items: Any, args: set[str], raw_entries, *, references: bool = True, dotted: bool = True
+) -> set[str]:
     """The arguments in ``args`` that the raw layer list ``items`` uses as tensors: in
-    ``from:``, ``inputs:`` or ``share:``, or as ``arg.C`` in an expression."""
+    ``from:``, ``inputs:`` or ``share:`` (``references``), or as ``arg.C`` in an expression
+    (``dotted``)."""
     out: set[str] = set()
     for _kind, body in raw_entries(items):
         if body is None:
             continue
-        for key in ("from", "share"):
-            if isinstance(body.get(key), str) and body[key].strip() in args:
-                out.add(body[key].strip())
-        inputs = body.get("inputs")
-        if isinstance(inputs, list):
-            out |= {r.strip() for r in inputs if isinstance(r, str) and r.strip() in args}
-        for text in _strings({k: v for k, v in body.items() if k not in ("from", "share", "inputs")}):
-            out |= {m.group(1) for m in _DOTTED.finditer(text) if m.group(1) in args}
+        if references:
+            for key in ("from", "share"):
+                if isinstance(body.get(key), str) and body[key].strip() in args:
+                    out.add(body[key].strip())
+            inputs = body.get("inputs")
+            if isinstance(inputs, list):
+                out |= {r.strip() for r in inputs if isinstance(r, str) and r.strip() in args}
+        if dotted:
+            for text in _strings({k: v for k, v in body.items() if k not in ("from", "share", "inputs")}):
+                out |= {m.group(1) for m in _DOTTED.finditer(text) if m.group(1) in args}
     return out
+
+
+def number_reads(items: Any, args: dict[str, Any], names: set[str], raw_entries, blocks) -> set[str]:
+    """The names in ``names`` (arguments of a block whose raw layers are ``items`` and whose
+    raw arguments are ``args``) that the block reads as numbers: in an expression or a name
+    template anywhere but where the name stands alone as a reference (``from: x``, an item
+    ``x`` of ``inputs:``, ``share: x``, a layer's own ``name: x``, or ``x`` passed whole to a
+    block, which may take it as a tensor)."""
+    words = {n: re.compile(r"(?<![\w.])" + re.escape(n) + r"\b(?!\.)") for n in names}
+    texts: list[str] = [v for v in _strings(list(args.values()))]
+    for kind, body in raw_entries(items):
+        if body is None:
+            continue
+        whole = kind in blocks
+        for key, value in body.items():
+            if key in ("body", "shortcut", "branches"):
+                continue  # their entries are visited apart
+            values = value if key == "inputs" and isinstance(value, list) else [value]
+            for v in _strings(values):
+                if v.strip() in names and (key in ("from", "share", "inputs", "name") or whole):
+                    continue
+                texts.append(v)
+    return {n for n, word in words.items() if any(word.search(t) for t in texts)}
 
 
 def reads_of(exprs) -> tuple[frozenset[str], frozenset[str]]:
