@@ -87,6 +87,7 @@ layers:
         ),
         ("stem.X", r"the tensor 'stem' has no dimension 'X'; write stem.N, stem.C, stem.H or stem.W"),
         ("K.C", r"'K' is a number, not a tensor"),
+        ("stem*2", r"'stem\*2' uses 'stem', which is not defined as a number: 'stem' is a layer; its "),
     ],
 )
 def test_reference_mistakes_are_located(out, match):

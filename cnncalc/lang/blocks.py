@@ -274,14 +274,19 @@ class BlockRules:
     def _may_name_a_layer(self, name: str) -> bool:
         """Whether a layer of this file may have ``name``: one is given it, or it has the form
         of a generated one (``conv1``, ``relu6_2``)."""
-        if _GENERATED.match(name):
-            return True
-        lists = [self.model.layers] + [b.layers for b in self.model.blocks.values()]
-        return any(
-            isinstance(body, dict) and str(body.get("name", "")).strip() == name
-            for items in lists
-            for _kind, body in _raw_entries(items)
-        )
+        return bool(_GENERATED.match(name)) or name in self._given_names()
+
+    def _given_names(self) -> set[str]:
+        """The names written in ``name:`` in this file (templates apart)."""
+        if not hasattr(self, "_names_given"):
+            lists = [self.model.layers] + [b.layers for b in self.model.blocks.values()]
+            self._names_given = {
+                str(body["name"]).strip()
+                for items in lists
+                for _kind, body in _raw_entries(items)
+                if isinstance(body, dict) and "name" in body and "{" not in str(body["name"])
+            }
+        return self._names_given
 
     def _passed_values(self, block: str, arg: str) -> list:
         """The values passed to ``arg`` of ``block`` by the invocations written in this file."""

@@ -251,6 +251,13 @@ class Loader(BlockRules):
                 what = (
                     f"{n!r} is not defined" if e.text == n else f"{e.text!r} uses {n!r}, which is not defined"
                 )
+                if n in self._given_names():
+                    raise self.source.error(
+                        path,
+                        f"{what} as a number: {n!r} is a layer; its dimensions are {n}.N, {n}.C, "
+                        f"{n}.H and {n}.W, and a block takes it through an argument used in from:, "
+                        f"inputs: or as arg.C",
+                    )
                 raise self.source.error(
                     path, f"{what}{hint}; names in scope: {known}. Declare symbols under 'symbols:'"
                 )
