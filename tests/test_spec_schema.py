@@ -86,6 +86,20 @@ def test_what_the_loader_refuses_the_schema_refuses(validator, tmp_path, entry, 
     assert expected in str(info.value)
 
 
+def test_a_used_spec_s_symbols_and_lists_validate(validator):
+    spec = {
+        **BASE,
+        "use": {
+            "lib": {"spec": "lib/heads.yaml", "symbols": {"K": "2*C", "widths": [8, "C"], "rows": [[1, 2]]}}
+        },
+        "layers": ["lib.classifier"],
+    }
+    assert _errors(validator, spec) == []
+    assert _errors(validator, {**spec, "use": {"lib": {"symbols": {"K": 1}}}}) == [
+        "['use', 'lib']: 'spec' is a required property"
+    ]
+
+
 def test_a_later_format_version_is_refused_by_both(validator, tmp_path):
     from cnncalc.errors import SpecError
 

@@ -66,6 +66,27 @@ layers:
     assert analyze(load_spec(net), {"C": 2}).layers[0].output_shape[1] == 4
 
 
+def test_a_used_spec_s_list_takes_the_list_given(tmp_path):
+    _write(tmp_path, "lib/blocks.yaml", LIBRARY)
+    net = _write(
+        tmp_path,
+        "net.yaml",
+        """
+symbols: {C: 6}
+use:
+  lib: {spec: lib/blocks.yaml, symbols: {widths: [C, "C + 4"]}}
+input: [1, 3, 16, 16]
+layers:
+  - lib.pair: {name: p}
+""",
+    )
+    a = analyze(load_spec(net))
+    # first: wide = 2*4 = 8 (width keeps its default); second: widths[1] = C + 4 = 10
+    assert [r.output_shape[1] for r in a.layers if r.kind == "conv2d"] == [8, 10]
+    assert a.totals.params == (3 * 8 * 9 + 8) + (8 * 10 * 9 + 10)
+    assert analyze(load_spec(net), {"C": 1}).layers[-1].output_shape[1] == 5
+
+
 def test_a_bundled_spec_is_used_by_name():
     text = """
 use:
@@ -106,10 +127,13 @@ def test_an_error_in_a_used_spec_names_its_file(tmp_path):
         ("{spec: resnet5}", r"no bundled spec is named 'resnet5' \(did you mean 'resnet50'\?\)"),
         ("{spec: net.yaml}", r"specs use each other in a cycle: .*net.yaml -> .*net.yaml"),
         ("{spec: resnet50, symbols: {Q: 1}}", r"'Q' is not declared in .*resnet50.yaml"),
+        ("{spec: lib.yaml, symbols: {widths: 4}}", r"'widths' is a list in .*; give it a list"),
+        ("{spec: lib.yaml, symbols: {width: [4]}}", r"'width' is a number in .*; give it a number"),
     ],
 )
 def test_use_mistakes_are_located(tmp_path, use, match):
     (tmp_path / "outside.yaml").write_text(LIBRARY)
+    _write(tmp_path, "sub/lib.yaml", LIBRARY)
     net = _write(tmp_path, "sub/net.yaml", f"use:\n  lib: {use}\ninput: [1, 3, 8, 8]\nlayers: [relu]\n")
     with pytest.raises(SpecError, match=match) as info:
         load_spec(net)

@@ -141,6 +141,8 @@ class _Builder:
 
         module = self.spec.modules[prefix]
         outer = self.modules[module.parent]
+        # lists given under use: are read in the using spec's scope
+        given = {n: list_value(v, outer, self.source, p) for n, (p, v) in module.given_lists.items()}
         scope: dict[str, Any] = {}
         for name, sym in module.symbols.items():
             if name in module.given:
@@ -148,7 +150,7 @@ class _Builder:
             elif sym.derived is not None:
                 for n, (path, value) in module.lists.items():
                     if n in sym.derived.names and n not in scope:
-                        scope[n] = list_value(value, scope, self.source, path)
+                        scope[n] = given[n] if n in given else list_value(value, scope, self.source, path)
                 scope[name] = derived_value(sym, scope, self.source)
             elif sym.default is not None:
                 scope[name] = sym.default
@@ -159,7 +161,7 @@ class _Builder:
                     f"(symbols: {{{name}: ...}})",
                 )
         for name, (path, value) in module.lists.items():
-            scope[name] = list_value(value, scope, self.source, path)
+            scope[name] = given[name] if name in given else list_value(value, scope, self.source, path)
         return scope
 
     def _input_dim(self, e: Expr, i: int) -> dims.Dim:

@@ -42,7 +42,7 @@ from .model import (
 from .refnames import split_reference
 from .refs import read_ref, reads_of
 from .source import FileKey, Path_, Source, load_yaml, read_text
-from .symbols import declare
+from .symbols import declare, read_list
 from .uses import Files, find_used, shown
 
 
@@ -198,20 +198,29 @@ class Loader(BlockRules):
         )
         child.load()
         files.leave()
-        given = {}
+        given, given_lists = {}, {}
         for name, raw in use.symbols.items():
             spath = (*path, "symbols", name)
+            if name in child.lists:
+                if not isinstance(raw, list):
+                    raise self.source.error(
+                        spath, f"{name!r} is a list in {filename}; give it a list ({name}: [...])"
+                    )
+                given_lists[name] = (spath, read_list(raw, self.source, spath, self._scope_names()))
+                continue
             if name not in child.symbols:
-                what = "a list" if name in child.lists else "not declared"
+                known = ", ".join([*child.symbols, *child.lists]) or "none"
                 raise self.source.error(
-                    spath,
-                    f"{name!r} is {what} in {filename}"
-                    + (
-                        "" if name in child.lists else f" (its symbols: {', '.join(child.symbols) or 'none'})"
-                    ),
+                    spath, f"{name!r} is not declared in {filename} (its symbols: {known})"
+                )
+            if raw is None or isinstance(raw, list):
+                raise self.source.error(
+                    spath, f"{name!r} is a number in {filename}; give it a number or an expression"
                 )
             given[name] = self._expr(raw, spath, self._scope_names())
-        self.shared.modules[prefix] = Module(prefix, self.prefix, child.symbols, child.lists, given, path)
+        self.shared.modules[prefix] = Module(
+            prefix, self.prefix, child.symbols, child.lists, given, path, given_lists
+        )
         for name, qualified in child._block_names.items():
             self._block_names[f"{alias}.{name}"] = qualified
 

@@ -168,6 +168,8 @@ class Module:
     lists: dict[str, tuple[Path_, ListValue]]
     given: dict[str, Expr]
     path: Path_
+    #: Lists of the used spec given under ``symbols:`` (expressions of the using spec's symbols).
+    given_lists: dict[str, tuple[Path_, ListValue]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ class _BlockModel(Model):
 
 class _UseModel(Model):
     spec: str
-    symbols: dict[str, _Value] = {}  # noqa: RUF012 (never changed)
+    symbols: dict[str, _BlockArg] = {}  # noqa: RUF012 (never changed)
     doc: str = ""
 
 

@@ -181,7 +181,11 @@ def spec_schema() -> dict[str, Any]:
                             "type": "string",
                             "description": "a bundled name, or a path relative to this file",
                         },
-                        "symbols": {"type": "object", "additionalProperties": _EXPR},
+                        "symbols": {
+                            "type": "object",
+                            "additionalProperties": {"anyOf": [_EXPR, {"$ref": "#/$defs/list"}]},
+                            "description": "values of the used spec's symbols and lists",
+                        },
                         "doc": {"type": "string"},
                     },
                     "required": ["spec"],
