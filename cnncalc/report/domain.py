@@ -7,9 +7,11 @@ import csv
 import io
 from typing import Any
 
+import numpy as np
+
 from ..analysis.bounds import Bounds
 from ..analysis.inverse import CEILING, BudgetSolution, ShapeSolution
-from ..analysis.sweep import METRICS, Sweep
+from ..analysis.sweep import METRICS, Chunk, Plan, Sweep
 from ..core import dims
 from . import layout
 from .layout import Column
@@ -186,11 +188,7 @@ _HEADERS = {
 
 def sweep_dict(s: Sweep) -> dict[str, Any]:
     return {
-        "name": s.name,
-        "symbols": list(s.symbols),
-        "fixed": {k: None if v is None else json_value(v) for k, v in s.fixed.items()},
-        "formulas": {m: json_value(v) for m, v in s.formulas.items()},
-        "conditions": list(s.conditions),
+        **_sweep_head(s.name, s.symbols, s.fixed, s.formulas, s.conditions),
         "points": [
             {
                 **{n: json_value(s.points[n][i]) for n in s.symbols},
@@ -200,6 +198,68 @@ def sweep_dict(s: Sweep) -> dict[str, Any]:
             for i in range(len(s))
         ],
     }
+
+
+def _sweep_head(name, symbols, fixed, formulas, conditions, pareto=None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "symbols": list(symbols),
+        "fixed": {k: None if v is None else json_value(v) for k, v in fixed.items()},
+        "formulas": {m: json_value(v) for m, v in formulas.items()},
+        "conditions": list(conditions),
+        **({"pareto": [str(o) for o in pareto]} if pareto else {}),
+    }
+
+
+def sweep_json_parts(p: Plan, chunks, pareto=None):
+    """The JSON of a sweep (as :func:`sweep_dict` writes it) in pieces, a chunk of points at a
+    time; ``p``'s analyses must all be made (:meth:`Plan.analyse_all`)."""
+    import json
+
+    head = json.dumps(_sweep_head(p.name, p.symbols, p.fixed, p.formulas, p.conditions, pareto), indent=2)
+    head = head[: head.rindex("}")].rstrip() + ',\n  "points": ['
+    yield head
+    first = True
+    for c in chunks:
+        lines = []
+        for i in range(len(c)):
+            point = {
+                **{n: json_value(_plain(c.points[n][i])) for n in p.symbols},
+                "valid": bool(c.valid[i]),
+                **{m: json_value(_plain(c.totals[m][i])) for m in METRICS},
+            }
+            lines.append(json.dumps(point, indent=2).replace("\n", "\n    "))
+        if lines:
+            yield ("\n    " if first else ",\n    ") + ",\n    ".join(lines)
+            first = False
+    yield "]\n}\n" if first else "\n  ]\n}\n"
+
+
+def _plain(v: Any) -> Any:
+    return int(v) if isinstance(v, np.integer) else dims.canon(v)
+
+
+def sweep_csv_header(symbols) -> str:
+    return ",".join([*symbols, "valid", *METRICS]) + "\n"
+
+
+def sweep_csv_rows(c: Chunk) -> str:
+    """The CSV lines of a chunk of a sweep (exact integers, fractions as ``3/4``)."""
+    from . import csvrows
+
+    cols = []
+    for name, values in c.points.items():
+        if name in c.scaled:
+            scaled, den = c.scaled[name]
+            cols.append(csvrows.ratios(scaled, den) if scaled.dtype != object else csvrows.integers(values))
+        else:
+            cols.append(csvrows.integers(values))
+    cols.append(csvrows.booleans(c.valid))
+    for m in METRICS:
+        values = np.asarray(c.totals[m])
+        same = len(c) and values.dtype != object and (values == values[0]).all()
+        cols.append(csvrows.text(str(int(values[0]))) if same else csvrows.integers(values))
+    return csvrows.rows(cols, len(c)).decode("ascii")
 
 
 def sweep_csv(s: Sweep) -> str:
@@ -217,7 +277,7 @@ def sweep_csv(s: Sweep) -> str:
     return buf.getvalue()
 
 
-def sweep_render(s: Sweep, width: int, units: str = "auto"):
+def sweep_render(s: Sweep, width: int, units: str = "auto", title: str | None = None):
     from rich.console import Group
     from rich.text import Text
 
@@ -238,7 +298,9 @@ def sweep_render(s: Sweep, width: int, units: str = "auto"):
     fitted = layout.fit(cols, width, units)
     fixed = ", ".join(f"{k}={dims.fmt(v)}" for k, v in s.fixed.items() if v is not None)
     parts: list[Any] = [
-        layout.FittedTable(fitted, [None if v else "dim" for v in s.valid], title=f"{s.name}: {n} points")
+        layout.FittedTable(
+            fitted, [None if v else "dim" for v in s.valid], title=title or f"{s.name}: {n} points"
+        )
     ]
     notes = []
     if fixed:
