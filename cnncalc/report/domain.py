@@ -106,8 +106,9 @@ def shape_dict(solutions: tuple[ShapeSolution, ...]) -> dict[str, Any]:
                 "axis": s.axis,
                 "size": s.size,
                 "interval": list(s.interval) if s.interval else None,
+                "intervals": [list(i) for i in s.intervals],
                 "conditions": list(s.conditions),
-                "formula": json_value(s.formula),
+                "formula": None if s.formula is None else json_value(s.formula),
                 "searched_to": s.searched_to,
             }
             for s in solutions
@@ -118,7 +119,8 @@ def shape_dict(solutions: tuple[ShapeSolution, ...]) -> dict[str, Any]:
 def shape_text(solutions: tuple[ShapeSolution, ...]) -> str:
     lines = []
     for s in solutions:
-        where = f"{s.layer} size {s.size} along axis {s.axis} ({dims.fmt(s.formula)})"
+        formula = f" ({dims.fmt(s.formula)})" if s.formula is not None else ""
+        where = f"{s.layer} size {s.size} along axis {s.axis}{formula}"
         if s.interval is None and s.searched_to is not None:
             limit = "2**40" if s.searched_to >= CEILING else f"its declared maximum {s.searched_to}"
             lines.append(f"{where}: no value of {s.symbol} up to {limit} (each gives a smaller size)")
@@ -126,11 +128,16 @@ def shape_text(solutions: tuple[ShapeSolution, ...]) -> str:
         if s.interval is None:
             lines.append(f"{where}: no value of {s.symbol}")
             continue
-        lo, hi = s.interval
-        span = f"{s.symbol} = {lo}" if lo == hi else f"{lo} <= {s.symbol} <= {hi}"
+        spans = " or ".join(_span(s.symbol, lo, hi) for lo, hi in (s.intervals or (s.interval,)))
         extra = f", with {' and '.join(s.conditions)}" if s.conditions else ""
-        lines.append(f"{where}: {span}{extra}")
+        lines.append(f"{where}: {spans}{extra}")
     return "\n".join(lines) + "\n"
+
+
+def _span(symbol: str, lo, hi) -> str:
+    if hi is None:
+        return f"{symbol} >= {lo}"
+    return f"{symbol} = {lo}" if lo == hi else f"{lo} <= {symbol} <= {hi}"
 
 
 def budget_dict(b: BudgetSolution) -> dict[str, Any]:
@@ -143,34 +150,46 @@ def budget_dict(b: BudgetSolution) -> dict[str, Any]:
         "next": None if b.next is None else json_value(b.next),
         "next_cost": None if b.next_cost is None else json_value(b.next_cost),
         "step": json_value(b.step),
-        "formula": json_value(b.formula),
+        "formula": None if b.formula is None else json_value(b.formula),
         "stopped_by": b.stopped_by,
+        "searched": None
+        if b.searched is None
+        else [None if v is None else json_value(v) for v in b.searched],
     }
 
 
 def budget_text(b: BudgetSolution) -> str:
     who = " = ".join(b.symbols)
     if b.best is None:
-        return (
-            f"no value of {who} keeps {b.metric} within {number(b.budget)}: at {dims.fmt(b.next)} "
-            f"it is already {number(b.next_cost)}\n"
-        )
+        if b.next_cost is not None and b.next_cost > b.budget and b.formula is not None:
+            return (
+                f"no value of {who} keeps {b.metric} within {number(b.budget)}: at {dims.fmt(b.next)} "
+                f"it is already {number(b.next_cost)}\n"
+            )
+        lo, hi = b.searched or (b.next, None)
+        span = f"from {dims.fmt(lo)} " + ("on" if hi is None else f"to {dims.fmt(hi)}")
+        return f"no value of {who} {span} keeps {b.metric} within {number(b.budget)}\n"
     if b.stopped_by == "ceiling":
         return (
             f"{who} can be at least {dims.fmt(b.best)} with {b.metric} <= {number(b.budget)} "
             f"({b.metric} {number(b.best_cost)} there): the search stops at 2**40 steps\n"
         )
     if b.stopped_by == "max":
+        end = (
+            f"--upto {dims.fmt(b.upto)}" if b.upto is not None else f"the declared maximum of {b.symbols[0]}"
+        )
         return (
             f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)} ({b.metric} "
-            f"{number(b.best_cost)}): the declared maximum of {b.symbols[0]} ends the search, not the "
-            f"budget\n"
+            f"{number(b.best_cost)}): {end} ends the search, not the budget\n"
         )
     out = (
         f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)} "
         f"({b.metric} {number(b.best_cost)})\n"
     )
-    out += f"  next {who} = {dims.fmt(b.next)}: {b.metric} {number(b.next_cost)}\n"
+    cost = (
+        f": {b.metric} {number(b.next_cost)}" if b.next_cost is not None else " (beyond the range searched)"
+    )
+    out += f"  next {who} = {dims.fmt(b.next)}{cost}\n"
     return out
 
 
