@@ -29,6 +29,7 @@ from ..errors import UsageError
 from ..lang.model import Spec
 from .exact import compile_formulas
 from .pieces import Piece, Unproved, split
+from .receptive import last_feature_map
 from .sweep import check_open, condition_formula, open_analysis, unknown_cost_error
 
 #: How far up a search goes before calling a symbol unbounded (in steps).
@@ -102,11 +103,10 @@ def _search_up(fn, lo: int, cap: int = CEILING) -> int | None:
 def last_spatial_layer(a) -> int:
     """Index of the last layer with a 4-D output whose size depends on an open symbol: the last
     feature map before global or adaptive pooling."""
-    for i in range(len(a.layers) - 1, -1, -1):
-        shape = a.layers[i].output_shape
-        if len(shape) == 4 and any(dims.free_symbols(d) for d in shape[2:]):
-            return i
-    raise UsageError("the network has no layer with a spatial output")
+    idx = last_feature_map(a)
+    if idx is None:
+        raise UsageError("the network has no layer with a spatial output")
+    return idx
 
 
 # ---------------------------------------------------------------------------------------------

@@ -48,7 +48,15 @@ def bounds_dict(b: Bounds) -> dict[str, Any]:
         },
         "conditions": [s.exact for s in b.symbols if s.exact]
         + sorted({c for s in b.symbols for c in s.conditions}),
-        "receptive_field": (None if b.field is None else {"layer": b.field_layer, **field_json(b.field)}),
+        "receptive_field": (
+            None
+            if b.field is None
+            else {
+                "layer": b.field_layer,
+                **field_json(b.field),
+                "global_context": any(ax.context for ax in b.field),
+            }
+        ),
     }
 
 
@@ -85,10 +93,19 @@ def bounds_render(b: Bounds, width: int, units: str = "auto"):
     if b.field is not None:
         h, w = b.field
         size = dims.fmt(h.size) if h.size == w.size else f"{dims.fmt(h.size)} x {dims.fmt(w.size)}"
-        notes.append(
-            f"The last feature map ({b.field_layer}) sees at most {size} input pixels per position "
-            f"(jump {dims.fmt(h.jump)}): a larger input adds positions, not context."
-        )
+        jump = dims.fmt(h.jump) if h.jump == w.jump else f"{dims.fmt(h.jump)} x {dims.fmt(w.jump)}"
+        if h.context or w.context:
+            notes.append(
+                f"The last feature map ({b.field_layer}) sees at most {size} input pixels per position "
+                f"through its spatial path (jump {jump}), and the whole input through global pooling "
+                f"inside the network (a squeeze-and-excitation or pooled branch): a larger input adds "
+                f"positions and changes that pooled context."
+            )
+        else:
+            notes.append(
+                f"The last feature map ({b.field_layer}) sees at most {size} input pixels per position "
+                f"(jump {jump}): a larger input adds positions, not context."
+            )
     parts.append(Text("\n".join(notes), style="dim"))
     return Group(*parts)
 
