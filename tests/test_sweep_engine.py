@@ -141,7 +141,7 @@ def test_json_written_in_pieces_is_the_document():
 def test_the_pareto_front_against_every_pair():
     p = plan(spec("mobilenet_v1"), ranges("alpha=1/8:1:1/8", "H=96:224:32"))
     objectives = parse_objectives("max:params,macs,H", p.symbols)
-    front = Front(objectives, p.scales)
+    front = Front(objectives, p.symbols, p.scales)
     for c in p.chunks(size=7):
         front.add(c)
     best = front.chunk()
@@ -187,3 +187,26 @@ def test_command_line(run_cli, tmp_path):
     assert code == 0 and "4 non-dominated of 8 points" in out
     code, out, err = run_cli("sweep", "lenet5", "--range", "H=32:200033", "--max-points", "1000")
     assert code == 2 and "200,002 points" in err and "--max-points" in err
+
+
+def test_rounded_widths_and_depthwise_convolutions_stay_in_integers():
+    """Channels make_divisible(c*alpha, 8) (a conditional: one multiple more when rounding lost
+    more than 10%) and a depthwise convolution over them (in/groups of two equal conditionals):
+    still 64-bit integers, and the analysis's values at each width."""
+    text = """symbols: {H: 32, alpha: {default: 1, min: 1/4, type: rational}}
+input: [1, 3, H, H]
+blocks:
+  depthwise: {layers: [{conv2d: {out: input.C, groups: input.C, kernel: 3, padding: 1}}]}
+layers:
+  - conv2d: {out: "make_divisible(32*max(1, alpha), 8)", kernel: 3, stride: 2, padding: 1}
+  - conv2d: {out: "make_divisible(20*alpha, 8)", kernel: 1}
+  - depthwise
+"""
+    s = parse_spec(text, "mb.yaml")
+    p = plan(s, ranges("alpha=1/4:3:1/20", "H=31,32"))
+    (c,) = list(p.chunks())
+    assert c.totals["macs"].dtype == np.int64
+    for i in range(0, len(c), 5):
+        a, h = c.points["alpha"][i], int(c.points["H"][i])
+        t = analyze(s, {"alpha": f"{a.numerator}/{a.denominator}", "H": h}).totals
+        assert (int(c.totals["macs"][i]), int(c.totals["params"][i])) == (t.macs, t.params), (a, h)

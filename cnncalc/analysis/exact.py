@@ -89,6 +89,7 @@ def compile_formulas(formulas: dict[str, Any], names: list[str] | tuple[str, ...
     """
     names = tuple(names)
     gen = _Gen(names)
+    formulas = {k: _normalise(v) for k, v in formulas.items()}
     results = [gen.exact(v) for v in formulas.values()]
     bounds = [gen.bound(v) for v in formulas.values()]
     args = ", ".join(f"v{i}" for i in range(len(names)))
@@ -120,6 +121,52 @@ def compile_formulas(formulas: dict[str, Any], names: list[str] | tuple[str, ...
     exec(compile(exact_src, "<cnncalc exact>", "exec"), scope)  # source generated from sympy trees
     exec(compile(bound_src, "<cnncalc bound>", "exec"), scope)
     return Compiled(names, keys, scope["_exact"], scope["_bound"], gen.integer_only)
+
+
+#: Most conditionals a floor's argument may hold to be folded into one (the products of
+#: conditionals multiply their branches).
+_FOLDED = 4
+
+
+def _normalise(formula: Any) -> Any:
+    """The same formula in a form that stays in integers where it can:
+
+    - ``Max(1, K/100)`` as ``Max(100, K)/100``, so that a floor of it is an integer ratio;
+    - a floor of conditionals (``in/groups`` of a depthwise convolution whose channels are a
+      conditional: sympy puts the division inside the branches, ``floor(Piecewise((1/(8 + c),
+      ...))*Piecewise((8 + c, ...)))``) folded into one conditional whose branches cancel, the
+      floor taken in each branch.
+    """
+    s = dims.sp()
+    if dims.is_concrete(formula) or not isinstance(formula, s.Basic):
+        return formula
+    if formula.has(s.Min, s.Max):
+        formula = formula.replace(lambda n: isinstance(n, (s.Min, s.Max)), _common_scale)
+    if formula.has(s.Piecewise):
+        formula = formula.replace(
+            lambda n: isinstance(n, (s.floor, s.ceiling)) and n.args[0].has(s.Piecewise), _fold_floor
+        )
+    return formula
+
+
+def _common_scale(n: Any) -> Any:
+    s = dims.sp()
+    dens = [a.as_numer_denom()[1] for a in n.args]
+    if not all(d.is_Integer and d > 0 for d in dens):
+        return n
+    scale = math.lcm(*(int(d) for d in dens))
+    return n if scale == 1 else n.func(*(scale * a for a in n.args)) / s.Integer(scale)
+
+
+def _fold_floor(n: Any) -> Any:
+    s = dims.sp()
+    arg = n.args[0]
+    if not 0 < len(arg.atoms(s.Piecewise)) <= _FOLDED:
+        return n
+    arg = s.piecewise_fold(arg)
+    if isinstance(arg, s.Piecewise):  # the floor of each branch: each an integer ratio
+        return s.Piecewise(*((n.func(value), c) for value, c in arg.args))
+    return n.func(arg)
 
 
 def evaluate(formula: Any, values: dict[str, Any]) -> Any:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UsageError
-from .sweep import METRICS, Chunk
+from .sweep import METRICS, Chunk, Points
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ def parse_objectives(text: str, symbols: tuple[str, ...]) -> tuple[Objective, ..
 class Front:
     """The non-dominated valid points among the chunks given to :meth:`add`."""
 
-    def __init__(self, objectives: tuple[Objective, ...], scales: dict[str, int] | None = None):
-        self.objectives = objectives
+    def __init__(self, objectives: tuple[Objective, ...], symbols: tuple[str, ...], scales: dict[str, int]):
+        self.objectives, self.symbols = objectives, symbols
         self.scales = dict(scales or {})
         self.seen = 0
         self._rows: dict[str, np.ndarray] | None = None  # every column of the front's rows
@@ -71,7 +71,7 @@ class Front:
         keep = np.flatnonzero(chunk.valid)
         columns = {
             "#": np.arange(chunk.start, chunk.start + len(chunk), dtype=np.int64),
-            **{f"p:{k}": v for k, v in chunk.points.items()},
+            **{f"p:{k}": chunk.points[k] for k in chunk.points if k not in chunk.scaled},
             **{f"t:{k}": v for k, v in chunk.totals.items()},
             **{f"s:{k}": v[0] for k, v in chunk.scaled.items()},
         }
@@ -85,7 +85,8 @@ class Front:
         """Each objective as a column to minimise."""
         out = []
         for o in self.objectives:
-            v = rows[f"t:{o.name}"] if o.name in METRICS else rows[f"p:{o.name}"]
+            # a rational symbol is compared by its integers K of K/D: the same order
+            v = rows[f"t:{o.name}"] if o.name in METRICS else rows.get(f"s:{o.name}", rows.get(f"p:{o.name}"))
             out.append(-v if o.maximise else v)
         return out
 
@@ -100,7 +101,8 @@ class Front:
             return {k[2:]: v for k, v in r.items() if k.startswith(prefix)}
 
         scaled = {k: (v, self.scales[k]) for k, v in pick("s:").items()}
-        return Chunk(int(r["#"][0]), pick("p:"), scaled, pick("t:"), np.ones(len(r["#"]), dtype=bool))
+        points = Points(self.symbols, pick("p:"), scaled)
+        return Chunk(int(r["#"][0]), points, scaled, pick("t:"), np.ones(len(r["#"]), dtype=bool))
 
 
 def _concat(a: np.ndarray, b: np.ndarray) -> np.ndarray:

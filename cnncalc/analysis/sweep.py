@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -197,12 +197,35 @@ def unknown_cost_error(a: Analysis, what: str) -> UsageError:
 # the plan of a sweep, and its chunks
 
 
+class Points(Mapping):
+    """Each swept symbol's values at the points of a chunk. A rational symbol's are made (as
+    Python fractions) only when read: its integers ``K`` of ``K/D`` serve the evaluation and the
+    CSV, and a fraction a point costs a microsecond."""
+
+    def __init__(self, order: tuple[str, ...], ready: dict[str, np.ndarray], scaled: dict[str, tuple]):
+        self._order, self._ready, self._scaled = order, dict(ready), scaled
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._ready:
+            if name not in self._scaled:
+                raise KeyError(name)
+            ks, d = self._scaled[name]
+            self._ready[name] = np.array([dims.canon(Fraction(int(k), d)) for k in ks], dtype=object)
+        return self._ready[name]
+
+    def __iter__(self):
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
 @dataclass(frozen=True)
 class Chunk:
     """The totals at consecutive points of a grid (``start`` is the first point's index)."""
 
     start: int
-    points: dict[str, np.ndarray]  # symbol -> values (int64, or objects: ints and Fractions)
+    points: Mapping[str, np.ndarray]  # symbol -> values (int64, or objects: ints and Fractions)
     scaled: dict[str, tuple[np.ndarray, int]]  # symbol -> (values times D as integers, D)
     totals: dict[str, np.ndarray]  # metric -> values (int64 or Python ints)
     valid: np.ndarray  # bool
@@ -314,8 +337,9 @@ class Plan:
 
     def _chunk(self, lo: int, idx: dict[str, np.ndarray]) -> Chunk:
         n = len(next(iter(idx.values())))
-        points = {k: r.take(idx[k]) for k, r in self.ranges.items()}
         scaled = {k: (self.ranges[k].take(idx[k], d), d) for k, d in self.scales.items()}
+        ready = {k: r.take(idx[k]) for k, r in self.ranges.items() if k not in scaled}
+        points = Points(tuple(self.ranges), ready, scaled)
         inputs = {}
         for k in self.open:
             inputs[_scaled_name(k) if k in self.scales else k] = (

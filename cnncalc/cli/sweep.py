@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if args.pareto:
         from ..analysis.pareto import Front, parse_objectives
 
-        front = Front(parse_objectives(args.pareto, p.symbols), p.scales)
+        front = Front(parse_objectives(args.pareto, p.symbols), p.symbols, p.scales)
     chunks = _progress(p.chunks(), p.size)
     if front is not None:
         for c in chunks:

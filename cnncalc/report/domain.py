@@ -284,12 +284,12 @@ def sweep_csv_rows(c: Chunk) -> str:
     from . import csvrows
 
     cols = []
-    for name, values in c.points.items():
-        if name in c.scaled:
-            scaled, den = c.scaled[name]
-            cols.append(csvrows.ratios(scaled, den) if scaled.dtype != object else csvrows.integers(values))
+    for name in c.points:
+        scaled, den = c.scaled.get(name, (None, 1))
+        if scaled is not None and scaled.dtype != object:
+            cols.append(csvrows.ratios(scaled, den))
         else:
-            cols.append(csvrows.integers(values))
+            cols.append(csvrows.integers(c.points[name]))
     cols.append(csvrows.booleans(c.valid))
     for m in METRICS:
         values = np.asarray(c.totals[m])
