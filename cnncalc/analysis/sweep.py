@@ -28,6 +28,7 @@ from ..core.engine import Analysis, analyze, resolve_symbols
 from ..errors import CnncalcError, UsageError, shorten
 from ..lang.model import Spec
 from .exact import Compiled, compile_formulas
+from .separable import Separable, compile_separable
 
 #: The totals a sweep evaluates, in order.
 METRICS = ("params", "trainable_params", "macs", "flops", "activations")
@@ -51,6 +52,7 @@ class Range(Sequence):
     def __init__(self, start=None, step=None, count: int = 0, values: tuple = ()):
         self.start, self.step, self.count = start, step, count if not values else len(values)
         self.values = tuple(values)
+        self._tables: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return self.count
@@ -86,8 +88,9 @@ class Range(Sequence):
     def take(self, idx: np.ndarray, scale: int = 1) -> np.ndarray:
         """``scale`` times the values at the indexes ``idx`` (integers: int64 when they fit)."""
         if self.values:
-            table = _array([Fraction(v) * scale for v in self.values])
-            return table[idx]
+            if scale not in self._tables:
+                self._tables[scale] = _array([Fraction(v) * scale for v in self.values])
+            return self._tables[scale][idx]
         a, b = Fraction(self.start) * scale, Fraction(self.step) * scale
         if a.denominator == b.denominator == 1:
             a, b = int(a), int(b)
@@ -239,7 +242,7 @@ class _Variant:
     """The compiled formulas of one analysis (one combination of structural values)."""
 
     analysis: Analysis
-    totals: Compiled
+    totals: Separable
     valid: Compiled
     conditions: tuple[str, ...]
 
@@ -309,7 +312,7 @@ class Plan:
                 f"c{i}": _substitute(condition_formula(c, rational), subs) for i, c in enumerate(conditions)
             }
             try:
-                totals = compile_formulas(formulas, names)
+                totals = compile_separable(formulas, names)
                 valid = compile_formulas(tests, names)
             except ValueError as exc:
                 raise UsageError(f"sweep: {exc}") from None
@@ -340,11 +343,14 @@ class Plan:
         scaled = {k: (self.ranges[k].take(idx[k], d), d) for k, d in self.scales.items()}
         ready = {k: r.take(idx[k]) for k, r in self.ranges.items() if k not in scaled}
         points = Points(tuple(self.ranges), ready, scaled)
-        inputs = {}
+        inputs, axes = {}, {}
         for k in self.open:
-            inputs[_scaled_name(k) if k in self.scales else k] = (
-                scaled[k][0] if k in self.scales else points[k]
-            )
+            name = _scaled_name(k) if k in self.scales else k
+            inputs[name] = scaled[k][0] if k in self.scales else points[k]
+            # the symbol's distinct values in the chunk: a span of its range's values
+            lo, hi = int(idx[k].min()), int(idx[k].max())
+            span = np.arange(lo, hi + 1, dtype=np.int64)
+            axes[name] = (self.ranges[k].take(span, self.scales.get(k, 1)), idx[k] - lo)
         totals = {m: np.empty(n, dtype=np.int64) for m in METRICS}
         valid = np.zeros(n, dtype=bool)
         if self.structural:
@@ -359,7 +365,8 @@ class Plan:
         for key, rows in groups:
             v = self.variant(key)
             sub = inputs if rows is None else {k: a[rows] for k, a in inputs.items()}
-            out = v.totals(sub) if self.open else {m: getattr(v.analysis.totals, m) for m in METRICS}
+            on = axes if rows is None else {k: (values, at[rows]) for k, (values, at) in axes.items()}
+            out = v.totals(on) if self.open else {m: getattr(v.analysis.totals, m) for m in METRICS}
             ok = v.valid(sub) if self.open else {f"c{i}": True for i in range(len(v.conditions))}
             for m in METRICS:
                 got = np.broadcast_to(np.asarray(out[m]), (n,) if rows is None else (len(rows),))

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "csv":
         sys.stdout.write(domain.sweep_csv_header(p.symbols))
         for c in chunks:
-            sys.stdout.write(domain.sweep_csv_rows(c))
+            _write(domain.sweep_csv_rows(c))
     elif args.format == "json":
         p.analyse_all()
         for part in domain.sweep_json_parts(p, chunks, front.objectives if front else None):
@@ -126,6 +126,24 @@ def run(args: argparse.Namespace) -> int:
 
         plot_sweep(result, args.plot)
     return 0
+
+
+def _write(text: str) -> None:
+    """``text`` (ASCII) to standard output, through its binary buffer when it has one (tens of
+    megabytes a second: the text layer would encode it again). A failure to write is retried
+    through the text layer, which reports it as the command line reports every such failure."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    try:
+        buffer.write(text.encode("ascii"))
+    except BrokenPipeError:
+        raise
+    except OSError:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def _collect(p, chunks):
