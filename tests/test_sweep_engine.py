@@ -210,3 +210,16 @@ layers:
         a, h = c.points["alpha"][i], int(c.points["H"][i])
         t = analyze(s, {"alpha": f"{a.numerator}/{a.denominator}", "H": h}).totals
         assert (int(c.totals["macs"][i]), int(c.totals["params"][i])) == (t.macs, t.params), (a, h)
+
+
+def test_three_symbols_and_past_64_bits_term_by_term():
+    """N x H x W: terms of three factors (the sums over two other symbols made point by point),
+    and sizes whose products leave 64 bits: against the analysis."""
+    s = spec("resnet50")
+    big = 2**40
+    p = plan(s, {"N": [1, 3], "H": [7, 224, big], "W": [9, 224, big + 5]})
+    (c,) = list(p.chunks())
+    for i in range(len(c)):
+        values = {k: int(c.points[k][i]) for k in ("N", "H", "W")}
+        t = analyze(s, values).totals
+        assert {m: int(c.totals[m][i]) for m in METRICS} == {m: getattr(t, m) for m in METRICS}, values
