@@ -64,7 +64,13 @@ TIERS = (
     ("cnncalc.errors",),  # the errors and their messages
     ("cnncalc.core.dims", "cnncalc.dims"),  # exact symbolic integers
     # the expression language (and, until layers are pydantic models, their declared fields)
-    ("cnncalc.lang.surd", "cnncalc.lang.expr", "cnncalc.lang.source", "cnncalc.lang.fields"),
+    (
+        "cnncalc.lang.surd",
+        "cnncalc.lang.conditional",
+        "cnncalc.lang.expr",
+        "cnncalc.lang.source",
+        "cnncalc.lang.fields",
+    ),
     ("cnncalc.kernels", "cnncalc.strategies"),  # numba loops; hypothesis strategies
     ("cnncalc.layers", "cnncalc.plugins"),  # the layer kinds and their registry
     ("cnncalc.lang",),  # the spec: loader, schema, zoo
