@@ -79,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import sweep as engine
     from ..report import domain
 
+    if args.plot is not None:  # refused before any work when it cannot be written
+        from ..report.chart import check_plot
+
+        check_plot(args.plot)
     ranges = dict(engine.parse_range(r) for r in args.ranges)
     p = engine.plan(options.load(args.spec), ranges, options.assignments(args.assignments))
     engine.check_size(p, args.max_points or engine.MAX_POINTS)
@@ -93,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
             front.add(c)
         best = front.chunk()
         chunks = [best] if best is not None else []
+    if args.plot is not None:  # the chunks are read twice: held
+        chunks = list(chunks)
     if args.format == "csv":
         sys.stdout.write(domain.sweep_csv_header(p.symbols))
         for c in chunks:
@@ -101,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         p.analyse_all()
         for part in domain.sweep_json_parts(p, chunks, front.objectives if front else None):
             sys.stdout.write(part)
-    if args.format != "table" and not args.plot:
+    if args.format != "table" and args.plot is None:
         return 0
     result = _collect(p, chunks)
     if args.format == "table":
@@ -121,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         options.console(view.fit_width).print(
             domain.sweep_render(result, view.fit_width, view.fit_units, title=title)
         )
-    if args.plot:
+    if args.plot is not None:
         from ..report.chart import plot_sweep
 
         plot_sweep(result, args.plot)
