@@ -9,13 +9,13 @@ Compilation (:func:`njit`):
 * ``fastmath`` off: the kernels are a numerical reference; LLVM must not reassociate
   sums or assume that NaN and inf do not occur.
 * ``nogil=True``: a long kernel does not freeze other Python threads (e.g. a UI).
+* No ``parallel=True``.  All multi-threading comes from the BLAS products (numpy
+  ``matmul``, OpenBLAS threads) that the convolution and linear kernels run from Python.
 
 numba reads its settings from the environment (``NUMBA_OPT``, ``NUMBA_NUM_THREADS``, ...) when it
 is imported. A value it cannot read is reported here as one warning naming the variable, and
 dropped so that numba uses its default: numba's own warning holds a traceback, and
 ``NUMBA_NUM_THREADS=0`` stops its import with an exception.
-* No ``parallel=True``.  All multi-threading comes from the BLAS products (numpy
-  ``matmul``, OpenBLAS threads) that the convolution and linear kernels run from Python.
 
 Threading, measured on this project's 2-core machine (ResNet-50 forward, 1x3x224x224,
 same kernels with ``prange`` over channels in im2col / padding / BN / ReLU / max-pool
@@ -55,14 +55,19 @@ def _import_numba():
     threads = os.environ.get("NUMBA_NUM_THREADS")
     if threads is not None and not re.fullmatch(r"\s*0*[1-9][0-9]{0,5}\s*", threads):
         _drop("NUMBA_NUM_THREADS", threads, "expected a number of threads of 1 or more")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    # The warnings are caught where they are shown, the filters left alone (changing them makes
+    # Python show again every warning it had shown once).
+    show, caught = warnings.showwarning, []
+    warnings.showwarning = lambda message, category, *rest, **kw: caught.append((message, category, rest))
+    try:
         import numba
-    for w in caught:
-        text = str(w.message)
+    finally:
+        warnings.showwarning = show
+    for message, category, rest in caught:
+        text = str(message)
         m = re.match(r"Environment variable '(\w+)' is defined but its associated value (.*) could not", text)
         if m is None:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            show(message, category, *rest)
             continue
         reason = [line for line in text.splitlines() if line.strip()][-1]
         _drop(m.group(1), os.environ.get(m.group(1), ""), reason.partition(": ")[2] or reason)
