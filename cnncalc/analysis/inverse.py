@@ -600,4 +600,15 @@ def _le(v, budget) -> bool:
     return v is not None and v <= budget
 
 
-__all__ = ["CEILING", "BudgetSolution", "ShapeSolution", "largest_within", "solve_shape"]
+def byte_metrics(dtype: str) -> dict:
+    """Budgets in bytes: the inference peak, and input + params + every activation."""
+    from . import memory
+    from .lifetimes import lifetimes
+
+    return {
+        "peak_bytes": lambda a: lifetimes(a, dtype).peak_bytes,
+        "memory_bytes": lambda a: memory.memory(a, dtype).total_bytes,
+    }
+
+
+__all__ = ["CEILING", "BudgetSolution", "ShapeSolution", "byte_metrics", "largest_within", "solve_shape"]

@@ -474,7 +474,14 @@ def sweep(
     """
     p = plan(spec, ranges, values)
     check_size(p, max_points)
-    chunks = list(p.chunks())
+    return collect(p, p.chunks())
+
+
+def collect(p: Plan, chunks) -> Sweep:
+    """The chunks of ``p`` (all of them, or those kept, such as a Pareto front's) held as one
+    :class:`Sweep`."""
+    chunks = list(chunks)
+    p.analyse_all()
     points = {n: tuple(_plain(v) for c in chunks for v in c.points[n]) for n in p.symbols}
     totals = {m: tuple(_plain(v) for c in chunks for v in c.totals[m]) for m in METRICS}
     valid = tuple(bool(v) for c in chunks for v in c.valid)

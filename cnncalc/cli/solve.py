@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--step: {exc}; write a number such as 1/32") from None
     symbols = tuple(n.strip() for n in args.largest.split(",") if n.strip())
     result = inverse.largest_within(
-        spec, symbols, metric, budget, values, step, _memory_budgets(args.dtype), upto
+        spec, symbols, metric, budget, values, step, inverse.byte_metrics(args.dtype), upto
     )
     if args.format == "json":
         sys.stdout.write(json.dumps(domain.budget_dict(result), indent=2) + "\n")
@@ -172,14 +172,3 @@ def _budget(within: str) -> tuple[str, int]:
             f"{dims_text(value)}"
         )
     return metric, int(value)
-
-
-def _memory_budgets(dtype: str) -> dict:
-    """Budgets in bytes: the inference peak, and input + params + every activation."""
-    from ..analysis import memory
-    from ..analysis.lifetimes import lifetimes
-
-    return {
-        "peak_bytes": lambda a: lifetimes(a, dtype).peak_bytes,
-        "memory_bytes": lambda a: memory.memory(a, dtype).total_bytes,
-    }

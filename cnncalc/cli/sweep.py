@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(part)
     if args.format != "table" and args.plot is None:
         return 0
-    result = _collect(p, chunks)
+    result = engine.collect(p, chunks)
     if args.format == "table":
         if len(result) > TABLE_ROWS:
             raise UsageError(
@@ -150,18 +150,6 @@ def _write(text: str) -> None:
     except OSError:
         sys.stdout.write(text)
         sys.stdout.flush()
-
-
-def _collect(p, chunks):
-    """The chunks held as one :class:`~cnncalc.analysis.sweep.Sweep`."""
-    from ..analysis.sweep import METRICS, Sweep, _plain
-
-    chunks = list(chunks)
-    p.analyse_all()
-    points = {n: tuple(_plain(v) for c in chunks for v in c.points[n]) for n in p.symbols}
-    totals = {m: tuple(_plain(v) for c in chunks for v in c.totals[m]) for m in METRICS}
-    valid = tuple(bool(v) for c in chunks for v in c.valid)
-    return Sweep(p.name, p.symbols, p.fixed, points, totals, valid, p.formulas, p.conditions)
 
 
 def _progress(chunks, total: int):
