@@ -108,3 +108,27 @@ def test_a_spec_file_named_with_escapes_is_shown_escaped(fmt, tmp_path):
     assert "\x1b" not in out and "\u202e" not in out
     assert "\\x1b[31m" in out or "\\u001b[31m" in out  # escaped, as messages show it
     assert "\\u202e" in out
+
+
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("yaml", ["analyze", "lenet5", "-f", "csv"]),
+        ("numpy", ["sweep", "lenet5", "--range", "H=32:33", "-f", "csv"]),
+    ],
+)
+def test_a_module_named_like_a_dependency_in_the_current_folder_does_not_run(module, args, tmp_path):
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    (tmp_path / f"{module}.py").write_text("open('pwned', 'w').write('x')\n")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "cnncalc", *args], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "pwned").exists()
+    # LeNet-5's first layer: 6 x (5 x 5 + 1) = 156 parameters, at H = 32 and at H = 33
+    assert ",156," in done.stdout or "\n32," in done.stdout, done.stdout
