@@ -18,14 +18,24 @@ too. When open symbols leave a condition undecided, the value is piecewise
 from __future__ import annotations
 
 import ast
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from ..core import dims
-from ..errors import ExpressionError, shorten
+from ..errors import ExpressionError
+from .conditional import MAX_CONDITIONAL_SIZE, conditional
+from .literals import (
+    MAX_MAGNITUDE,
+    _check_magnitude,
+    _check_number_spelling,
+    _exact_float,
+    _float,
+    _number_text,
+    _short,
+    _shown,
+)
 from .refnames import (
     DOT,
     INPUT_AXES,
@@ -44,11 +54,6 @@ from .surd import Surd, root
 MAX_LENGTH = 500
 #: Largest exponent accepted in ``a ** b``.
 MAX_EXPONENT = 64
-#: Concrete values beyond this magnitude are refused (they are mistakes, not networks), and so
-#: are fractions whose denominator is beyond it.
-MAX_MAGNITUDE = 10**100
-#: Messages quote at most this many characters of an expression.
-MAX_SHOWN = 80
 
 FUNCTIONS = {
     "min": "min",
@@ -177,69 +182,6 @@ def parse(value: Any) -> Expr:
     return Expr(text, converted, frozenset(names))
 
 
-# A number token: not part of a name, not after a decimal point.
-_NUMBER_TOKEN = re.compile(r"(?<![\w.])(\d[\w]*)")
-
-
-def _check_number_spelling(text: str) -> None:
-    """Refuse spellings whose meaning is not plain decimal: ``010``, ``0x1f``, ``0b101``."""
-    for m in _NUMBER_TOKEN.finditer(text):
-        token = m.group(1)
-        lowered = token.lower()
-        if lowered[:2] in ("0b", "0x", "0o"):
-            base = {"0b": "binary", "0x": "hexadecimal", "0o": "octal"}[lowered[:2]]
-            try:
-                value = f": {int(token, 0)}"
-            except ValueError:
-                value = ""
-            raise ExpressionError(
-                f"in {_shown(text)}: {_shown(token)} is a {base} literal; write it in decimal{value}"
-            )
-        digits = token.split("e")[0].split("E")[0]
-        if len(digits) > 1 and digits[0] == "0" and digits.replace("_", "").isdigit():
-            end = m.end(1)
-            if end < len(text) and text[end] == ".":
-                continue  # 00.5: a decimal fraction
-            raise ExpressionError(
-                f"in {_shown(text)}: {_shown(token)} has a leading zero; write {token.lstrip('0_') or '0'}"
-            )
-
-
-def _shown(text: str) -> str:
-    """An expression's text as messages quote it."""
-    return repr(shorten(text, MAX_SHOWN))
-
-
-def _float(value: float) -> int | Fraction:
-    if not math.isfinite(value):
-        raise ExpressionError(f"expected a finite number, found {value}")
-    number = dims.canon(Fraction(repr(value)))  # exact decimal value as written
-    _check_magnitude(number)
-    return number
-
-
-def _exact_float(node: ast.Constant, text: str) -> int | Fraction:
-    """The value of a decimal literal as written (``0.3333333333333333333333`` is not the
-    nearest float)."""
-    value = node.value
-    if not math.isfinite(value):
-        raise ExpressionError(f"in {_shown(text)}: expected a finite number, found a number out of range")
-    segment = (ast.get_source_segment(text, node) or "").replace("_", "")
-    try:
-        exact = Fraction(segment)
-    except (ValueError, ZeroDivisionError):
-        return _float(value)
-    if value == 0 and exact != 0:
-        raise ExpressionError(f"in {_shown(text)}: the number {shorten(segment)} is too small")
-    number = dims.canon(exact)
-    _check_magnitude(number)
-    return number
-
-
-def _number_text(v: int | Fraction) -> str:
-    return str(v) if isinstance(v, int) else f"{v.numerator}/{v.denominator}"
-
-
 def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
     if depth > 50:
         raise ExpressionError(f"expression {text!r} is nested too deeply")
@@ -351,24 +293,6 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
     )
 
 
-def _check_magnitude(v: int | Fraction) -> None:
-    if abs(v) > MAX_MAGNITUDE:
-        raise ExpressionError(f"the value {_short(v)} is too large (limit 10**100)")
-    if isinstance(v, Fraction) and v.denominator > MAX_MAGNITUDE:
-        raise ExpressionError(
-            f"the value {_short(v)} is a fraction too fine to be a size (denominator above 10**100)"
-        )
-
-
-def _short(v: int | Fraction) -> str:
-    if isinstance(v, Fraction):
-        return f"{_short(v.numerator)}/{_short(v.denominator)}"
-    if v.bit_length() > 200:
-        return f"about 10**{int(v.bit_length() * math.log10(2))}"
-    s = _number_text(v)
-    return s if len(s) <= 30 else f"{s[:12]}...({len(s)} digits)"
-
-
 def evaluate(expr: Expr, scope: dict[str, Any], *, pairs: bool = False) -> Any:
     """The exact value of ``expr`` with names taken from ``scope``.
 
@@ -419,9 +343,26 @@ def _eval(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
             return _eval(t[2], expr, scope)
         if cond is False:
             return _eval(t[3], expr, scope)
-        return _bounded(dims.where(cond, _eval(t[2], expr, scope), _eval(t[3], expr, scope)), expr)
+        return _conditional(cond, _eval(t[2], expr, scope), _eval(t[3], expr, scope), expr)
     _, op, left, right = t
     return _binop(op, _eval(left, expr, scope), _eval(right, expr, scope), expr)
+
+
+def _conditional(cond: Any, a: Any, b: Any, expr: Expr) -> dims.Value:
+    """``a if cond else b`` for an undecided ``cond``: one flat conditional of the symbol when
+    every condition in it is a threshold of one integer symbol (``v + 1 if H > 3 else v``,
+    ``v`` itself a conditional, stays one list of ranges of H instead of doubling); else the
+    conditional as written, refused when it grows too large to handle."""
+    a, b = (v.to_sympy() if isinstance(v, Surd) else v for v in (a, b))
+    value, size = conditional(cond, a, b)
+    if size > MAX_CONDITIONAL_SIZE:
+        open_ = ", ".join(sorted(str(x) for x in dims.free_symbols(value)))
+        raise ExpressionError(
+            f"in {_shown(expr.text)}: with {open_} left open this conditional grows to more than "
+            f"{MAX_CONDITIONAL_SIZE:,} operations (conditionals of conditionals, passed through "
+            f"blocks, double it at each level); give {open_} a value with --set"
+        )
+    return _bounded(value, expr)
 
 
 def _lookup(name: str, expr: Expr, scope: dict[str, Any]) -> dims.Value:
