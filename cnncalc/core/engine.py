@@ -114,6 +114,13 @@ class Analysis:
         return not self.open_symbols
 
 
+def follow_derived(spec: Spec, bound: dict[str, Any], given: Any) -> dict[str, Any]:
+    """``bound`` without the derived symbols that were not ``given`` a value: the analysis
+    derives them again from the symbols they read, open ones included (a width derived from an
+    open multiplier is its formula, not its value at the multiplier's default)."""
+    return {k: v for k, v in bound.items() if k in given or spec.symbols[k].derived is None}
+
+
 def resolve_symbols(
     spec: Spec, values: dict[str, Any] | None = None, symbolic: bool = False
 ) -> dict[str, Any]:
