@@ -12,6 +12,6 @@ import sys
 if not sys.flags.safe_path and sys.path and sys.path[0] in ("", os.curdir, os.getcwd()):
     del sys.path[0]
 
-from .cli import main  # noqa: E402
+from .cli import main
 
 sys.exit(main())

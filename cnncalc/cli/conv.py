@@ -119,11 +119,13 @@ def load_matrix(text: str, name: str):
                     f"{name}: {path}: holds {data.dtype} values; the calculator takes real "
                     f"numbers (integers or floats)"
                 )
-        elif path.suffix.lower() == ".csv":
-            data = np.loadtxt(path, delimiter=",", ndmin=2)
+        elif path.suffix.lower() == ".csv":  # read as text: whole numbers stay exact
+            if path.stat().st_size > 64 * 2**20:
+                raise UsageError(f"{name}: {path}: a CSV file of more than 64 MiB")
+            return parse_matrix(path.read_text(encoding="utf-8", errors="strict"), name)
         else:
             raise UsageError(f"{name}: {path}: expected a .npy or .csv file")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError included
         raise UsageError(f"{name}: {path}: cannot be read ({exc})") from None
     return matrix(data, name)
 
