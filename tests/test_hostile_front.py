@@ -75,6 +75,23 @@ CASES = [
     # conv: .npy arrays that are not real numbers
     case("conv-npy-complex", ["conv", "--input", "{tmp}/complex.npy", "--filter", "[[1]]"], r"complex128"),
     case("conv-npy-datetime", ["conv", "--input", "{tmp}/dates.npy", "--filter", "[[1]]"], r"datetime64"),
+    # names too long for the system to look up: the text is not a file, never a traceback
+    case("conv-rows-of-5000-digits", ["conv", "--input", f"{BIG} 1; 1 1", "--pool", "max"], r"nor a file"),
+    case("compare-binding-of-5000-digits", ["compare", "lenet5", f"lenet5@H={BIG}"], r"at most 500"),
+    # options that do not apply are refused, not ignored
+    case(
+        "conv-pool-filters", ["conv", "28", "--pool", "max", "--filters", "4"], r"--filters applies to conv"
+    ),
+    case(
+        "solve-shape-within", ["solve", "resnet50", "--shape", "7x7", "--within", "macs=1"], r"--within does"
+    ),
+    case("solve-shape-step", ["solve", "resnet50", "--shape", "7x7", "--step", "1/32"], r"--step does not"),
+    case(
+        "solve-largest-layer",
+        ["solve", "lenet5", "--largest", "H", "--within", "macs=1e6", "--layer", "conv1"],
+        r"--layer does not apply to --largest",
+    ),
+    case("analyze-chart-json", ["analyze", "lenet5", "--chart", "-f", "json"], r"--format json has no table"),
 ]
 
 

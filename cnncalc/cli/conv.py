@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError, shorten
+from ..lang.source import exists
 
 # ASCII digits only: str.isdigit() and \d accept "²" and "٣", which int() refuses or reads.
 _PAIR = re.compile(r"\s*([0-9]+)\s*(?:[x,]\s*([0-9]+)\s*)?", re.ASCII)
@@ -109,7 +110,7 @@ def load_matrix(text: str, name: str):
     if stripped.startswith("["):
         return parse_matrix(stripped, name)
     path = Path(stripped)
-    if not path.is_file():
+    if not exists(path, "file"):
         raise UsageError(f"{name}: {text!r} is neither nested lists such as [[1,0],[0,1]] nor a file")
     try:
         if path.suffix.lower() == ".npy":
@@ -163,6 +164,8 @@ def calculation_from_args(args: argparse.Namespace, image=None, filt=None):
         size, channels = (h, w), c
     if size is None:
         raise UsageError("give the input size (e.g. 28x31) or an --input matrix")
+    if op != "conv" and filters is not None:
+        raise UsageError("--filters applies to convolutions; a pooling keeps the input's channels")
     if depthwise:
         if op != "conv":
             raise UsageError("--depthwise applies to convolutions")
