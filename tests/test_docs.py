@@ -1,0 +1,132 @@
+"""The documentation site (docs/, mkdocs.yml): what it shows is what the code does.
+
+- Every command of a ``console`` block is run in process at 80 columns and prints exactly what
+  the page shows under it (conventions in :mod:`tests.docs_pages`); every Python example runs;
+  every other ``cnncalc`` command a page shows names a command and options that exist.
+- The figures the tutorial cites are the published ones.
+
+After a deliberate change of what the commands print: ``python tools/docs_update.py`` (then
+read the diff).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+
+import pytest
+
+from . import docs_pages as dp
+
+PAGES = dp.pages()
+#: Pages whose Python examples another test runs (tests/test_api.py runs the API reference's).
+DOCTESTED_ELSEWHERE = {"reference/python-api.md"}
+
+
+def _id(path) -> str:
+    return str(path.relative_to(dp.DOCS))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_id)
+def test_every_example_prints_what_the_page_shows(page, tmp_path):
+    outcomes, failures = dp.run_page(page, tmp_path, doctests=_id(page) not in DOCTESTED_ELSEWHERE)
+    wrong = []
+    for o in outcomes:
+        if not o.ok:
+            diff = difflib.unified_diff(o.example.expected, o.actual, "the page", "printed", lineterm="", n=2)
+            wrong.append(f"{o.where()}: $ {o.example.command}\n" + "\n".join(diff))
+    assert not wrong, "\n\n".join(wrong) + "\n\n(after a deliberate change: python tools/docs_update.py)"
+    assert not failures, "\n".join(failures)
+
+
+def test_the_examples_are_many_and_few_are_cut():
+    """The pages show commands with their output, and leave lines out (``...``) sparingly."""
+    shown = [
+        e for p in PAGES for b in dp.blocks(p.read_text()) if b.lang == "console" for e in dp.examples(b)
+    ]
+    assert len(shown) >= 60
+    assert sum(e.elided for e in shown) <= len(shown) // 4
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_id)
+def test_every_other_command_shown_exists(page):
+    wrong = [
+        f"{_id(page)} {where}: {problem}"
+        for where, words in dp.shown_commands(page.read_text())
+        for problem in dp.unknown_options(words)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_conventions_of_examples():
+    """The reader of the examples' rules: commands, continuations, elisions, files."""
+    text = (
+        "```console\n$ cnncalc conv 6 -k 3 \\\n    -p 1\n6x6\n...\n\n$ echo $?\n0\n```\n"
+        '```yaml title="a.yaml"\ninput: [1, 1, 6, 6]\n```\n'
+    )
+    console, spec = dp.blocks(text)
+    first, second = dp.examples(console)
+    assert first.argv == ["cnncalc", "conv", "6", "-k", "3", "-p", "1"] and first.line == 2
+    assert first.expected == ["6x6", "..."] and first.elided
+    assert second.command == "echo $?" and second.expected == ["0"]
+    assert spec.attrs == {"title": "a.yaml"} and spec.text == "input: [1, 1, 6, 6]\n"
+    assert dp.matches(["6x6", "...", "end"], ["6x6", "a", "b", "end"])
+    assert not dp.matches(["6x6", "...", "end"], ["6x6", "end"])  # ... is at least one line
+    assert not dp.matches(["6x6"], ["6x6", "more"])
+    assert dp.unknown_options(["conv", "6", "--kernal", "3"]) == ["conv has no option --kernal"]
+    assert dp.unknown_options(["analyse", "x"]) == ["no command 'analyse'"]
+
+
+# The figures the tutorial cites, as the course and the papers publish them, with their arithmetic:
+# (page, the command printing it, a line of its output, the published figures).
+_CITED = [
+    # The course's worked example: floor((28 + 2*2 - 5)/3) + 1 = 10, floor((31 + 2*2 - 5)/3) + 1 = 11
+    ("tutorial/one-convolution.md", "cnncalc conv 28x31 -k 5 -p 2 -s 3", "{}x{}", (10, 11)),
+    # LeNet-5: 6*(5*5*1 + 1) + 16*(5*5*6 + 1) + 120*(400 + 1) + 84*(120 + 1) + 10*(84 + 1)
+    ("tutorial/lenet5.md", "cnncalc analyze lenet5", "total {} {:,} ", ("[1, 10]", 61_706)),
+    # Inception's 5x5 on 28x28x192 to 32 channels: 28*28*32 * 5*5*192; with a 1x1 bottleneck to
+    # 16 channels first: 28*28*16 * 192 + 28*28*32 * 5*5*16
+    (
+        "tutorial/inception.md",
+        "cnncalc compare examples/inception_5x5 examples/inception_bottleneck",
+        "MACs {:,} {:,}",
+        (120_422_400, 12_443_648),
+    ),
+    # MobileNet (Howard et al. 2017, eq. 5): (D_K²·M·D_F² + M·N·D_F²) / (D_K²·M·N·D_F²) = 1/N + 1/D_K²
+    (
+        "tutorial/mobilenet.md",
+        "cnncalc compare examples/standard_conv examples/separable_conv",
+        "{}",
+        ("1/N + 1/K**2",),
+    ),
+]
+
+
+@pytest.mark.parametrize(("page", "command", "line", "values"), _CITED, ids=[c[0] for c in _CITED])
+def test_the_tutorial_s_figures_are_the_published_ones(page, command, line, values):
+    """The course's numbers are what the page shows a command print (which the test above
+    checks against the command itself)."""
+    shown = [
+        " ".join(" ".join(out.split()) for out in e.expected)
+        for b in dp.blocks((dp.DOCS / page).read_text())
+        if b.lang == "console"
+        for e in dp.examples(b)
+        if e.command == command
+    ]
+    assert shown, f"{page} shows no {command}"
+    wanted = " ".join(line.format(*values).split())
+    assert any(wanted in out for out in shown), f"{page}: {command} does not print {wanted}"
+
+
+def test_a_command_prints_what_a_terminal_would_show(tmp_path):
+    session = dp.Session(tmp_path)
+    assert session.run("cnncalc conv 28x31 -k 5 -p 2 -s 3").splitlines()[0] == "10x11"
+    assert session.run("echo $?") == "0\n"
+    out = session.run("cnncalc analyze nothing.yaml")
+    assert out.startswith("cnncalc: error: ") and session.run("echo $?") == "2\n"
+    assert session.run("cnncalc schema > schema.json") == ""
+    assert json.loads((tmp_path / "schema.json").read_text())["title"]
+    with pytest.raises(ValueError, match="runs cnncalc"):
+        session.run("rm -rf /")
+    with pytest.raises(ValueError, match="stay in the page's folder"):
+        session.run("cat ../secret")
