@@ -3,20 +3,24 @@
 - Every command of a ``console`` block is run in process at 80 columns and prints exactly what
   the page shows under it (conventions in :mod:`tests.docs_pages`); every Python example runs;
   every other ``cnncalc`` command a page shows names a command and options that exist.
-- The figures the tutorial cites are the published ones.
+- The terminal UI's screenshots show what the app shows now.
 
 After a deliberate change of what the commands print: ``python tools/docs_update.py`` (then
-read the diff).
+read the diff); of the terminal UI: ``python tools/docs_screenshots.py``.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import json
+import re
+import sys
 
 import pytest
 
 from . import docs_pages as dp
+from .helpers import ROOT
 
 PAGES = dp.pages()
 #: Pages whose Python examples another test runs (tests/test_api.py runs the API reference's).
@@ -130,3 +134,43 @@ def test_a_command_prints_what_a_terminal_would_show(tmp_path):
         session.run("rm -rf /")
     with pytest.raises(ValueError, match="stay in the page's folder"):
         session.run("cat ../secret")
+
+
+# ---------------------------------------------------------------------------------------------
+# The terminal UI's screenshots
+
+
+def _screenshots():
+    """tools/docs_screenshots.py as a module (a dataclass's module must be in sys.modules)."""
+    if "docs_screenshots" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "docs_screenshots", ROOT / "tools" / "docs_screenshots.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["docs_screenshots"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["docs_screenshots"]
+
+
+def test_every_screenshot_shown_is_made_by_the_tool():
+    shots = _screenshots().SHOTS
+    shown = {m for p in PAGES for m in re.findall(r"\]\((?:\.\./)*assets/tui/([\w-]+\.svg)\)", p.read_text())}
+    assert shown and shown == {f"{name}.svg" for name in shots}
+    for name in shots:
+        assert (dp.DOCS / "assets" / "tui" / f"{name}.svg").is_file(), name
+
+
+@pytest.mark.slow
+def test_the_screenshots_show_what_the_app_shows(tmp_path):
+    """Each screenshot's text, row by row, is the app's now (the colours may vary with
+    textual's version; what the reader reads may not)."""
+    pytest.importorskip("textual")
+    tool = _screenshots()
+    tool.write_all(tmp_path)
+    for name in tool.SHOTS:
+        committed = tool.svg_text(dp.DOCS / "assets" / "tui" / f"{name}.svg")
+        fresh = tool.svg_text(tmp_path / f"{name}.svg")
+        assert committed == fresh, (
+            f"{name}.svg is not what the app shows now: run python tools/docs_screenshots.py\n"
+            + "\n".join(difflib.unified_diff(committed, fresh, lineterm=""))
+        )
