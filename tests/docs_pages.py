@@ -406,6 +406,8 @@ def _argument(action: argparse.Action) -> str:
         values = " \\| ".join(f"`{c}`" for c in action.choices)
         return f"[{values}]" if action.nargs == "?" else values
     metavar = action.metavar or (action.dest if not action.option_strings else action.dest.upper())
+    if not action.option_strings:  # a positional argument: its name is in the first column
+        return "one or more" if action.nargs in ("+", "*") else ""
     if action.nargs in ("+", "*"):
         return f"`{metavar}` ..."
     if action.nargs == "?":

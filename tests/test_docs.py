@@ -3,6 +3,10 @@
 - Every command of a ``console`` block is run in process at 80 columns and prints exactly what
   the page shows under it (conventions in :mod:`tests.docs_pages`); every Python example runs;
   every other ``cnncalc`` command a page shows names a command and options that exist.
+- The command reference's tables are the parser's, every command and option in them.
+- The JSON reference names every key ``analyze --format json`` writes, and nothing else.
+- The counting conventions have a row per layer kind, and the FLOPs per element they state for
+  the elementwise kinds are what an analysis counts.
 - The terminal UI's screenshots show what the app shows now.
 
 After a deliberate change of what the commands print: ``python tools/docs_update.py`` (then
@@ -11,6 +15,7 @@ read the diff); of the terminal UI: ``python tools/docs_screenshots.py``.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import importlib.util
 import json
@@ -134,6 +139,136 @@ def test_a_command_prints_what_a_terminal_would_show(tmp_path):
         session.run("rm -rf /")
     with pytest.raises(ValueError, match="stay in the page's folder"):
         session.run("cat ../secret")
+
+
+# ---------------------------------------------------------------------------------------------
+# The command reference
+
+COMMANDS_PAGE = dp.DOCS / "reference" / "commands.md"
+
+
+def test_the_command_reference_is_the_parser_s():
+    from cnncalc.cli import COMMANDS
+
+    text = COMMANDS_PAGE.read_text()
+    sections = dp.generated_sections(text)
+    assert sorted(sections) == sorted(["commands", *COMMANDS]), "a command has no section, or one is gone"
+    for name, body in sections.items():
+        assert body == dp.generated(name), (
+            f"the table of {name} is not the parser's: run python tools/docs_update.py\n"
+            + "\n".join(difflib.unified_diff(body.splitlines(), dp.generated(name).splitlines(), lineterm=""))
+        )
+    for name in COMMANDS:
+        assert f"## `cnncalc {name}`" in text
+        for action in dp.subparser(name)._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue  # -h, --help: said once for every command
+            for flag in action.option_strings:
+                assert f"`{flag}`" in sections[name], f"{name} {flag}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The JSON reference
+
+JSON_PAGE = dp.DOCS / "reference" / "json.md"
+
+# Specs that make every optional key appear: a shared layer, an opaque layer (unknown cost), a
+# warning, a condition on an open symbol, merged paths whose receptive fields differ.
+_JSON_SPECS = {
+    "shared.yaml": """
+input: [1, 3, 16, 16]
+blocks:
+  unused: {layers: [relu]}
+  mix: {layers: [{opaque: {shape: [1, 3, 16, 16], op: Einsum, name: mystery}}]}
+layers:
+  - conv2d: {out: 3, kernel: 3, padding: 1, name: a}
+  - conv2d: {out: 3, kernel: 3, padding: 1, share: a}
+  - mix: {name: m}
+  - residual:
+      body: [{conv2d: {out: 3, kernel: 3, padding: 1}}]
+""",
+    "open.yaml": """
+symbols: {H: {}}
+input: [1, 3, H, H]
+layers:
+  - conv2d: {out: 4, kernel: 5}
+""",
+}
+
+
+def _json_keys(data, path: str = "") -> set[str]:
+    """Every key path of a JSON value (``layers[].name``), symbols and axes written generically."""
+    out: set[str] = set()
+    if isinstance(data, dict):
+        for k, v in data.items():
+            p = f"{path}.{k}" if path else k
+            if path == "symbols":
+                p = "symbols.NAME"
+            elif path.endswith(".receptive_field"):
+                p = f"{path}.AXIS"
+            out.add(p)
+            out |= _json_keys(v, p)
+    elif isinstance(data, list):
+        for v in data:
+            out |= _json_keys(v, path + "[]")
+    return out
+
+
+def test_the_json_reference_names_every_key_and_no_other(tmp_path):
+    session = dp.Session(tmp_path)
+    for name, text in _JSON_SPECS.items():
+        session.write(name, text)
+    keys: set[str] = set()
+    for command in (
+        "cnncalc analyze resnet18 --format json",
+        "cnncalc analyze shared.yaml --format json",
+        "cnncalc analyze open.yaml --format json --convention fvcore",
+    ):
+        session.run(command + " > out.json")
+        assert session.status == 0, command
+        keys |= _json_keys(json.loads((tmp_path / "out.json").read_text()))
+    documented = set(re.findall(r"^\| `([\w.\[\]]+)` \|", JSON_PAGE.read_text(), re.M))
+    assert keys - documented == set(), "keys the JSON holds that the page does not name"
+    assert documented - keys == set(), "keys the page names that the JSON does not hold"
+
+
+# ---------------------------------------------------------------------------------------------
+# The counting conventions
+
+CONVENTIONS_PAGE = dp.DOCS / "reference" / "conventions.md"
+
+
+def _kind_rows() -> dict[str, list[str]]:
+    """The rows of the table of layer kinds: kind -> cells after it."""
+    section = CONVENTIONS_PAGE.read_text().split("\n## Per layer kind\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        m = re.match(r"^\| `(\w+)` \|(.*)\|$", line)
+        if m:
+            rows[m[1]] = [c.strip() for c in m[2].split("|")]
+    return rows
+
+
+def test_every_layer_kind_has_its_row():
+    from cnncalc.layers import BUILTIN_KINDS
+
+    assert sorted(BUILTIN_KINDS) == sorted(k for k in _kind_rows() if k in BUILTIN_KINDS)
+    assert set(_kind_rows()) - set(BUILTIN_KINDS) == set()
+
+
+def test_the_flops_per_element_stated_are_counted():
+    """``k per element`` in the FLOPs column: an input of 2*3*4*5 = 120 elements costs 120*k
+    (the arguments at their defaults)."""
+    import cnncalc
+
+    checked = 0
+    for kind, cells in _kind_rows().items():
+        m = re.fullmatch(r"(\d+) per element", cells[-1])
+        if m:  # at the arguments' defaults
+            spec = {"input": [2, 3, 4, 5], "layers": [kind]}
+            assert cnncalc.analyze(spec).totals.flops == 120 * int(m[1]), kind
+            checked += 1
+    assert checked >= 10
 
 
 # ---------------------------------------------------------------------------------------------
