@@ -7,7 +7,10 @@
 - The JSON reference names every key ``analyze --format json`` writes, and nothing else.
 - The counting conventions have a row per layer kind, and the FLOPs per element they state for
   the elementwise kinds are what an analysis counts.
+- The figures the tutorial cites are the published ones.
 - The terminal UI's screenshots show what the app shows now.
+- ``mkdocs build --strict`` passes: no broken link, no page left out of the navigation
+  (skipped when mkdocs-material is not installed; the ``test`` extra installs it).
 
 After a deliberate change of what the commands print: ``python tools/docs_update.py`` (then
 read the diff); of the terminal UI: ``python tools/docs_screenshots.py``.
@@ -19,7 +22,9 @@ import argparse
 import difflib
 import importlib.util
 import json
+import os
 import re
+import subprocess
 import sys
 
 import pytest
@@ -84,6 +89,13 @@ def test_the_conventions_of_examples():
     assert not dp.matches(["6x6"], ["6x6", "more"])
     assert dp.unknown_options(["conv", "6", "--kernal", "3"]) == ["conv has no option --kernal"]
     assert dp.unknown_options(["analyse", "x"]) == ["no command 'analyse'"]
+    assert dp.unknown_options(["COMMAND", "--help"]) == []  # a placeholder
+    shown = (
+        "```yaml\n- repo: x   # where you install cnncalc from\n  entry: cnncalc check --max-parms 1M\n```\n"
+    )
+    assert [problem for _, words in dp.shown_commands(shown) for problem in dp.unknown_options(words)] == [
+        "check has no option --max-parms"
+    ]
 
 
 # The figures the tutorial cites, as the course and the papers publish them, with their arithmetic:
@@ -309,3 +321,32 @@ def test_the_screenshots_show_what_the_app_shows(tmp_path):
             f"{name}.svg is not what the app shows now: run python tools/docs_screenshots.py\n"
             + "\n".join(difflib.unified_diff(committed, fresh, lineterm=""))
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# The site
+
+
+def test_the_site_builds_strictly(tmp_path):
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("material")
+    site = tmp_path / "site"
+    config = ROOT / "mkdocs.yml"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(config),
+            "--site-dir",
+            str(site),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (site / "index.html").is_file()
