@@ -139,6 +139,38 @@ def test_the_tutorial_s_figures_are_the_published_ones(page, command, line, valu
     assert any(wanted in out for out in shown), f"{page}: {command} does not print {wanted}"
 
 
+#: Pages that show torchvision's models: (page, command, the models whose params and MACs it prints).
+_TORCHVISION = [
+    ("tutorial/alexnet.md", "cnncalc compare examples/alexnet_227 alexnet", ["alexnet"]),
+    ("tutorial/vgg16.md", "cnncalc analyze vgg16 --depth 1", ["vgg16"]),
+    (
+        "tutorial/resnet.md",
+        "cnncalc compare resnet18 resnet34 resnet50",
+        ["resnet18", "resnet34", "resnet50"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("page", "command", "models"), _TORCHVISION, ids=[c[0] for c in _TORCHVISION])
+def test_the_tutorial_s_torchvision_figures_are_the_published_ones(page, command, models):
+    """torchvision's published parameter counts and MACs (tests/data/published_figures.json)
+    are what the page shows."""
+    published = {
+        f["model"]: f for f in json.loads((ROOT / "tests" / "data" / "published_figures.json").read_text())
+    }
+    shown = "\n".join(
+        "\n".join(e.expected)
+        for b in dp.blocks((dp.DOCS / page).read_text())
+        if b.lang == "console"
+        for e in dp.examples(b)
+        if e.command == command
+    )
+    assert shown, f"{page} shows no {command}"
+    for model in models:
+        for key in ("params", "macs"):
+            assert f"{published[model][key]:,}" in shown, f"{page}: {model}'s {key}"
+
+
 def test_a_command_prints_what_a_terminal_would_show(tmp_path):
     session = dp.Session(tmp_path)
     assert session.run("cnncalc conv 28x31 -k 5 -p 2 -s 3").splitlines()[0] == "10x11"
