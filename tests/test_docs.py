@@ -382,3 +382,20 @@ def test_the_site_builds_strictly(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (site / "index.html").is_file()
+
+
+def test_links_to_github_s_numbered_anchors_work_on_the_site():
+    """GitHub numbers a page's second ``cnncalc.bounds`` heading ``#cnncalcbounds-1``, the site
+    ``#cnncalcbounds_1``: the site's hook writes such links as the site numbers them."""
+    pytest.importorskip("pymdownx")
+    spec = importlib.util.spec_from_file_location("docs_mkdocs_hooks", ROOT / "tools" / "mkdocs_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    page = (
+        "## `cnncalc.bounds`\n\nSee [`Bounds`](#cnncalcbounds-1) and [the step](#step-1).\n\n"
+        "```text\n## not a heading\n```\n\n## `cnncalc.Bounds`\n\n## Step 1\n"
+    )
+    assert hooks._anchors(page) == ["cnncalcbounds", "cnncalcbounds", "step-1"]
+    fixed = hooks._numbered(page, "reference/api.md", files=None)
+    assert "[`Bounds`](#cnncalcbounds_1)" in fixed
+    assert "[the step](#step-1)" in fixed  # a heading of that name: left alone
