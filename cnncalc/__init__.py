@@ -14,7 +14,24 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import Analysis, Comparison, Convolution, Verification, analyze, compare, conv, load, verify
+    from .api import (
+        Analysis,
+        Bounds,
+        BudgetSolve,
+        Comparison,
+        Convolution,
+        ShapeSolve,
+        Sweep,
+        Verification,
+        analyze,
+        bounds,
+        compare,
+        conv,
+        load,
+        solve,
+        sweep,
+        verify,
+    )
     from .errors import (
         CnncalcError,
         Diagnostic,
@@ -33,6 +50,13 @@ __version__ = "0.2.0"
 #: Where each public name is defined.
 _HOMES = {
     "Analysis": "api",
+    "Bounds": "api",
+    "BudgetSolve": "api",
+    "ShapeSolve": "api",
+    "Sweep": "api",
+    "bounds": "api",
+    "solve": "api",
+    "sweep": "api",
     "Comparison": "api",
     "Convolution": "api",
     "conv": "api",
@@ -55,6 +79,8 @@ _HOMES = {
 
 __all__ = [
     "Analysis",
+    "Bounds",
+    "BudgetSolve",
     "CnncalcError",
     "Comparison",
     "Convolution",
@@ -63,16 +89,21 @@ __all__ = [
     "LayerDefinitionError",
     "PluginError",
     "ShapeError",
+    "ShapeSolve",
     "SpecError",
+    "Sweep",
     "UnknownLayerError",
     "UsageError",
     "Verification",
     "VerificationError",
     "__version__",
     "analyze",
+    "bounds",
     "compare",
     "conv",
     "load",
+    "solve",
+    "sweep",
     "verify",
 ]
 

@@ -375,35 +375,42 @@ def apply(calc: Calculation, image, filt=None):
     kernel = (calc.height.kernel, calc.width.kernel)
     stride = (calc.height.stride, calc.width.stride)
     dilation = (calc.height.dilation, calc.width.dilation)
-    try:
-        if calc.op == "conv":
-            from ..kernels.conv import conv2d_nchw
+    # An overflow is reported below, once, from the output: numpy's own warning would come
+    # before it or not at all, depending on which BLAS thread ran the product.
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            if calc.op == "conv":
+                from ..kernels.conv import conv2d_nchw
 
-            if filt is None:
-                raise UsageError("a convolution needs a filter to compute output values")
-            fo, fc, kh, kw = filter_shape(filt, "conv")
-            if fc * calc.groups != c:
-                raise UsageError(f"filter: {fc} channel(s) x {calc.groups} group(s) is not the input's {c}")
-            wt = np.ascontiguousarray(filt.reshape(fo, fc, kh, kw), dtype=np.float64)
-            pads = (
-                calc.height.pad_before,
-                calc.height.pad_after,
-                calc.width.pad_before,
-                calc.width.pad_after,
-            )
-            conv2d_nchw(x, wt, None, out, stride=stride, padding=pads, dilation=dilation, groups=calc.groups)
-        elif calc.op == "max_pool":
-            from ..kernels.pool import max_pool2d_nchw
+                if filt is None:
+                    raise UsageError("a convolution needs a filter to compute output values")
+                fo, fc, kh, kw = filter_shape(filt, "conv")
+                if fc * calc.groups != c:
+                    raise UsageError(
+                        f"filter: {fc} channel(s) x {calc.groups} group(s) is not the input's {c}"
+                    )
+                wt = np.ascontiguousarray(filt.reshape(fo, fc, kh, kw), dtype=np.float64)
+                pads = (
+                    calc.height.pad_before,
+                    calc.height.pad_after,
+                    calc.width.pad_before,
+                    calc.width.pad_after,
+                )
+                conv2d_nchw(
+                    x, wt, None, out, stride=stride, padding=pads, dilation=dilation, groups=calc.groups
+                )
+            elif calc.op == "max_pool":
+                from ..kernels.pool import max_pool2d_nchw
 
-            pads = (calc.height.pad_before, calc.width.pad_before)
-            max_pool2d_nchw(x, out, kernel, stride, pads, dilation, calc.ceil_mode)
-        else:
-            from ..kernels.pool import avg_pool2d_nchw
+                pads = (calc.height.pad_before, calc.width.pad_before)
+                max_pool2d_nchw(x, out, kernel, stride, pads, dilation, calc.ceil_mode)
+            else:
+                from ..kernels.pool import avg_pool2d_nchw
 
-            pads = (calc.height.pad_before, calc.width.pad_before)
-            avg_pool2d_nchw(x, out, kernel, stride, pads, calc.ceil_mode, True)
-    except ValueError as exc:  # the kernel's own validation: a bug if reached after calculate()
-        raise UsageError(f"the reference kernel refused the matrices: {exc}") from None
+                pads = (calc.height.pad_before, calc.width.pad_before)
+                avg_pool2d_nchw(x, out, kernel, stride, pads, calc.ceil_mode, True)
+        except ValueError as exc:  # the kernel's own validation: a bug if reached after calculate()
+            raise UsageError(f"the reference kernel refused the matrices: {exc}") from None
     if not np.isfinite(out).all():
         raise UsageError(
             "the output values overflow the float range (at most about 1.8e308): scale the "

@@ -199,7 +199,7 @@ class _Builder:
         path = (*entry.path, "when")
         value = self._eval(entry.when, scope, path)
         if not isinstance(value, int):
-            if dims.is_concrete(value):
+            if dims.is_concrete(value) or not dims.free_symbols(value):  # a fraction, a root
                 raise self.source.error(path, f"when = {entry.when.text} is not an integer; {_WHEN_DECIDES}")
             names = _open_names(value)
             raise self.source.error(
@@ -218,7 +218,7 @@ class _Builder:
         path = (*entry.path, "repeat")
         value = self._eval(entry.repeat, scope, path)
         if not isinstance(value, int):
-            if dims.is_concrete(value):
+            if dims.is_concrete(value) or not dims.free_symbols(value):  # a fraction, a root
                 raise self.source.error(
                     path, f"repeat = {entry.repeat.text} = {dims.fmt(value)} is not an integer"
                 )

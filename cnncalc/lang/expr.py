@@ -26,6 +26,7 @@ from typing import Any
 
 from ..core import dims
 from ..errors import ExpressionError, shorten
+from .conditional import MAX_CONDITIONAL_SIZE, conditional
 from .surd import Surd, root
 
 #: Longest expression text accepted.
@@ -373,9 +374,26 @@ def _eval(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
             return _eval(t[2], expr, scope)
         if cond is False:
             return _eval(t[3], expr, scope)
-        return _bounded(dims.where(cond, _eval(t[2], expr, scope), _eval(t[3], expr, scope)), expr)
+        return _conditional(cond, _eval(t[2], expr, scope), _eval(t[3], expr, scope), expr)
     _, op, left, right = t
     return _binop(op, _eval(left, expr, scope), _eval(right, expr, scope), expr)
+
+
+def _conditional(cond: Any, a: Any, b: Any, expr: Expr) -> dims.Value:
+    """``a if cond else b`` for an undecided ``cond``: one flat conditional of the symbol when
+    every condition in it is a threshold of one integer symbol (``v + 1 if H > 3 else v``,
+    ``v`` itself a conditional, stays one list of ranges of H instead of doubling); else the
+    conditional as written, refused when it grows too large to handle."""
+    a, b = (v.to_sympy() if isinstance(v, Surd) else v for v in (a, b))
+    value, size = conditional(cond, a, b)
+    if size > MAX_CONDITIONAL_SIZE:
+        open_ = ", ".join(sorted(str(x) for x in dims.free_symbols(value)))
+        raise ExpressionError(
+            f"in {_shown(expr.text)}: with {open_} left open this conditional grows to more than "
+            f"{MAX_CONDITIONAL_SIZE:,} operations (conditionals of conditionals, passed through "
+            f"blocks, double it at each level); give {open_} a value with --set"
+        )
+    return _bounded(value, expr)
 
 
 def _lookup(name: str, expr: Expr, scope: dict[str, Any]) -> dims.Value:
