@@ -394,3 +394,15 @@ def _has_pandas() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_the_domain_s_messages_name_no_command_line_option():
+    for call, message in [
+        (lambda: cnncalc.sweep("resnet50", {"Q": [1]}), "unknown symbol 'Q'"),
+        (lambda: cnncalc.sweep("resnet50", {"H": [64]}, H=3), "H is both given a value and swept"),
+        (lambda: cnncalc.sweep("resnet50", {"H": [0]}), "the sweep of H: H must be in [1, inf], found 0"),
+        (lambda: cnncalc.solve("resnet50", largest="H", within="macs=1G", H=3), "H is both given a value"),
+    ]:
+        with pytest.raises(cnncalc.UsageError) as info:
+            call()
+        assert message in str(info.value) and "--" not in str(info.value)

@@ -449,14 +449,14 @@ def largest_within(
     """
     values = dict(values or {})
     if not symbols:
-        raise UsageError("--largest names no symbol: give one or more, comma separated (--largest H,W)")
+        raise UsageError("no symbol to grow: name one or more (H,W)")
     for name in symbols:
         if name not in spec.symbols:
             from ..errors import unknown_message
 
             raise UsageError(unknown_message("symbol", name, spec.symbols))
         if name in values:
-            raise UsageError(f"{name} is given both by --set and by --largest")
+            raise UsageError(f"{name} is both given a value and grown: keep one")
     extra = memory or {}
     if metric not in METRICS and metric not in extra:
         raise UsageError(f"unknown budget {metric!r}; known: {', '.join([*METRICS, *extra])}")

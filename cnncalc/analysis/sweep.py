@@ -397,9 +397,9 @@ def plan(spec: Spec, ranges: dict[str, Sequence], values: dict[str, Any] | None 
         if name not in spec.symbols:
             from ..errors import unknown_message
 
-            raise UsageError("--range: " + unknown_message("symbol", name, spec.symbols))
+            raise UsageError(unknown_message("symbol", name, spec.symbols) + " (to sweep)")
         if name in values:
-            raise UsageError(f"{name} is given both by --set and by --range")
+            raise UsageError(f"{name} is both given a value and swept: keep one")
         grid[name] = r if isinstance(r, Range) else Range(values=tuple(dims.canon(v) for v in r))
         _check_range(spec.symbols[name], grid[name])
     structural = tuple(n for n in grid if n in spec.structural)
@@ -413,17 +413,17 @@ def plan(spec: Spec, ranges: dict[str, Sequence], values: dict[str, Any] | None 
 def _check_range(sym, r: Range) -> None:
     """The values of a range must be values of the symbol, as --set checks one."""
     if not r.count:
-        raise UsageError(f"--range {sym.name}: no values")
+        raise UsageError(f"the sweep of {sym.name} has no values")
     lo, hi = r.low, r.high
     if lo < sym.lower or (sym.max is not None and hi > sym.max):
         top = dims.fmt(sym.max) if sym.max is not None else "inf"
         bad = lo if lo < sym.lower else hi
         raise UsageError(
-            f"--range {sym.name}: {sym.name} must be in [{dims.fmt(sym.lower)}, {top}], found {dims.fmt(bad)}"
+            f"the sweep of {sym.name}: {sym.name} must be in [{dims.fmt(sym.lower)}, {top}], found {dims.fmt(bad)}"
         )
     if sym.integer and r.denominator != 1:
         bad = next(v for v in (r.values or (r.start, r.step)) if Fraction(v).denominator != 1)
-        raise UsageError(f"--range {sym.name}: {sym.name} is an integer symbol, found {dims.fmt(bad)}")
+        raise UsageError(f"the sweep of {sym.name}: {sym.name} is an integer symbol, found {dims.fmt(bad)}")
 
 
 def _scaled_name(name: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CnncalcError, UsageError
+from ..lang.source import exists
 
 if TYPE_CHECKING:
     from ..lang.model import Spec
@@ -46,7 +47,7 @@ def load(source: Any) -> Spec:
         raise UsageError(
             f"a spec is a path, a bundled spec's name, YAML text or a mapping, not {type(source).__name__}"
         )
-    if "\n" in source or (":" in source and not Path(source).exists()):
+    if "\n" in source or (":" in source and not exists(source)):
         return parse_spec(source)
     return load_spec(find_spec(source))
 

@@ -65,6 +65,13 @@ def run(args: argparse.Namespace) -> int:
     if (args.shape is None) == (args.largest is None):
         raise UsageError("solve needs one of --shape HxW or --largest SYMBOLS --within METRIC=BUDGET")
     upto = _upto(args.upto)
+    for option, value, question, what in (
+        ("--within", args.within, "--shape", "the budget of --largest"),
+        ("--step", args.step, "--shape", "the resolution of --largest"),
+        ("--layer", args.layer, "--largest", "the layer whose output --shape is"),
+    ):
+        if value is not None and getattr(args, question[2:]) is not None:
+            raise UsageError(f"{option} does not apply to {question} ({option} gives {what})")
     if args.shape is not None:
         result = inverse.solve_shape(spec, _shape(args.shape), values, args.layer, upto)
         out = json.dumps(domain.shape_dict(result), indent=2) + "\n" if args.format == "json" else None

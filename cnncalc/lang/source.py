@@ -96,6 +96,17 @@ def format_path(path: Path_) -> str:
     return out
 
 
+def exists(path: str | Path, kind: str = "any") -> bool:
+    """Whether ``path`` names a file (``kind="file"``), a folder (``"dir"``) or either: False for
+    a name the system refuses to look up (too long, a folder that cannot be searched), where
+    ``Path.exists`` raises."""
+    try:
+        p = Path(path)
+        return p.is_file() if kind == "file" else p.is_dir() if kind == "dir" else p.exists()
+    except (OSError, ValueError):  # ENAMETOOLONG, EACCES; a NUL character
+        return False
+
+
 def display_path(path: str | Path) -> str:
     """A path as messages show it: ``<stdin>`` for ``-``, control characters escaped, and a
     path of thousands of characters shortened."""
