@@ -419,7 +419,8 @@ def _check_range(sym, r: Range) -> None:
         top = dims.fmt(sym.max) if sym.max is not None else "inf"
         bad = lo if lo < sym.lower else hi
         raise UsageError(
-            f"the sweep of {sym.name}: {sym.name} must be in [{dims.fmt(sym.lower)}, {top}], found {dims.fmt(bad)}"
+            f"the sweep of {sym.name}: {sym.name} must be in [{dims.fmt(sym.lower)}, {top}], "
+            f"found {dims.fmt(bad)}"
         )
     if sym.integer and r.denominator != 1:
         bad = next(v for v in (r.values or (r.start, r.step)) if Fraction(v).denominator != 1)
