@@ -53,6 +53,13 @@ def test_every_example_prints_what_the_page_shows(page, tmp_path):
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.parametrize("page", dp.pages(), ids=lambda p: str(p.relative_to(dp.DOCS)))
+def test_no_page_shows_a_path_of_this_machine(page):
+    """An output that holds the checkout's path passes here and fails on every other clone."""
+    text = page.read_text(encoding="utf-8")
+    assert str(ROOT) not in text and "/work/" not in text and "/tmp/pytest" not in text
+
+
 def test_the_examples_are_many_and_few_are_cut():
     """The pages show commands with their output, and leave lines out (``...``) sparingly."""
     shown = [
