@@ -37,6 +37,7 @@ from typing import Any
 
 from ..core import dims
 from ..core.engine import Analysis, LayerResult
+from ..errors import ShapeError
 from ..layers import Window
 
 AXES = ("height", "width")
@@ -83,7 +84,11 @@ def receptive_fields(a: Analysis) -> tuple[LayerField, ...]:
     out = []
     for r in a.layers:
         layout = layouts[r.inputs[0]]
-        axes = layer_field(r, [fields[i] for i in r.inputs], layout)
+        try:
+            axes = layer_field(r, [fields[i] for i in r.inputs], layout)
+        except ShapeError as exc:  # a custom layer's windows() (cnncalc.layers._guard)
+            where = f"{a.filename}:{r.position.line}:{r.position.column}" if r.position else a.filename
+            raise ShapeError(f"{where}: layer {r.name!r} ({r.kind}): {exc}") from exc
         fields[r.name] = axes
         layouts[r.name] = output_layout(r, layout)
         out.append(LayerField(r.name, axes))

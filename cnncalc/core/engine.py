@@ -25,6 +25,7 @@ from . import dims
 from .constraints import Constraint, Decider
 from .dims import Dim
 from .graph import Node, build
+from .sizes import require_sizes
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ class _Analyser:
             for check in bound.checks(*xs):
                 self.decider.require(check, node.name)
             y = bound.output_shape(*xs)
+            require_sizes(bound, xs, y, self.decider, node.name)
             weights = bound.weights(*xs)
             if bound.cost_known:
                 macs = bound.macs(*xs, out=y)
@@ -273,7 +275,7 @@ class _Analyser:
                 detail = "; inputs: " + ", ".join(
                     f"{n!r} {dims.fmt_shape(s)}" for n, s in zip(node.inputs, xs, strict=True)
                 )
-            raise ShapeError(f"{self._where(node)}: {exc}{detail}") from None
+            raise type(exc)(f"{self._where(node)}: {exc}{detail}") from None  # SizeError stays one
         self._check_size(node, y, macs, flops, weights)
         self.shapes[node.name] = y
         own = tuple(weights.items())
