@@ -155,14 +155,15 @@ TOOLKIT = [
         "no_checks",
         PS,
         [_without("checks")],
-        r"\(upscale 1 -> 2 from the valid .*\):\n  missing check: the checks accept this configuration, "
-        r"but .*the output shape \[1, 0, 2, 2\] is impossible",
+        r"\(upscale 1 -> 2 from the valid .*\):\n  missing check \(or a wrong shape rule\): the checks "
+        r"accept this configuration, but .*the output shape \[1, 0, 2, 2\] is impossible",
     ),
     (
         "no_fit_check",
         CC,
         [_without("checks")],
-        r"missing check: the checks accept this configuration, but layer 'coordconv1' \(coord_conv\): the "
+        r"missing check \(or a wrong shape rule\): the checks accept this configuration, but layer "
+        r"'coordconv1' \(coord_conv\): the "
         r"output shape \[1, 1, 0, 1\] is impossible",
     ),
     (

@@ -72,6 +72,8 @@ from ..strategies import NETWORK_STEPS, Case, WindowGeometry, networks, shapes, 
 from ._nearby import near_problems, nearby, plain
 from ._probes import flops_problems, unused_weights, window_problems
 
+nearby_configurations = nearby  # contract_test's argument of that name hides the function
+
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
@@ -140,9 +142,27 @@ def check_layer(case: Case, *, seed: int = 0) -> None:
             disagrees, with the formula that predicted it.
     """
     __tracebackhide__ = True  # pytest shows the failure, not this function's source
+    failure = _failure(case, seed, nearby=False)
+    if failure is not None:
+        raise failure
+
+
+def _failure(case: Case, seed: int, *, nearby: bool) -> ContractFailure | None:
+    """The failure of :func:`check_layer` on ``case``, then (with ``nearby``) of
+    :func:`check_nearby`, or None: raised at one place by the callers, so that hypothesis sees
+    one kind of failure and shrinks to the smallest case of either."""
     problems = _problems(case, seed)
     if problems:
-        raise ContractFailure(case, problems)
+        return ContractFailure(case, problems)
+    return _near_failure(case, seed) if nearby else None
+
+
+def _near_failure(case: Case, seed: int) -> ContractFailure | None:
+    for near, change in nearby_configurations(case):
+        problems, missing = near_problems(near, seed)
+        if problems:
+            return ContractFailure(near, problems, near=(case, change), missing_check=missing)
+    return None
 
 
 def check_nearby(case: Case, *, seed: int = 0) -> None:
@@ -155,10 +175,9 @@ def check_nearby(case: Case, *, seed: int = 0) -> None:
             checks accept what the kernel refuses or what has no whole size.
     """
     __tracebackhide__ = True
-    for near, change in nearby(case):
-        problems, missing = near_problems(near, seed)
-        if problems:
-            raise ContractFailure(near, problems, near=(case, change), missing_check=missing)
+    failure = _near_failure(case, seed)
+    if failure is not None:
+        raise failure
 
 
 def _problems(case: Case, seed: int) -> list[str]:
@@ -198,10 +217,8 @@ def _problems(case: Case, seed: int) -> list[str]:
             if isinstance(exc, TypeError)
             else ""
         )
-        problems.append(
-            f"the rules fail when the sizes are symbols ({', '.join(values)}): "
-            f"{type(exc).__name__}: {exc}{hint}"
-        )
+        said = plain(exc) if isinstance(exc, CnncalcError) else f"{type(exc).__name__}: {exc}"
+        problems.append(f"the rules fail when the sizes are symbols ({', '.join(values)}): {said}{hint}")
     formulas: dict[str, LayerResult] = {}
     if symbolic is not None:
         problems.extend(_symbolic_problems(symbolic, concrete, values, formulas))
@@ -446,9 +463,9 @@ def contract_test(
     @given(case=cases(kind))
     def test(case: Case) -> None:
         __tracebackhide__ = True
-        check_layer(case, seed=seed)
-        if near:
-            check_nearby(case, seed=seed)
+        failure = _failure(case, seed, nearby=near)
+        if failure is not None:
+            raise failure
 
     name = kind if isinstance(kind, str) else kind.kind
     test.__name__ = test.__qualname__ = f"test_{name}_contract"

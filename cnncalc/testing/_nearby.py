@@ -128,7 +128,9 @@ def _near_problems(near: Case, seed: int) -> tuple[list[str], bool]:
     except RuleError as exc:
         return [plain(exc)], False
     except SizeError as exc:
-        return [f"missing check: the checks accept this configuration, but {plain(exc)}"], True
+        return [
+            f"missing check (or a wrong shape rule): the checks accept this configuration, but {plain(exc)}"
+        ], True
     except CnncalcError:
         return [], False  # the checks refuse it, as they should
     problems: list[str] = []
