@@ -513,3 +513,40 @@ def test_a_plugin_written_against_the_earlier_page_meets_the_contract_with_warni
         for line in said
     )
     assert not any("legacy_gain_pool" in line for line in said)
+
+
+def test_the_kernels_a_plugin_may_call_are_documented_with_their_signatures():
+    """Every call the docs' table of kernels shows matches the function's parameters, and every
+    public kernel function is in the table."""
+    import importlib
+    import inspect
+    import re
+
+    from .helpers import ROOT
+
+    page = (ROOT / "docs" / "custom-layers.md").read_text()
+    table = page[page.index("## Kernels a plugin may call") :]
+    table = table[: table.index("\n## ")]
+    modules = "conv|dense|pool|norm|axes|elementwise|shape_ops"
+    shown = re.findall(rf"`({modules})\.(\w+)\(([^`]*)\)`", table)
+    assert len(shown) >= 15
+    for module, name, args in shown:
+        function = getattr(importlib.import_module(f"cnncalc.kernels.{module}"), name)
+        params = inspect.signature(function).parameters
+        if any(p.kind is p.VAR_POSITIONAL for p in params.values()):
+            continue  # add(*arrays, out): written out in words
+        documented = [a.strip().split("=")[0] for a in args.split(",") if a.strip()]
+        assert documented == list(params), f"{module}.{name}: documented {documented}, is {list(params)}"
+        defaults = {a.split("=")[0].strip(): a.split("=")[1].strip() for a in args.split(",") if "=" in a}
+        for key, value in defaults.items():
+            assert repr(params[key].default) == value, (
+                f"{module}.{name}: {key}={value}, is {params[key].default!r}"
+            )
+    listed = {name for _, name, _ in shown} | set(re.findall(r"`(\w+)`", table))
+    from cnncalc.kernels import __doc__ as overview
+
+    for line in overview.split("Calling convention")[0].splitlines():
+        m = re.match(r"\* ``(\w+)``\s+(.*)", line.strip())
+        names = m.group(2) if m else line.strip() if line.startswith("                   ") else ""
+        for name in re.findall(r"(\w+)", names.split("(")[0]):
+            assert name in listed, f"{name} is not in the docs' table of kernels"
