@@ -2,6 +2,9 @@
 
 Run: ``python benchmarks/bench_analyze.py``. Prints figures; asserts nothing.
 
+- start-up: ``cnncalc analyze resnet50`` against the floor of the imports it needs (yaml,
+  rich.console and pydantic's BaseModel), taking turns in one run, in seconds and, when valgrind
+  is installed, in instructions executed (a count a busy machine does not change);
 - whole process: ``cnncalc --help``, ``cnncalc analyze`` of VGG-16, ResNet-50, ResNet-152
   (concrete and --symbolic), each the median of several runs, next to ``python -c "import
   torch"`` measured in the same run when torch is installed (every peer tool pays that import;
@@ -69,6 +72,46 @@ def start_up(rounds: int = 15) -> None:
         )
     ratio = statistics.median(times["analyze resnet50"]) / base_mid
     print(f"analyze resnet50: {ratio:.2f}x the floor (median; goal {GOAL}x)")
+
+
+def instructions(cmd: list[str]) -> int | None:
+    """Instructions the command executes (valgrind's callgrind), or None without valgrind.
+
+    Unlike seconds, the count does not depend on what else the machine is doing: the same
+    command gives the same count within a fraction of a percent, busy machine or quiet."""
+    import re
+    import shutil
+    import tempfile
+
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    m = re.search(r"Collected : (\d+)", done.stderr)
+    return int(m.group(1)) if m else None
+
+
+def start_up_instructions() -> None:
+    """The start-up ratio counted in instructions, which a busy machine does not change."""
+    py = sys.executable
+    floor = instructions([py, "-c", FLOOR])
+    if floor is None:
+        print("(valgrind is not installed: no instruction counts)")
+        return
+    print("== start-up in instructions (valgrind callgrind; independent of the machine's load) ==")
+    print(f"{'floor: yaml, rich.console, pydantic':36} {floor / 1e6:8.0f} M")
+    for label, cmd in (
+        ("analyze resnet50 --format csv", [py, "-m", "cnncalc", "analyze", "resnet50", "-f", "csv"]),
+        ("analyze resnet50", [py, "-m", "cnncalc", "analyze", "resnet50"]),
+    ):
+        n = instructions(cmd)
+        print(f"{label:36} {n / 1e6:8.0f} M   {n / floor:5.2f}x the floor (goal {GOAL}x)")
 
 
 def whole_process() -> None:
@@ -204,5 +247,6 @@ def in_process() -> None:
 
 if __name__ == "__main__":
     start_up()
+    start_up_instructions()
     whole_process()
     in_process()

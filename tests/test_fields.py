@@ -184,9 +184,20 @@ def test_records_are_frozen_and_compare_by_value():
     assert repr(Inner(size=4)) == "Inner(size=4, label='x')"
 
 
-def test_construct_checks_nothing_and_fills_defaults():
+def test_construct_checks_nothing_and_fills_defaults_read_as_values():
     r = Record.model_construct(count="not checked")
     assert r.count == "not checked" and r.ratio == 0.5 and r.mode == "row"
+    assert r.items == () and type(r.items) is tuple
+
+
+def test_a_layer_constructed_in_part_equals_the_one_read():
+    from cnncalc.layers import REGISTRY
+
+    conv = REGISTRY["conv2d"]
+    read = conv.read({"out": 4, "kernel": 3})
+    built = conv.model_construct(out=read.out, kernel=read.kernel)
+    assert built == read and hash(built) == hash(read)
+    assert built.stride == read.stride and len(built.stride) == 2  # the pair, not the 1 written
 
 
 def test_defaults_are_read_like_given_values():

@@ -12,6 +12,7 @@ from .. import layers as registry
 from ..errors import ExpressionError, UnknownLayerError, unknown_message
 from ..layers._fields import ArgumentError
 from .blocks import BlockRules, _own_depth, _uses
+from .budget import read_budgets
 from .expr import FUNCTIONS, Expr, parse
 from .model import (
     _LAYER_NAME,
@@ -92,6 +93,7 @@ class Loader(BlockRules):
             variants=variants,
             warnings=self._unused_blocks(layers),
             structural=self._structural(layers, variants),
+            budgets=read_budgets(m.budget, self.source, self.symbols),
         )
 
     # -- symbols and input -------------------------------------------------------------------
@@ -126,11 +128,11 @@ class Loader(BlockRules):
             try:
                 e = parse(raw)
             except ExpressionError as exc:
-                raise self.source.error(p, str(exc)) from None
+                raise self.source.error(p, exc) from None
             try:
                 v = e.constant
             except ExpressionError as exc:
-                raise self.source.error(p, str(exc)) from None
+                raise self.source.error(p, exc) from None
             if v is None:
                 raise self.source.error(p, f"{key} must be a number, found {e.text!r}")
             if integer and not isinstance(v, int):
@@ -167,7 +169,7 @@ class Loader(BlockRules):
         try:
             e = parse(raw)
         except ExpressionError as exc:
-            raise self.source.error(path, str(exc)) from None
+            raise self.source.error(path, exc) from None
         self._check_names(e, path, names)
         return e
 

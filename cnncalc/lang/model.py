@@ -120,6 +120,8 @@ class Spec:
     #: The symbols that decide how the network expands (read by a repeat, a when or a name,
     #: directly or through block arguments): they need values, so they are never left open.
     structural: frozenset[str] = frozenset()
+    #: The limits of the ``budget:`` section (:mod:`cnncalc.lang.budget`), checked by ``check``.
+    budgets: tuple = ()
 
     @property
     def filename(self) -> str:
@@ -171,6 +173,7 @@ class _SpecModel(Model):
     blocks: dict[str, _BlockModel] = {}  # noqa: RUF012 (never changed)
     layers: list[Any]
     freeze_until: str | None = None
+    budget: Any = None  # read by cnncalc.lang.budget
 
 
 def _raise_validation(exc: ArgumentError, source: Source, base: Path_) -> None:

@@ -106,6 +106,8 @@ def spec_schema() -> dict[str, Any]:
     )
     defs["entry"] = {"anyOf": entry_variants}
     defs["layers"] = {"type": "array", "items": {"$ref": "#/$defs/entry"}}
+    from .budget import json_schema as budget_schema
+
     symbol = {
         "anyOf": [
             {"type": ["number", "string"], "description": "the default value (3/4 is exact)"},
@@ -156,6 +158,7 @@ def spec_schema() -> dict[str, Any]:
             },
             "layers": {"$ref": "#/$defs/layers"},
             "freeze_until": {"type": "string"},
+            "budget": budget_schema(),
         },
         "required": ["input", "layers"],
         "additionalProperties": False,

@@ -116,8 +116,10 @@ class Model(BaseModel):
         ignored_types=_PLAIN,
     )
 
-    #: For each field, how YAML's spelling of its values is read (filled on first use).
-    _yaml_readers: ClassVar[dict[str, Callable[[Any], Any]] | None] = None
+    #: For each field, how YAML's spelling of its values is read (filled for each class).
+    _yaml_readers: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+    #: The defaults as given values are read (on the first partial construction).
+    _defaults_read: ClassVar[dict[str, Any] | None] = None
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -142,6 +144,31 @@ class Model(BaseModel):
         return {k: readers[k](v) if k in readers else v for k, v in data.items()}
 
     @classmethod
+    def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> Any:
+        """An instance from values already read (a bound copy of a layer): nothing is checked;
+        fields not given take their defaults, read as a given value is (``stride`` of a
+        convolution is then the pair it always is, never the ``1`` the class writes)."""
+        missing = cls.model_fields.keys() - values.keys()
+        if missing:
+            defaults = cls._read_defaults()
+            values = {**{k: defaults[k] for k in missing if k in defaults}, **values}
+        return super().model_construct(_fields_set, **values)
+
+    @classmethod
+    def _read_defaults(cls) -> dict[str, Any]:
+        cached = cls.__dict__.get("_defaults_read")
+        if cached is None:
+            from pydantic import TypeAdapter
+
+            cached = {}
+            for name, info in cls.model_fields.items():
+                if not info.is_required():
+                    adapter = TypeAdapter(info.rebuild_annotation())
+                    cached[name] = adapter.validate_python(cls._yaml_readers.get(name, _same)(info.default))
+            cls._defaults_read = cached
+        return cached
+
+    @classmethod
     def read(cls, data: Any) -> Any:
         """An instance from a mapping of argument values (``None`` for no arguments).
 
@@ -160,6 +187,10 @@ class Model(BaseModel):
             return cls.model_validate(data)
         except ValidationError as exc:
             raise problem(exc, cls) from None
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _yaml_reader(annotation: Any) -> Callable[[Any], Any] | None:
