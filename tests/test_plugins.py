@@ -550,3 +550,29 @@ def test_the_kernels_a_plugin_may_call_are_documented_with_their_signatures():
         names = m.group(2) if m else line.strip() if line.startswith("                   ") else ""
         for name in re.findall(r"(\w+)", names.split("(")[0]):
             assert name in listed, f"{name} is not in the docs' table of kernels"
+
+
+def test_the_docs_show_the_example_s_hypothesis_profiles():
+    """The profiles the docs recommend are the example's conftest.py, statement by statement;
+    its CI profile is derandomised."""
+    import ast
+
+    from .helpers import ROOT
+
+    page = (ROOT / "docs" / "custom-layers.md").read_text()
+    shown = page[page.index("the example's `conftest.py`:") :]
+    shown = shown[shown.index("```python\n") + 10 :]
+    shown = shown[: shown.index("\n```")]
+    conftest = (ROOT / "examples" / "custom_layer" / "conftest.py").read_text()
+
+    def statements(text: str) -> list[str]:
+        body = ast.parse(text).body
+        return [
+            ast.dump(s)
+            for s in body
+            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))  # the docstring
+            and not (isinstance(s, ast.ImportFrom) and s.module == "__future__")
+        ]
+
+    assert statements(shown) == statements(conftest)
+    assert "derandomize=True" in shown.replace(" ", "")
