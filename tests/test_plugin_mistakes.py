@@ -96,7 +96,7 @@ ANALYZE = [
         [("dims.mul(x[2], r)", "dims.mul(x[2], upscale)")],
         [],
         r"its rule output_shape\(\) \(the output shape\) raised NameError: name 'upscale' is not defined "
-        r"\(at .*mistake_name_error\.py:44\)",
+        r"\(at mistake_name_error\.py:44\)$",  # the file as named from the current directory
     ),
     (
         "int_on_size",
@@ -201,6 +201,19 @@ TOOLKIT = [
         PS,
         [("        out[...] = blocks.reshape(implied)", "        out = blocks.reshape(implied)")],
         r"forward left 1 of 1 output elements unwritten",
+    ),
+    (
+        "windows_testing_window",
+        CC,
+        [
+            (
+                "from cnncalc.layers import",
+                "from cnncalc.strategies import WindowGeometry\nfrom cnncalc.layers import",
+            ),
+            ("return tuple(Window(k, s,", "return tuple(WindowGeometry(k, s,"),
+        ],
+        r"coordconv1 \(coord_conv\): its rule windows\(\) .* raised TypeError: .*a rule's window is "
+        r"cnncalc\.layers\.Window.* \(at mistake_windows_testing_window\.py:\d+\)",
     ),
     (
         "examples_not_called",

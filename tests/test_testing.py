@@ -366,8 +366,8 @@ def test_windows_that_miss_what_the_kernel_reads(kinds):
         check_layer(Case(CONV, (1, 1, 3, 3), (1, 1, 1, 1)))
     assert err.value.problems == (
         "test_small_conv1 (test_small_conv): windows(): moving input position 0 of axis 2 (the height) "
-        "changed the outputs at 0 of that axis, but the window it declares, Window(size=3, stride=1, "
-        "offset=1), has only none reading it",
+        "changed the outputs at 0 of that axis, but by the window it declares, Window(size=3, stride=1, "
+        "offset=1), no output reads it",
     )
 
 

@@ -11,7 +11,8 @@ from ..errors import clean_message
 
 
 def origin(exc: BaseException, prefer: str | None = None) -> str:
-    """``file:line`` where ``exc`` happened: the innermost frame in ``prefer`` (the plugin's
+    """``file:line`` where ``exc`` happened (the file relative to the current directory when
+    under it): the innermost frame in ``prefer`` (the plugin's
     file), else the innermost frame outside cnncalc, else the innermost one; empty when the
     traceback is gone."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -21,7 +22,17 @@ def origin(exc: BaseException, prefer: str | None = None) -> str:
     picked = next((f for f in reversed(frames) if prefer and f.filename == prefer), None)
     if picked is None:
         picked = next((f for f in reversed(frames) if not f.filename.startswith(package)), frames[-1])
-    return f"{picked.filename}:{picked.lineno}"
+    return f"{shown_path(picked.filename)}:{picked.lineno}"
+
+
+def shown_path(path: str) -> str:
+    """A file as a message shows it: relative to the current directory when it is under it
+    (``my_layers.py``, as the user named it), else as it is."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path
+    return path if relative.startswith(os.pardir) or os.path.isabs(relative) else relative
 
 
 def failure(what: str, exc: BaseException, prefer: str | None = None) -> str:

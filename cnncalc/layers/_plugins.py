@@ -41,6 +41,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import LayerDefinitionError, PluginError, clean_message
+from ._origin import shown_path
 
 __all__ = ["ENTRY_POINT_GROUP", "installed", "load", "load_plugin"]
 
@@ -266,4 +267,4 @@ def _origin(exc: BaseException) -> str:
     if not frames or frames[-1].filename == __file__:
         return ""
     last = frames[-1]
-    return f" at {last.filename}:{last.lineno}"
+    return f" at {shown_path(last.filename)}:{last.lineno}"

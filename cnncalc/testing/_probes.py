@@ -27,6 +27,7 @@ from typing import Any
 from ..core import dims
 from ..core.engine import LayerResult
 from ..core.sizes import axis_name
+from ..errors import CnncalcError
 from ..layers import Window
 
 #: Random draws a tensor that seems unused is tried with, at the case's size and at the larger
@@ -156,7 +157,10 @@ def window_problems(r: LayerResult, seed: int = 0) -> list[str]:
         or layer.axis_order(*shapes) is not None
     ):
         return []
-    declared = layer.windows(*shapes)
+    try:
+        declared = layer.windows(*shapes)
+    except CnncalcError as exc:  # a plugin's rule that raised, or returned what is not a Window
+        return [str(exc)]
     xs, weights = _inputs(r, seed, np)
     base = _run(r, xs, weights, np)
     problems = []
@@ -181,7 +185,12 @@ def window_problems(r: LayerResult, seed: int = 0) -> list[str]:
                     f"windows(): moving input position {p} of {name} changed the outputs at "
                     f"{_positions(changed)} of that axis, but "
                     + (
-                        f"the window it declares, {_window_text(w)}, has only {_positions(reads)} reading it"
+                        f"by the window it declares, {_window_text(w)}, "
+                        + (
+                            f"only the outputs at {_positions(reads)} read it"
+                            if reads
+                            else "no output reads it"
+                        )
                         if declared is not None
                         else f"without windows() each output reads only its own position "
                         f"({_positions(reads)}): the receptive fields of this layer are wrong; define "
