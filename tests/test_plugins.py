@@ -576,3 +576,74 @@ def test_the_docs_show_the_example_s_hypothesis_profiles():
 
     assert statements(shown) == statements(conftest)
     assert "derandomize=True" in shown.replace(" ", "")
+
+
+def test_the_docs_missing_check_example_is_what_the_contract_test_says(cwd_only):
+    """The worked example without its two divides checks fails its contract test with the
+    report the page shows (the tag renamed: the example package may hold it)."""
+    import re
+
+    from cnncalc.testing import ContractFailure, contract_test
+
+    from .helpers import ROOT
+
+    page = (ROOT / "docs" / "custom-layers.md").read_text()
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    start = code.index("        return [\n            divides(")
+    end = code.index("        ]\n", start) + len("        ]\n")
+    code = code[:start] + "        return []\n" + code[end:]
+    cwd_only("doc_nochecks.py", code.replace('"space_to_depth"', '"test_doc_nochecks"'))
+    shown = page[page.index("Without the two `divides` checks above, it reports:") :]
+    shown = shown[shown.index("```\n") + 4 :]
+    shown = shown[: shown.index("\n```")]
+    with pytest.raises(ContractFailure) as caught:
+        contract_test("test_doc_nochecks", plugin="doc_nochecks", max_examples=30)()
+    said = str(caught.value).split("\nFalsifying")[0].replace("test_doc_nochecks", "space_to_depth")
+    assert said == shown
+
+
+@pytest.mark.parametrize(
+    ("plugin", "shown_from"),
+    [
+        (
+            '''
+            from cnncalc.layers import Int, Layer, register
+
+
+            @register
+            class Patchify(Layer):
+                """Cuts the image into patches."""
+
+                kind = "patchify"
+                patch: Int
+
+                def output_shape(self, x):
+                    return x
+
+                def flops(self, x, *, out):
+                    return 0
+
+                def forward(self, xs, weights, out):
+                    return 0
+            ''',
+            "layer class my_layers.Patchify",
+        ),
+        ("pixel_shuffle", "layer class my_layers.PixelShuffle"),
+    ],
+    ids=["docstring", "misspelt-rule"],
+)
+def test_the_docs_register_messages_are_what_the_command_prints(cwd_only, run_cli, plugin, shown_from):
+    from .helpers import DATA, ROOT
+
+    if plugin == "pixel_shuffle":
+        plugin = (
+            (DATA / "plugins" / "pixel_shuffle_plugin.py").read_text().replace("def checks(", "def check(")
+        )
+    cwd_only("my_layers.py", plugin)
+    cwd_only("net.yaml", "input: [1, 3, 8, 8]\nlayers:\n  - relu\n")
+    page = (ROOT / "docs" / "custom-layers.md").read_text()
+    line = next(
+        x for x in page.splitlines() if x.startswith(f"cnncalc: error: --plugin my_layers: {shown_from}")
+    )
+    code, out, err = run_cli("analyze", "net.yaml", "--plugin", "my_layers")
+    assert (code, out, err) == (2, "", line + "\n")
