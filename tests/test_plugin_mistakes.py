@@ -309,3 +309,18 @@ def test_the_correct_plugins_pass(planted, run_cli, kind):
     # The input the layer must refuse: one message, exit 2.
     code, out, err = run_cli("analyze", f"{kind}_bad.yaml", "--plugin", module)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["bounds"], ["report", "-o", "page.html"]])
+def test_a_rule_failing_after_the_analysis_is_located_in_every_command(planted, run_cli, command):
+    """windows() runs after the shapes (receptive fields, exact downsampling): its failure is
+    still one message at the layer's line, with the layer's name."""
+    (name, kind, edits, _, _) = next(row for row in ANALYZE if row[0] == "windows_testing_window")
+    module = planted(name, kind, edits)
+    code, out, err = run_cli(command[0], f"{kind}.yaml", *command[1:], "--plugin", module)
+    assert code == 2 and out == "", err
+    assert re.match(
+        r"cnncalc: error: coord_conv\.yaml:\d+:\d+: layer 'coordconv1' \(coord_conv\): its rule windows\(\)",
+        err,
+    ), err
+    assert len(err.strip().splitlines()) == 1

@@ -647,3 +647,11 @@ def test_the_docs_register_messages_are_what_the_command_prints(cwd_only, run_cl
     )
     code, out, err = run_cli("analyze", "net.yaml", "--plugin", "my_layers")
     assert (code, out, err) == (2, "", line + "\n")
+
+
+def test_plugins_load_takes_one_name_alone(cwd_only):
+    from cnncalc.plugins import load
+
+    cwd_only("one_layers.py", PLUGIN)
+    (module,) = load("one_layers")
+    assert module.__name__ == "one_layers"

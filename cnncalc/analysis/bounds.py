@@ -31,7 +31,7 @@ from ..core.engine import Analysis, analyze, resolve_symbols
 from ..errors import ShapeError, SpecError
 from ..lang.model import Spec
 from .exact import compile_formulas
-from .receptive import AxisField, last_spatial_field
+from .receptive import AxisField, last_spatial_field, located
 from .sweep import _text, open_analysis
 
 #: Largest period of exact downsampling examined (a product of strides beyond it is not).
@@ -153,7 +153,10 @@ def _downsampling(a: Analysis) -> list[tuple[str, int, Any, Any, int]]:
     for r in a.layers:
         if len(r.input_shapes[0]) != 4 or len(r.output_shape) != 4:
             continue
-        windows = r.layer.windows(*r.input_shapes)
+        try:
+            windows = r.layer.windows(*r.input_shapes)
+        except ShapeError as exc:  # a custom layer's windows() (cnncalc.layers._guard)
+            raise located(a, r, exc) from None
         if windows is None:
             continue
         for axis, w in enumerate(windows):

@@ -32,7 +32,7 @@ Values are ints, Fractions (upsampling makes jumps fractional) or formulas of op
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core import dims
@@ -87,12 +87,21 @@ def receptive_fields(a: Analysis) -> tuple[LayerField, ...]:
         try:
             axes = layer_field(r, [fields[i] for i in r.inputs], layout)
         except ShapeError as exc:  # a custom layer's windows() (cnncalc.layers._guard)
-            where = f"{a.filename}:{r.position.line}:{r.position.column}" if r.position else a.filename
-            raise ShapeError(f"{where}: layer {r.name!r} ({r.kind}): {exc}") from exc
+            raise located(a, r, exc) from None
         fields[r.name] = axes
         layouts[r.name] = output_layout(r, layout)
         out.append(LayerField(r.name, axes))
     return tuple(out)
+
+
+def located(a: Analysis, r: LayerResult, exc: ShapeError) -> ShapeError:
+    """``exc``, raised by a rule of ``r``'s layer after the analysis (a custom kind's
+    ``windows()``), as the same kind of error located at ``r``'s entry in the spec."""
+    mark = r.position
+    d = exc.diagnostic.located(
+        file=a.filename, line=mark.line if mark else None, column=mark.column if mark else None
+    )
+    return type(exc)(replace(d, where=f"layer {r.name!r} ({r.kind})"))
 
 
 def layer_field(

@@ -56,8 +56,11 @@ def installed() -> dict[str, str]:
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def load(names: Iterable[str]) -> list[Any]:
-    """Load every plugin named, in order (see :func:`load_plugin`)."""
+def load(names: str | Iterable[str]) -> list[Any]:
+    """Load every plugin named, in order (see :func:`load_plugin`); one name may be given
+    alone (``load("my_layers")``, not each of its letters)."""
+    if isinstance(names, str):
+        names = [names]
     return [load_plugin(name) for name in names]
 
 
