@@ -649,9 +649,12 @@ def test_the_docs_register_messages_are_what_the_command_prints(cwd_only, run_cl
     assert (code, out, err) == (2, "", line + "\n")
 
 
-def test_plugins_load_takes_one_name_alone(cwd_only):
+def test_plugins_load_takes_one_name_alone_and_the_api_then_knows_the_kind(cwd_only):
+    import cnncalc
     from cnncalc.plugins import load
 
     cwd_only("one_layers.py", PLUGIN)
     (module,) = load("one_layers")
     assert module.__name__ == "one_layers"
+    result = cnncalc.analyze(cnncalc.load("input: [1, 3, 8, 8]\nlayers:\n  - test_pointwise: {out: 4}\n"))
+    assert result.to_dict()["totals"]["macs"] == 4 * 8 * 8 * 3  # out * H * W * C_in, by hand
