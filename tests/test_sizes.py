@@ -127,3 +127,18 @@ def test_a_kind_may_allow_empty_outputs(kind):
     assert analyze(_spec("test_rows")).layers[0].output_shape == (1, 3, 0, 5)
     with pytest.raises(SizeError, match=r"axis 2 \(the height\) is -1, below 0"):
         analyze(_spec("test_rows", height="H: 6"))
+
+
+def test_a_remembered_layer_states_its_size_conditions_again(kind):
+    """The editor's memo returns a layer's results without running its rules: the conditions
+    on its sizes are still those of the analysis (each analysis records its own)."""
+    from cnncalc.core.memo import Memo
+
+    kind("test_rows", lambda self, h: dims.div(h, self.k))
+    spec = _spec("test_rows", height="H: {default: 8}")
+    memo = Memo()
+    first = analyze(spec, symbolic=True, memo=memo)
+    again = analyze(spec, symbolic=True, memo=memo)
+    assert memo.hits >= 1
+    assert [c.condition for c in again.constraints] == [c.condition for c in first.constraints]
+    assert [c.condition for c in again.constraints] == ["H >= 2", "H % 2 == 0"]
