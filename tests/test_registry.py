@@ -219,7 +219,9 @@ def guarded():
         REGISTRY.pop(kind, None)
 
 
-def test_an_exception_in_a_rule_is_one_message_with_the_line(guarded):
+def test_an_exception_in_a_rule_is_one_message_with_the_line(guarded, monkeypatch, tmp_path):
+    from pathlib import Path
+
     from cnncalc.errors import RuleError
 
     def output_shape(self, x):
@@ -227,12 +229,15 @@ def test_an_exception_in_a_rule_is_one_message_with_the_line(guarded):
 
     guarded("Typo", output_shape=output_shape)
     line = output_shape.__code__.co_firstlineno + 1
-    with pytest.raises(RuleError) as err:
-        _analyze_one("test_typo")
-    assert str(err.value) == (
-        f"net.yaml:4:5: layer 'test_typo1' (test_typo): its rule output_shape() (the output shape) raised "
-        f"NameError: name 'upscale' is not defined (at {__file__}:{line})"
-    )
+    # The file as the user names it: relative to the current directory when under it.
+    for cwd, shown in ((Path(__file__).parent, "test_registry.py"), (tmp_path, __file__)):
+        monkeypatch.chdir(cwd)
+        with pytest.raises(RuleError) as err:
+            _analyze_one("test_typo")
+        assert str(err.value) == (
+            f"net.yaml:4:5: layer 'test_typo1' (test_typo): its rule output_shape() (the output shape) "
+            f"raised NameError: name 'upscale' is not defined (at {shown}:{line})"
+        )
 
 
 def test_a_rule_that_recurses_forever_is_one_message(guarded):
