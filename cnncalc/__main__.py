@@ -1,9 +1,9 @@
 """``python -m cnncalc``: the command line.
 
-``python -m`` puts the current folder first on ``sys.path``, where a ``yaml.py`` or a
-``numpy.py`` beside the user's specs would be imported instead of the real module, and run. The
-package itself is imported by now, so the entry is dropped before anything else is imported
-(as ``python -P`` and the ``cnncalc`` script do).
+Python puts the current directory first on ``sys.path`` for ``-m``; it is taken off before
+anything else is imported, so that a ``yaml.py`` or ``numpy.py`` lying beside a spec is not
+imported in place of the real module (the ``cnncalc`` console script never had the directory
+there). A plugin in the current directory is still found when ``--plugin`` names it.
 """
 
 import os
@@ -12,6 +12,6 @@ import sys
 if not sys.flags.safe_path and sys.path and sys.path[0] in ("", os.curdir, os.getcwd()):
     del sys.path[0]
 
-from .cli import main
+from .cli import main  # after sys.path is mended
 
 sys.exit(main())

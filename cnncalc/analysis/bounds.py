@@ -34,7 +34,7 @@ from ..core.engine import Analysis, analyze, resolve_symbols
 from ..errors import ShapeError, SpecError
 from ..lang.model import Spec
 from .exact import compile_formulas
-from .receptive import AxisField, last_feature_map, receptive_fields
+from .receptive import AxisField, last_feature_map, located, receptive_fields
 from .sweep import _text, open_analysis
 
 #: Largest period of exact downsampling examined (a product of strides beyond it is not).
@@ -173,7 +173,10 @@ def _downsampling(a: Analysis) -> list[tuple[str, int, Any, Any, int]]:
     for r in a.layers:
         if len(r.input_shapes[0]) != 4 or len(r.output_shape) != 4:
             continue
-        windows = r.layer.windows(*r.input_shapes)
+        try:
+            windows = r.layer.windows(*r.input_shapes)
+        except ShapeError as exc:  # a custom layer's windows() (cnncalc.layers._guard)
+            raise located(a, r, exc) from None
         if windows is None:
             continue
         for axis, w in enumerate(windows):

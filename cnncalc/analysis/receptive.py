@@ -43,6 +43,7 @@ from typing import Any
 
 from ..core import dims
 from ..core.engine import Analysis, LayerResult
+from ..errors import ShapeError
 from ..layers import Window
 
 AXES = ("height", "width")
@@ -91,11 +92,24 @@ def receptive_fields(a: Analysis, local: bool = False) -> tuple[LayerField, ...]
     out = []
     for r in a.layers:
         layout = layouts[r.inputs[0]]
-        axes = layer_field(r, [fields[i] for i in r.inputs], layout, local)
+        try:
+            axes = layer_field(r, [fields[i] for i in r.inputs], layout, local)
+        except ShapeError as exc:  # a custom layer's windows() (cnncalc.layers._guard)
+            raise located(a, r, exc) from None
         fields[r.name] = axes
         layouts[r.name] = output_layout(r, layout)
         out.append(LayerField(r.name, axes))
     return tuple(out)
+
+
+def located(a: Analysis, r: LayerResult, exc: ShapeError) -> ShapeError:
+    """``exc``, raised by a rule of ``r``'s layer after the analysis (a custom kind's
+    ``windows()``), as the same kind of error located at ``r``'s entry in the spec."""
+    mark = r.position
+    d = exc.diagnostic.located(
+        file=a.filename, line=mark.line if mark else None, column=mark.column if mark else None
+    )
+    return type(exc)(replace(d, where=f"layer {r.name!r} ({r.kind})"))
 
 
 def layer_field(

@@ -40,7 +40,7 @@ def analyze(
     >>> a.totals.macs
     2087321600
     >>> cnncalc.analyze("lenet5", symbolic=True).totals.params
-    1920*floor(H/4 - 3)*floor(W/4 - 3) + 13706
+    1920*floor((H - 12)/4)*floor((W - 12)/4) + 13706
     """
     from ..core.engine import analyze as run
 

@@ -26,6 +26,7 @@ from .constraints import Constraint, Decider
 from .dims import Dim
 from .graph import Node, build
 from .memo import Memo
+from .sizes import require_sizes
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,7 @@ class _Analyser:
                 bound, arg_checks, checks, y, weights, macs, flops, category, lints, counts = found
                 for check in (*arg_checks, *checks):
                     self.decider.require(check, node.name)
+                require_sizes(bound, xs, y, self.decider, node.name)  # its conditions, afresh
             else:
                 bound, arg_checks = layer.bind(node.scope)
                 for check in arg_checks:
@@ -283,6 +285,7 @@ class _Analyser:
                 for check in checks:
                     self.decider.require(check, node.name)
                 y = bound.output_shape(*xs)
+                require_sizes(bound, xs, y, self.decider, node.name)
                 weights = bound.weights(*xs)
                 if bound.cost_known:
                     macs = bound.macs(*xs, out=y)
@@ -299,8 +302,8 @@ class _Analyser:
                 detail = "; inputs: " + ", ".join(
                     f"{n!r} {dims.fmt_shape(s)}" for n, s in zip(node.inputs, xs, strict=True)
                 )
-            d = exc.diagnostic
-            raise self._error(node, ShapeError(replace(d, message=d.message + detail))) from None
+            d = exc.diagnostic  # a SizeError or a plugin's RuleError stays one
+            raise self._error(node, type(exc)(replace(d, message=d.message + detail)), type(exc)) from None
         own = tuple(weights.items())
         if found is None:
             self._check_size(node, y, macs, flops, weights)
