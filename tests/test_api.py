@@ -124,6 +124,50 @@ def test_load_takes_a_path_a_name_text_a_mapping_or_a_spec(tmp_path):
     assert cnncalc.load("lenet5").symbols.keys() >= {"H", "W"}
 
 
+def test_load_reads_the_spec_language_from_a_file_text_or_a_mapping(tmp_path):
+    """Derived symbols, tables, references and use: through the API's load, which calls the
+    command's loader: a used file is found beside the spec read from a path."""
+    from .helpers import CONSTRUCTS
+
+    for source in (CONSTRUCTS / "every_construct.yaml", str(CONSTRUCTS / "every_construct.yaml")):
+        a = cnncalc.analyze(source)
+        # C0 = make_divisible(32 * 3/4, 8) = 24; the used classifier has K + 2 = 12 outputs
+        assert (a.symbols["C0"], a.symbols["C1"]) == (24, 48)
+        assert a.layers[-1].name == "lib.classifier1.fc1" and a.layers[-1].params == 8 * 12 + 12
+    table = {
+        "symbols": {
+            "alpha": {"default": "1/2", "type": "rational"},
+            "c0": "8*alpha*2",
+            "rows": [[8, 2], [16, 1]],
+        },
+        "input": [1, 3, 16, 16],
+        "layers": [
+            {"conv2d": {"out": "c0", "kernel": 1, "name": "stem"}},
+            {"conv2d": {"for": "c, s in rows", "out": "c", "kernel": 3, "stride": "s", "padding": 1}},
+            {"upsample": {"size": ["stem.H", "network.W"], "name": "up"}},
+        ],
+    }
+    a = cnncalc.analyze(table, alpha="3/4")
+    # stem: 8*3/4*2 = 12 channels; then 8 channels at stride 2 (8x8), 16 at stride 1; resized to 16x16
+    assert [r.output_shape for r in a.layers] == [
+        (1, 12, 16, 16),
+        (1, 8, 8, 8),
+        (1, 16, 8, 8),
+        (1, 16, 16, 16),
+    ]
+    assert a.totals.params == (12 * 3 + 12) + (8 * 12 * 9 + 8) + (16 * 8 * 9 + 16)
+    text = (CONSTRUCTS / "every_construct.yaml").read_text()
+    with pytest.raises(cnncalc.SpecError, match="not read from a file, so it has no folder"):
+        cnncalc.load(text)
+
+
+def test_load_reads_a_bundled_spec_that_uses_another():
+    torchvision = pytest.importorskip("torchvision")
+    weights = next(iter(torchvision.models.segmentation.FCN_ResNet50_Weights))
+    a = cnncalc.analyze("fcn_resnet50")  # its backbone is resnet50_dilated's, by use:
+    assert a.totals.params == weights.meta["num_params"]
+
+
 def test_load_refuses_what_is_not_a_spec():
     with pytest.raises(cnncalc.UsageError, match="a spec is a path, a bundled spec's name"):
         cnncalc.load(3)

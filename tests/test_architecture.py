@@ -64,7 +64,14 @@ TIERS = (
     ("cnncalc.errors",),  # the errors and their messages
     ("cnncalc.core.dims", "cnncalc.dims"),  # exact symbolic integers
     # the expression language
-    ("cnncalc.lang.surd", "cnncalc.lang.conditional", "cnncalc.lang.expr", "cnncalc.lang.source"),
+    (
+        "cnncalc.lang.surd",
+        "cnncalc.lang.conditional",
+        "cnncalc.lang.literals",
+        "cnncalc.lang.refnames",
+        "cnncalc.lang.expr",
+        "cnncalc.lang.source",
+    ),
     ("cnncalc.kernels", "cnncalc.strategies"),  # numba loops; hypothesis strategies
     ("cnncalc.layers", "cnncalc.plugins", "cnncalc.fields"),  # the layer kinds and their registry
     ("cnncalc.lang",),  # the spec: loader, schema, zoo

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..core import dims
-from ..core.engine import Analysis, analyze, resolve_symbols
+from ..core.engine import Analysis, analyze, follow_derived, resolve_symbols
 from ..errors import CnncalcError, UsageError, shorten
 from ..lang.model import Spec
 from .exact import Compiled, compile_formulas
@@ -165,7 +165,7 @@ def open_analysis(spec: Spec, values: dict[str, Any], open_names) -> Analysis:
     its default)."""
     bound = resolve_symbols(spec, {k: v for k, v in values.items() if k not in open_names})
     given = {k: _text(v) for k, v in bound.items() if v is not None and k not in open_names}
-    return analyze(spec, given, symbolic=True)
+    return analyze(spec, follow_derived(spec, given, values), symbolic=True)
 
 
 def _text(v: Any) -> Any:
@@ -277,7 +277,12 @@ class Plan:
 
     @property
     def fixed(self) -> dict[str, Any]:
-        return {k: v for k, v in self.first.analysis.symbols.items() if k not in self.ranges}
+        # a derived symbol that reads a swept one is not fixed: it follows the points
+        return {
+            k: v
+            for k, v in self.first.analysis.symbols.items()
+            if k not in self.ranges and dims.is_concrete(v)
+        }
 
     @property
     def formulas(self) -> dict[str, Any]:

@@ -24,6 +24,8 @@ def load(source: Any) -> Spec:
         source: a path to a spec file; the name of a bundled spec (``"resnet50"``; ``cnncalc
             zoo`` lists them); YAML text (anything holding a newline or a ``:``); a mapping
             with the same structure as the YAML; or a spec already loaded (returned as is).
+            The spec's ``use:`` finds files beside a spec read from a path; text and a mapping
+            use bundled specs only.
 
     Raises:
         SpecError: for anything wrong in the spec, with the file, line and column.

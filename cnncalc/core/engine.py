@@ -115,6 +115,13 @@ class Analysis:
         return not self.open_symbols
 
 
+def follow_derived(spec: Spec, bound: dict[str, Any], given: Any) -> dict[str, Any]:
+    """``bound`` without the derived symbols that were not ``given`` a value: the analysis
+    derives them again from the symbols they read, open ones included (a width derived from an
+    open multiplier is its formula, not its value at the multiplier's default)."""
+    return {k: v for k, v in bound.items() if k in given or spec.symbols[k].derived is None}
+
+
 def resolve_symbols(
     spec: Spec, values: dict[str, Any] | None = None, symbolic: bool = False
 ) -> dict[str, Any]:
@@ -127,6 +134,11 @@ def resolve_symbols(
     """
     values = dict(values or {})
     for name in values:
+        if name in spec.lists:
+            raise UsageError(
+                f"{name} is a list in {spec.filename}; a list cannot be given a value here",
+                code="usage.unknown-symbol",
+            )
         if name not in spec.symbols:
             from ..errors import unknown_message
 
@@ -134,16 +146,12 @@ def resolve_symbols(
                 unknown_message("symbol", name, spec.symbols) + f" (declared in {spec.filename})",
                 code="usage.unknown-symbol",
             )
-    out: dict[str, Any] = {}
-    for name, sym in spec.symbols.items():
-        if name in values:
-            out[name] = _check_value(sym, values[name])
-        elif sym.default is not None and (not symbolic or name in spec.structural):
-            # A symbol that decides how many layers there are keeps its value.
-            out[name] = sym.default
-        else:
-            out[name] = None
-    return out
+    from ..lang.symbols import bind
+
+    # A symbol that decides how many layers there are keeps its value; a derived one follows
+    # the symbols it is computed from.
+    given = {name: _check_value(spec.symbols[name], value) for name, value in values.items()}
+    return bind(spec.symbols, spec.lists, given, spec.structural, symbolic, spec.source)
 
 
 def _check_value(sym, raw: Any):

@@ -238,8 +238,9 @@ class Layer(Model):
             if arg is None or value is None or isinstance(value, str):
                 values[name] = value
             elif arg.pair and value[0] is value[-1] and _names_pair(value[0], scope):
-                # One name standing for a pair (a block argument `kernel: [1, 7]`).
-                pair = scope[value[0].tree[1]]
+                # One name standing for a pair (a block argument `kernel: [1, 7]`), or a pair
+                # taken from a list (`kernel: rows[0]`).
+                pair = evaluate(value[0], scope, pairs=True)
                 values[name] = tuple(
                     _bind_value(value[0], scope, f"{name}[{i}]", arg.minimum, checks, value=p)
                     for i, p in enumerate(pair)
@@ -381,6 +382,11 @@ def _show(value: Any) -> str:
 
 
 def _names_pair(e: Expr, scope: dict) -> bool:
+    if e.tree[0] == "index":
+        try:
+            return isinstance(evaluate(e, scope, pairs=True), tuple)
+        except ExpressionError:
+            return False  # said again when the value is read
     return e.tree[0] == "name" and isinstance(scope.get(e.tree[1]), tuple)
 
 

@@ -18,7 +18,18 @@ REGISTRY: dict[str, type[Layer]] = {}
 _TAG = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Keys a spec entry uses for itself (``spec.META_KEYS``, and a merge layer's ``inputs`` and
 #: ``branches``): a layer argument of one of these names could never be given.
-RESERVED_ARGUMENTS = ("name", "freeze", "from", "repeat", "first", "share", "when", "inputs", "branches")
+RESERVED_ARGUMENTS = (
+    "name",
+    "freeze",
+    "from",
+    "repeat",
+    "for",
+    "first",
+    "share",
+    "when",
+    "inputs",
+    "branches",
+)
 #: Names a spec gives other meanings than a layer kind.
 RESERVED_KINDS = ("residual", "input")
 #: The rules every layer kind must define itself (the others have documented defaults).
