@@ -44,8 +44,8 @@ _ENVIRONMENT = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", 
 
 
 def pages() -> list[Path]:
-    """Every Markdown page of the site."""
-    return sorted(DOCS.rglob("*.md"))
+    """Every Markdown page of the site, and the README, which follows the same conventions."""
+    return [*sorted(DOCS.rglob("*.md")), ROOT / "README.md"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,11 +34,11 @@ from .helpers import ROOT
 
 PAGES = dp.pages()
 #: Pages whose Python examples another test runs (tests/test_api.py runs the API reference's).
-DOCTESTED_ELSEWHERE = {"reference/python-api.md"}
+DOCTESTED_ELSEWHERE = {"reference/python-api.md", "README.md"}
 
 
 def _id(path) -> str:
-    return str(path.relative_to(dp.DOCS))
+    return str(path.relative_to(dp.DOCS if path.is_relative_to(dp.DOCS) else dp.ROOT))
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_id)
@@ -53,7 +53,7 @@ def test_every_example_prints_what_the_page_shows(page, tmp_path):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("page", dp.pages(), ids=lambda p: str(p.relative_to(dp.DOCS)))
+@pytest.mark.parametrize("page", dp.pages(), ids=_id)
 def test_no_page_shows_a_path_of_this_machine(page):
     """An output that holds the checkout's path passes here and fails on every other clone."""
     text = page.read_text(encoding="utf-8")

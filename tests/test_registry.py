@@ -13,7 +13,7 @@ from cnncalc.layers._registry import _contract_problems
 
 from .helpers import ROOT
 
-README = (ROOT / "README.md").read_text()
+README = (ROOT / "docs" / "reference" / "conventions.md").read_text()
 
 
 @pytest.mark.parametrize("kind", sorted(BUILTIN_KINDS))
@@ -21,7 +21,7 @@ def test_layer_kind_is_complete(kind):
     cls = REGISTRY[kind]
     doc = cls.__doc__ or ""
     assert "MACs" in doc and "FLOPs" in doc
-    assert f"| `{kind}` |" in README, f"README's layer table has no row for {kind}"
+    assert f"| `{kind}` |" in README, f"the conventions page's layer table has no row for {kind}"
     assert kind in spec_schema()["$defs"]
     assert cls.forward is not Layer.forward, f"{kind} has no reference kernel"
     assert cls.examples.__func__ is not Layer.examples.__func__, f"{kind} has no examples()"
