@@ -276,11 +276,16 @@ def test_same_padding_says_what_it_chose(run_cli, size, kernel, stride, said, mo
 
 
 def test_json_values_are_exact_past_64_bits(run_cli):
-    # 1e300 is a whole number: printed as the float's exact integer, not wrapped to int64
-    code, out, err = run_cli("conv", "--input", "[[1e300, 2]]", "--filter", "[[1]]", "-f", "json")
+    # 2**100 and 2**1000 are held exactly by float64: printed as exact integers, not wrapped
+    # to int64; 1e300 is not (the float is 10**300 - 5.2e283 or so): refused, not misprinted
+    code, out, err = run_cli("conv", "--input", f"[[{2**100}, 2]]", "--filter", "[[1]]", "-f", "json")
     assert code == 0, err
-    assert json.loads(out)["values"] == [[int(1e300), 2]]
+    assert json.loads(out)["values"] == [[2**100, 2]]
     assert "-9223372036854775808" not in out
+    code, out, err = run_cli("conv", "--input", f"[[{2**1000}]]", "--filter", "[[3]]", "-f", "json")
+    assert code == 0 and json.loads(out)["values"] == [[3 * 2**1000]], err
+    code, out, err = run_cli("conv", "--input", "[[1e300, 2]]", "--filter", "[[1]]", "-f", "json")
+    assert code == 2 and "1e300 is not held exactly by a float64" in err and out == ""
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ CASES = [
     case("conv-inf-csv", ["conv", "--input", "{tmp}/inf.csv", "--filter", "[[1]]"], r"finite number"),
     case(
         "conv-inf-product",
-        ["conv", "--input", "[[1e308, 1e308]]", "--filter", "[[1e308, 1e308]]"],
+        ["conv", "--input", f"[[{2**1023}, {2**1023}]]", "--filter", f"[[{2**1023}, {2**1023}]]"],
         r"overflow the float range",
     ),
     # conv: allocations of many gigabytes refused with the budget, not attempted

@@ -12,6 +12,7 @@ Both ``cnncalc conv`` and the terminal UI's calculator screen use this module.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -327,7 +328,7 @@ def parse_matrix(text: str, name: str):
         )
     if stripped.startswith("["):
         try:
-            data = json.loads(stripped)
+            data = json.loads(stripped, parse_float=lambda t: _read_float(t, name))
         except json.JSONDecodeError as exc:
             raise UsageError(
                 f"{name}: cannot read the nested lists ({exc.msg} at character {exc.pos})"
@@ -341,11 +342,30 @@ def parse_matrix(text: str, name: str):
         if not cells:
             continue
         try:
-            rows.append([int(c) if re.fullmatch(r"[-+]?[0-9]+", c, re.ASCII) else float(c) for c in cells])
+            rows.append(
+                [int(c) if re.fullmatch(r"[-+]?[0-9]+", c, re.ASCII) else _read_float(c, name) for c in cells]
+            )
         except ValueError:
             bad = next(c for c in cells if not _is_number(c))
             raise UsageError(f"{name}: {bad!r} is not a number") from None
     return matrix(rows, name)
+
+
+def _read_float(text: str, name: str) -> float:
+    """The float64 of a number written with a point or an exponent. A whole number past 2**53
+    that float64 does not hold exactly (``1e23`` is 99999999999999991611392 in float64) is
+    refused, as an integer is: the results, printed as integers, would be exact for a number
+    the user did not write."""
+    from fractions import Fraction
+
+    value = float(text)
+    if math.isfinite(value) and abs(value) > EXACT_LIMIT and Fraction(text) != Fraction(value):
+        raise UsageError(
+            f"{name}: {shorten(text)} is not held exactly by a float64, in which the values are "
+            f"computed (it holds {value!r} as {int(value)}; every integer up to 2**53 = "
+            f"{EXACT_LIMIT:,} is held exactly)"
+        )
+    return value
 
 
 def _is_number(text: str) -> bool:
