@@ -63,6 +63,8 @@ class Context:
         self.tensor_layer: dict[str, Any] = {}
         self.current = None
         self.inferred: tuple[dict, dict | None] | None = None
+        self.notes: list[str] = []
+        self.producer = ""
 
     def start(self, name: str, input_dims: list) -> None:
         """The graph input, its sizes (ints and symbol names) known."""

@@ -49,6 +49,8 @@ def import_model(
     symbols: str | None = None,
     opaque: bool = False,
     fold: bool = True,
+    notes: list[str] | None = None,
+    producer: str = "",
 ) -> Imported:
     """The spec an ONNX model stands for.
 
@@ -61,6 +63,8 @@ def import_model(
         opaque: write a node without a layer kind as an ``opaque`` layer (output shape from
             onnx's shape inference, cost unknown) instead of failing.
         fold: write repeated runs of layers as blocks with ``repeat`` (the totals are the same).
+        notes: lines for the spec's header (what the caller knows about the model).
+        producer: how the model was read, for the header (default: from an ONNX file).
 
     Raises:
         ModelError: for a malformed graph, operators without a layer kind (all listed; with
@@ -71,6 +75,8 @@ def import_model(
 
     check_model(model, source)
     reader = Reader(model, source, opaque=opaque)
+    reader.notes = list(notes or [])
+    reader.producer = producer
     read_input(reader, symbols)
     reader.read()
     flat = spec_text(reader, fold=False)

@@ -18,12 +18,13 @@ MAX_NAME = 200
 
 def base_name(node, kind: str, weight: str, output: str, suffix: str | None) -> str:
     """A layer's name before it is made unique."""
+    scoped = scope_name(node)
     if "/" in node.name:  # PyTorch's module scopes (its initializers may be deduplicated)
         base = node_name(node.name, node.op_type)
+    elif scoped:  # the dynamo exporter's metadata (initializers equal in value are shared)
+        base = scoped
     elif weight.endswith(".weight") and suffix is None:
         base = NAME_OK.sub("_", weight[: -len(".weight")])
-    elif scope_name(node):
-        base = scope_name(node)
     elif node.name:
         base = node_name(node.name, node.op_type)
     else:
@@ -96,7 +97,7 @@ def scope_name(node) -> str:
     found, classes = scopes(node)
     if len(found) < 2:
         return ""
-    module, op_name = found[-2], found[-1]
+    module, op_name = found[-2], re.sub(r"_\d+$", "", found[-1])
     leaf = len(classes) >= 2 and classes[-2].startswith("torch.nn.modules.")
     name = module if leaf and module else f"{module}.{op_name}" if module else op_name
     return NAME_OK.sub("_", name)[:MAX_NAME]

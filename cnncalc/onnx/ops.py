@@ -184,9 +184,13 @@ def _adaptive(ctx, node, a) -> bool:
     layer's input features fix the output: a square ``o x o`` with ``C*o*o`` features."""
     import math
 
-    if not ctx.module_class(node).endswith(".AdaptiveAvgPool2d"):
+    kernel, strides = list(a.get("kernel_shape", [])), list(a.get("strides", [1, 1]))
+    if kernel != strides or any(a.get("pads", [])):
         return False
-    if list(a.get("kernel_shape", [])) != list(a.get("strides", [1, 1])) or any(a.get("pads", [])):
+    cls = ctx.module_class(node)
+    # Without the metadata (opset 17's downgrade drops it), a 1x1 average pool of stride 1 does
+    # nothing: torch writes one only for an adaptive pool traced at its output size.
+    if not (cls.endswith(".AdaptiveAvgPool2d") or (not cls and kernel == [1, 1])):
         return False
     x = ctx.shape(node.input[0])
     flat = ctx.sole_user(node.output[0], "Reshape") or ctx.sole_user(node.output[0], "Flatten")

@@ -111,10 +111,18 @@ def spec_text(reader, *, fold: bool = True) -> str:
     m = reader.model
     producer = " ".join(x for x in (m.producer_name, m.producer_version) if x)
     source = Path(reader.source).name
-    lines = comment_lines(
-        f"Imported by cnncalc from {source}: ONNX opset {reader.opset}, IR version {m.ir_version}"
-        + (f", produced by {producer[:200]}." if producer else ".")
-    )
+    if reader.producer == "from_torch":
+        lines = comment_lines(
+            f"Read by cnncalc from the PyTorch module {source.removesuffix('.onnx')} (torch.export, "
+            f"then torch's ONNX exporter at opset {reader.opset})."
+        )
+    else:
+        lines = comment_lines(
+            f"Imported by cnncalc from {source}: ONNX opset {reader.opset}, IR version {m.ir_version}"
+            + (f", produced by {producer[:200]}." if producer else ".")
+        )
+    for note in reader.notes:
+        lines += comment_lines(note)
     lines.append("# Weights are not kept: the layers, their arguments and the graph are.")
     outputs = [o.name for o in reader.graph.graph.output]
     layers = reader.layers
