@@ -207,6 +207,8 @@ class Context:
                     raise Unmappable(f"it reads {safe_repr(x)}, a size or a constant, as a tensor")
                 raise Unmappable(f"it reads {safe_repr(x)}, which is not the output of a layer")
         weight = (params or {}).get("weight", ("", ()))[0]
+        if weight and self._shared(weight):
+            weight = ""
         entry = Layer(
             kind, args, inputs, output, node.name or output, node.op_type, params or {}, expect or {}
         )
@@ -221,6 +223,20 @@ class Context:
         self.ranks[output] = rank
         self.tensor_layer[output] = entry  # replaced by the name once names are final
         return output
+
+    def _shared(self, initializer: str) -> bool:
+        """Whether several nodes read the initializer (directly or through Identity nodes)."""
+        if not hasattr(self, "_readers"):
+            counts: dict[str, int] = {}
+            for node in self.nodes:
+                if node.op_type == "Identity" and node.output[0] in self.graph.alias:
+                    continue
+                for x in dict.fromkeys(node.input):
+                    if self.graph.is_constant(x):
+                        name = self.graph.resolve(x)
+                        counts[name] = counts.get(name, 0) + 1
+            self._readers = counts
+        return self._readers.get(initializer, 0) > 1
 
     def _output_shape(self, kind: str, args: dict, inputs: list[str]) -> tuple | None:
         """The layer's output shape by its kind's own rule, or None when it cannot be told yet

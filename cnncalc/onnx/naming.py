@@ -21,10 +21,13 @@ def base_name(node, kind: str, weight: str, output: str, suffix: str | None) -> 
     scoped = scope_name(node)
     if "/" in node.name:  # PyTorch's module scopes (its initializers may be deduplicated)
         base = node_name(node.name, node.op_type)
-    elif scoped:  # the dynamo exporter's metadata (initializers equal in value are shared)
-        base = scoped
     elif weight.endswith(".weight") and suffix is None:
+        # the parameter's module (a convolution that absorbed its batch norm keeps the norm's
+        # scope in the metadata, but its weight's name); a weight several layers share (equal
+        # values deduplicated by the exporter) names only the first, so it is not used then
         base = NAME_OK.sub("_", weight[: -len(".weight")])
+    elif scoped:  # the dynamo exporter's metadata
+        base = scoped
     elif node.name:
         base = node_name(node.name, node.op_type)
     else:
