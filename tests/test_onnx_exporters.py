@@ -146,15 +146,12 @@ def _live(name: str, tmp_path):
     model = torchvision.models.get_model(name, weights=None).eval()
     path = tmp_path / f"{name}.onnx"
     dynamic = ({0: Dim("N", min=1), 2: Dim("H", min=32), 3: Dim("W", min=32)},)
+    # As a user exports: torch's default exporter, N, H and W dynamic (torch.export's
+    # size-oblivious mode lets it keep them so through adaptive pools).
     with torch.fx.experimental._config.patch(backed_size_oblivious=True):
-        program = torch.export.export(
-            model,
-            (torch.zeros(1, 3, 224, 224),),
-            dynamic_shapes=dynamic,
-            strict=False,
-            prefer_deferred_runtime_asserts_over_guards=True,
+        torch.onnx.export(
+            model, (torch.zeros(1, 3, 224, 224),), str(path), dynamo=True, dynamic_shapes=dynamic
         )
-    torch.onnx.export(program, dynamo=True, f=str(path))
     imported = import_model(load(str(path)), source=path.name)
     assert set(imported.spec.symbols) == {"N", "H", "W"}
     for h, w in [(224, 224), (197, 251)]:

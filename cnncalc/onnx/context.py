@@ -14,7 +14,7 @@ from . import naming
 from .graph import Graph, Unmappable, label
 from .reading import ModelError, safe_repr
 from .values import EVALUATED, Value, evaluate, from_array
-from .writing import Expression
+from .writing import Expression, comment_text
 
 
 class Downstream(Exception):
@@ -95,7 +95,17 @@ class Context:
             shaped = op_type in ("Shape", "Size")
             args = [None if shaped or not x else self.value(x) for x in node.input]
             result = evaluate(op_type, self.attrs(node), args, lambda i: self._shape_of(node.input[i]))
-        except (Unmappable, Downstream, ValueError, TypeError, IndexError, ZeroDivisionError) as exc:
+        except (
+            Unmappable,
+            Downstream,
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+            AttributeError,
+            ZeroDivisionError,
+            OverflowError,
+        ) as exc:
             reason = str(exc) or type(exc).__name__
             for y in node.output:
                 self.value_errors[y] = f"{reason} (node {label(node)}, {op_type})"
@@ -340,7 +350,10 @@ class Context:
             self.current = node
             self.layer(
                 "opaque",
-                {"op": op_type, "shape": [Expression(s) if isinstance(s, str) else s for s in shape]},
+                {
+                    "op": comment_text(op_type)[:200],
+                    "shape": [Expression(s) if isinstance(s, str) else s for s in shape],
+                },
                 inputs=inputs,
                 output=output,
                 suffix=str(k) if len(used) > 1 else None,

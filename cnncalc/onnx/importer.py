@@ -87,7 +87,9 @@ def import_model(
         analysis = analyze(spec)
     except CnncalcError as exc:
         raise ModelError(f"{source}: the model's layers do not fit together: {exc}") from None
-    reader.check_params(analysis)
+    # Every weight is checked with the symbols open: a size the weights fix (a flatten into
+    # a linear layer) is refused, not just checked at the defaults.
+    reader.check_params(analyze(spec, symbolic=True) if spec.symbols else analysis)
     if text is not flat:
         try:
             folded = parse_spec(text, filename)
@@ -130,7 +132,15 @@ class Reader(Context):
                     raise Unmappable("no layer kind stands for it")
                 self.current = node
                 handler(self, node, self.attrs(node))
-            except (Unmappable, KeyError, IndexError, ValueError, TypeError, ZeroDivisionError) as exc:
+            except (
+                Unmappable,
+                KeyError,
+                IndexError,
+                ValueError,
+                TypeError,
+                ZeroDivisionError,
+                OverflowError,
+            ) as exc:
                 if not self.opaque:
                     unmapped.setdefault(op_type, []).append((label(node)[1:-1], _reason(exc)))
                     self.unmapped_tensors.update(node.output)
@@ -190,12 +200,29 @@ class Reader(Context):
                     shown = dims.fmt_shape(want.shape)
                     got = "[" + ", ".join(str(d) for d in shape) + "]"
                     note = ""
+                    fixed = set()
                     if any(not dims.is_concrete(d) for d in want.shape):
-                        note = " (it depends on a dynamic input size: the weights fix it; use --symbols)"
-                    raise ModelError(
+                        fixed = {str(x) for d in want.shape for x in dims.free_symbols(d)}
+                        note = (
+                            f" (it depends on {', '.join(sorted(fixed))}: the weights fix "
+                            f"{'it' if len(fixed) == 1 else 'them'}; export the model at fixed sizes)"
+                        )
+                    raise FixedByWeights(
                         f"{where}: {safe_repr(init)} has shape {got}, but {entry.kind} {key} on its "
-                        f"input takes {shown}{note}"
+                        f"input takes {shown}{note}",
+                        fixed,
+                        entry.name,
                     )
+
+
+class FixedByWeights(ModelError):
+    """A weight's shape disagrees with its layer's: ``symbols`` are the sizes that would have to
+    take one value for it to fit (empty when none could)."""
+
+    def __init__(self, message: str, symbols: set[str], layer: str):
+        super().__init__(message)
+        self.symbols = symbols
+        self.layer = layer
 
 
 def _reason(exc: Exception) -> str:

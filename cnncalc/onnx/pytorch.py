@@ -100,12 +100,24 @@ def import_torch(
         proto = _onnx(torch, program)
     finally:
         module.train(training)
-    notes = _prepare(proto, example_input, axes, fixed, label)
-    from .importer import import_model
+    from .importer import FixedByWeights, import_model
 
-    return import_model(
-        proto, source=f"{label}.onnx", fold=fold, notes=notes, producer="from_torch", opaque=opaque
-    )
+    for _ in range(len(axes) + 1):
+        notes = _prepare(proto, example_input, axes, fixed, label)
+        try:
+            return import_model(
+                proto, source=f"{label}.onnx", fold=fold, notes=notes, producer="from_torch", opaque=opaque
+            )
+        except FixedByWeights as exc:
+            stuck = [n for n in axes if n in exc.symbols and n not in fixed]
+            if not stuck:
+                raise
+            for n in stuck:  # torch.export deferred the check; the weights decide
+                fixed[n] = f"the weights of {exc.layer!r} take one size only"
+                d = proto.graph.input[0].type.tensor_type.shape.dim[axes[n]]
+                d.Clear()
+                d.dim_value = int(example_input.shape[axes[n]])
+    raise AssertionError("unreachable: every axis fixed")
 
 
 def _axes(dynamic, rank: int) -> dict[str, int]:
@@ -203,12 +215,23 @@ def _onnx(torch, program):
 
 @contextlib.contextmanager
 def _quiet():
-    """torch's exporters print progress; a library call does not."""
+    """torch's exporters print progress and log warnings; a library call does not (an error
+    is reported by what it raises)."""
+    import logging
     import warnings
 
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    level = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(level)
 
 
 def _prepare(proto, x, axes: dict[str, int], fixed: dict[str, str], label: str) -> list[str]:
@@ -228,7 +251,10 @@ def _prepare(proto, x, axes: dict[str, int], fixed: dict[str, str], label: str) 
         else:
             notes.append(f"{n} is fixed at {size}: {fixed.get(n, 'torch.export specialises it')}.")
     proto.graph.name = label
-    entry = proto.metadata_props.add()
-    entry.key = SYMBOLS_KEY
-    entry.value = json.dumps(recorded)
+    for prop in proto.metadata_props:
+        if prop.key == SYMBOLS_KEY:
+            prop.value = json.dumps(recorded)
+            break
+    else:
+        proto.metadata_props.add(key=SYMBOLS_KEY, value=json.dumps(recorded))
     return notes

@@ -156,6 +156,8 @@ def parse_symbols(text: str | None, rank: int) -> dict[int, str]:
 def symbol_name(dim_param: str, axis: int, rank: int) -> str:
     from ..lang.expr import FUNCTIONS
 
+    if re.fullmatch(r"(s|unk__)\d+", dim_param or ""):
+        dim_param = ""  # torch's and onnx's names for an unnamed size: named after the axis
     name = re.sub(r"[^A-Za-z0-9_]", "_", dim_param or "")[:60]
     if not name or not _SYMBOL.match(name) or name in FUNCTIONS or name == INPUT or set(name) == {"_"}:
         name = ("N", "C", "H", "W")[axis] if rank == 4 else f"D{axis}"
