@@ -178,3 +178,19 @@ def test_every_torchvision_classifier_live(name, tmp_path):
     if not os.environ.get("CNNCALC_SLOW"):
         pytest.skip("exporting takes 10-60 s a network: CNNCALC_SLOW=1 runs them")
     _live(name, tmp_path)
+
+
+def test_repeated_blocks_are_folded_with_the_same_layers_and_totals():
+    """An import reads like a spec a person writes: each stage's blocks are one block with
+    arguments and repeat, expanding to the same layers, names and totals as one line a layer."""
+    path = FIXTURES / "dynamo-20" / "resnet18.onnx"
+    folded = import_model(load(str(path)), source=path.name)
+    flat = import_model(load(str(path)), source=path.name, fold=False)
+    assert "blocks:" in folded.text and "repeat: 2, name: layer1}" in folded.text
+    assert "blocks:" not in flat.text
+    assert len(folded.text.splitlines()) + 15 < len(flat.text.splitlines())
+    assert [r.name for r in folded.analysis.layers] == [r.name for r in flat.analysis.layers]
+    for h, w in [(224, 224), (197, 251)]:
+        values = {"N": 2, "H": h, "W": w}
+        a, b = analyze(folded.spec, values).totals, analyze(flat.spec, values).totals
+        assert (a.params, a.macs, a.flops) == (b.params, b.macs, b.flops)

@@ -68,6 +68,20 @@ def test_resnet18_from_torch_is_exact():
         assert analyze(spec, {"N": 1, "H": h, "W": w}).totals.macs == _torch_macs(torch, module, h, w)
     names = {r.name for r in a.layers}
     assert {"conv1", "bn1", "layer1.0.conv1", "layer1.0.bn1", "layer4.1.conv2", "fc"} <= names
+    # Folded into blocks, and the same counts as the bundled spec written by hand.
+    assert "blocks:" in imported.text and "basicblock" in imported.text
+    from cnncalc.lang.spec import load_spec
+
+    from .helpers import SPECS
+
+    bundled = analyze(load_spec(SPECS / "resnet18.yaml"), {"N": 3, "H": 197, "W": 251}).totals
+    ours = analyze(spec, {"N": 3, "H": 197, "W": 251}).totals
+    assert (ours.params, ours.buffers, ours.macs, ours.flops) == (
+        bundled.params,
+        bundled.buffers,
+        bundled.macs,
+        bundled.flops,
+    )
 
 
 class Branchy(torch.nn.Module):

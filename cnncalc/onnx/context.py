@@ -34,6 +34,7 @@ class Layer:
     name: str = ""
     comment: str = ""  # written above the layer as a YAML comment
     scope: tuple[str, ...] = ()  # the torch module path (dynamo's metadata), for folding
+    classes: tuple[str, ...] = ()  # the torch classes along that path
 
 
 class Context:
@@ -224,7 +225,8 @@ class Context:
         )
         entry.name = naming.base_name(node, kind, weight, output, suffix)
         entry.comment = comment
-        entry.scope = tuple(naming.scopes(node)[0])
+        scopes, classes = naming.scopes(node)
+        entry.scope, entry.classes = tuple(scopes), tuple(classes)
         shape = self._output_shape(kind, args, inputs)
         self.layers.append(entry)
         self.shapes[output] = shape

@@ -105,7 +105,12 @@ def import_model(
 
 def _same_totals(a: Analysis, b: Analysis) -> bool:
     return (
-        len(a.layers) == len(b.layers)
+        sorted(r.name for r in a.layers) == sorted(r.name for r in b.layers)
+        and all(
+            dims.add(x, dims.mul(-1, y)) == 0
+            for x, y in [(a.totals.flops, b.totals.flops), (a.totals.buffers, b.totals.buffers)]
+            if x is not None and y is not None
+        )
         and dims.add(a.totals.params, dims.mul(-1, b.totals.params)) == 0
         and dims.add(a.totals.macs, dims.mul(-1, b.totals.macs)) == 0
         and a.output_shape == b.output_shape

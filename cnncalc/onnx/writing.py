@@ -132,7 +132,10 @@ def spec_text(reader, *, fold: bool = True) -> str:
         lines += comment_lines(
             f"The model's outputs are {shown}; the spec's output is its last layer, {last}."
         )
-    lines.append(f"name: {scalar(comment_text(reader.graph.graph.name or Path(reader.source).stem)[:200])}")
+    name = reader.graph.graph.name
+    if name in ("", "main_graph", "torch_jit", "torch-jit-export"):  # the exporters' defaults
+        name = Path(reader.source).stem
+    lines.append(f"name: {scalar(comment_text(name)[:200])}")
     if reader.symbols:
         lines.append("symbols:")
         for name, default in reader.symbols.items():
