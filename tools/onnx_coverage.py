@@ -120,7 +120,12 @@ def check(path: Path, model: str, macs: dict) -> dict:
 
     start = time.perf_counter()
     try:
-        imported = import_model(load(str(path)), source=str(path))
+        model_proto = load(str(path))
+        dims = [d.dim_param or d.dim_value for d in model_proto.graph.input[0].type.tensor_type.shape.dim]
+        # An export at a fixed H and W (the legacy exporter through an adaptive pool): the
+        # sizes made symbols again, as a user would with --symbols.
+        symbols = "H,W" if all(isinstance(d, int) for d in dims[2:]) else None
+        imported = import_model(model_proto, source=str(path), symbols=symbols)
     except CnncalcError as exc:
         return {"ok": False, "why": str(exc).split(": ", 1)[-1][:300]}
     seconds = time.perf_counter() - start
@@ -141,7 +146,13 @@ def check(path: Path, model: str, macs: dict) -> dict:
     held = file_params(path)
     if params != held:
         wrong.append(f"params+buffers {params:,} (file {held:,})")
-    return {"ok": not wrong, "why": "; ".join(wrong), "symbols": free, "s": round(seconds, 2)}
+    return {
+        "ok": not wrong,
+        "why": "; ".join(wrong),
+        "symbols": free,
+        "fixed": bool(symbols),
+        "s": round(seconds, 2),
+    }
 
 
 def main(argv=None) -> int:
@@ -149,6 +160,7 @@ def main(argv=None) -> int:
     ap.add_argument("exports", type=Path)
     ap.add_argument("--models", help="comma-separated (default: every model exported)")
     ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument("--markdown", type=Path, help="write the table (a markdown page) here")
     args = ap.parse_args(argv)
     cache_path = args.exports / "torch_counts.json"
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
@@ -172,7 +184,31 @@ def main(argv=None) -> int:
             print(f"{v:10} {model:32} {'exact' if r['ok'] else 'FAIL ' + r['why'][:160]}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    if args.markdown:
+        args.markdown.write_text(table(results, variants))
     return 0
+
+
+def table(results: dict, variants: list[str]) -> str:
+    """The results as a markdown table: one row a model, one column an export variant."""
+    lines = ["| model | " + " | ".join(variants) + " |", "|---|" + "---|" * len(variants)]
+    for model in sorted(results):
+        cells = []
+        for v in variants:
+            r = results[model].get(v)
+            if r is None:
+                cells.append("")
+            elif r["ok"]:
+                cells.append("exact" + (" (`--symbols H,W`)" if r.get("fixed") else ""))
+            else:
+                cells.append("no: " + r["why"].replace("|", "/")[:90])
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    exact = [sum(1 for m in results if results[m].get(v, {}).get("ok")) for v in variants]
+    total = [sum(1 for m in results if v in results[m]) for v in variants]
+    lines.append(
+        "| **exact** | " + " | ".join(f"**{e} of {t}**" for e, t in zip(exact, total, strict=True)) + " |"
+    )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
