@@ -22,7 +22,7 @@ pytest.importorskip("onnx")
 
 from cnncalc.core.dims import free_symbols
 from cnncalc.core.engine import analyze
-from cnncalc.onnx.importer import import_model, load
+from cnncalc.onnx.importer import ModelError, import_model, load
 
 from .helpers import DATA
 
@@ -194,3 +194,34 @@ def test_repeated_blocks_are_folded_with_the_same_layers_and_totals():
         values = {"N": 2, "H": h, "W": w}
         a, b = analyze(folded.spec, values).totals, analyze(flat.spec, values).totals
         assert (a.params, a.macs, a.flops) == (b.params, b.macs, b.flops)
+
+
+def test_the_legacy_exporters_gelu_is_one_layer():
+    """torch.nn.GELU as the legacy exporter writes it: x * (1 + erf(x / sqrt(2))) * 0.5."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    def const(name, value):
+        return numpy_helper.from_array(np.array(value, dtype=np.float32), name)
+
+    nodes = [
+        helper.make_node("Div", ["input", "sqrt2"], ["d"], name="/act/Div"),
+        helper.make_node("Erf", ["d"], ["e"], name="/act/Erf"),
+        helper.make_node("Add", ["e", "one"], ["a"], name="/act/Add"),
+        helper.make_node("Mul", ["input", "a"], ["m"], name="/act/Mul"),
+        helper.make_node("Mul", ["m", "half"], ["y"], name="/act/Mul_1"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[const("sqrt2", 2**0.5), const("one", 1.0), const("half", 0.5)],
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    layers = import_model(m, source="gelu.onnx").analysis.layers
+    assert [(r.kind, r.name) for r in layers] == [("gelu", "act")]
+    # a division by another constant is not a GELU: named, with the divisor
+    m.graph.initializer[0].CopyFrom(const("sqrt2", 2.0))
+    with pytest.raises(ModelError, match=r"Div x1 \(/act/Div\): a division by \[2.0\]"):
+        import_model(m, source="gelu.onnx")

@@ -363,6 +363,41 @@ for _type, _kind in [
     OPS[_type] = _simple(_kind)
 
 
+@op("Div")
+def div(ctx, node, a):
+    """``x * 0.5 * (1 + erf(x / sqrt(2)))``, GELU as the legacy exporter and opsets before 20
+    write it (Div, Erf, Add, Mul, Mul): one ``gelu``. Any other division of a tensor has no
+    layer kind."""
+    x = node.input[0]
+    if len(node.input) != 2 or not ctx.is_constant(node.input[1]):
+        raise Unmappable("a division of tensors computed by layers")
+    if abs(float(ctx.constant(node, 1).ravel()[0]) - 2**0.5) > 1e-6 or ctx.constant(node, 1).size != 1:
+        raise Unmappable(f"a division by {ctx.constant(node, 1).ravel()[:4].tolist()}")
+    erf = ctx.sole_user(node.output[0], "Erf")
+    add = erf is not None and ctx.sole_user(erf.output[0], "Add")
+    if not add or not _other_is(ctx, add, erf.output[0], 1.0):
+        raise Unmappable("a division by sqrt(2) that is not a GELU's")
+    mul = ctx.sole_user(add.output[0], "Mul")
+    if mul is None or sorted(mul.input) != sorted([x, add.output[0]]):
+        raise Unmappable("a division by sqrt(2) that is not a GELU's")
+    half = ctx.sole_user(mul.output[0], "Mul")
+    if half is None or not _other_is(ctx, half, mul.output[0], 0.5):
+        raise Unmappable("a division by sqrt(2) that is not a GELU's")
+    for n in (erf, add, mul, half):
+        ctx.absorb(n)
+    ctx.layer("gelu", {}, inputs=[x], output=half.output[0], named_by=half)
+
+
+def _other_is(ctx, node, operand: str, value: float) -> bool:
+    """Whether ``node``'s other input (beside ``operand``) is the constant ``value``."""
+    others = [x for x in node.input if x != operand]
+    if len(node.input) != 2 or len(others) != 1 or not ctx.is_constant(others[0]):
+        return False
+    index = list(node.input).index(others[0])
+    const = ctx.constant(node, index)
+    return const.size == 1 and abs(float(const.ravel()[0]) - value) < 1e-6
+
+
 @op("Clip")
 def clip(ctx, node, a):
     lo = a.get("min")
