@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .writing import Expression, comment_lines, layer_line, value
+from .writing import Expression, flat_lines, layer_line
 
 _INSTANCE = re.compile(r"^(?P<stage>[A-Za-z_][A-Za-z0-9_.\-]*?)\.(?P<k>\d+)\.(?P<local>[A-Za-z0-9_.\-]+)$")
 #: Fewest layers in an instance worth a block.
@@ -47,7 +47,7 @@ def folded_lines(reader) -> list[str] | None:
     while i < len(layers):
         g = by_start.get(i)
         if g is None:
-            lines += _flat(reader, [layers[i]], previous)
+            lines += flat_lines(reader, [layers[i]], previous)
             previous = layers[i].output
             i += 1
             continue
@@ -278,21 +278,4 @@ def _block_text(reader, first: dict, skeleton, names: dict[int, str], block_name
     return lines
 
 
-def _flat(reader, layers, previous: str) -> list[str]:
-    lines = []
-    for entry in layers:
-        args = dict(entry.args)
-        refs = [reader.tensor_layer[x] for x in entry.inputs]
-        if len(entry.inputs) > 1:
-            args["inputs"] = refs
-        elif entry.inputs[0] != previous:
-            args["from"] = refs[0]
-        args["name"] = entry.name
-        if entry.comment:
-            lines += comment_lines(entry.comment, "  ")
-        lines.append(layer_line(entry.kind, args))
-        previous = entry.output
-    return lines
-
-
-__all__ = ["folded_lines", "value"]
+__all__ = ["folded_lines"]

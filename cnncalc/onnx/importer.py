@@ -25,6 +25,7 @@ from . import (
     ops_axes,  # noqa: F401  (adds Transpose, LayerNormalization and Mul to OPS)
 )
 from .context import Context, Downstream, Layer
+from .folding import folded_lines
 from .graph import ONNX_DOMAINS, Unmappable, label
 from .ops import OPS
 from .reading import MAX_MODEL_BYTES, ModelError, load, safe_repr
@@ -79,8 +80,9 @@ def import_model(
     reader.producer = producer
     read_input(reader, symbols)
     reader.read()
-    flat = spec_text(reader, fold=False)
-    text = spec_text(reader, fold=True) if fold else flat
+    flat = spec_text(reader)
+    body = folded_lines(reader) if fold else None
+    text = spec_text(reader, body) if body is not None else flat
     filename = source.rsplit(".", 1)[0] + ".yaml"
     try:
         spec = parse_spec(flat, filename)

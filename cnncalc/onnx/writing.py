@@ -103,9 +103,9 @@ def layer_line(kind: str, args: dict[str, Any], indent: str = "  ") -> str:
     return f"{indent}- {kind}: {{{body}}}"
 
 
-def spec_text(reader, *, fold: bool = True) -> str:
-    """The spec of what ``reader`` read: a header, the symbols, the input and the layers (with
-    ``fold``, runs of repeated structure written as blocks with ``repeat``)."""
+def spec_text(reader, body: list[str] | None = None) -> str:
+    """The spec of what ``reader`` read: a header, the symbols, the input and the layers, one
+    line each, or ``body`` (the ``blocks:`` and ``layers:`` sections folding writes)."""
     from pathlib import Path
 
     m = reader.model
@@ -147,17 +147,12 @@ def spec_text(reader, *, fold: bool = True) -> str:
                 fields.append(f"doc: {quoted(doc[:200])}")
             lines.append(f"  {name}: {{{', '.join(fields)}}}" if fields else f"  {name}: null")
     lines.append("input: [" + ", ".join(str(d) for d in reader.input_dims) + "]")
-    body = None
-    if fold:
-        from .folding import folded_lines
-
-        body = folded_lines(reader)
     if body is None:
-        body = ["layers:", *_flat_lines(reader, layers, reader.input_name)]
+        body = ["layers:", *flat_lines(reader, layers, reader.input_name)]
     return "\n".join(lines + body) + "\n"
 
 
-def _flat_lines(reader, layers, previous: str, indent: str = "  ") -> list[str]:
+def flat_lines(reader, layers, previous: str, indent: str = "  ") -> list[str]:
     lines = []
     for entry in layers:
         args = dict(entry.args)
