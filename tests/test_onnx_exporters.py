@@ -225,3 +225,33 @@ def test_the_legacy_exporters_gelu_is_one_layer():
     m.graph.initializer[0].CopyFrom(const("sqrt2", 2.0))
     with pytest.raises(ModelError, match=r"Div x1 \(/act/Div\): a division by \[2.0\]"):
         import_model(m, source="gelu.onnx")
+
+
+def test_an_opaque_layer_keeps_the_sizes_symbolic_where_the_rule_is_known():
+    """--opaque with N, H and W dynamic: an operator without a layer kind whose output shape
+    follows from its inputs' (Erf: the same; MatMul of two tensors) keeps the symbols, where
+    onnx's shape inference loses H and W after a strided convolution."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.zeros((4, 3, 3, 3), dtype=np.float32), "w")
+    nodes = [
+        helper.make_node("Conv", ["input", "w"], ["c"], name="conv", strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Erf", ["c"], ["e"], name="erf"),
+        helper.make_node("MatMul", ["e", "c"], ["y"], name="mm"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, "H", "H"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[w],
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    imported = import_model(m, source="m.onnx", opaque=True)
+    kinds = [r.kind for r in imported.analysis.layers]
+    assert kinds == ["conv2d", "opaque", "opaque"]
+    # (H + 2 - 3)//2 + 1 = ceil(H/2), for H = 9 and 10
+    for h, side in [(9, 5), (10, 5), (11, 6)]:
+        a = analyze(imported.spec, {"N": 2, "H": h})
+        assert [r.output_shape for r in a.layers] == [(2, 4, side, side)] * 3

@@ -340,14 +340,20 @@ class Context:
     def opaque_layer(self, node, op_type: str, reason: str) -> None:
         """One opaque layer per output of ``node`` that is used, reading the node's inputs that
         layers compute (constants and shape arithmetic are its attributes, not tensors)."""
-        from .opaque import inferred_shape
+        from .opaque import followed_shape, inferred_shape
 
         inputs = [x for x in dict.fromkeys(node.input) if x and x in self.tensor_layer]
         if not inputs:
             inputs = [self.input_name]  # computed from constants (and at most the input's shape)
         used = [o for o in node.output if o and self.is_used(o)] or [node.output[0]]
         for k, output in enumerate(used):
-            shape, note = inferred_shape(self, node, op_type, output)
+            followed = followed_shape(self, node, op_type, output)
+            if followed is not None and all(self._writable(d) for d in followed):
+                shape = [self.arg(d) for d in followed]
+                note = " (the operator's rule, in the input's symbols)"
+            else:
+                shape, note = inferred_shape(self, node, op_type, output)
+                note = f" from onnx's shape inference{note}"
             why = "" if reason == "no layer kind stands for it" else f" ({reason})"
             self.current = node
             self.layer(
@@ -361,13 +367,19 @@ class Context:
                 suffix=str(k) if len(used) > 1 else None,
                 comment=(
                     f"Cost unknown: {op_type} (node {label(node)}) has no layer kind{why}; its "
-                    f"params, MACs and FLOPs are not counted (?). Output shape from onnx's shape "
-                    f"inference{note}."
+                    f"params, MACs and FLOPs are not counted (?). Output shape{note}."
                 ),
             )
             entry = self.layers[-1]
             if entry.name in ("opaque", "") or not entry.name:
                 entry.name = naming.NAME_OK.sub("_", op_type.lower())[: naming.MAX_NAME] or "opaque"
+
+    def _writable(self, size) -> bool:
+        try:
+            self.arg(size)
+        except Unmappable:
+            return False
+        return True
 
     # -- names -------------------------------------------------------------------------------
 

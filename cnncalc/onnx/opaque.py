@@ -133,3 +133,85 @@ def infer(model, source: str) -> dict[str, list]:
                 dims_.append(None)
         out.setdefault(info.name, dims_)
     return out
+
+
+#: Operators whose output has their (first) input's shape.
+SAME_SHAPE = frozenset(
+    {"Erf", "Sqrt", "Exp", "Log", "Neg", "Abs", "Softmax", "LogSoftmax", "Cast", "Not", "Relu",
+     "Sigmoid", "Tanh", "Gelu", "Dropout", "Identity", "Reciprocal", "Floor", "Ceil", "CastLike"}
+)  # fmt: skip
+BROADCAST = frozenset(
+    {"Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Less", "Greater", "And", "Or", "Max", "Min"}
+)  # fmt: skip
+
+
+def followed_shape(reader, node, op_type: str, output: str) -> list | None:
+    """The output's shape by the operator's own rule, from the shapes and values the import
+    follows (in the input's symbols), for the common operators; None when not known."""
+    from ..core import dims
+    from .shuffle import reshape_target, same
+
+    def shape(name):
+        if name in reader.shapes and reader.shapes[name] is not None:
+            return list(reader.shapes[name])
+        if name in reader.values:
+            return list(reader.values[name].shape)
+        if reader.graph.is_constant(name):
+            return list(reader.graph.constant_shape(name))
+        return None
+
+    try:
+        ins = [shape(x) if x else None for x in node.input]
+        if output != node.output[0] or not ins or ins[0] is None:
+            return None
+        x = ins[0]
+        a = reader.attrs(node)
+        if op_type in SAME_SHAPE:
+            return x
+        if op_type in BROADCAST:
+            return None if any(s is None for s in ins) else _broadcast(ins)
+        if op_type == "Reshape":
+            return reshape_target(reader, node, a, tuple(x))
+        if op_type == "Transpose":
+            perm = list(a.get("perm", range(len(x) - 1, -1, -1)))
+            return [x[p] for p in perm]
+        if op_type == "MatMul" and ins[1] is not None and len(x) >= 2 and len(ins[1]) >= 2:
+            y = ins[1]
+            if not same(x[-1], y[-2]):
+                return None
+            batch = _broadcast([x[:-2], y[:-2]])
+            return None if batch is None else [*batch, x[-2], y[-1]]
+        if op_type == "Gather":
+            axis = int(a.get("axis", 0)) % len(x)
+            index = reader.value(node.input[1]).shape
+            return [*x[:axis], *index, *x[axis + 1 :]]
+        if op_type == "Concat":
+            if any(s is None or len(s) != len(x) for s in ins):
+                return None
+            axis = int(a["axis"]) % len(x)
+            return [*x[:axis], dims.add(*(s[axis] for s in ins)), *x[axis + 1 :]]
+        if op_type == "Expand":
+            target = reader.sizes(node, 1)
+            rank = max(len(x), len(target))
+            xs = [1] * (rank - len(x)) + x
+            ts = [1] * (rank - len(target)) + target
+            return [t if dims.is_concrete(d) and d == 1 else d for d, t in zip(xs, ts, strict=True)]
+    except Exception:  # a rule that cannot be followed here: onnx's inference is asked instead
+        return None
+    return None
+
+
+def _broadcast(shapes: list[list]) -> list | None:
+    """numpy's broadcast of shapes of sizes, or None when two sizes differ and neither is 1."""
+    from ..core import dims
+    from .shuffle import same
+
+    rank = max(len(s) for s in shapes)
+    padded = [[1] * (rank - len(s)) + list(s) for s in shapes]
+    out = []
+    for sizes in zip(*padded, strict=True):
+        big = [d for d in sizes if not (dims.is_concrete(d) and d == 1)]
+        if any(not same(d, big[0]) for d in big[1:]):
+            return None
+        out.append(big[0] if big else 1)
+    return out
