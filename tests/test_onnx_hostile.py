@@ -252,3 +252,44 @@ def test_huge_numbers_in_symbols_are_a_message(symbols, message, tmp_path):
     onnx.save(_model(), str(path))
     code, _out, err = _run(["import", str(path), "--symbols", symbols], tmp_path)
     assert code == 2 and message in err, err
+
+
+def test_import_torch_without_torch_says_how_to_install(monkeypatch, capsys):
+    import sys
+
+    from cnncalc.cli import main
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if torch were not installed
+    assert main(["import", "--torch", "torchvision.models:resnet18"]) == 2
+    err = capsys.readouterr().err
+    assert 'needs torch: pip install "cnncalc[torch]"' in err and "Traceback" not in err
+    from cnncalc.errors import UsageError
+    from cnncalc.onnx.pytorch import from_torch
+
+    with pytest.raises(UsageError, match=r'pip install "cnncalc\[torch\]"'):
+        from_torch(object(), object())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import"], "import: give an ONNX file, or --torch MODULE:CALLABLE"),
+        (["import", "m.onnx", "--torch", "a:b"], "--torch reads a module: it takes no ONNX file"),
+        (["import", "--torch", "a:b", "--input-shape", "1,3,x"], "--input-shape: sizes are positive whole"),
+    ],
+)
+def test_import_arguments_are_checked(args, message, capsys):
+    from cnncalc.cli import main
+
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_flat_writes_one_line_a_layer(tmp_path):
+    from .helpers import DATA
+
+    path = DATA / "onnx" / "dynamo-20" / "resnet18.onnx"
+    code, out, _ = _run(["import", str(path), "--flat"], tmp_path)
+    assert code == 0 and "blocks:" not in out and "layer1.1.conv2" in out
+    code, out, _ = _run(["import", str(path)], tmp_path)
+    assert code == 0 and "blocks:" in out
