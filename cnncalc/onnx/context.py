@@ -374,6 +374,21 @@ class Context:
             if entry.name in ("opaque", "") or not entry.name:
                 entry.name = naming.NAME_OK.sub("_", op_type.lower())[: naming.MAX_NAME] or "opaque"
 
+    def _name_from_readers(self) -> None:
+        """A layer the exporter left without a module path (a node its optimiser made, such as
+        ``node_Split_860``) is named after the module of the layers that read it, and its kind
+        (``stage2.1.chunk``), when they all belong to one."""
+        readers: dict[str, list[Layer]] = {}
+        for entry in self.layers:
+            for x in entry.inputs:
+                readers.setdefault(x, []).append(entry)
+        for entry in self.layers:
+            if entry.scope or not entry.name.startswith("node_"):
+                continue
+            modules = {r.name.rpartition(".")[0] for r in readers.get(entry.output, [])}
+            if len(modules) == 1 and next(iter(modules)):
+                entry.name = f"{next(iter(modules))}.{entry.kind}"
+
     def _writable(self, size) -> bool:
         try:
             self.arg(size)
@@ -384,6 +399,7 @@ class Context:
     # -- names -------------------------------------------------------------------------------
 
     def name_layers(self) -> None:
+        self._name_from_readers()
         names = naming.unique([e.name for e in self.layers], {INPUT})
         for entry, name in zip(self.layers, names, strict=True):
             entry.name = name

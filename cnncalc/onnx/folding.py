@@ -127,7 +127,7 @@ def _instance(reader, layers, start: int, end: int, stage: str, k: int, prefix: 
     for later in layers[end:]:
         if inner & set(later.inputs):
             return None
-    cls = _class(layers[start], prefix[:-1])
+    cls = next((c for t in range(start, end) if (c := _class(layers[t], prefix[:-1]))), "")
     return {
         "start": start,
         "end": end,
