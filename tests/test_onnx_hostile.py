@@ -293,3 +293,23 @@ def test_flat_writes_one_line_a_layer(tmp_path):
     assert code == 0 and "blocks:" not in out and "layer1.1.conv2" in out
     code, out, _ = _run(["import", str(path)], tmp_path)
     assert code == 0 and "blocks:" in out
+
+
+def test_symbol_defaults_survive_export_and_import():
+    from cnncalc.lang.spec import load_spec
+    from cnncalc.onnx.export import export
+
+    from .helpers import SPECS
+
+    spec = load_spec(SPECS / "resnet18.yaml")
+    model = export(spec, weights=False).model
+    back = import_model(model, source="resnet18.onnx").spec
+    for name in ("N", "H", "W"):
+        assert back.symbols[name].default == spec.symbols[name].default
+        assert back.symbols[name].doc == spec.symbols[name].doc
+    # a hostile record is ignored, not trusted
+    for prop in model.metadata_props:
+        if prop.key == "cnncalc.symbols":
+            prop.value = '{"H": {"default": -3, "doc": 7}, "W": "x", "N": {"default": true}}'
+    back = import_model(model, source="resnet18.onnx").spec
+    assert {n: s.default for n, s in back.symbols.items()} == {"N": None, "H": None, "W": None}
