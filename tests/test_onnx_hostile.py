@@ -75,7 +75,7 @@ HOSTILE = st.text(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(producer=HOSTILE, name=HOSTILE, output=HOSTILE, op=HOSTILE)
 def test_text_from_the_file_never_becomes_yaml_structure(producer, name, output, op):
     """The producer, the graph's and an output's names, a custom operator's name and the file's

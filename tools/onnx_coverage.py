@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -209,7 +210,12 @@ def table(results: dict, variants: list[str]) -> str:
             elif r["ok"]:
                 cells.append("exact" + (" (`--symbols H,W`)" if r.get("fixed") else ""))
             else:
-                cells.append("no: " + r["why"].replace("|", "/")[:90])
+                ops = re.findall(r"(?:^|; |: )([A-Za-z.]+) x\d+ \(", r["why"])
+                cells.append(
+                    "no layer kind: " + ", ".join(ops[:6])
+                    if ops
+                    else "no: " + r["why"].replace("|", "/")[:90]
+                )
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     exact = [sum(1 for m in results if results[m].get(v, {}).get("ok")) for v in variants]
     total = [sum(1 for m in results if v in results[m]) for v in variants]
