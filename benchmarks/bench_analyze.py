@@ -2,6 +2,9 @@
 
 Run: ``python benchmarks/bench_analyze.py``. Prints figures; asserts nothing.
 
+- start-up: ``cnncalc analyze resnet50`` against the floor of the imports it needs (yaml,
+  rich.console and pydantic's BaseModel), taking turns in one run, in seconds and, when valgrind
+  is installed, in instructions executed (a count a busy machine does not change);
 - whole process: ``cnncalc --help``, ``cnncalc analyze`` of VGG-16, ResNet-50, ResNet-152
   (concrete and --symbolic), each the median of several runs, next to ``python -c "import
   torch"`` measured in the same run when torch is installed (every peer tool pays that import;
@@ -36,18 +39,22 @@ def walls(cmd: list[str], repeats: int) -> list[float]:
     return times
 
 
-def start_up(rounds: int = 11) -> None:
-    """``cnncalc analyze resnet50`` against floors measured in the same run: the interpreter
-    alone, the standard library and YAML parser the analysis imports, and those plus the rich
-    modules a table needs. The commands take turns, round after round, so that a slow spell of
-    the machine weighs on each alike."""
+#: The imports any analysis with a table needs: the floor start-up is measured against.
+FLOOR = "import yaml, rich.console; from pydantic import BaseModel"
+#: The goal: ``cnncalc analyze resnet50`` within this factor of the floor.
+GOAL = 1.6
+
+
+def start_up(rounds: int = 15) -> None:
+    """``cnncalc analyze resnet50`` against the floor of the imports it needs (:data:`FLOOR`),
+    measured in the same run, with the interpreter alone beside them. The commands take turns,
+    round after round, so that a slow spell of the machine weighs on each alike; check that the
+    machine is quiet (``uptime``) before reading the figures."""
     print(f"== start-up (min / median of {rounds}, interleaved) ==")
     py = sys.executable
-    floor = "import argparse, dataclasses, fractions, pathlib, yaml"
     rows = [
         ("python -c pass", [py, "-c", "pass"]),
-        ("stdlib + yaml imports", [py, "-c", floor]),
-        ("  + rich.console, table, panel", [py, "-c", floor + ", rich.console, rich.table, rich.panel"]),
+        ("floor: yaml, rich.console, pydantic", [py, "-c", FLOOR]),
         ("analyze resnet50 --format csv", [py, "-m", "cnncalc", "analyze", "resnet50", "-f", "csv"]),
         ("analyze resnet50", [py, "-m", "cnncalc", "analyze", "resnet50"]),
     ]
@@ -55,10 +62,56 @@ def start_up(rounds: int = 11) -> None:
     for _ in range(rounds):
         for label, cmd in rows:
             times[label] += walls(cmd, 1)
-    base = min(times["stdlib + yaml imports"])
+    base_low = min(times["floor: yaml, rich.console, pydantic"])
+    base_mid = statistics.median(times["floor: yaml, rich.console, pydantic"])
     for label, _ in rows:
         low, mid = min(times[label]), statistics.median(times[label])
-        print(f"{label:34} {low * 1000:5.0f} ms / {mid * 1000:5.0f} ms   {low / base:5.2f}x stdlib + yaml")
+        print(
+            f"{label:36} {low * 1000:5.0f} ms / {mid * 1000:5.0f} ms   "
+            f"{low / base_low:5.2f}x / {mid / base_mid:5.2f}x the floor"
+        )
+    ratio = statistics.median(times["analyze resnet50"]) / base_mid
+    print(f"analyze resnet50: {ratio:.2f}x the floor (median; goal {GOAL}x)")
+
+
+def instructions(cmd: list[str]) -> int | None:
+    """Instructions the command executes (valgrind's callgrind), or None without valgrind.
+
+    Unlike seconds, the count does not depend on what else the machine is doing: the same
+    command gives the same count within a fraction of a percent, busy machine or quiet."""
+    import re
+    import shutil
+    import tempfile
+
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    m = re.search(r"Collected : (\d+)", done.stderr)
+    return int(m.group(1)) if m else None
+
+
+def start_up_instructions() -> None:
+    """The start-up ratio counted in instructions, which a busy machine does not change."""
+    py = sys.executable
+    floor = instructions([py, "-c", FLOOR])
+    if floor is None:
+        print("(valgrind is not installed: no instruction counts)")
+        return
+    print("== start-up in instructions (valgrind callgrind; independent of the machine's load) ==")
+    print(f"{'floor: yaml, rich.console, pydantic':36} {floor / 1e6:8.0f} M")
+    for label, cmd in (
+        ("analyze resnet50 --format csv", [py, "-m", "cnncalc", "analyze", "resnet50", "-f", "csv"]),
+        ("analyze resnet50", [py, "-m", "cnncalc", "analyze", "resnet50"]),
+    ):
+        n = instructions(cmd)
+        print(f"{label:36} {n / 1e6:8.0f} M   {n / floor:5.2f}x the floor (goal {GOAL}x)")
 
 
 def whole_process() -> None:
@@ -194,5 +247,6 @@ def in_process() -> None:
 
 if __name__ == "__main__":
     start_up()
+    start_up_instructions()
     whole_process()
     in_process()

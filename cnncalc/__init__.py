@@ -1,1 +1,90 @@
-"""cnncalc: shapes, parameters and MACs of convolutional networks, derived and verified."""
+"""cnncalc: shapes, parameters and MACs of convolutional networks, derived and verified.
+
+>>> import cnncalc
+>>> cnncalc.analyze("lenet5").totals.params
+61706
+
+The public names are listed in ``__all__``; each is documented in docs/reference/python-api.md.
+They load on first use, so ``import cnncalc`` costs nothing until one is called.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import Analysis, Comparison, Convolution, Verification, analyze, compare, conv, load, verify
+    from .errors import (
+        CnncalcError,
+        Diagnostic,
+        ExpressionError,
+        LayerDefinitionError,
+        PluginError,
+        ShapeError,
+        SpecError,
+        UnknownLayerError,
+        UsageError,
+        VerificationError,
+    )
+
+__version__ = "0.2.0"
+
+#: Where each public name is defined.
+_HOMES = {
+    "Analysis": "api",
+    "Comparison": "api",
+    "Convolution": "api",
+    "conv": "api",
+    "Verification": "api",
+    "analyze": "api",
+    "compare": "api",
+    "load": "api",
+    "verify": "api",
+    "CnncalcError": "errors",
+    "Diagnostic": "errors",
+    "ExpressionError": "errors",
+    "LayerDefinitionError": "errors",
+    "PluginError": "errors",
+    "ShapeError": "errors",
+    "SpecError": "errors",
+    "UnknownLayerError": "errors",
+    "UsageError": "errors",
+    "VerificationError": "errors",
+}
+
+__all__ = [
+    "Analysis",
+    "CnncalcError",
+    "Comparison",
+    "Convolution",
+    "Diagnostic",
+    "ExpressionError",
+    "LayerDefinitionError",
+    "PluginError",
+    "ShapeError",
+    "SpecError",
+    "UnknownLayerError",
+    "UsageError",
+    "Verification",
+    "VerificationError",
+    "__version__",
+    "analyze",
+    "compare",
+    "conv",
+    "load",
+    "verify",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -126,3 +126,33 @@ def run_forked(
         out_path.read_text(errors="replace"),
         err_path.read_text(errors="replace"),
     )
+
+
+def torch_macs(model, x) -> int:
+    """torch's own count of a model's multiply-accumulates: forward hooks on ``Conv2d`` (output
+    elements x input channels per group x kernel area) and ``Linear`` (output elements x input
+    features), bias excluded. Run on the meta device: shapes only."""
+    import torch
+
+    total = 0
+
+    def conv(m, _inputs, out):
+        nonlocal total
+        total += out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+
+    def linear(m, _inputs, out):
+        nonlocal total
+        total += out.numel() * m.in_features
+
+    hooks = []
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            hooks.append(m.register_forward_hook(conv))
+        elif isinstance(m, torch.nn.Linear):
+            hooks.append(m.register_forward_hook(linear))
+    model = model.to("meta")
+    with torch.no_grad():
+        model(x.to("meta"))
+    for h in hooks:
+        h.remove()
+    return total

@@ -55,10 +55,24 @@ def test_plot_files(tmp_path, run_cli):
     assert b"<svg" in svg.read_bytes()[:2000]
 
 
-def test_plot_without_matplotlib(tmp_path, run_cli, monkeypatch):
+@pytest.mark.parametrize("command", [("analyze", "lenet5"), ("sweep", "lenet5", "--range", "H=16:64:16")])
+def test_plot_without_matplotlib_is_refused_before_any_work(tmp_path, run_cli, monkeypatch, command):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
-    code, _, err = run_cli("analyze", "lenet5", "--plot", str(tmp_path / "x.png"), "-f", "json")
+    import cnncalc.core.engine as engine
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the analysis ran")
+
+    monkeypatch.setattr(engine, "analyze", no_work)
+    code, out, err = run_cli(*command, "--plot", str(tmp_path / "x.png"))
     assert code == 2 and "--plot needs matplotlib" in err and "cnncalc[plot]" in err
+    assert out == "" and "Traceback" not in err and not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(("value", "message"), [("", "found an empty one"), ("   ", "found an empty one")])
+def test_plot_refuses_an_empty_name(run_cli, value, message):
+    code, out, err = run_cli("analyze", "lenet5", "--plot", value, "-f", "json")
+    assert code == 2 and message in err and out == ""
 
 
 def test_plot_refuses_other_formats(run_cli):

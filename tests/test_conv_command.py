@@ -146,7 +146,7 @@ def test_multichannel_filters_against_numpy():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["28x", "-k", "3"], r"size: expected a number or HxW"),
+        (["28x", "-k", "3"], r"size: expected n, HxW or HxWxC"),
         (["28", "-k", "0"], r"kernel must be at least 1, found 0"),
         (["28", "-p", "foo"], r"--padding: expected a number, PHxPW, 'same' or 'valid'"),
         (["3", "-k", "5"], r"the kernel height 5 must fit in the padded input height 3"),
@@ -176,3 +176,125 @@ def test_mistakes_are_one_line_and_exit_2(run_cli, args, message):
 def test_calculate_rejects_unknown_operation():
     with pytest.raises(UsageError, match="unknown operation 'sum'"):
         calculate(5, 3, op="sum")
+
+
+# -- the course's notation, groups, depthwise, 'same' ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "channels"),
+    [
+        (["28x28x3"], 3),  # H x W x C, as the course writes a volume
+        (["3x28x28", "--chw"], 3),  # C x H x W, as PyTorch does
+        (["28x28", "-c", "3"], 3),
+        (["28x28x3", "-c", "3"], 3),  # the same number twice is fine
+    ],
+)
+def test_size_with_channels(run_cli, args, channels):
+    code, out, err = run_cli("conv", *args, "-k", "5", "--filters", "6", "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["input"] == [28, 28] and data["channels"] == channels
+    # 6 filters of 3x5x5 weights and a bias each: 6*(3*25) + 6 = 456; 24*24 positions x 6 x 75
+    assert data["params"] == 6 * (3 * 25) + 6
+    assert data["macs"] == 24 * 24 * 6 * 75
+
+
+def test_depthwise_counts_one_filter_per_channel(run_cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # one line a statement
+    # MobileNet's first depthwise layer: 32 channels at 112x112, 3x3, stride 1, 'same' padding:
+    # 32 filters of 1x3x3 (288 weights) and 32 biases; 112*112 positions x 32 x 9 MACs.
+    code, out, err = run_cli("conv", "112x112x32", "-k", "3", "-p", "same", "--depthwise", "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["groups"] == 32 and data["output_shape"] == [1, 32, 112, 112]
+    assert (data["weights"], data["biases"]) == (288, 32)
+    assert data["macs"] == 112 * 112 * 32 * 9
+    code, out, _ = run_cli("conv", "112x112x32", "-k", "3", "-p", "same", "--depthwise")
+    assert "groups: 32 (depthwise: each filter reads 1 of the 32 input channels; 1 filter per group)" in out
+    assert "params: 320 = 32 x (1 x 3 x 3) weights + 32 biases" in out
+
+
+def test_groups_against_torch(run_cli):
+    torch = pytest.importorskip("torch")
+    code, out, err = run_cli("conv", "9x9x4", "-k", "3", "--filters", "6", "-g", "2", "-s", "2", "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    layer = torch.nn.Conv2d(4, 6, 3, stride=2, groups=2)
+    y = layer(torch.zeros(1, 4, 9, 9))
+    assert data["output_shape"] == list(y.shape)
+    assert data["params"] == sum(p.numel() for p in layer.parameters())  # 6*2*9 + 6 = 114
+
+
+def test_depthwise_values_against_numpy(run_cli):
+    image = [[[3, 0, 1], [1, 5, 8], [2, 7, 2]], [[1, 1, 1], [2, 2, 2], [3, 3, 3]]]
+    filt = [[[1, 0], [0, -1]], [[2, 0], [0, 1]]]  # one 2x2 filter per channel
+    code, out, err = run_cli(
+        "conv", "--input", json.dumps(image), "--filter", json.dumps(filt), "--depthwise", "-f", "json"
+    )
+    assert code == 0, err
+    expected = [_numpy_correlate(i, f).tolist() for i, f in zip(image, filt, strict=True)]
+    assert json.loads(out)["values"] == expected
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "said"),
+    [
+        ("28", "5", "1", "padding 'same': 2 on each side"),  # (5 - 1) = 4 split evenly
+        # an even kernel: 3 rows of padding, the extra one after (PyTorch and TensorFlow)
+        ("28", "4", "1", "padding 'same': top 1, bottom 2, left 1, right 2"),
+        # stride 2 on 28: ceil(28/2) = 14 outputs need (14 - 1)*2 + 3 = 29 rows: 1 of padding
+        ("28", "3", "2", "padding 'same': top 0, bottom 1, left 0, right 1"),
+        ("28x31", "3", "2", "padding 'same': top 0, bottom 1, left 1, right 1"),  # 15*2+1 = 31+2-2
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
+def test_same_padding_says_what_it_chose(run_cli, size, kernel, stride, said, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    code, out, err = run_cli("conv", size, "-k", kernel, "-s", stride, "-p", "same")
+    assert code == 0, err
+    assert said in out.splitlines()
+    torch = pytest.importorskip("torch")
+    if stride == "1":  # torch's padding='same' (stride 1 only) puts its padding where we say
+        h, w = (int(v) for v in (size.split("x") * 2)[:2])
+        x = torch.arange(h * w, dtype=torch.float64).reshape(1, 1, h, w)
+        conv = torch.nn.Conv2d(1, 1, int(kernel), padding="same", bias=False).double()
+        data = json.loads(
+            run_cli(
+                "conv",
+                "--input",
+                json.dumps(x[0, 0].tolist()),
+                "--filter",
+                json.dumps(conv.weight[0, 0].tolist()),
+                "-p",
+                "same",
+                "-f",
+                "json",
+            )[1]
+        )
+        assert np.allclose(data["values"], conv(x)[0, 0].detach().numpy())
+
+
+def test_json_values_are_exact_past_64_bits(run_cli):
+    # 1e300 is a whole number: printed as the float's exact integer, not wrapped to int64
+    code, out, err = run_cli("conv", "--input", "[[1e300, 2]]", "--filter", "[[1]]", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["values"] == [[int(1e300), 2]]
+    assert "-9223372036854775808" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["28x28x3", "-c", "4", "-k", "3"], "size 28x28x3 gives 3 channel(s), --channels 4"),
+        (["28", "-c", "4", "-g", "3"], "groups = 3 must divide the input channels 4"),
+        (["28", "-c", "4", "--filters", "5", "-g", "2"], "must divide"),
+        (["28", "--pool", "max", "-g", "2"], "groups apply to convolutions"),
+        (["28", "--pool", "max", "--depthwise"], "--depthwise applies to convolutions"),
+        (["28x28x3", "--depthwise", "-g", "2"], "--depthwise means groups = the 3 input channel(s)"),
+        (["28", "-g", "0"], "groups must be at least 1"),
+    ],
+)
+def test_groups_mistakes(run_cli, args, message):
+    code, out, err = run_cli("conv", *args)
+    assert code == 2 and message in err and out == ""

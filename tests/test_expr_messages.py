@@ -244,39 +244,39 @@ BOUNDED = [
     (
         "(H + W + 1)**9",
         "in '(H + W + 1)**9': with the symbols left open this is a polynomial of degree 9 with 55 terms "
-        "(at most degree 8 and 64 terms); give the symbols values with --set, or simplify the expression",
+        "(at most degree 8 and 64 terms); give the symbols values, or simplify the expression",
     ),
     (
         "H**9",
         "in 'H**9': with the symbols left open this is a polynomial of degree 9 with 1 term "
-        "(at most degree 8 and 64 terms); give the symbols values with --set, or simplify the expression",
+        "(at most degree 8 and 64 terms); give the symbols values, or simplify the expression",
     ),
     # (H + W + K + 1)**6: C(6 + 3, 3) = 84 terms
     (
         "(H + W + K + 1)**6",
         "in '(H + W + K + 1)**6': with the symbols left open this is a polynomial of degree 6 with 84 terms "
-        "(at most degree 8 and 64 terms); give the symbols values with --set, or simplify the expression",
+        "(at most degree 8 and 64 terms); give the symbols values, or simplify the expression",
     ),
     # seven factors (X + 1): 2**7 = 128 terms
     (
         "(A+1)*(B+1)*(C+1)*(D+1)*(E+1)*(F+1)*(G+1)",
         "in '(A+1)*(B+1)*(C+1)*(D+1)*(E+1)*(F+1)*(G+1)': with the symbols left open this is a polynomial "
-        "of degree 7 with 128 terms (at most degree 8 and 64 terms); give the symbols values with --set, "
+        "of degree 7 with 128 terms (at most degree 8 and 64 terms); give the symbols values, "
         "or simplify the expression",
     ),
     # ten symbols to the 64th: C(73, 9) = 97,082,021,465 terms
     (
         "(A+B+C+D+E+F+G+H+I+J)**64",
         "in '(A+B+C+D+E+F+G+H+I+J)**64': with the symbols left open this is a polynomial of degree 64 "
-        "with 97,082,021,465 terms (at most degree 8 and 64 terms); give the symbols values with "
-        "--set, or simplify the expression",
+        "with 97,082,021,465 terms (at most degree 8 and 64 terms); give the symbols values, "
+        "or simplify the expression",
     ),
     # twelve symbols: C(75, 11) = 4,898,229,264,825 terms, beyond the cap of 10**12
     (
         "(A+B+C+D+E+F+G+H+I+J+K+W)**64",
         "in '(A+B+C+D+E+F+G+H+I+J+K+W)**64': with the symbols left open this is a polynomial of degree 64 "
-        "with more than 10**12 terms (at most degree 8 and 64 terms); give the symbols values with "
-        "--set, or simplify the expression",
+        "with more than 10**12 terms (at most degree 8 and 64 terms); give the symbols values, "
+        "or simplify the expression",
     ),
 ]
 
@@ -287,6 +287,18 @@ def test_results_beyond_the_limits(text, message):
         evaluate(parse(text), _scope())
     if message is not None:
         assert str(info.value) == message
+
+
+def test_the_command_line_says_how_to_give_values():
+    """The library's hint is neutral; the command line names its option where values go."""
+    from cnncalc.cli import render
+
+    with pytest.raises(ExpressionError) as info:
+        evaluate(parse("H**9"), _scope())
+    assert info.value.hint == "give the symbols values{how}, or simplify the expression"
+    assert render(info.value.diagnostic).endswith(
+        "give the symbols values with --set, or simplify the expression"
+    )
 
 
 def test_results_at_the_limits_are_accepted():

@@ -1,13 +1,17 @@
-"""Declared fields (cnncalc.fields): what each annotation accepts and refuses, with the message
-and the place; defaults, freezing, equality, annotations read on first use, and the schema."""
+"""Declared arguments (pydantic models built on cnncalc.layers._fields.Model): what each
+annotation accepts and refuses, with the message and the place; defaults, freezing, equality,
+plain class attributes, the markers of other libraries, and the schema."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Annotated, Any, ClassVar, Literal
 
+import annotated_types
+import pydantic
 import pytest
 
-from cnncalc.lang.fields import MISSING, ArgumentError, Declared, Parse, Range, json_schema
+from cnncalc.layers._fields import ArgumentError, Model, Parse, Range
 
 
 def _even(value: Any) -> int:
@@ -16,13 +20,21 @@ def _even(value: Any) -> int:
     return value
 
 
-class Inner(Declared):
+def _value(value: Any) -> Any:
+    if value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
+        return value
+    raise ArgumentError(
+        "expected a number or an expression, found " + ("true" if value is True else "a list")
+    )
+
+
+class Inner(Model):
     size: int
     label: str = "x"
 
 
-class Record(Declared):
-    """One field of every kind the module reads."""
+class Record(Model):
+    """One field of every kind a layer or a spec declares."""
 
     flag: bool = False
     count: int = 3
@@ -30,7 +42,7 @@ class Record(Declared):
     title: str = ""
     mode: Literal["row", "batch"] = "row"
     maybe: int | None = None
-    value: int | float | str | None = None
+    value: Annotated[Any, Parse(_value)] = None
     items: tuple[int, ...] = ()
     names: list[str] = []  # noqa: RUF012 (never changed)
     table: dict[str, int] = {}  # noqa: RUF012 (never changed)
@@ -41,12 +53,13 @@ class Record(Declared):
     below: Annotated[int, Range(lt=10)] = 0
     anything: Any = None
     kind: ClassVar[str] = "not a field"
-    _private: int = 7
+    SCALE = 2  # a plain class attribute, as custom layers write their constants
+    _private = 7
 
 
-def _fails(data: Any, cls: type[Declared] = Record) -> ArgumentError:
+def _fails(data: Any, cls: type[Model] = Record) -> ArgumentError:
     with pytest.raises(ArgumentError) as info:
-        cls.validate(data)
+        cls.read(data)
     return info.value
 
 
@@ -68,6 +81,7 @@ def _fails(data: Any, cls: type[Declared] = Record) -> ArgumentError:
         ({"maybe": "x"}, ("maybe",), "expected an integer, found 'x'"),
         ({"value": [1]}, ("value",), "expected a number or an expression, found a list"),
         ({"value": True}, ("value",), "expected a number or an expression, found true"),
+        ({"value": 1.5, "flag": 2}, ("flag",), "expected true or false, found 2"),
         ({"items": 3}, ("items",), "expected a list, found 3"),
         ({"items": [1, "b"]}, ("items", 1), "expected an integer, found 'b'"),
         ({"names": ["a", 2]}, ("names", 1), "expected text, found 2"),
@@ -93,7 +107,7 @@ def test_a_value_that_does_not_fit_is_refused_where_it_is(data, loc, message):
 
 
 def test_values_that_fit_are_read():
-    r = Record.validate(
+    r = Record.read(
         {
             "flag": True,
             "count": -4,
@@ -115,20 +129,20 @@ def test_values_that_fit_are_read():
     assert (r.flag, r.count, r.ratio, r.mode, r.maybe, r.value) == (True, -4, 0.00001, "batch", 2, "2*H")
     assert r.items == (1, 2) and type(r.items) is tuple
     assert r.names == ["a"] and r.table == {"a": 1}
-    assert r.inner == Inner.validate({"size": 9, "label": "x"})
+    assert r.inner == Inner.read({"size": 9, "label": "x"})
     assert (r.even, r.positive, r.unit, r.below, r.anything) == (4, 1e-12, 1.0, 9, {"x": [1]})
     assert type(r.ratio) is float and type(r.unit) is float
 
 
 def test_the_edges_of_ranges():
-    assert Record.validate({"unit": 0}).unit == 0.0  # ge=0 takes 0
-    assert Record.validate({"unit": 1}).unit == 1.0  # le=1 takes 1
-    assert Record.validate({"below": 9}).below == 9
+    assert Record.read({"unit": 0}).unit == 0.0  # ge=0 takes 0
+    assert Record.read({"unit": 1}).unit == 1.0  # le=1 takes 1
+    assert Record.read({"below": 9}).below == 9
     assert _fails({"below": 10}).loc == ("below",)
 
 
 def test_an_unknown_key_is_reported_before_a_missing_one_with_the_known_keys():
-    class Two(Declared):
+    class Two(Model):
         kernel: int
         stride: int = 1
 
@@ -140,58 +154,66 @@ def test_an_unknown_key_is_reported_before_a_missing_one_with_the_known_keys():
         ("kernel",),
         "missing required argument 'kernel'",
     )
-    assert Two.validate({"kernel": 3}) == Two(kernel=3, stride=1)
+    assert Two.read({"kernel": 3}) == Two(kernel=3, stride=1)
+    # In a nested model, the known keys are that model's.
+    assert _fails({"inner": {"size": 1, "sise": 2}}).known == ("size", "label")
 
 
 def test_nothing_given_takes_every_default_and_a_non_mapping_is_refused():
-    r = Record.validate(None)
+    r = Record.read(None)
     assert (r.flag, r.count, r.ratio, r.mode, r.items, r.inner) == (False, 3, 0.5, "row", (), None)
     error = _fails([1, 2], Record)
     assert error.loc == () and error.message == "expected a mapping of arguments, found a list"
+    assert _fails({3: 1}).message == "expected an argument name, found 3"
 
 
-def test_class_variables_and_private_names_are_not_fields():
-    assert "kind" not in Record.fields() and "_private" not in Record.fields()
-    assert Record.kind == "not a field"
+def test_class_variables_plain_attributes_and_private_names_are_not_fields():
+    assert set(Record.model_fields).isdisjoint({"kind", "SCALE", "_private"})
+    assert (Record.kind, Record.SCALE, Record._private) == ("not a field", 2, 7)
     assert _fails({"kind": "x"}, Record).reason == "unknown"
+    assert _fails({"SCALE": 3}, Record).reason == "unknown"
 
 
 def test_records_are_frozen_and_compare_by_value():
-    a, b = Record(count=1, items=[1, 2]), Record(count=1, items=(1, 2))
-    assert a == b and hash(a) == hash(b)
+    a, b = Record(count=1, items=(1, 2)), Record.read({"count": 1, "items": [1, 2]})
+    assert a == b and hash(Inner(size=1)) == hash(Inner.read({"size": 1}))
     assert a != Record(count=2)
     assert a != Inner(size=1)
-    with pytest.raises(AttributeError, match="frozen"):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         a.count = 2
-    with pytest.raises(AttributeError, match="frozen"):
-        del a.count
     assert repr(Inner(size=4)) == "Inner(size=4, label='x')"
-    # Records holding dicts and lists hash too.
-    assert hash(Record(table={"a": 1}, names=["n"])) == hash(Record(table={"a": 1}, names=["n"]))
 
 
-def test_construct_checks_nothing_and_fills_defaults():
-    r = Record.construct(count="not checked")
+def test_construct_checks_nothing_and_fills_defaults_read_as_values():
+    r = Record.model_construct(count="not checked")
     assert r.count == "not checked" and r.ratio == 0.5 and r.mode == "row"
+    assert r.items == () and type(r.items) is tuple
+
+
+def test_a_layer_constructed_in_part_equals_the_one_read():
+    from cnncalc.layers import REGISTRY
+
+    conv = REGISTRY["conv2d"]
+    read = conv.read({"out": 4, "kernel": 3})
+    built = conv.model_construct(out=read.out, kernel=read.kernel)
+    assert built == read and hash(built) == hash(read)
+    assert built.stride == read.stride and len(built.stride) == 2  # the pair, not the 1 written
 
 
 def test_defaults_are_read_like_given_values():
-    class Defaults(Declared):
+    class Defaults(Model):
         items: tuple[int, ...] = [1, 2]  # written as a list, stored as a tuple
 
     assert Defaults().items == (1, 2)
-    field = Defaults.fields()["items"]
-    assert field.default == (1, 2) and field.written == [1, 2] and not field.required
 
-    class BadDefault(Declared):
+    class BadDefault(Model):
         flag: bool = "yes"
 
-    with pytest.raises(TypeError, match=r"BadDefault\.flag: expected true or false, found 'yes'"):
-        BadDefault.fields()
+    assert _fails({}, BadDefault).message == "expected true or false, found 'yes'"
 
 
 def test_a_subclass_adds_fields_and_overrides_defaults():
-    class Base(Declared):
+    class Base(Model):
         a: int
         b: int = 1
 
@@ -199,84 +221,49 @@ def test_a_subclass_adds_fields_and_overrides_defaults():
         b: int = 5
         c: str = "c"
 
-    assert list(Child.fields()) == ["a", "b", "c"]
+    assert list(Child.model_fields) == ["a", "b", "c"]
     assert Child(a=0).b == 5 and Base(a=0).b == 1
-    assert Child.fields()["a"].default is MISSING
+    assert Child.model_fields["a"].is_required()
 
 
-def _shadowed(value: Any) -> int:
-    return 42
+def test_markers_of_other_libraries_bound_numbers_too():
+    class Foreign(Model):
+        a: Annotated[float, annotated_types.Gt(0)] = 1.0
+        b: Annotated[float, pydantic.Field(le=1)] = 0.0
 
-
-class Shadowing(Declared):
-    """A method named like the module-level function its annotation names."""
-
-    x: Annotated[int, Parse(_shadowed)] = 0
-
-    def _shadowed(self) -> None:  # not what the annotation means
-        raise AssertionError
-
-
-def test_annotations_read_module_names_before_class_names():
-    assert Shadowing.validate({"x": "anything"}).x == 42
-
-
-def test_an_annotation_that_cannot_be_read_names_the_field():
-    class Unknown(Declared):
-        x: NotDefinedAnywhere  # noqa: F821
-
-    with pytest.raises(TypeError, match=r"Unknown\.x: .*NotDefinedAnywhere"):
-        Unknown.fields()
-
-    class Unsupported(Declared):
-        x: set[int]
-
-    with pytest.raises(TypeError, match=r"Unsupported\.x: cannot read arguments of type set\[int\]"):
-        Unsupported.fields()
-
-
-class Gt:  # as annotated_types.Gt
-    gt = 0
-
-
-class FieldLike:  # as a pydantic FieldInfo, whose constraints are in .metadata
-    metadata = (type("Le", (), {"le": 1})(),)
-
-
-class Foreign(Declared):
-    a: Annotated[float, Gt()] = 1.0
-    b: Annotated[float, FieldLike()] = 0.0
-
-
-def test_range_markers_of_other_libraries_are_read_by_their_attributes():
     assert _fails({"a": 0}, Foreign).message == "must be greater than 0, found 0"
     assert _fails({"b": 2}, Foreign).message == "must be at most 1, found 2"
-    assert Foreign.validate({"a": 0.1, "b": 1}).b == 1.0
+    assert Foreign.read({"a": 0.1, "b": 1}).b == 1.0
+
+
+def test_huge_numbers_are_described_without_converting_them_to_text():
+    error = _fails({"title": 10**5000})
+    assert error.message == "expected text, found a number of more than 4,300 digits"
 
 
 def test_json_schema():
-    schema = json_schema(Record)
+    schema = Record.model_json_schema()
     props = schema["properties"]
     assert schema["additionalProperties"] is False and "required" not in schema
-    assert props["flag"] == {"type": "boolean", "default": False}
-    assert props["mode"] == {"type": "string", "enum": ["row", "batch"], "default": "row"}
-    assert props["maybe"] == {"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None}
-    assert props["inner"] == {"anyOf": [{"type": "object"}, {"type": "null"}], "default": None}
-    assert props["value"]["type"] == ["integer", "number", "string", "null"]
-    assert props["items"] == {"type": "array", "items": {"type": "integer"}, "default": []}
-    assert props["even"] == {"type": "integer", "multipleOf": 2, "default": 0}
-    assert props["positive"] == {"type": "number", "exclusiveMinimum": 0, "default": 1.0}
-    assert props["unit"] == {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0}
-    assert props["below"] == {"type": "integer", "exclusiveMaximum": 10, "default": 0}
-    assert json_schema(Inner)["required"] == ["size"]
+    assert props["flag"] == {"type": "boolean", "default": False, "title": "Flag"}
+    assert props["mode"]["enum"] == ["row", "batch"] and props["mode"]["default"] == "row"
+    assert props["even"] == {"type": "integer", "multipleOf": 2, "default": 0, "title": "Even"}
+    assert props["positive"]["exclusiveMinimum"] == 0
+    assert (props["unit"]["minimum"], props["unit"]["maximum"]) == (0, 1)
+    assert props["below"]["exclusiveMaximum"] == 10
+    assert Inner.model_json_schema()["required"] == ["size"]
 
 
-def test_pydantic_field_bounds_are_read_when_pydantic_is_installed():
-    pydantic = pytest.importorskip("pydantic")
+def test_the_old_module_still_reads_with_a_warning_naming_the_new_spelling():
+    import importlib
+    import sys
 
-    # Annotations given as objects, not text (a module without `from __future__ import annotations`).
-    annotations = {"eps": Annotated[float, pydantic.Field(gt=0)]}
-    WithPydantic = type("WithPydantic", (Declared,), {"__annotations__": annotations, "eps": 1e-5})
+    sys.modules.pop("cnncalc.fields", None)
+    with pytest.warns(DeprecationWarning, match=r"from cnncalc.layers import ArgumentError, Parse, Range"):
+        old = importlib.import_module("cnncalc.fields")
+    assert (old.Range, old.Parse, old.ArgumentError) == (Range, Parse, ArgumentError)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from cnncalc.layers import ArgumentError as New  # the new spelling warns of nothing
 
-    assert _fails({"eps": 0}, WithPydantic).message == "must be greater than 0, found 0"
-    assert WithPydantic.validate({"eps": 0.5}).eps == 0.5
+    assert New is ArgumentError

@@ -432,7 +432,7 @@ def test_memory_guard_refuses_a_long_chain_quickly(tmp_path):
         "the largest tensor is the output of 'conv1', [64, 8, 1000000000000, 1000000000000] = 10^27 bytes"
         in err
     )
-    assert "Sizes that fit: --set N=1 H=" in err
+    assert "; sizes that fit: --set N=1 H=" in err
 
 
 # -- in-process: a directory that cannot be read, ratios beyond float range ----------------------

@@ -19,7 +19,7 @@ F32 = np.float32
 
 
 def bound(kind: str, **args) -> Layer:
-    layer, _ = REGISTRY[kind].validate(args).bind({})
+    layer, _ = REGISTRY[kind].read(args).bind({})
     return layer
 
 
@@ -64,11 +64,11 @@ def test_adaptive_pooling_bins_that_do_not_tile():
 
 
 def test_a_linear_layer_on_a_last_axis_of_size_one_is_flagged():
-    linear = bound("linear", out=4)
+    linear = bound("linear", out=4, axis=-1)  # the last axis meant (channels-last features)
     assert linear.lints((2, 3, 4, 1), out=(2, 3, 4, 4))  # maps a single feature
     assert linear.lints((2, 1, 3, 5), out=(2, 1, 3, 4)) == []  # axis 1 of size 1 is not read
     assert linear.lints((2, 3, 4, 2), out=(2, 3, 4, 4)) == []
-    assert linear.lints((2, 1), out=(2, 4)) == []  # (N, 1) features: a plain regression head
+    assert bound("linear", out=4).lints((2, 1), out=(2, 4)) == []  # a plain regression head
 
 
 # -- forward paths ---------------------------------------------------------------------------
@@ -179,15 +179,22 @@ def test_an_input_too_large_to_count_is_located_at_the_input():
     ],
 )
 def test_a_repeat_or_when_of_open_symbols_names_them(symbols, expression, names, verb):
+    from cnncalc.cli import render
+
     said = {
         "repeat": f"repeat = {expression} must be a known number, but {names} {verb} no value; give it one",
-        "when": f"when = {expression} depends on {names}, which {verb} no value (give it one with --set)",
+        "when": f"when = {expression} depends on {names}, which {verb} no value; it decides whether the "
+        "layer exists (0: no); give it one",
     }
     for key, message in said.items():
         text = f"symbols: {symbols}\ninput: [1, 1, 4, 4]\nlayers:\n  - relu: {{{key}: {expression}}}\n"
         with pytest.raises(SpecError) as info:
             analyze(parse_spec(text, "net.yaml"), symbolic=True)
-        assert str(info.value).startswith(f"net.yaml:4:{14 + len(key)}: layers[0].relu.{key}: {message}")
+        where = f"net.yaml:4:{14 + len(key)}: layers[0].relu.{key}"
+        assert str(info.value) == f"{where}: {message}"
+        assert render(info.value.diagnostic) == f"{where}: {message} with --set"
+        d = info.value.diagnostic
+        assert (d.file, d.line, d.column, d.where) == ("net.yaml", 4, 14 + len(key), f"layers[0].relu.{key}")
 
 
 def test_a_repeat_that_is_not_a_whole_number_is_located():
@@ -238,14 +245,18 @@ def test_describe_writes_booleans_as_the_spec_does():
     )
 
 
-def test_a_value_set_on_the_command_line_that_is_no_number_is_named():
+def test_a_value_given_that_is_no_number_is_named():
+    """The engine names the binding as given; the command line says it was given with --set."""
+    from cnncalc.cli import render
+
     spec = parse_spec("symbols: {H: 8}\ninput: [1, 1, H, H]\nlayers: [relu]\n")
     with pytest.raises(UsageError) as info:
         analyze(spec, {"H": "2 +"})
-    assert str(info.value).startswith("--set H=2 +: ")
+    assert str(info.value).startswith("H=2 +: ") and info.value.binding == "H=2 +"
+    assert render(info.value.diagnostic).startswith("--set H=2 +: ")
     with pytest.raises(UsageError) as info:
         analyze(spec, {"H": "1/0"})
-    assert str(info.value).startswith("--set H=1/0: ") and "zero" in str(info.value)
+    assert str(info.value).startswith("H=1/0: ") and "zero" in str(info.value)
 
 
 def test_kernel_arguments_are_checked_by_name():

@@ -55,6 +55,10 @@ def _sep(layer, x, w):
     return F.conv2d(mid, _t(w["pointwise.weight"]), _t(w.get("pointwise.bias")))
 
 
+def _axis(m) -> int:
+    return -1 if m.axis is None else m.axis  # no axis written: the last, as nn.Linear
+
+
 ORACLES = {
     "conv2d": _conv,
     "depthwise_conv2d": lambda m, x, w: _conv(m.depthwise(x.shape, m.bias), x, w),
@@ -66,9 +70,9 @@ ORACLES = {
     "avg_pool2d": lambda m, x, w: _pool(m, x, F.avg_pool2d, count_include_pad=m.count_include_pad),
     "adaptive_avg_pool2d": lambda m, x, w: F.adaptive_avg_pool2d(_t(x), m.output),
     "global_avg_pool2d": lambda m, x, w: F.adaptive_avg_pool2d(_t(x), 1),
-    "linear": lambda m, x, w: F.linear(_t(x).movedim(m.axis, -1), _t(w["weight"]), _t(w.get("bias"))).movedim(
-        -1, m.axis
-    ),
+    "linear": lambda m, x, w: F.linear(
+        _t(x).movedim(_axis(m), -1), _t(w["weight"]), _t(w.get("bias"))
+    ).movedim(-1, _axis(m)),
     "flatten": lambda m, x, w: torch.flatten(_t(x), m.start, m.end),
     "batch_norm2d": lambda m, x, w: F.batch_norm(
         _t(x),

@@ -93,3 +93,28 @@ def test_warnings_reach_stderr_and_json_and_strict_refuses(tmp_path):
     clean = run("analyze", "lenet5", "-f", "json", "--strict")
     assert clean.returncode == 0
     assert json.loads(clean.stdout)["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("shape", "layer", "warned"),
+    [
+        ("[1, 8, 4, 4]", "linear: {out: 10}", True),  # 4-D, axis unsaid: the last axis, W
+        ("[1, 6, 5]", "linear: {out: 10}", True),  # 3-D likewise
+        ("[1, 8, 4, 4]", "linear: {out: 10, axis: -1}", False),  # the last axis, said
+        ("[1, 8, 4, 4]", "linear: {out: 10, axis: 1}", False),  # the channels, said
+        ("[1, 8]", "linear: {out: 10}", False),  # (N, features)
+    ],
+)
+def test_a_linear_layer_on_more_than_two_axes_names_the_fix(shape, layer, warned):
+    found = warnings(f"input: {shape}\nlayers:\n  - {layer}\n")
+    if not warned:
+        assert found == []
+        return
+    (message,) = found
+    assert message.startswith("net.yaml:3:13: layer 'fc1' (linear) acts on the last axis of a rank-")
+    assert "add a flatten before it" in message and "1x1 conv2d" in message and "axis: -1" in message
+    # the numbers stay as they were: W (4) features in, 10 out, at every other position
+    a = analyze(parse_spec(f"input: {shape}\nlayers:\n  - {layer}\n", "net.yaml"))
+    if shape == "[1, 8, 4, 4]":
+        assert a.layers[0].output_shape == (1, 8, 4, 10)
+        assert a.layers[0].params == 4 * 10 + 10

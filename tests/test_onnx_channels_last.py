@@ -54,11 +54,16 @@ def test_a_kind_comes_back_as_itself(layer, kind, args):
 
 def _dumped(entry) -> dict:
     """The arguments of the imported layer that differ from their defaults."""
+    import pydantic
+
     layer = entry.layer
     out = {}
-    for name, info in type(layer).fields().items():
+    for name, info in type(layer).model_fields.items():
         value = getattr(layer, name)
-        if name != "name" and value != info.default:
+        default = info.default
+        if not info.is_required():  # the default as a given value is read
+            default = pydantic.TypeAdapter(info.rebuild_annotation()).validate_python(default)
+        if name != "name" and value != default:
             out[name] = [int(v) for v in value] if isinstance(value, tuple) else value
     return out
 

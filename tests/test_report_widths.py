@@ -259,3 +259,82 @@ def test_the_readme_states_the_order_columns_are_dropped_in():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     sentence = readme.split("**Columns that do not fit are dropped**, in this order:")[1].split("(`layer`")[0]
     assert tuple(re.findall(r"`([^`]+)`", sentence)) == DROP_ORDER
+
+
+# -- 80 columns, formulas ----------------------------------------------------------------------
+
+
+def _symbolic_80(run_cli, *args):
+    code, out, err = run_cli("analyze", "lenet5", "--symbolic", "--width", "80", *args)
+    assert code == 0, err
+    return out
+
+
+def test_symbolic_lenet5_at_80_columns_keeps_every_formula(run_cli):
+    import json
+
+    out = _symbolic_80(run_cli)
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert "see --format json" not in out and "…" not in out
+    header = next(line for line in out.splitlines() if line.startswith("layer"))
+    assert header.split() == ["layer", "output", "shape", "params", "MACs"]
+    data = json.loads(run_cli("analyze", "lenet5", "--symbolic", "-f", "json")[1])
+    # every shape on one line of the table, as the JSON writes it
+    lines = out.splitlines()
+    for layer in data["layers"]:
+        shape = "[" + ", ".join(str(d) for d in layer["output_shape"]) + "]"
+        assert any(line.startswith(layer["name"]) and shape in line for line in lines), shape
+    # every total in the panel, whole: its lines joined give the JSON's formula
+    panel = [line.strip("│ ").strip() for line in lines if line.startswith("│")]
+    for label, key in (("MACs:", "macs"), ("FLOPs:", "flops"), ("Params:", "params")):
+        start = panel.index(label) + 1
+        end = next(i for i in range(start, len(panel)) if panel[i].endswith(":") or not panel[i])
+        assert " ".join(panel[start:end]) == data["totals"][key], label
+
+
+def test_depth_0_prints_the_totals_only(run_cli):
+    out = _symbolic_80(run_cli, "--depth", "0")
+    assert "by category" not in out and "conv1" not in out and "output shape" not in out
+    assert out.lstrip().startswith("╭─ totals")
+    assert all(len(line) <= 80 for line in out.splitlines())
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "efficientnet", "convnext", "googlenet"])
+def test_category_names_are_whole_at_80_columns(run_cli, name):
+    from cnncalc.analysis.breakdown import breakdown
+
+    code, out, err = run_cli("analyze", name, "--width", "80")
+    assert code == 0, err
+    section = out[out.index("by category") :]
+    words = " ".join(section.split())
+    for row in breakdown(analyze(load_spec(SPECS / f"{name}.yaml"))):
+        assert row.category in words, row.category  # whole, perhaps over two lines
+    assert "…" not in section
+
+
+def test_compare_labels_are_whole_at_80_columns(run_cli):
+    designs = ("resnet50", "resnet50@H=160,W=160", "mobilenet_v2")
+    code, out, err = run_cli("compare", *designs, "--width", "80")
+    assert code == 0, err
+    assert "…" not in out and all(len(line) <= 80 for line in out.splitlines())
+    words = " ".join(out.split())
+    for label in ("params", "MACs", "FLOPs", *designs):
+        assert label in words, label
+    # the metric's name whole, over two lines of its cell (never "train…params")
+    assert re.search(r"^trainable +25,557,032 .*\nparams ", out, re.M), out
+
+
+@pytest.mark.parametrize("name", ["lenet5", "mobilenet_v2", "unet"])
+def test_a_wrapped_formula_is_the_whole_formula(name):
+    from cnncalc.core import dims
+    from cnncalc.report.layout import _longest_atom, wrap
+
+    a = analyze(load_spec(SPECS / f"{name}.yaml"), symbolic=True)
+    formulas = {dims.fmt(v) for r in a.layers for v in (r.macs, r.params, r.flops) if v is not None}
+    formulas |= {shape_text(r.output_shape) for r in a.layers} | {dims.fmt(a.totals.macs)}
+    for text in sorted(formulas, key=len)[-40:]:  # the longest
+        for width in (_longest_atom(text), 10, 16, 24):
+            pieces = wrap(text, max(width, _longest_atom(text)))
+            assert all(len(p) <= max(width, _longest_atom(text)) for p in pieces), (text, pieces)
+            assert "".join(pieces).replace(" ", "") == text.replace(" ", ""), (text, pieces)
+            assert not any(p.strip() in ("+", "-", "*", "/") for p in pieces), pieces

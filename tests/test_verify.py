@@ -133,7 +133,7 @@ def test_memory_budget_refuses_with_sizes_that_fit(run_cli):
     assert code == 2 and out == ""
     assert "over the budget of 1.0 GiB" in err
     assert "the largest tensor is the output of 'conv1.0.conv', [1, 64, 4096, 4096] = 4.0 GiB" in err
-    assert "Sizes that fit: --set N=1 H=" in err
+    assert "; sizes that fit: --set N=1 H=" in err
 
 
 def test_memory_estimate_counts_what_is_live():

@@ -14,7 +14,8 @@ Each module takes analyses and returns frozen data; none of them prints or forma
 - :mod:`.sweep`: totals over a grid of symbol values, from formulas compiled by :mod:`.exact`;
 - :mod:`.lifetimes`: the inference peak of activation memory;
 - :mod:`.training`: the memory and FLOPs of a training step;
-- :mod:`.conventions`: other tools' counting rules.
+- :mod:`.conventions`: other tools' counting rules;
+- :mod:`.budget`: totals against limits, at sizes or proved over ranges of them.
 
 Import from the modules themselves (``from cnncalc.analysis.groups import groups``): the package
 re-exports nothing, so a module and its main function may share a name.

@@ -12,6 +12,7 @@ Both ``cnncalc conv`` and the terminal UI's calculator screen use this module.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from ..errors import CnncalcError, UsageError
 OPS = ("conv", "max_pool", "avg_pool")
 #: The largest matrix :func:`apply` accepts (elements): the calculator is for small examples.
 MAX_ELEMENTS = 1_000_000
+#: The most digits of a number in a matrix (a float64 holds at most 309).
+MAX_DIGITS = 310
 
 Pair = tuple[int, int]
 
@@ -49,6 +52,7 @@ class Calculation:
     channels: int
     filters: int  # output channels: the filters of a convolution, the channels of a pooling
     bias: bool
+    groups: int  # a convolution's groups: each filter reads channels/groups of the input
     ceil_mode: bool
     padding: str  # "same", "valid" or "explicit"
     axes: tuple[Axis, ...]  # one per distinct axis: (n,) or (h, w)
@@ -75,6 +79,7 @@ class Calculation:
             "op": self.op,
             "input": [self.height.size, self.width.size],
             "channels": self.channels,
+            "groups": self.groups,
             "kernel": [self.height.kernel, self.width.kernel],
             "stride": [self.height.stride, self.width.stride],
             "padding": [
@@ -116,6 +121,7 @@ def calculate(
     channels: int = 1,
     filters: int = 1,
     bias: bool = True,
+    groups: int = 1,
 ) -> Calculation:
     """The output size, the arithmetic, the params and MACs of one layer on a ``1 x channels x
     h x w`` input.
@@ -130,6 +136,8 @@ def calculate(
         channels: input channels.
         filters: output channels of a convolution (pooling keeps the channels).
         bias: whether the convolution adds a bias per filter.
+        groups: a convolution's groups (``channels`` of them: depthwise); both the channels
+            and the filters must divide by it.
 
     Raises:
         UsageError: for arguments outside their range, or a window that does not fit.
@@ -156,11 +164,15 @@ def calculate(
         raise UsageError(f"padding must be at least 0, found {_pair_text(pads)}")
     if channels < 1 or filters < 1:
         raise UsageError(f"channels and filters must be at least 1, found {channels} and {filters}")
+    if groups < 1:
+        raise UsageError(f"groups must be at least 1, found {groups}")
     if op == "conv":
         if ceil_mode:
             raise UsageError("ceil mode applies to pooling; a convolution's division rounds down")
-        layer = Conv2d(out=filters, kernel=k, stride=s, padding=pads, dilation=d, bias=bias)
+        layer = Conv2d(out=filters, kernel=k, stride=s, padding=pads, dilation=d, bias=bias, groups=groups)
     else:
+        if groups != 1:
+            raise UsageError("groups apply to convolutions; pooling keeps each channel apart")
         if mode == "same":
             raise UsageError("padding 'same' applies to convolutions; give pooling a number")
         if op == "avg_pool" and d != (1, 1):
@@ -195,6 +207,7 @@ def calculate(
         channels=channels,
         filters=int(y[1]),
         bias=op == "conv" and bias,
+        groups=groups,
         ceil_mode=ceil_mode,
         padding=mode,
         axes=axes[:1] if square else axes,
@@ -251,6 +264,8 @@ def matrix(data: Any, name: str):
 
     try:
         a = np.asarray(data, dtype=np.float64)
+    except OverflowError:  # an integer past the float range
+        raise UsageError(f"{name}: every value must be a finite number (at most about 1.8e308)") from None
     except (ValueError, TypeError):
         raise UsageError(f"{name}: expected nested lists of numbers with rows of equal length") from None
     if a.ndim < 2 or a.ndim > 4:
@@ -260,7 +275,7 @@ def matrix(data: Any, name: str):
     if a.size > MAX_ELEMENTS:
         raise UsageError(f"{name}: {a.size:,} values; the calculator takes at most {MAX_ELEMENTS:,}")
     if not np.isfinite(a).all():
-        raise UsageError(f"{name}: every value must be a finite number")
+        raise UsageError(f"{name}: every value must be a finite number (at most about 1.8e308)")
     return a
 
 
@@ -276,6 +291,12 @@ def parse_matrix(text: str, name: str):
     stripped = text.strip()
     if not stripped:
         raise UsageError(f"{name}: the matrix is empty")
+    longest = max((len(m) for m in re.findall(r"[0-9]+", stripped, re.ASCII)), default=0)
+    if longest > MAX_DIGITS:  # no float holds it, and int() refuses past 4,300 digits
+        raise UsageError(
+            f"{name}: a number of {longest:,} digits; values must be finite floats (at most about "
+            f"1.8e308, {MAX_DIGITS} digits)"
+        )
     if stripped.startswith("["):
         try:
             data = json.loads(stripped)
@@ -283,6 +304,8 @@ def parse_matrix(text: str, name: str):
             raise UsageError(
                 f"{name}: cannot read the nested lists ({exc.msg} at character {exc.pos})"
             ) from None
+        except (ValueError, RecursionError):  # nested too deeply
+            raise UsageError(f"{name}: expected nested lists of numbers (2 to 4 levels)") from None
         return matrix(data, name)
     rows = []
     for line in stripped.replace(";", "\n").splitlines():
@@ -347,6 +370,7 @@ def apply(calc: Calculation, image, filt=None):
             f"input: shape {c}x{h}x{w} does not match {calc.channels} channel(s) of "
             f"{calc.height.size}x{calc.width.size}"
         )
+    check_memory(calc)
     out = np.empty(calc.output_shape, dtype=np.float64)
     kernel = (calc.height.kernel, calc.width.kernel)
     stride = (calc.height.stride, calc.width.stride)
@@ -357,14 +381,17 @@ def apply(calc: Calculation, image, filt=None):
 
             if filt is None:
                 raise UsageError("a convolution needs a filter to compute output values")
-            wt = np.ascontiguousarray(filt.reshape(filter_shape(filt, "conv")), dtype=np.float64)
+            fo, fc, kh, kw = filter_shape(filt, "conv")
+            if fc * calc.groups != c:
+                raise UsageError(f"filter: {fc} channel(s) x {calc.groups} group(s) is not the input's {c}")
+            wt = np.ascontiguousarray(filt.reshape(fo, fc, kh, kw), dtype=np.float64)
             pads = (
                 calc.height.pad_before,
                 calc.height.pad_after,
                 calc.width.pad_before,
                 calc.width.pad_after,
             )
-            conv2d_nchw(x, wt, None, out, stride=stride, padding=pads, dilation=dilation)
+            conv2d_nchw(x, wt, None, out, stride=stride, padding=pads, dilation=dilation, groups=calc.groups)
         elif calc.op == "max_pool":
             from ..kernels.pool import max_pool2d_nchw
 
@@ -377,8 +404,49 @@ def apply(calc: Calculation, image, filt=None):
             avg_pool2d_nchw(x, out, kernel, stride, pads, calc.ceil_mode, True)
     except ValueError as exc:  # the kernel's own validation: a bug if reached after calculate()
         raise UsageError(f"the reference kernel refused the matrices: {exc}") from None
+    if not np.isfinite(out).all():
+        raise UsageError(
+            "the output values overflow the float range (at most about 1.8e308): scale the "
+            "input or the filter down"
+        )
     result = out[0]
     return result[0] if result.shape[0] == 1 else result
+
+
+def memory_needed(calc: Calculation) -> tuple[int, str]:
+    """Bytes :func:`apply` allocates at most (float64: the padded input, the kernel's columns of
+    windows, the output) and the largest of them, named."""
+    h, w = calc.height, calc.width
+    padded = calc.channels * (h.size + h.pad_before + h.pad_after) * (w.size + w.pad_before + w.pad_after)
+    _, c_out, ho, wo = calc.output_shape
+    output = c_out * ho * wo
+    columns = (calc.channels // calc.groups) * h.kernel * w.kernel * ho * wo if calc.op == "conv" else 0
+    parts = {
+        f"the padded input {calc.channels}x{padded // max(1, calc.channels):,}": padded,
+        f"the windows, {columns:,} values": columns,
+        f"the output {c_out}x{ho}x{wo}": output,
+    }
+    largest = max(parts, key=lambda k: parts[k])
+    return 8 * sum(parts.values()), largest
+
+
+def check_memory(calc: Calculation, budget: int | None = None) -> None:
+    """Refuse values whose computation would allocate more than ``budget`` bytes (by default
+    verification's: half the machine's memory), before allocating anything.
+
+    Raises:
+        UsageError: naming the bytes needed, the largest array and the budget.
+    """
+    from .verify import byte_text, default_budget
+
+    budget = default_budget() if budget is None else budget
+    needed, largest = memory_needed(calc)
+    if needed > budget:
+        raise UsageError(
+            f"computing the values needs about {byte_text(needed)} ({largest} is the largest), over "
+            f"the budget of {byte_text(budget)} (half this machine's memory); the values are for "
+            "small examples: the sizes, params and MACs need no --input"
+        )
 
 
 def _integral(values) -> bool:
@@ -388,8 +456,16 @@ def _integral(values) -> bool:
 
 
 def matrix_values(values) -> list:
-    """Nested lists of the values, integers where every value is whole (for JSON)."""
-    return values.astype(int).tolist() if _integral(values) else values.tolist()
+    """Nested lists of the values, integers where every value is whole (for JSON): exact Python
+    ints of the floats, never wrapped to 64 bits."""
+    rows = values.tolist()
+    if not _integral(values):
+        return rows
+
+    def exact(v):
+        return [exact(x) for x in v] if isinstance(v, list) else int(v)
+
+    return exact(rows)
 
 
 def matrix_text(values) -> list[str]:
@@ -416,6 +492,7 @@ __all__ = [
     "Calculation",
     "apply",
     "calculate",
+    "check_memory",
     "matrix",
     "matrix_text",
     "matrix_values",

@@ -26,6 +26,11 @@ FLOPs of one step: the forward FLOPs, plus per layer a backward rule (:func:`bac
 
 The optimizer's own update (a few operations per parameter) is not counted.
 
+The step is counted by cnncalc's rules whatever MACs convention the analysis carries
+(:func:`~cnncalc.analysis.conventions.apply` changes the MACs column only): another tool's
+"MACs" adds norms, activations or parameter counts that are not multiply-accumulates, and
+doubling them would not be a backward pass.
+
 A layer whose cost is unknown (``opaque``) has unknown backward FLOPs (None) and is taken not to
 train; the step's figures are then those of the other layers (``Totals.unknown_cost`` names it).
 """
@@ -37,6 +42,7 @@ from dataclasses import dataclass
 from ..core import dims
 from ..core.dims import Dim
 from ..core.engine import Analysis, LayerResult
+from .conventions import original
 from .lifetimes import largest
 from .memory import element_size
 
@@ -86,7 +92,9 @@ def backward_flops(r: LayerResult, input_gradient: bool) -> Dim | None:
 
 
 def training(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> Training:
-    """Memory and FLOPs of one training step of ``a`` (see the module's rules)."""
+    """Memory and FLOPs of one training step of ``a`` (see the module's rules), by cnncalc's
+    counts even when ``a``'s MACs follow another tool's convention."""
+    a = original(a)
     if optimizer not in OPTIMIZER_STATE:
         raise ValueError(f"unknown optimizer {optimizer!r}")
     b = element_size(dtype)

@@ -200,13 +200,13 @@ def check_budget(spec: Spec, a: Analysis, values: dict[str, Any], budget: int) -
     msg = (
         f"verifying {spec.name} at these sizes needs about {byte_text(est.peak_bytes)}, over the "
         f"budget of {byte_text(budget)} (--memory-budget); the largest tensor is {where}, "
-        f"{shape} = {byte_text(est.largest_bytes)}."
+        f"{shape} = {byte_text(est.largest_bytes)}"
     )
     fit = _sizes_that_fit(spec, a, values, budget)
+    hint = ""
     if fit:
-        sets = " ".join(f"{k}={v}" for k, v in fit.items())
-        msg += f" Sizes that fit: --set {sets}"
-    raise VerificationError(msg)
+        hint = "sizes that fit: {set}" + " ".join(f"{k}={v}" for k, v in fit.items())
+    raise VerificationError(msg, hint=hint)
 
 
 def _sizes_that_fit(spec: Spec, a: Analysis, values: dict[str, Any], budget: int) -> dict | None:
@@ -270,7 +270,7 @@ def verify(
     """
     if not a.concrete:
         open_ = ", ".join(a.open_symbols)
-        raise UsageError(f"verification runs at concrete sizes: give {open_} a value with --set")
+        raise UsageError("verification runs at concrete sizes", hint=f"give {open_} a value{{how}}")
     import numpy as np
 
     from ..kernels import warm_up

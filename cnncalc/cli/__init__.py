@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from importlib import import_module
 
@@ -25,6 +26,8 @@ COMMANDS = {
     "analyze": "analyze",
     "verify": "verify",
     "compare": "compare",
+    "check": "check",
+    "report": "report",
     "schema": "schema",
     "zoo": "zoo",
     "export": "export",
@@ -63,6 +66,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    # pydantic looks for its plugins (observability hooks) in every installed package's entry
+    # points the first time it builds a validator; the command line has none to report to.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     if sys.stdout is None:
         _error("cannot write the output: standard output is closed")
         return 1
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         return status
     except CnncalcError as exc:
-        _error(str(exc))
+        _error(render(exc.diagnostic))
         return 2
     except KeyboardInterrupt:
         return 130
@@ -94,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         sys.stdout = stdout
+
+
+def render(diagnostic) -> str:
+    """A diagnostic in the command line's words: a symbol's value is given with ``--set``."""
+    return diagnostic.render(setting="--set ", how=" with --set")
 
 
 class _OutputError(Exception):

@@ -55,7 +55,8 @@ def add_arguments(sub) -> None:
         default="cnncalc",
         metavar="NAME",
         help="count MACs as another tool does: cnncalc (default), torchvision, torchinfo, "
-        "ptflops, ptflops-aten, fvcore",
+        "ptflops, ptflops-aten, fvcore (a model in eval mode), fvcore-train (in training mode); "
+        "params, FLOPs and the training estimate stay cnncalc's",
     )
     a.add_argument(
         "--chart",
@@ -71,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
     from .. import report
     from ..core.engine import analyze
 
+    if args.plot is not None:  # refused before any work when it cannot be written
+        from ..report.chart import check_plot
+
+        check_plot(args.plot)
     values = options.assignments(args.assignments)
     spec = options.load(args.spec)
     analysis = _with_convention(analyze(spec, values, symbolic=args.symbolic), args.convention)
@@ -98,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             from ..report.chart import chart
 
             console.print(chart(analysis, args.chart, view.width, args.dtype))
-    if args.plot:
+    if args.plot is not None:
         from ..report.chart import plot_layers
 
         plot_layers(analysis, args.plot, args.dtype)

@@ -90,10 +90,16 @@ def run(args: argparse.Namespace) -> int:
         try:  # the design's own bindings, checked under its own name
             resolve_symbols(spec, own)
         except UsageError as exc:
-            raise UsageError(f"{written}: {str(exc).removeprefix('--set ')}") from None
+            raise UsageError(f"{written}: {exc}") from None
         analyses.append(analyze(spec, {**given, **own}, symbolic=args.symbolic))
         options.warn(analyses[-1], args)
-    result = compare(analyses, args.designs)
+    from ..errors import escape_controls
+
+    # a design's name as written heads its column; a file name's control characters (terminal
+    # escapes, bidirectional overrides) are shown escaped, as messages show them (JSON escapes
+    # them itself)
+    labels = args.designs if args.format == "json" else [escape_controls(d) for d in args.designs]
+    result = compare(analyses, labels)
     if args.format == "json":
         import json
 

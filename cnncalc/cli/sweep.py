@@ -37,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.sweep import parse_range, sweep
     from ..report import domain
 
+    if args.plot is not None:  # refused before any work when it cannot be written
+        from ..report.chart import check_plot
+
+        check_plot(args.plot)
     ranges = dict(parse_range(r) for r in args.ranges)
     result = sweep(options.load(args.spec), ranges, options.assignments(args.assignments))
     if args.format == "json":
@@ -48,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         view = options.view(args)
         options.console(view.fit_width).print(domain.sweep_render(result, view.fit_width, view.fit_units))
-    if args.plot:
+    if args.plot is not None:
         from ..report.chart import plot_sweep
 
         plot_sweep(result, args.plot)

@@ -42,9 +42,39 @@ def resolve(spec: str | None) -> tuple[Path | None, str | None, str]:
     return None, read_text(found), f"{spec} (bundled)"
 
 
+def _terminal() -> str | None:
+    """What is not a terminal of standard input and output (None: both are)."""
+    import sys
+
+    def tty(stream) -> bool:
+        try:
+            return stream is not None and stream.isatty()
+        except (AttributeError, ValueError, OSError):  # closed, or no file behind it
+            return False
+
+    missing = [name for name, s in (("input", sys.stdin), ("output", sys.stdout)) if not tty(s)]
+    if not missing:
+        return None
+    return " and ".join(f"standard {m}" for m in missing)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the app; returns the exit status."""
+    """Run the app; returns the exit status.
+
+    Raises:
+        UsageError: when standard input or output is not a terminal (a pipe, a file, a script
+            with no terminal): the app would wait for keys that never come.
+    """
     path, text, title = resolve(args.spec)
+    missing = _terminal()
+    if missing:
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"tui needs a terminal, and {missing} {'is' if ' and ' not in missing else 'are'} not "
+            "one (a pipe or a file); run it in a terminal, or use analyze for a table on "
+            "standard output"
+        )
     from ..tui.app import CnncalcApp
 
     CnncalcApp(path=path, text=text, title=title).run()

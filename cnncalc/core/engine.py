@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import CnncalcError, ShapeError, SpecError, UsageError
+from ..errors import CnncalcError, Diagnostic, ShapeError, SpecError, UsageError
 from ..lang.expr import parse
 from ..lang.model import INPUT, Spec
 from ..lang.source import Mark
@@ -25,6 +25,7 @@ from . import dims
 from .constraints import Constraint, Decider
 from .dims import Dim
 from .graph import Node, build
+from .memo import Memo
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,6 @@ class LayerResult:
 
 
 @dataclass(frozen=True)
-class Lint:
-    """Something valid but probably not meant: where it is written, and what."""
-
-    where: str  # file:line:col
-    message: str  # with the layer's name when it is about a layer
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-@dataclass(frozen=True)
 class Totals:
     """Sums over the layers. The cost sums (params to flops) leave out the layers whose cost is
     unknown, named in ``unknown_cost``; ``activations`` counts every layer (shapes are known)."""
@@ -109,7 +99,7 @@ class Analysis:
     layers: tuple[LayerResult, ...]
     totals: Totals
     constraints: tuple[Constraint, ...]
-    warnings: tuple[Lint, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
 
     @property
     def output_shape(self) -> Shape:
@@ -140,7 +130,8 @@ def resolve_symbols(
             from ..errors import unknown_message
 
             raise UsageError(
-                unknown_message("symbol", name, spec.symbols) + f" (declared in {spec.filename})"
+                unknown_message("symbol", name, spec.symbols) + f" (declared in {spec.filename})",
+                code="usage.unknown-symbol",
             )
     out: dict[str, Any] = {}
     for name, sym in spec.symbols.items():
@@ -158,31 +149,36 @@ def _check_value(sym, raw: Any):
     from ..errors import shorten
 
     shown = shorten(str(raw))
+    binding = f"{sym.name}={shown}"
     try:
         e = parse(raw)
-    except CnncalcError as exc:
-        raise UsageError(f"--set {sym.name}={shown}: {exc}") from None
-    try:
         v = e.constant
     except CnncalcError as exc:
-        raise UsageError(f"--set {sym.name}={shown}: {exc}") from None
+        raise UsageError(str(exc), code="usage.symbol-value", binding=binding) from None
     if v is None:
-        raise UsageError(f"--set {sym.name}={shown}: expected a number, found {shown!r}")
+        raise UsageError(f"expected a number, found {shown!r}", code="usage.symbol-value", binding=binding)
     if sym.integer and not isinstance(v, int):
-        raise UsageError(f"--set {sym.name}={shown}: {sym.name} is an integer symbol")
+        raise UsageError(f"{sym.name} is an integer symbol", code="usage.symbol-value", binding=binding)
     if v < sym.lower or (sym.max is not None and v > sym.max):
         hi = dims.fmt(sym.max) if sym.max is not None else "inf"
-        raise UsageError(f"--set {sym.name}={shown}: {sym.name} must be in [{dims.fmt(sym.lower)}, {hi}]")
+        raise UsageError(
+            f"{sym.name} must be in [{dims.fmt(sym.lower)}, {hi}]", code="usage.symbol-value", binding=binding
+        )
     return v
 
 
-def analyze(spec: Spec, values: dict[str, Any] | None = None, *, symbolic: bool = False) -> Analysis:
+def analyze(
+    spec: Spec, values: dict[str, Any] | None = None, *, symbolic: bool = False, memo: Memo | None = None
+) -> Analysis:
     """Analyse ``spec`` with the given symbol values.
 
     Args:
         spec: a loaded spec.
         values: symbol values to bind, overriding defaults.
         symbolic: leave every symbol not in ``values`` open, ignoring defaults.
+        memo: results of layer applications kept from earlier analyses (an editor's, of the
+            spec as it was a keystroke ago), used where a layer reads the same arguments,
+            values and inputs, and filled with the new ones.
 
     Raises:
         SpecError: for mistakes found while expanding blocks.
@@ -192,19 +188,22 @@ def analyze(spec: Spec, values: dict[str, Any] | None = None, *, symbolic: bool 
     scope: dict[str, Any] = {}
     for name, value in bound.items():
         scope[name] = value if value is not None else dims.symbol(name, integer=spec.symbols[name].integer)
-    return _Analyser(spec, scope, bound).run()
+    return _Analyser(spec, scope, bound, memo).run()
 
 
 class _Analyser:
-    def __init__(self, spec: Spec, scope: dict[str, Any], bound: dict[str, Any]):
+    def __init__(self, spec: Spec, scope: dict[str, Any], bound: dict[str, Any], memo: Memo | None = None):
         self.spec = spec
+        self.memo = memo
+        # what else decides a layer's checks: the symbols' declarations
+        self.context = tuple((s.name, s.lower, s.max, s.integer) for s in spec.symbols.values())
         self.scope = scope
         self.bound = bound
         self.decider = Decider(spec.symbols, scope)
         self.shapes: dict[str, Shape] = {}
         self.owners: dict[str, LayerResult] = {}
         self.results: list[LayerResult] = []
-        self.lints: list[Lint] = []
+        self.lints: list[Diagnostic] = []
 
     def run(self) -> Analysis:
         graph = build(self.spec, self.scope, self._start, self._apply)
@@ -222,7 +221,7 @@ class _Analyser:
             totals=_totals(results),
             constraints=tuple(self.decider.constraints),
             warnings=(
-                *(Lint(self.spec.source.where(p), m) for p, m in (*self.spec.warnings, *graph.warnings)),
+                *(self._warning(p, m) for p, m in (*self.spec.warnings, *graph.warnings)),
                 *self.lints,
             ),
         )
@@ -230,9 +229,11 @@ class _Analyser:
     def _start(self, input_shape: Shape) -> None:
         digits = dims.too_large(dims.prod(input_shape))
         if digits:
-            raise ShapeError(
-                f"{self.spec.source.where(('input',))}: input: the input has a number of elements of "
-                f"{digits:,} digits (at most {dims.MAX_DIGITS}, the limit of digits of a result)"
+            raise self.spec.source.error(
+                ("input",),
+                f"the input has a number of elements of {digits:,} digits "
+                f"(at most {dims.MAX_DIGITS}, the limit of digits of a result)",
+                ShapeError,
             )
         self.shapes[INPUT] = input_shape
 
@@ -241,44 +242,69 @@ class _Analyser:
         self.results.append(result)
         return result.output_shape
 
-    def _where(self, node: Node) -> str:
-        return f"{self.spec.source.where(node.path)}: layer {node.name!r} ({node.kind})"
+    def _error(self, node: Node, message: str | CnncalcError, cls: type[CnncalcError] = ShapeError):
+        """An error about ``node``, located at its entry in the spec."""
+        located = self.spec.source.diagnostic(node.path, message, cls.code_prefix)
+        return cls(replace(located, where=f"layer {node.name!r} ({node.kind})"))
+
+    def _warning(self, path, message: str) -> Diagnostic:
+        """A warning about what is written at ``path``: located in the file, the place in the
+        message."""
+        return replace(self.spec.source.diagnostic(path, message, "lint"), where="", severity="warning")
+
+    def _lint(self, node: Node, message: str) -> Diagnostic:
+        return self._warning(node.path, f"layer {node.name!r} ({node.kind}) {message}")
 
     def _node(self, node: Node) -> LayerResult:
         xs = tuple(self.shapes[i] for i in node.inputs)
         layer = node.layer
         if layer.arity == 1 and len(xs) != 1:
-            raise SpecError(f"{self._where(node)}: takes one input, got {len(xs)}")
+            raise self._error(node, f"takes one input, got {len(xs)}", SpecError)
+        key = self.memo.key(layer, node.scope, xs, self.context) if self.memo is not None else None
+        found = self.memo.get(key) if key is not None else None
         try:
-            bound, arg_checks = layer.bind(node.scope)
-            for check in arg_checks:
-                self.decider.require(check, node.name)
-            for check in bound.checks(*xs):
-                self.decider.require(check, node.name)
-            y = bound.output_shape(*xs)
-            weights = bound.weights(*xs)
-            if bound.cost_known:
-                macs = bound.macs(*xs, out=y)
-                flops = bound.flops(*xs, out=y)
+            if found is not None:  # the same arguments, values and inputs: the same results
+                bound, arg_checks, checks, y, weights, macs, flops, category, lints, counts = found
+                for check in (*arg_checks, *checks):
+                    self.decider.require(check, node.name)
             else:
-                macs = flops = None
-            category = bound.category(*xs)
-            for message in bound.lints(*xs, out=y):
-                self.lints.append(
-                    Lint(self.spec.source.where(node.path), f"layer {node.name!r} ({node.kind}) {message}")
-                )
+                bound, arg_checks = layer.bind(node.scope)
+                for check in arg_checks:
+                    self.decider.require(check, node.name)
+                checks = tuple(bound.checks(*xs))
+                for check in checks:
+                    self.decider.require(check, node.name)
+                y = bound.output_shape(*xs)
+                weights = bound.weights(*xs)
+                if bound.cost_known:
+                    macs = bound.macs(*xs, out=y)
+                    flops = bound.flops(*xs, out=y)
+                else:
+                    macs = flops = None
+                category = bound.category(*xs)
+                lints = tuple(bound.lints(*xs, out=y))
+            for message in lints:
+                self.lints.append(self._lint(node, message))
         except ShapeError as exc:
             detail = ""
             if len(xs) > 1:
                 detail = "; inputs: " + ", ".join(
                     f"{n!r} {dims.fmt_shape(s)}" for n, s in zip(node.inputs, xs, strict=True)
                 )
-            raise ShapeError(f"{self._where(node)}: {exc}{detail}") from None
-        self._check_size(node, y, macs, flops, weights)
-        self.shapes[node.name] = y
+            d = exc.diagnostic
+            raise self._error(node, ShapeError(replace(d, message=d.message + detail))) from None
         own = tuple(weights.items())
-        params = dims.add(*(dims.prod(p.shape) for _, p in own if p.role != "buffer"))
-        buffers = dims.add(*(dims.prod(p.shape) for _, p in own if p.role == "buffer"))
+        if found is None:
+            self._check_size(node, y, macs, flops, weights)
+            counts = (
+                dims.add(*(dims.prod(p.shape) for _, p in own if p.role != "buffer")),
+                dims.add(*(dims.prod(p.shape) for _, p in own if p.role == "buffer")),
+            )
+            if key is not None:
+                entry = (bound, tuple(arg_checks), checks, y, weights, macs, flops, category, lints, counts)
+                self.memo.put(key, entry)
+        self.shapes[node.name] = y
+        params, buffers = counts
         if not bound.cost_known:
             params = buffers = None
         elif node.share:
@@ -286,10 +312,11 @@ class _Analyser:
             theirs = dict(owner.weights)
             for key, p in own:
                 if key not in theirs or not same_dims(theirs[key].shape, p.shape):
-                    raise ShapeError(
-                        f"{self._where(node)}: cannot share the weights of {node.share!r}: "
+                    raise self._error(
+                        node,
+                        f"cannot share the weights of {node.share!r}: "
                         f"{key} would be {dims.fmt_shape(p.shape)} here but is "
-                        f"{dims.fmt_shape(theirs[key].shape) if key in theirs else 'absent'} there"
+                        f"{dims.fmt_shape(theirs[key].shape) if key in theirs else 'absent'} there",
                     )
             params, buffers = 0, 0
         result = LayerResult(
@@ -334,16 +361,17 @@ class _Analyser:
         for what, v in values:
             digits = dims.too_large(v)
             if digits:
-                raise ShapeError(
-                    f"{self._where(node)}: {what} has {digits:,} digits "
-                    f"(at most {dims.MAX_DIGITS}, the limit of digits of a result)"
-                )
+                limit = f"at most {dims.MAX_DIGITS}, the limit of digits of a result"
+                raise self._error(node, f"{what} has {digits:,} digits ({limit})")
             if not dims.is_concrete(v) and dims.nesting(v) > dims.MAX_FORMULA_NESTING:
                 open_ = ", ".join(sorted(str(x) for x in dims.free_symbols(v)))
-                raise ShapeError(
-                    f"{self._where(node)}: {what} is a formula nested more than "
-                    f"{dims.MAX_FORMULA_NESTING} levels deep (the limit of formula nesting); "
-                    f"give {open_} a value with --set"
+                raise self._error(
+                    node,
+                    ShapeError(
+                        f"{what} is a formula nested more than {dims.MAX_FORMULA_NESTING} levels deep "
+                        f"(the limit of formula nesting)",
+                        hint=f"give {open_} a value{{how}}",
+                    ),
                 )
 
 
@@ -378,7 +406,6 @@ def evaluate_at(value: Dim | None, values: dict[str, Any]) -> Dim | None:
 __all__ = [
     "Analysis",
     "LayerResult",
-    "Lint",
     "Totals",
     "analyze",
     "evaluate_at",

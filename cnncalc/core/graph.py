@@ -138,7 +138,7 @@ class _Builder:
         try:
             return evaluate(e, scope)
         except ExpressionError as exc:
-            raise self.source.error(path, str(exc)) from None
+            raise self.source.error(path, exc) from None
 
     # -- expansion ---------------------------------------------------------------------------
 
@@ -200,12 +200,15 @@ class _Builder:
         value = self._eval(entry.when, scope, path)
         if not isinstance(value, int):
             if dims.is_concrete(value):
-                what = "is not an integer"
-            else:
-                names = _open_names(value)
-                what = f"depends on {names}, which {_has(names)} no value (give it one with --set)"
+                raise self.source.error(path, f"when = {entry.when.text} is not an integer; {_WHEN_DECIDES}")
+            names = _open_names(value)
             raise self.source.error(
-                path, f"when = {entry.when.text} {what}; it decides whether the layer exists (0: no)"
+                path,
+                SpecError(
+                    f"when = {entry.when.text} depends on {names}, which {_has(names)} no value; "
+                    + _WHEN_DECIDES,
+                    hint="give it one{how}",
+                ),
             )
         return value != 0
 
@@ -222,8 +225,11 @@ class _Builder:
             names = _open_names(value)
             raise self.source.error(
                 path,
-                f"repeat = {entry.repeat.text} must be a known number, but {names} "
-                f"{_has(names)} no value; give it one with --set",
+                SpecError(
+                    f"repeat = {entry.repeat.text} must be a known number, but {names} "
+                    f"{_has(names)} no value",
+                    hint="give it one{how}",
+                ),
             )
         if value < 0:
             shown = entry.repeat.text if entry.repeat.text == str(value) else f"{entry.repeat.text} = {value}"
@@ -395,7 +401,7 @@ class _Builder:
         try:
             return evaluate(value, scope, pairs=True)
         except ExpressionError as exc:
-            raise self.source.error(path, str(exc)) from None
+            raise self.source.error(path, exc) from None
 
     def _resolve(self, ref: str, ns: _Namespace, path: Path_, key: str) -> str:
         if ref == INPUT:
@@ -425,12 +431,14 @@ class _Builder:
             if n.name == target or n.name.startswith(target + "."):
                 last = k
         if last is None:
-            raise SpecError(
-                f"{self.source.where(('freeze_until',))}: freeze_until: no layer or block is named {target!r}"
-            )
+            raise self.source.error(("freeze_until",), f"no layer or block is named {target!r}")
         from dataclasses import replace
 
         return [replace(n, frozen=True) if k <= last else n for k, n in enumerate(nodes)]
+
+
+#: Why a ``when`` must be known.
+_WHEN_DECIDES = "it decides whether the layer exists (0: no)"
 
 
 def _open_names(value) -> str:

@@ -422,8 +422,8 @@ def _call(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
         if not dims.is_concrete(args[0]):
             open_ = ", ".join(sorted(str(s) for s in dims.free_symbols(args[0])))
             raise ExpressionError(
-                f"in {_shown(expr.text)}: round() needs a known value, but {open_} has none; "
-                f"give it one with --set (or use floor(x + 1/2))"
+                f"in {_shown(expr.text)}: round() needs a known value, but {open_} has none",
+                hint="give it one{how} (or use floor(x + 1/2))",
             )
         return round(Fraction(args[0]))  # halves to even, as Python, NumPy and torch round
     if fn == "make_divisible":
@@ -615,7 +615,7 @@ def _bounded(v: dims.Value, expr: Expr) -> dims.Value:
         raise ExpressionError(
             f"in {_shown(expr.text)}: with the symbols left open this is a polynomial of degree "
             f"{degree} with {size} term{'s' * (terms != 1)} (at most degree {dims.MAX_DEGREE} and "
-            f"{dims.MAX_TERMS} terms"
-            f"); give the symbols values with --set, or simplify the expression"
+            f"{dims.MAX_TERMS} terms)",
+            hint="give the symbols values{how}, or simplify the expression",
         )
     return v

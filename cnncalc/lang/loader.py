@@ -10,9 +10,10 @@ from typing import Any
 
 from .. import layers as registry
 from ..errors import ExpressionError, UnknownLayerError, unknown_message
+from ..layers._fields import ArgumentError
 from .blocks import BlockRules, _own_depth, _uses
+from .budget import read_budgets
 from .expr import FUNCTIONS, Expr, parse
-from .fields import ArgumentError
 from .model import (
     _LAYER_NAME,
     _NAME,
@@ -92,6 +93,7 @@ class Loader(BlockRules):
             variants=variants,
             warnings=self._unused_blocks(layers),
             structural=self._structural(layers, variants),
+            budgets=read_budgets(m.budget, self.source, self.symbols),
         )
 
     # -- symbols and input -------------------------------------------------------------------
@@ -106,11 +108,11 @@ class Loader(BlockRules):
             raise self.source.error(path, f"{INDEX!r} is reserved for the index of a repetition")
         if isinstance(value, dict):
             try:
-                spec = _SymbolModel.validate(value)
+                spec = _SymbolModel.read(value)
             except ArgumentError as exc:
                 _raise_validation(exc, self.source, path)
         elif value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
-            spec = _SymbolModel.construct(default=value)
+            spec = _SymbolModel.model_construct(default=value)
         else:
             raise self.source.error(
                 path,
@@ -126,11 +128,11 @@ class Loader(BlockRules):
             try:
                 e = parse(raw)
             except ExpressionError as exc:
-                raise self.source.error(p, str(exc)) from None
+                raise self.source.error(p, exc) from None
             try:
                 v = e.constant
             except ExpressionError as exc:
-                raise self.source.error(p, str(exc)) from None
+                raise self.source.error(p, exc) from None
             if v is None:
                 raise self.source.error(p, f"{key} must be a number, found {e.text!r}")
             if integer and not isinstance(v, int):
@@ -167,7 +169,7 @@ class Loader(BlockRules):
         try:
             e = parse(raw)
         except ExpressionError as exc:
-            raise self.source.error(path, str(exc)) from None
+            raise self.source.error(path, exc) from None
         self._check_names(e, path, names)
         return e
 
@@ -375,11 +377,11 @@ class Loader(BlockRules):
         self, cls: type[registry.Layer], args: dict, path: Path_, kind: str
     ) -> registry.Layer:
         try:
-            return cls.validate(args)
+            return cls.read(args)
         except ArgumentError as exc:
             if exc.reason == "unknown":
                 name = exc.loc[-1]
-                known = [*cls.fields(), *_meta_for(cls)]
+                known = [*cls.model_fields, *_meta_for(cls)]
                 import difflib
 
                 close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)

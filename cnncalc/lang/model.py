@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from .. import layers as registry
+from ..layers._fields import ArgumentError, Model, Parse, describe
 from .expr import INPUT_AXES, Expr
-from .fields import ArgumentError, Declared
 from .source import Path_, Source
 
 #: Keys every entry may carry besides its arguments.
@@ -120,6 +120,8 @@ class Spec:
     #: The symbols that decide how the network expands (read by a repeat, a when or a name,
     #: directly or through block arguments): they need values, so they are never left open.
     structural: frozenset[str] = frozenset()
+    #: The limits of the ``budget:`` section (:mod:`cnncalc.lang.budget`), checked by ``check``.
+    budgets: tuple = ()
 
     @property
     def filename(self) -> str:
@@ -129,10 +131,27 @@ class Spec:
 # ---------------------------------------------------------------------------------------------
 # The parts with a fixed structure.
 
-_Value = int | float | str | None
+
+def _value(value: Any) -> Any:
+    if value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
+        return value
+    raise ArgumentError(f"expected a number or an expression, found {describe(value)}")
 
 
-class _SymbolModel(Declared):
+def _block_arg(value: Any) -> Any:
+    if isinstance(value, list):
+        return value
+    return _value(value)
+
+
+_NUMBER = {"type": ["number", "string"]}
+#: A number, an expression, or nothing.
+_Value = Annotated[Any, Parse(_value, {"anyOf": [_NUMBER, {"type": "null"}]})]
+#: A block argument's default: a number, an expression, a list (a pair), or nothing (required).
+_BlockArg = Annotated[Any, Parse(_block_arg, {"anyOf": [_NUMBER, {"type": "array"}, {"type": "null"}]})]
+
+
+class _SymbolModel(Model):
     default: _Value = None
     min: _Value = None
     max: _Value = None
@@ -140,13 +159,13 @@ class _SymbolModel(Declared):
     doc: str = ""
 
 
-class _BlockModel(Declared):
-    args: dict[str, int | float | str | list | None] = {}  # noqa: RUF012 (never changed)
+class _BlockModel(Model):
+    args: dict[str, _BlockArg] = {}  # noqa: RUF012 (never changed)
     layers: list[Any]
     doc: str = ""
 
 
-class _SpecModel(Declared):
+class _SpecModel(Model):
     name: str = ""
     description: str = ""
     symbols: dict[str, Any] = {}  # noqa: RUF012 (never changed)
@@ -154,6 +173,7 @@ class _SpecModel(Declared):
     blocks: dict[str, _BlockModel] = {}  # noqa: RUF012 (never changed)
     layers: list[Any]
     freeze_until: str | None = None
+    budget: Any = None  # read by cnncalc.lang.budget
 
 
 def _raise_validation(exc: ArgumentError, source: Source, base: Path_) -> None:

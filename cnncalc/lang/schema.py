@@ -6,7 +6,6 @@ import inspect
 from typing import Any
 
 from ..layers import REGISTRY
-from .fields import json_schema
 
 _EXPR = {
     "anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}],
@@ -29,7 +28,10 @@ _META = {
 
 
 def _layer_schema(cls) -> dict[str, Any]:
-    schema = json_schema(cls)
+    schema = cls.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
     if cls.__doc__:
         schema["description"] = inspect.cleandoc(cls.__doc__)
     props = dict(schema["properties"])
@@ -58,7 +60,7 @@ def spec_schema() -> dict[str, Any]:
     bare = [
         k
         for k in kinds
-        if not any(f.required for f in REGISTRY[k].fields().values()) and REGISTRY[k].arity == 1
+        if not any(f.is_required() for f in REGISTRY[k].model_fields.values()) and REGISTRY[k].arity == 1
     ]
     entry_variants: list[dict[str, Any]] = [
         {"enum": bare, "description": "a layer without arguments"},
@@ -104,6 +106,8 @@ def spec_schema() -> dict[str, Any]:
     )
     defs["entry"] = {"anyOf": entry_variants}
     defs["layers"] = {"type": "array", "items": {"$ref": "#/$defs/entry"}}
+    from .budget import json_schema as budget_schema
+
     symbol = {
         "anyOf": [
             {"type": ["number", "string"], "description": "the default value (3/4 is exact)"},
@@ -154,6 +158,7 @@ def spec_schema() -> dict[str, Any]:
             },
             "layers": {"$ref": "#/$defs/layers"},
             "freeze_until": {"type": "string"},
+            "budget": budget_schema(),
         },
         "required": ["input", "layers"],
         "additionalProperties": False,

@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError, shorten
+from ..errors import CnncalcError, Diagnostic, SpecError, shorten
 
 Path_ = tuple[str | int, ...]
 
@@ -64,11 +64,25 @@ class Source:
             return self.filename
         return f"{self.filename}:{mark.line}:{mark.column}"
 
-    def error(self, path: Path_, message: str, cls: type[SpecError] = SpecError) -> SpecError:
-        """A ready-to-raise error located at ``path``."""
-        label = format_path(path)
-        prefix = f"{self.where(path)}: " + (f"{label}: " if label else "")
-        return cls(prefix + message)
+    def diagnostic(self, path: Path_, message: str | CnncalcError, code: str = "spec") -> Diagnostic:
+        """A diagnostic located at ``path``: from a message, or from an error raised by what
+        read the value there (its hint and code kept)."""
+        mark = self.mark(path)
+        fields = {
+            "file": self.filename,
+            "line": mark.line if mark else None,
+            "column": mark.column if mark else None,
+            "where": format_path(path),
+        }
+        if isinstance(message, CnncalcError):
+            return message.diagnostic.located(**fields)
+        return Diagnostic(message, code=code, **fields)
+
+    def error(
+        self, path: Path_, message: str | CnncalcError, cls: type[CnncalcError] = SpecError
+    ) -> SpecError:
+        """A ready-to-raise error located at ``path`` (see :meth:`diagnostic`)."""
+        return cls(self.diagnostic(path, message, cls.code_prefix))
 
 
 def format_path(path: Path_) -> str:
@@ -134,28 +148,32 @@ def read_text(path: str | Path) -> str:
         if str(path) == "-":
             stream = sys.stdin.buffer if sys.stdin is not None else None
             if stream is None:
-                raise SpecError(f"{STDIN}: standard input is closed")
+                raise SpecError("standard input is closed", code="spec.file", file=STDIN)
             data = stream.read(MAX_SPEC_BYTES + 1)
             data = None if len(data) > MAX_SPEC_BYTES else data
         else:
             data = read_limited(path)
     except FileNotFoundError:
-        raise SpecError(f"{p}: no such file") from None
+        raise SpecError("no such file", code="spec.file", file=p) from None
     except IsADirectoryError:
-        raise SpecError(f"{p}: is a directory, expected a spec file (.yaml)") from None
+        raise SpecError("is a directory, expected a spec file (.yaml)", code="spec.file", file=p) from None
     except OSError as exc:
-        raise SpecError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+        raise SpecError(f"cannot be read ({exc.strerror or exc})", code="spec.file", file=p) from None
     if data is None:
         raise SpecError(
-            f"{p}: larger than the limit of {MAX_SPEC_BYTES:,} bytes for a spec (a spec is a page of text)"
+            f"larger than the limit of {MAX_SPEC_BYTES:,} bytes for a spec (a spec is a page of text)",
+            code="spec.file",
+            file=p,
         )
     if b"\x00" in data:
-        raise SpecError(f"{p}: is a binary file, expected a YAML spec")
+        raise SpecError("is a binary file, expected a YAML spec", code="spec.file", file=p)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(
-            f"{p}: is not UTF-8 text (byte {exc.start} cannot be decoded), expected a YAML spec"
+            f"is not UTF-8 text (byte {exc.start} cannot be decoded), expected a YAML spec",
+            code="spec.file",
+            file=p,
         ) from None
 
 
@@ -177,15 +195,17 @@ def load_yaml(text: str, filename: str) -> tuple[Any, Source]:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(f"{where}: invalid YAML: {problem}") from None
+        where = {"line": mark.line + 1, "column": mark.column + 1} if mark else {}
+        raise SpecError(f"invalid YAML: {problem}", code="spec.yaml", file=filename, **where) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"{filename}: invalid YAML: {exc}") from None
+        raise SpecError(f"invalid YAML: {exc}", code="spec.yaml", file=filename) from None
     except RecursionError:
-        raise SpecError(f"{filename}: the document is nested more than {MAX_DEPTH} levels deep") from None
+        raise SpecError(
+            f"the document is nested more than {MAX_DEPTH} levels deep", code="spec.yaml", file=filename
+        ) from None
     if node is None:
-        raise SpecError(f"{filename}: the file is empty; a spec needs at least 'input' and 'layers'")
+        raise SpecError("the file is empty; a spec needs at least 'input' and 'layers'", file=filename)
     builder = _Builder(source, yaml.SafeLoader(""))
     return builder.build(node, ()), source
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .fields import ArgumentError
+from ..layers._fields import ArgumentError
 from .loader import Loader
 from .model import MAX_ENTRIES, Spec, _kind, _raise_validation, _SpecModel
 from .source import display_path, load_yaml, read_text
@@ -47,15 +47,15 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
     data, source = load_yaml(text, filename)
     if not isinstance(data, dict):
         raise source.error((), f"a spec is a mapping with 'input' and 'layers'; found {_kind(data)}")
-    unknown = [k for k in data if k not in _SpecModel.fields()]
+    unknown = [k for k in data if k not in _SpecModel.model_fields]
     if unknown:
         import difflib
 
         key = unknown[0]
-        close = difflib.get_close_matches(str(key), list(_SpecModel.fields()), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(str(key), list(_SpecModel.model_fields), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise source.error(
-            (key,), f"unknown top-level key {key!r}{hint}; expected " + ", ".join(_SpecModel.fields())
+            (key,), f"unknown top-level key {key!r}{hint}; expected " + ", ".join(_SpecModel.model_fields)
         )
     if _count_entries(data) > MAX_ENTRIES:
         raise source.error(
@@ -64,7 +64,7 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
             f"write repeated layers with repeat",
         )
     try:
-        model = _SpecModel.validate(data)
+        model = _SpecModel.read(data)
     except ArgumentError as exc:
         _raise_validation(exc, source, ())
     return Loader(model, source).spec()

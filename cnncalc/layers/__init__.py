@@ -31,6 +31,7 @@ from ._base import (
     divides,
     numel,
 )
+from ._fields import ArgumentError, Parse, Range
 from ._registry import (
     REGISTRY,
     REQUIRED_RULES,
@@ -47,6 +48,7 @@ __all__ = [
     "RESERVED_ARGUMENTS",
     "RESERVED_KINDS",
     "WHOLE",
+    "ArgumentError",
     "Check",
     "Int",
     "IntList",
@@ -57,6 +59,8 @@ __all__ = [
     "Padding",
     "Pair",
     "Param",
+    "Parse",
+    "Range",
     "Shape",
     "Sizes",
     "Window",

@@ -1,6 +1,6 @@
 """The layer interface and the argument types layers are declared with.
 
-A layer kind is one class of declared fields (:mod:`cnncalc.fields`): its fields are the spec
+A layer kind is one pydantic model (:mod:`cnncalc.layers._fields`): its fields are the spec
 arguments (validated when the spec is loaded, as expressions that are evaluated later), and its
 methods are the rules. The engine calls the rules on a *bound* copy of the layer, whose
 expression fields have been evaluated in the scope of the spec (concrete ints, or sympy
@@ -28,7 +28,7 @@ from ..core import dims
 from ..core.dims import Dim
 from ..errors import ExpressionError, ShapeError
 from ..lang.expr import Expr, evaluate, parse
-from ..lang.fields import ArgumentError, Declared, Parse
+from ._fields import ArgumentError, Model, Parse
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -101,7 +101,7 @@ def divides(divisor: Dim, value: Dim, message: str | Callable[[], str]) -> Check
 @dataclass(frozen=True)
 class Arg:
     """How an expression argument is bound: its smallest allowed value and whether a pair
-    (what reads it from the spec is the :class:`cnncalc.fields.Parse` beside it)."""
+    (what reads it from the spec is the :class:`~cnncalc.layers.Parse` beside it)."""
 
     minimum: int = 1
     pair: bool = False
@@ -191,9 +191,9 @@ else:
 # ---------------------------------------------------------------------------------------------
 
 
-class Layer(Declared):
+class Layer(Model):
     """Base of every layer kind. Subclasses are registered with ``@register``; their annotated
-    attributes are the arguments (:mod:`cnncalc.fields`), read the first time the kind is used.
+    attributes are the arguments (a pydantic model, built the first time the kind is used).
     A layer is frozen and refuses unknown arguments."""
 
     #: The tag written in spec files (``conv2d``).
@@ -216,7 +216,7 @@ class Layer(Declared):
         the evaluated arguments are integers within their bounds (when that is not decided)."""
         values: dict[str, Any] = {}
         checks: list[Check] = []
-        for name, info in type(self).fields().items():
+        for name, info in type(self).model_fields.items():
             value = getattr(self, name)
             arg = _arg_of(info)
             if arg is None or value is None or isinstance(value, str):
@@ -236,12 +236,12 @@ class Layer(Declared):
                 )
             else:
                 values[name] = _bind_value(value, scope, name, arg.minimum, checks)
-        return type(self).construct(**values), checks
+        return type(self).model_construct(**values), checks
 
     def expressions(self) -> list[tuple[str, Expr]]:
         """Every expression argument, with its field path (for name checks at load time)."""
         out: list[tuple[str, Expr]] = []
-        for name, info in type(self).fields().items():
+        for name, info in type(self).model_fields.items():
             value = getattr(self, name)
             if _arg_of(info) is None or value is None or isinstance(value, str):
                 continue
@@ -334,7 +334,7 @@ class Layer(Declared):
     def describe(self) -> str:
         """The bound arguments in one line (``out=64, kernel=(3, 3), stride=(1, 1)``)."""
         parts = []
-        for name in type(self).fields():
+        for name in type(self).model_fields:
             value = getattr(self, name)
             parts.append(f"{name}={_show(value)}")
         return ", ".join(parts)

@@ -89,7 +89,7 @@ def _contract_problems(cls: type[Layer], *, signatures: bool = True):
         yield f"arity = {cls.arity!r} must be 1 (one input) or None (two or more, a merge layer)"
     if cls.min_inputs not in (1, 2):
         yield f"min_inputs = {cls.min_inputs!r} must be 1 or 2 (the fewest inputs of a layer of arity None)"
-    reserved = [f for f in cls._names if f in RESERVED_ARGUMENTS]
+    reserved = [f for f in cls.model_fields if f in RESERVED_ARGUMENTS]
     if reserved:
         yield (
             f"argument {reserved[0]!r} is a key the spec format keeps for itself "
@@ -97,12 +97,11 @@ def _contract_problems(cls: type[Layer], *, signatures: bool = True):
         )
     if not signatures:
         return
-    try:
-        cls.fields()
-    except TypeError as exc:
+    problem = _unreadable_arguments(cls)
+    if problem:
         yield (
-            f"argument {exc}: annotate arguments with the types of docs/custom-layers.md "
-            "(Int, Pair, bool, float, Literal[...], ...)"
+            f"its arguments cannot be read ({problem}): annotate arguments with the types of "
+            "docs/custom-layers.md (Int, Pair, bool, float, Literal[...], ...)"
         )
         return
     ys = ((), ()) if cls.arity is None else ((),)
@@ -132,6 +131,19 @@ def _contract_problems(cls: type[Layer], *, signatures: bool = True):
             pass
     if not isinstance(inspect.getattr_static(cls, "examples"), classmethod):
         yield "examples() must be a @classmethod returning a hypothesis strategy of cnncalc.testing.Case"
+
+
+def _unreadable_arguments(cls: type[Layer]) -> str | None:
+    """Why pydantic cannot build the model of ``cls``'s arguments (None when it can)."""
+    from pydantic import PydanticSchemaGenerationError, PydanticUndefinedAnnotation, PydanticUserError
+
+    try:
+        cls.model_rebuild(force=True)
+    except (PydanticUndefinedAnnotation, PydanticSchemaGenerationError, PydanticUserError) as exc:
+        return str(exc).splitlines()[0]
+    except (NameError, TypeError, SyntaxError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 _OUT_RULES = ("macs", "flops", "workspace")

@@ -11,8 +11,8 @@ from typing import Annotated, ClassVar, Literal
 
 from ..core import dims
 from ..errors import ShapeError
-from ..lang.fields import Range
 from ._base import Layer, Shape, copy_checked
+from ._fields import Range
 from ._registry import register
 
 

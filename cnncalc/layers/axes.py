@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from ..core import dims
 from ..errors import ShapeError
-from ..lang.fields import ArgumentError, Parse, describe
 from ._base import WHOLE, Check, Layer, Shape, Window
+from ._fields import ArgumentError, Parse, describe
 from ._registry import register
 
 
@@ -23,7 +23,7 @@ def _ints(value: Any) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _axes(value: Any) -> tuple[int, ...]:
+def _read_axes(value: Any) -> tuple[int, ...]:
     """Distinct axes; one may be written alone (``axes: 1`` is ``axes: [1]``)."""
     axes = _ints([value] if isinstance(value, int) and not isinstance(value, bool) else value)
     repeated = sorted({a for a in axes if axes.count(a) > 1})
@@ -82,7 +82,7 @@ class Mean(Layer):
 
     kind = "mean"
 
-    axes: Annotated[tuple[int, ...], Parse(_axes, {"anyOf": [{"type": "integer"}, _AXES_SCHEMA]})]
+    axes: Annotated[tuple[int, ...], Parse(_read_axes, {"anyOf": [{"type": "integer"}, _AXES_SCHEMA]})]
     keepdim: bool = False
 
     @classmethod

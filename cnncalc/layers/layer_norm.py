@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from ..core import dims
 from ..errors import ShapeError
-from ..lang.fields import Range
 from ._base import Check, IntList, Layer, Param, Shape, rank_error
+from ._fields import Range
 from ._registry import register
 
 _show = dims.fmt_shape

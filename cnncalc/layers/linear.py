@@ -12,7 +12,9 @@ from ._registry import register
 class Linear(Layer):
     """Affine map of one axis, the last by default: (N, ..., in) to (N, ..., out), as
     PyTorch's nn.Linear; ``axis: 1`` maps the channels of (N, C, H, W) at every position (a 1x1
-    convolution's arithmetic).
+    convolution's arithmetic). On an input of more than two axes with no ``axis`` written, a
+    warning says that the last axis is mapped and names the fixes: a flatten before it, a 1x1
+    convolution, or ``axis: -1`` when the last axis is meant (channels-last features).
 
     Params: weight out*in, plus bias ``out`` when ``bias`` is true (in = the size of ``axis``).
     MACs: rows*in*out, where rows is the product of the other axes (the vectors transformed).
@@ -24,7 +26,7 @@ class Linear(Layer):
 
     out: Int
     bias: bool = True
-    axis: int = -1
+    axis: int | None = None  # None: the last axis, unsaid
 
     @classmethod
     def examples(cls):
@@ -49,9 +51,13 @@ class Linear(Layer):
         return build()
 
     def _axis(self, x: Shape) -> int:
-        if not -len(x) <= self.axis < len(x):
-            raise ShapeError(f"axis {self.axis} is out of range for a rank-{len(x)} input")
-        return self.axis % len(x)
+        axis = -1 if self.axis is None else self.axis
+        if not -len(x) <= axis < len(x):
+            raise ShapeError(f"axis {axis} is out of range for a rank-{len(x)} input")
+        return axis % len(x)
+
+    def describe(self) -> str:
+        return super().describe().replace("axis=None", "axis=last")
 
     def checks(self, x: Shape) -> list[Check]:
         if len(x) < 2:
@@ -69,11 +75,18 @@ class Linear(Layer):
         return tuple(WHOLE if axis == a else Window(1) for a in (2, 3)) if axis >= 2 else None
 
     def lints(self, x: Shape, *, out: Shape) -> list[str]:
-        axis = getattr(self, "axis", -1)
-        if len(x) > 2 and axis in (-1, len(x) - 1) and dims.add(x[-1], -1) == 0:
+        axis = getattr(self, "axis", None)
+        if len(x) > 2 and axis in (-1, None, len(x) - 1) and dims.add(x[-1], -1) == 0:
             return [
                 f"acts on the last axis of a rank-{len(x)} input {shape_text(x)}, which has size 1: "
                 f"each output mixes one value; is a flatten missing before it?"
+            ]
+        if len(x) > 2 and axis is None:
+            return [
+                f"acts on the last axis of a rank-{len(x)} input {shape_text(x)} (size "
+                f"{dims.fmt(x[-1])}), each of the other positions apart; add a flatten before it "
+                f"to map the whole tensor, or use a 1x1 conv2d to map the channels (or write "
+                f"axis: -1 if the last axis is meant)"
             ]
         return []
 
@@ -122,4 +135,4 @@ class Linear(Layer):
     def forward(self, xs, weights, out) -> int:
         from ..kernels.dense import linear
 
-        return linear(xs[0], weights["weight"], weights.get("bias"), out, self.axis)
+        return linear(xs[0], weights["weight"], weights.get("bias"), out, self._axis(xs[0].shape))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from ..core import dims
-from ..lang.fields import Range
 from ._base import Check, Int, Layer, Param, Shape, rank_error
+from ._fields import Range
 from ._registry import register
 
 

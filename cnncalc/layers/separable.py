@@ -48,7 +48,7 @@ class _Depthwise(Layer):
         """The equivalent bound conv2d (groups = input channels)."""
         if len(x) != 4:
             raise rank_error(self, "an input (N, C, H, W)", x)
-        return Conv2d.construct(
+        return Conv2d.model_construct(
             out=dims.mul(x[1], self.multiplier),
             kernel=self.kernel,
             stride=self.stride,
@@ -124,7 +124,7 @@ class SeparableConv2d(_Depthwise):
     def pointwise(self, x: Shape) -> tuple[Conv2d, Shape]:
         """The bound 1x1 conv2d and its input shape."""
         mid = self.depthwise(x, False).output_shape(x)
-        conv = Conv2d.construct(
+        conv = Conv2d.model_construct(
             out=self.out,
             kernel=(1, 1),
             stride=(1, 1),

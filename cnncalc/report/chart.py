@@ -70,6 +70,37 @@ def chart(a: Analysis, metric: str = "macs", width: int = 100, dtype: str = "flo
     return text
 
 
+def check_plot(path: str) -> str:
+    """``path`` if ``--plot`` can write it: a ``.png`` or ``.svg`` name, and matplotlib (the
+    ``plot`` extra) installed. Checked when the command line is read, before any work, by looking
+    for matplotlib without importing it.
+
+    Raises:
+        UsageError: naming what is wrong, and the extra to install when matplotlib is missing.
+    """
+    import importlib.util
+
+    from ..errors import shorten
+
+    if not path.strip():
+        raise UsageError("--plot needs a file name ending in .png or .svg, found an empty one")
+    kind = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if kind not in ("png", "svg"):
+        raise UsageError(f"--plot {shorten(path)}: write a .png or an .svg file")
+    try:
+        found = importlib.util.find_spec("matplotlib") is not None
+    except (ImportError, ValueError):  # a broken or blocked installation
+        found = False
+    if not found:
+        raise UsageError(MISSING)
+    return path
+
+
+MISSING = (
+    "--plot needs matplotlib, an optional extra: pip install 'cnncalc[plot]' (or pip install matplotlib)"
+)
+
+
 def _pyplot():
     try:
         import matplotlib
@@ -77,10 +108,7 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise UsageError(
-            "--plot needs matplotlib, an optional extra: pip install 'cnncalc[plot]' "
-            "(or pip install matplotlib)"
-        ) from None
+        raise UsageError(MISSING) from None
     return plt
 
 

@@ -188,7 +188,10 @@ def comparison_render(c: Comparison, width: int = 120, units: str = "auto"):
             label, cells, units=unit_cells, priority=priority, kind="number" if concrete else "formula"
         )
 
-    columns = [Column("", [LABELS[m] for m in METRICS], kind="name", justify="left", style="bold")]
+    # the metrics' names whole, wrapped at their spaces when the room runs short
+    columns = [
+        Column("", [LABELS[m] for m in METRICS], kind="formula", justify="left", style="bold", wrap_above=10)
+    ]
     for k, (label, a, ratios) in enumerate(designs):
         values = [_total(a, m) for m in METRICS]
         columns.append(
@@ -211,7 +214,14 @@ def comparison_render(c: Comparison, width: int = 120, units: str = "auto"):
     if unknown:
         parts.append(Text("\n".join(unknown), style="yellow"))
     cat_columns = [
-        Column("category", [r.category for r in c.categories], kind="name", justify="left", style="cyan")
+        Column(
+            "category",
+            [r.category for r in c.categories],
+            kind="formula",
+            justify="left",
+            style="cyan",
+            wrap_above=16,
+        )
     ]
     for k, label in enumerate(c.labels):
         cat_columns.append(value_column(f"MACs {label}", [r.macs[k] for r in c.categories], None, min(k, 9)))

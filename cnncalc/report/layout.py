@@ -47,6 +47,7 @@ class Column:
     style: str | None = None
     min_width: int = 1
     wrap_above: int = 24  # a formula column wraps only when its cells are wider than this
+    one_line: bool = False  # a formula that stays on one line (a shape) while anything else gives
 
     def texts(self, in_units: bool) -> tuple[list[str], str]:
         if in_units and callable(self.units):
@@ -78,8 +79,41 @@ def _longest_piece(text: str) -> int:
     return max((len(p) for line in text.split("\n") for p in line.split(" ")), default=0)
 
 
-def _natural(col: Column, in_units: bool) -> tuple[int, int]:
-    """(natural, minimum) width of a column (computed once per column and units)."""
+#: Where a piece longer than a line may break, besides spaces: after ``*``, ``/``, ``,``,
+#: ``@`` and ``=``; :func:`wrap` breaks after a ``/`` only where no other place fits (``H/2``
+#: stays whole when the column allows).
+_BREAK_AFTER = re.compile(r"(?<=[*/,@=])")
+_BREAK_FIRST = re.compile(r"(?<=[*,@=])")
+
+
+def _words(line: str) -> list[str]:
+    """The words of a line, an operator standing alone (``-`` in ``H - 12``) joined to the word
+    after it, so that no line of a wrapped formula is an operator alone."""
+    out: list[str] = []
+    pending = ""
+    for word in line.split(" "):
+        if word in ("+", "-", "=") and not pending:
+            pending = word
+            continue
+        out.append(f"{pending} {word}" if pending else word)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
+def _longest_atom(text: str) -> int:
+    """The longest run a formula or label keeps whole when its column is as narrow as it can
+    be: broken at spaces (an operator kept with the word after it), and where
+    :data:`_BREAK_AFTER` allows."""
+    return max(
+        (len(a) for line in text.split("\n") for p in _words(line) for a in _BREAK_AFTER.split(p)),
+        default=0,
+    )
+
+
+def _natural(col: Column, in_units: bool) -> tuple[int, int, int]:
+    """(natural, minimum, tight) width of a column (computed once per column and units)."""
     key = (id(col), in_units)
     if key not in _SIZES:
         _SIZES[key] = (col, _measure(col, in_units))
@@ -87,24 +121,34 @@ def _natural(col: Column, in_units: bool) -> tuple[int, int]:
 
 
 #: Widths measured during one fit (keyed by column identity; cleared by :func:`fit`).
-_SIZES: dict[tuple[int, bool], tuple[Column, tuple[int, int]]] = {}
+_SIZES: dict[tuple[int, bool], tuple[Column, tuple[int, int, int]]] = {}
 
 
-def _measure(col: Column, in_units: bool) -> tuple[int, int]:
+def _measure(col: Column, in_units: bool) -> tuple[int, int, int]:
+    """The natural width; the minimum (names shortened, formulas wrapped at their spaces); the
+    tight width (formulas and headers broken at their operators too), the last resort before a
+    main column is dropped."""
     cells, footer = col.texts(in_units)
     texts = [*cells, footer]
     widest = max((len(line) for t in texts for line in t.split("\n")), default=0)
     # A header a little wider than its cells stays on one line; a much wider one wraps.
     header = len(col.header) if len(col.header) <= widest + 3 else _longest_piece(col.header)
     natural = max(header, widest)
+    tight_header = min(header, max(_longest_atom(col.header), widest))
     if col.kind == "name":
         minimum = min(natural, max(MIN_NAME, header, col.min_width))
+        tight = minimum
+    elif col.kind == "formula" and col.one_line:
+        minimum = tight = natural
     elif col.kind == "formula":
         pieces = max(len(t) if _UNBREAKABLE.fullmatch(t) else _longest_piece(t) for t in texts)
         minimum = max(header, pieces, min(natural, col.wrap_above))
+        atoms = max(len(t) if _UNBREAKABLE.fullmatch(t) else _longest_atom(t) for t in texts)
+        tight = max(tight_header, atoms, col.min_width)
     else:
         minimum = natural
-    return natural, minimum
+        tight = max(tight_header, widest)
+    return natural, minimum, min(minimum, tight)
 
 
 def fit(columns: list[Column], width: int, units: str = "auto") -> Layout:
@@ -123,40 +167,48 @@ def fit(columns: list[Column], width: int, units: str = "auto") -> Layout:
         choices = [True]
     else:
         core = [c for c in columns if c.priority <= CORE]
-        choices = [False] if _fits(core, width, False) else [True]
+        choices = [False] if _fits(core, width, False, True, True) else [True]
     in_units = choices[0]
     kept = list(columns)
     dropped: list[str] = []
-    # Names stay whole while there are secondary columns to drop; then they shorten, and
-    # only then do the main columns go.
-    for shorten_names, floor in ((False, CORE + 1), (True, 1)):
-        while not _fits(kept, width, in_units, shorten_names):
+    # Names stay whole while there are secondary columns to drop; then they shorten, then
+    # formulas and headers break at their operators as well as at spaces, and only then do the
+    # main columns go.
+    for shorten_names, tight, floor in ((False, False, CORE + 1), (True, True, 1)):
+        while not _fits(kept, width, in_units, shorten_names, tight):
             droppable = [c for c in kept if c.priority >= floor]
             if not droppable:
                 break
             worst = max(droppable, key=lambda c: (c.priority, kept.index(c)))
             kept.remove(worst)
             dropped.append(worst.header.replace("\n", " "))
-    widths = _widths(kept, width, in_units)
+    if not _fits(kept, width, in_units, True, True):  # the last resort: shapes wrap too
+        for c in kept:
+            c.one_line = False
+        _SIZES.clear()
+    widths = _widths(kept, width, in_units, tight=not _fits(kept, width, in_units, True, False))
     _SIZES.clear()
     order = [c.header.replace("\n", " ") for c in columns]
     return Layout(kept, widths, in_units, sorted(dropped, key=order.index))
 
 
-def _fits(columns: list[Column], width: int, in_units: bool, shorten_names: bool = True) -> bool:
+def _fits(
+    columns: list[Column], width: int, in_units: bool, shorten_names: bool = True, tight: bool = False
+) -> bool:
     sizes = [_natural(c, in_units) for c in columns]
     need = sum(
-        n if (c.kind == "name" and not shorten_names) else m for c, (n, m) in zip(columns, sizes, strict=True)
+        n if (c.kind == "name" and not shorten_names) else t if tight else m
+        for c, (n, m, t) in zip(columns, sizes, strict=True)
     )
     return need + GAP * (len(columns) - 1) <= width
 
 
-def _widths(columns: list[Column], width: int, in_units: bool) -> list[int]:
+def _widths(columns: list[Column], width: int, in_units: bool, tight: bool = False) -> list[int]:
     sizes = [_natural(c, in_units) for c in columns]
-    widths = [m for _, m in sizes]
+    widths = [t if tight else m for _, m, t in sizes]
     room = width - sum(widths) - GAP * (len(columns) - 1)
     # Give the room left to the columns that can use it, names first, then formulas.
-    for kind in ("name", "formula"):
+    for kind in ("name", "formula", "number"):
         for i, c in enumerate(columns):
             if c.kind == kind and room > 0:
                 extra = min(room, sizes[i][0] - widths[i])
@@ -166,17 +218,25 @@ def _widths(columns: list[Column], width: int, in_units: bool) -> list[int]:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width``, broken at spaces (a longer piece is folded)."""
+    """``text`` in lines of at most ``width``, broken at spaces; a longer piece breaks at its
+    last place :data:`_BREAK_AFTER` allows that fits (else it is folded)."""
     lines: list[str] = []
     for para in text.split("\n"):
         line = ""
-        for word in para.split(" "):
-            while len(word) > width:  # only for pieces wider than the column: fold them
+        for word in _words(para) if len(para) > width else [para]:
+            while len(word) > width:  # only for pieces wider than the column
                 if line:
                     lines.append(line)
                     line = ""
-                lines.append(word[:width])
-                word = word[width:]
+                head = word[: width + 1]
+                cut = max(
+                    (m.start() for m in _BREAK_FIRST.finditer(head) if 0 < m.start() <= width), default=0
+                )
+                if not cut:
+                    found = _BREAK_AFTER.finditer(head)
+                    cut = max((m.start() for m in found if 0 < m.start() <= width), default=width)
+                lines.append(word[:cut])
+                word = word[cut:]
             if not line:
                 line = word
             elif len(line) + 1 + len(word) <= width:
@@ -314,7 +374,9 @@ class FittedTable:
                 # Headers sit on their last line, just above the rule; cells start at the top.
                 j = k - (height - len(lines)) if header else k
                 piece = lines[j] if 0 <= j < len(lines) else ""
-                line.append(piece.rjust(w) if col.justify == "right" else piece.ljust(w))
+                # a formula wrapped over several lines reads from the left, as text does
+                right = col.justify == "right" and (header or len(lines) == 1 or col.kind != "formula")
+                line.append(piece.rjust(w) if right else piece.ljust(w))
             out.append(line)
         return out
 

@@ -106,7 +106,7 @@ def to_dict(a: Analysis, dtype: str = "float32", optimizer: str = "adam") -> dic
         ],
         "breakdown": breakdown_json(a),
         "convention": CONVENTION,
-        "warnings": [{"where": w.where, "message": w.message} for w in a.warnings],
+        "warnings": [{"where": w.location, "message": w.message} for w in a.warnings],
     }
 
 

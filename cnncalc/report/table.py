@@ -219,7 +219,8 @@ def layer_columns(a: Analysis, view: View) -> tuple[list[Column], list[str | Non
             justify="left",
             style="cyan",
         ),
-        Column("output shape", shapes, footer=out_shape, kind=shape_kind, justify="left", wrap_above=40),
+        # a shape stays on one line: the formulas beside it wrap first
+        Column("output shape", shapes, footer=out_shape, kind=shape_kind, justify="left", one_line=True),
         _count_column("params", col("params"), partial(t.params, some), view),
         _count_column("MACs", col("macs"), partial(t.macs, some), view),
         _count_column("FLOPs", col("flops"), partial(t.flops, some), view),
@@ -307,7 +308,15 @@ def breakdown_columns(a: Analysis, view: View) -> list[Column]:
     params = [r.params for r in rows]
     weights = [r.weights for r in rows]
     cols = [
-        Column("category", [r.category for r in rows], kind="name", justify="left", style="cyan"),
+        # category names are whole, wrapped at their spaces when the room runs short
+        Column(
+            "category",
+            [r.category for r in rows],
+            kind="formula",
+            justify="left",
+            style="cyan",
+            wrap_above=16,
+        ),
         Column("layers", [str(r.layers) for r in rows], priority=4),
         _count_column("MACs", [_unknown(v) for v in macs], None, view),
         share_col("% MACs", shares(macs, t.macs), 1),
@@ -421,10 +430,6 @@ def totals_panel(a: Analysis, view: View, width: int):
     return Panel(Group(*parts), title="totals", title_align="left", width=width)
 
 
-#: A formula longer than this is not written in the totals panel (the JSON has it).
-_LONG_FORMULA = 120
-
-
 def _items_grid(items: list[tuple[str, object, str]], inner: int):
     """Labels and values aligned among themselves, in ``inner`` columns, never cutting a
     number: side by side when every value fits beside the longest label, else each value under
@@ -432,13 +437,7 @@ def _items_grid(items: list[tuple[str, object, str]], inner: int):
     from rich.table import Table
     from rich.text import Text
 
-    rows = []
-    for label, value, what in items:
-        plain = value.known if isinstance(value, Partial) else value
-        if not isinstance(plain, int) and len(dims.fmt(plain)) > _LONG_FORMULA:
-            rows.append((label + ":", "a long formula: see --format json"))
-        else:
-            rows.append((label + ":", total_text(value, what)))
+    rows = [(label + ":", total_text(value, what)) for label, value, what in items]
     label_width = max(len(label) for label, _ in rows)
     if label_width + 1 + max(len(text) for _, text in rows) <= inner:
         grid = Table.grid(padding=(0, 1))
@@ -478,18 +477,19 @@ def render(a: Analysis, view: View | None = None):
     view = view or View()
     parts = []
     width = 0
-    if view.depth != 0:
+    if view.depth != 0:  # --depth 0: the totals only
         table, w, note = layer_table(a, view)
         parts.append(table)
         if note:
             parts.append(Text(note, style="dim"))
         width = max(width, w)
-    cats, w, note = breakdown_table(a, view)
-    parts += [Text(""), cats]
-    if note:
-        parts.append(Text(note, style="dim"))
-    width = max(width, w)
+        cats, w, note = breakdown_table(a, view)
+        parts += [Text(""), cats]
+        if note:
+            parts.append(Text(note, style="dim"))
+        width = max(width, w)
     # The panel is never wider than the tables above it (nor narrower than a readable 40).
-    panel_width = min(max(width, 40), view.fit_width)
+    # With the totals alone (--depth 0), as wide as the output allows, up to 100.
+    panel_width = min(max(width, 40) if width else 100, view.fit_width)
     parts.append(totals_panel(a, view, panel_width))
     return Group(*parts)

@@ -24,7 +24,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
     Checkbox,
-    Footer,
     Header,
     Input,
     Label,
@@ -36,11 +35,15 @@ from textual.widgets import (
 )
 from textual.worker import Worker, get_current_worker
 
-from ..errors import CnncalcError
+from ..errors import escape_controls
 from . import model
+from .commands import system_commands
+from .files import Files
 from .model import Outcome
 from .table import LayerTable
+from .verifying import Verifying
 from .widgets import (
+    KeyBar,
     SpecEditor,
     Status,
     group_detail,
@@ -51,22 +54,39 @@ from .widgets import (
 )
 
 COLUMNS = ("#", "layer", "kind", "output shape", "params", "MACs", "check")
+#: The footer's keys, the most used first (as many as fit show; f1 lists them all).
+KEYS = (
+    ("^s", "Save", "save"),
+    ("f5", "Verify", "verify"),
+    ("f3", "Zoo", "zoo"),
+    ("f8", "Calc", "calculator"),
+    ("f4", "Formulas", "toggle_formulas"),
+    ("^o", "Open", "open_file"),
+    ("f6/f7", "Fold", "depth(-1)"),
+    ("f9", "Editor", "toggle_editor"),
+    ("^t", "Panes", "next_pane"),
+    ("f2", "Save as", "save_as"),
+    ("^p", "Palette", "command_palette"),
+    ("f1", "Help", "help"),
+    ("^q", "Quit", "quit"),
+)
+#: Seconds (of the interpreter's time) an analysis may take on the spot, with the keystroke,
+#: before a thread goes on with it.
+AT_ONCE = 0.03
 #: Seconds of quiet after an update before the formulas (or numbers) of the detail pane are computed.
 OTHER_DELAY = 0.4
 
 
-class _Cancelled(Exception):
-    """Raised from verification's progress callback to stop it."""
-
-
-class CnncalcApp(App):
+class CnncalcApp(Files, Verifying, App):
     """Edit a spec and watch its shapes and costs.
 
     Args:
         path: the file that ``save`` writes (None: ask on the first save).
         text: the spec's text (None: the file's text, or the template).
         title: shown in the header.
-        debounce: seconds of quiet typing before recomputing.
+        debounce: seconds of quiet typing before recomputing (0, the default: every keystroke
+            is analysed at once, one analysis at a time, and what is typed meanwhile is
+            analysed next, the latest text only; an edit re-analyses only what it changed).
         other_delay: seconds of quiet before the detail pane's second reading (formulas beside
             numbers) is computed.
     """
@@ -99,7 +119,7 @@ class CnncalcApp(App):
         path: Path | str | None = None,
         text: str | None = None,
         title: str | None = None,
-        debounce: float = 0.15,
+        debounce: float = 0.0,
         other_delay: float = OTHER_DELAY,
     ) -> None:
         super().__init__()
@@ -127,6 +147,11 @@ class CnncalcApp(App):
         self._symbols_key: tuple = ()
         self._verify_worker: Worker | None = None
         self._shown_panes: set[str] = set()
+        self._last_cost: float | None = None  # seconds the last analysis took
+        self._detail_shown: Text | None = None  # what the detail pane shows of a layer
+        from ..core.memo import Memo
+
+        self.memo = Memo()  # layer results kept from one keystroke to the next
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -154,7 +179,7 @@ class CnncalcApp(App):
                         yield VerticalScroll(Static(id="totals"))
                     with TabPane("Breakdown", id="tab-breakdown"):
                         yield VerticalScroll(Static(id="breakdown"))
-        yield Footer()
+        yield KeyBar(KEYS, id="keys")
 
     def on_mount(self) -> None:
         self._update_title()
@@ -179,15 +204,20 @@ class CnncalcApp(App):
 
     @on(SpecEditor.Changed, "#editor")
     def _edited(self) -> None:
-        """Recompute once typing pauses."""
+        """Mark the title modified, and recompute."""
         self._update_title()
         self.recompute()
 
     def recompute(self, now: bool = False) -> None:
-        """Analyse the editor's text again after the debounce delay (at once with ``now``)."""
+        """Analyse the editor's text again: at once (after ``debounce`` seconds of quiet when one
+        is set, unless ``now``); the detail pane's formulas wait for the next pause."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        if self._other_timer is not None:  # the formulas of the detail pane wait for a pause
+            self._other_timer.stop()
+            self._other_timer = None
+        self.workers.cancel_group(self, "other")  # and one being computed stops
         self.generation += 1
         # A keystroke after a pause starts at once; keystrokes in quick succession wait until
         # typing pauses for ``debounce`` seconds, and only the last one is analysed.
@@ -204,27 +234,62 @@ class CnncalcApp(App):
         if self._analysing:  # one analysis at a time: the latest text goes next
             self._pending = True
             return
-        self._analysing = True
         self._last_start = time.monotonic()
-        self._analyse(self.generation, self.text, self._filename(), dict(self.values), self.formulas)
+        request = (self.generation, self.text, self._filename(), dict(self.values), self.formulas)
+        if self._at_once(*request):
+            return
+        self._analysing = True
+        self._analyse(*request)
+
+    def _at_once(self, generation: int, text: str, filename: str, values: dict, formulas: bool) -> bool:
+        """Analyse on the spot when the last analysis took little (an edit re-analyses only what
+        it changed): the table is updated with the keystroke, without waiting for a thread. The
+        attempt stops after :data:`AT_ONCE` seconds, its results so far kept by the memo for the
+        thread that goes on with it: a spec made huge by an edit never holds the editor."""
+        if self._last_cost is None or self._last_cost > AT_ONCE / 2:
+            return False
+        from ..core.memo import Stopped, Watched
+
+        # the budget is of the interpreter's own time: a busy machine slows it, not its work
+        cpu = time.thread_time()
+        memo = Watched(self.memo, lambda: time.thread_time() - cpu > AT_ONCE)
+        try:
+            outcome = model.compute(text, filename, values, symbolic=formulas, memo=memo)
+        except Stopped:
+            self._last_cost = None  # the thread's turn, until an analysis is quick again
+            return False
+        except Exception:  # a bug: the thread says it
+            return False
+        self._last_cost = time.thread_time() - cpu
+        self._show(generation, outcome, (text, filename, values, formulas))
+        return True
 
     def _filename(self) -> str:
         return str(self.path) if self.path else self.doc_title.removesuffix(" (bundled)")
 
     @work(thread=True, exclusive=True, group="analysis")
     def _analyse(self, generation: int, text: str, filename: str, values: dict, formulas: bool) -> None:
-        """Compute in a thread; only the latest request's result is shown."""
+        """Compute in a thread; only the latest request's result is shown, and an analysis of
+        text typed over already stops at its next layer (a huge spec never holds the editor)."""
+        from ..core.memo import Stopped, Watched
+
+        memo = Watched(self.memo, lambda: generation != self.generation)
         try:
-            outcome = model.compute(text, filename, values, symbolic=formulas)
-        except Exception as exc:  # a bug in the engine: shown, the editor keeps working
-            outcome = Outcome(error=f"internal error while analysing: {type(exc).__name__}: {exc}")
-        try:
-            if not get_current_worker().is_cancelled:
-                request = (text, filename, values, formulas)
-                self.call_from_thread(self._show, generation, outcome, request)
-        except Exception as exc:  # a bug in showing it: said, and the app goes on
-            message = f"internal error while showing the analysis: {type(exc).__name__}: {exc}"
-            self.call_from_thread(self._show, generation, Outcome(error=message))
+            try:
+                cpu = time.thread_time()  # its own time, not the time waiting for the interpreter
+                outcome = model.compute(text, filename, values, symbolic=formulas, memo=memo)
+                self._last_cost = time.thread_time() - cpu
+            except Stopped:
+                return
+            except Exception as exc:  # a bug in the engine: shown, the editor keeps working
+                outcome = Outcome(error=f"internal error while analysing: {type(exc).__name__}: {exc}")
+            try:
+                if not get_current_worker().is_cancelled:
+                    request = (text, filename, values, formulas)
+                    self.call_from_thread(self._show, generation, outcome, request)
+            except Exception as exc:  # a bug in showing it: said, and the app goes on
+                message = f"internal error while showing the analysis: {type(exc).__name__}: {exc}"
+                self.call_from_thread(self._show, generation, Outcome(error=message))
         finally:
             with contextlib.suppress(RuntimeError):  # RuntimeError: the app has closed
                 self.call_from_thread(self._analysis_done)
@@ -243,10 +308,15 @@ class CnncalcApp(App):
     @work(thread=True, exclusive=True, group="other")
     def _analyse_other(self, shown: Outcome, text: str, filename: str, values: dict, formulas: bool) -> None:
         """The other reading of the text shown, for the detail pane: formulas beside numbers
-        (once typing pauses, since symbolic analysis of a large network takes a while)."""
+        (once typing pauses, since symbolic analysis of a large network takes a while; the next
+        keystroke stops it)."""
+        from ..core.memo import Watched
+
+        worker = get_current_worker()
+        memo = Watched(self.memo, lambda: worker.is_cancelled or shown is not self.outcome)
         try:
-            other = model.compute(text, filename, values, symbolic=not formulas)
-        except Exception:
+            other = model.compute(text, filename, values, symbolic=not formulas, memo=memo)
+        except Exception:  # stopped, or a bug: the pane keeps its numbers
             return
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._show_other, shown, other)
@@ -264,8 +334,12 @@ class CnncalcApp(App):
             error.add_class("visible")
             error.remove_class("warning")
             editor.error_line = outcome.line - 1 if outcome.line else None
+            self._keep_cursor_in_view(editor)
             table.add_class("stale")
             self._set_status("invalid: last good table", "invalid")
+            if self.other is None and self.outcome is not None and self._other_timer is None:
+                # the formulas of the last good table, stopped by this edit, are computed again
+                self._other_timer = self.set_timer(max(self.other_delay, 0.01), self._start_other)
             return
         # The spec's warnings, whole, where its errors go (on a milder background).
         warnings = outcome.analysis.warnings
@@ -273,6 +347,7 @@ class CnncalcApp(App):
             error.update(warnings_text(warnings))
             error.add_class("visible")
             error.add_class("warning")
+            self._keep_cursor_in_view(editor)
         elif error.has_class("visible"):
             error.update("")
             error.remove_class("visible")
@@ -295,6 +370,10 @@ class CnncalcApp(App):
         self._fill_table()
         self._shown_panes = set()
         self._show_pane()
+
+    def _keep_cursor_in_view(self, editor: SpecEditor) -> None:
+        """The message under the editor takes lines from it: the line being typed stays in view."""
+        self.call_after_refresh(editor.scroll_cursor_visible)
 
     def _set_status(self, *forms: str) -> None:
         self.main.query_one("#status", Status).show(*forms)
@@ -495,6 +574,8 @@ class CnncalcApp(App):
     def _show_detail(self) -> None:
         detail = self.main.query_one("#detail", Static)
         row = self._selected_row()
+        if row is None or self.outcome is None or row.group:
+            self._detail_shown = None
         if row is None or self.outcome is None:
             detail.update("")
             return
@@ -511,14 +592,15 @@ class CnncalcApp(App):
         numbers, formulas = (other, r) if self.formulas else (r, other)
         symbolic = a if self.formulas else self.other
         shown = numbers or r
-        detail.update(
-            layer_detail(
-                shown,
-                formulas if formulas is not shown else None,
-                symbolic.constraints if symbolic is not None else a.constraints,
-                self.outcome.lines.get(r.name),
-            )
+        text = layer_detail(
+            shown,
+            formulas if formulas is not shown else None,
+            symbolic.constraints if symbolic is not None else a.constraints,
+            self.outcome.lines.get(r.name),
         )
+        if text != self._detail_shown:  # not drawn again for the same text (an edit elsewhere)
+            self._detail_shown = text
+            detail.update(text)
 
     def _other_layer(self, name: str):
         if self.other is None:
@@ -580,201 +662,6 @@ class CnncalcApp(App):
         current = levels.index(self.depth) if self.depth in levels else len(levels) - 1
         self.depth = levels[max(0, min(len(levels) - 1, current + step))]
 
-    # -- verification --------------------------------------------------------------------------
-
-    def action_verify(self) -> None:
-        """Run the spec through the reference kernels, in the background."""
-        if self.outcome is None or self.main.query_one("#layers").has_class("stale"):
-            self.notify("fix the spec first: verification runs the last valid analysis", severity="warning")
-            return
-        outcome = self.outcome
-        if self.formulas or not outcome.analysis.concrete:
-            numbers = self.other if self.formulas else None
-            if numbers is None or not numbers.concrete:
-                self.notify(
-                    "verification runs at concrete sizes: give every symbol a value", severity="warning"
-                )
-                return
-            analysis = numbers
-        else:
-            analysis = outcome.analysis
-        self.checks = {}
-        self.main.query_one("#verify-bar").add_class("running")
-        self.main.query_one("#verify-label", Label).update("compiling kernels")
-        self.main.query_one("#progress", ProgressBar).update(total=None, progress=0)
-        self._verify_worker = self._verify(analysis, outcome.spec, dict(self.values))
-
-    @work(thread=True, exclusive=True, group="verify")
-    def _verify(self, analysis, spec, values: dict) -> None:
-        from ..analysis.verify import check_budget, default_budget, verify
-
-        worker = get_current_worker()
-
-        def progress(phase: str, done: int, total: int, layer: str) -> None:
-            if worker.is_cancelled:
-                raise _Cancelled
-            self.call_from_thread(self._verify_progress, phase, done, total, layer)
-
-        try:
-            known = {k: v for k, v in values.items() if k in spec.symbols}
-            check_budget(spec, analysis, known, default_budget())
-            result = verify(analysis, seed=0, progress=progress)
-        except _Cancelled:
-            self.call_from_thread(self._verify_done, None, "verification cancelled")
-        except CnncalcError as exc:
-            self.call_from_thread(self._verify_done, None, str(exc))
-        except Exception as exc:
-            message = f"verification failed: {type(exc).__name__}: {exc}"
-            self.call_from_thread(self._verify_done, None, message)
-        else:
-            self.call_from_thread(self._verify_done, result, None)
-
-    def _verify_progress(self, phase: str, done: int, total: int, layer: str) -> None:
-        label = "compiling kernels" if phase == "compile" else f"running {layer}" if layer else "running"
-        self.main.query_one("#verify-label", Label).update(f"{label} {done}/{total}")
-        self.main.query_one("#progress", ProgressBar).update(total=total, progress=done)
-
-    def _verify_done(self, result, message: str | None) -> None:
-        self.main.query_one("#verify-bar").remove_class("running")
-        self._verify_worker = None
-        if result is None:
-            cancelled = message is not None and "cancelled" in message
-            self.notify(message or "verification stopped", severity="warning" if cancelled else "error")
-            return
-        self.checks = {c.name: None if c.not_verified else c.ok for c in result.layers}
-        self._fill_table()
-        skipped = result.not_verified
-        if result.ok and skipped:
-            names = ", ".join(c.name for c in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
-            self.notify(
-                f"verified: {len(result.layers) - len(skipped)} layers match their predictions; "
-                f"{len(skipped)} not verified (opaque): {names}",
-                severity="warning",
-            )
-        elif result.ok:
-            self.notify(f"verified: {len(result.layers)} layers match their predictions")
-        else:
-            names = ", ".join(c.name for c in result.failures[:3])
-            self.notify(f"{len(result.failures)} layer(s) disagree: {names}", severity="error")
-
-    def action_cancel_verify(self) -> None:
-        """Stop a running verification."""
-        if self._verify_worker is not None:
-            self._verify_worker.cancel()
-            self.main.query_one("#verify-label", Label).update("cancelling…")
-
-    # -- files ---------------------------------------------------------------------------------
-
-    def _update_title(self) -> None:
-        self.title = "cnncalc"
-        self.sub_title = self.doc_title + (" ●" if self.modified else "")
-
-    def _unsaved_then(self, then, question: str) -> None:
-        """Run ``then`` now, or after saving or discarding the unsaved edits, as the user says."""
-        if not self.modified:
-            then()
-            return
-
-        def answered(answer: str | None) -> None:
-            if answer == "discard":
-                then()
-            elif answer == "save":
-                self._save_then(then)
-
-        from .screens import ConfirmScreen
-
-        self.push_screen(ConfirmScreen(question), answered)
-
-    def _save_then(self, then=None) -> None:
-        if self.path is None:
-            self._ask_path(then)
-            return
-        try:
-            backup = model.save_atomic(self.path, self.text)
-        except CnncalcError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.saved_text = self.text
-        self._update_title()
-        self.notify(f"saved {self.path}" + (f" (previous version in {backup.name})" if backup else ""))
-        if then is not None:
-            then()
-
-    def _ask_path(self, then=None) -> None:
-        from .screens import PathScreen
-
-        suggestion = str(self.path) if self.path else f"{self._filename().split('/')[-1]}.yaml"
-
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.path = path
-                self.doc_title = str(path)
-                self._save_then(then)
-
-        self.push_screen(PathScreen("Save as", suggestion), chosen)
-
-    def action_save(self) -> None:
-        """Save to the file (asks for a name the first time)."""
-        self._save_then()
-
-    def action_save_as(self) -> None:
-        """Save under another name."""
-        self._ask_path()
-
-    def load(self, path: Path | None, text: str, title: str) -> None:
-        """Edit another spec."""
-        self.path = path
-        self.doc_title = title
-        self.initial_text = text
-        self.saved_text = text if path is not None else None
-        self.values = {}
-        self._symbols_key = ()
-        self.outcome = None
-        self.checks = {}
-        self.main.query_one("#editor", SpecEditor).load_text(text)
-        self._update_title()
-        self.recompute(now=True)
-
-    def action_open_file(self) -> None:
-        """Open a spec file (asks first about unsaved edits)."""
-        from .screens import PathScreen
-
-        def chosen(path: Path | None) -> None:
-            if path is None:
-                return
-            try:
-                from ..lang.source import read_text
-
-                text = read_text(path)
-            except CnncalcError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.load(path, text, str(path))
-
-        self._unsaved_then(
-            lambda: self.push_screen(PathScreen("Open a spec file", "", must_exist=True), chosen),
-            "Save your edits before opening another file?",
-        )
-
-    def action_zoo(self) -> None:
-        """Open a bundled spec (asks first about unsaved edits)."""
-        from ..lang.zoo import bundled
-        from .screens import ZooScreen
-
-        specs = bundled()
-
-        def chosen(name: str | None) -> None:
-            if name is not None:
-                self.load(None, specs[name].read_text(encoding="utf-8"), f"{name} (bundled)")
-
-        self._unsaved_then(
-            lambda: self.push_screen(ZooScreen(specs), chosen), "Save your edits before opening another spec?"
-        )
-
-    def action_quit(self) -> None:
-        """Quit (asks first about unsaved edits)."""
-        self._unsaved_then(self.exit, "Save your edits before quitting?")
-
     def action_help(self) -> None:
         """Keys and panes."""
         from .screens import HelpScreen
@@ -787,28 +674,10 @@ class CnncalcApp(App):
 
         self.push_screen(CalculatorScreen())
 
+    def notify(self, message: str, *args, **kwargs) -> None:
+        """A notification, its control characters escaped (file names, messages)."""
+        super().notify(escape_controls(message), *args, **kwargs)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Save", "Save the spec (atomic, with a backup)", self.action_save)
-        yield SystemCommand("Save as", "Save the spec under another name", self.action_save_as)
-        yield SystemCommand("Open file", "Open a spec file", self.action_open_file)
-        yield SystemCommand("Open from the zoo", "Open a bundled spec", self.action_zoo)
-        yield SystemCommand(
-            "Numbers / formulas", "Formulas of the symbols, or numbers", self.action_toggle_formulas
-        )
-        yield SystemCommand("Collapse blocks", "Show one level less", lambda: self.action_depth(-1))
-        yield SystemCommand("Expand blocks", "Show one level more", lambda: self.action_depth(1))
-        yield SystemCommand("Verify", "Run the spec through the reference kernels", self.action_verify)
-        yield SystemCommand("Cancel verification", "Stop a running verification", self.action_cancel_verify)
-        yield SystemCommand("Calculator", "One convolution or pooling, worked out", self.action_calculator)
-        yield SystemCommand("Hide / show the editor", "The table, full width", self.action_toggle_editor)
-        yield SystemCommand("Layer pane", "The selected layer", lambda: self.action_next_pane("tab-layer"))
-        yield SystemCommand(
-            "Totals pane", "The whole network's totals", lambda: self.action_next_pane("tab-totals")
-        )
-        yield SystemCommand(
-            "Breakdown pane",
-            "MACs and params by layer category",
-            lambda: self.action_next_pane("tab-breakdown"),
-        )
-        yield SystemCommand("Help", "Keys and panes", self.action_help)
+        yield from system_commands(self)

@@ -117,7 +117,8 @@ class CalculatorScreen(Screen):
     def _calculate(self, form: tuple[Namespace, str, str]) -> None:
         """The arithmetic, and the values when matrices are given (numba may compile first)."""
         from ..analysis.calc import apply, matrix_text, parse_matrix
-        from ..cli.conv import calculation_from_args, summary_lines
+        from ..cli.conv import calculation_from_args
+        from ..report.conv import summary_lines
 
         args, image_text, filter_text = form
         worker = get_current_worker()

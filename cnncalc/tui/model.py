@@ -8,21 +8,21 @@ error with its line and column); :func:`rows` arranges an analysis as table rows
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core import dims
-from ..errors import CnncalcError, UsageError
+from ..errors import CnncalcError, Diagnostic, UsageError, escape_controls
 
 if TYPE_CHECKING:  # the engine loads in the first analysis, off the UI thread
     from ..core.engine import Analysis, LayerResult
+    from ..core.memo import Memo
 
 TEMPLATE = """\
 # A cnncalc spec. Edit it: the table beside it updates as you type.
-# Keys: ctrl+s save, ctrl+o open a file, ctrl+z the zoo, f5 calculator, f1 help.
+# Keys: ctrl+s save, ctrl+o open, f3 the zoo, f5 verify, f8 calculator, f1 help.
 name: sketch
 description: a small convolutional network to start from
 symbols:                      # sizes left as letters; give them values in the inputs below
@@ -72,8 +72,11 @@ class Outcome:
     spec: Any = None
 
 
-def compute(text: str, filename: str, values: dict[str, str], symbolic: bool = False) -> Outcome:
-    """Load ``text`` and analyse it with the symbol ``values`` (text as typed, e.g. ``"3/4"``).
+def compute(
+    text: str, filename: str, values: dict[str, str], symbolic: bool = False, memo: Memo | None = None
+) -> Outcome:
+    """Load ``text`` and analyse it with the symbol ``values`` (text as typed, e.g. ``"3/4"``),
+    reusing from ``memo`` the layers an edit left as they were (:mod:`cnncalc.core.memo`).
 
     A mistake of the user's comes back as an :class:`Outcome` with ``error`` set; only bugs raise.
     """
@@ -83,26 +86,32 @@ def compute(text: str, filename: str, values: dict[str, str], symbolic: bool = F
     try:
         spec = parse_spec(text, filename)
     except CnncalcError as exc:
-        return _failed(str(exc), filename)
+        return _failed(exc.diagnostic)
     symbols = tuple(SymbolInfo(s.name, s.default, s.lower, s.max, s.doc) for s in spec.symbols.values())
     known = {k: v for k, v in values.items() if k in spec.symbols}
     try:
-        analysis = analyze(spec, known, symbolic=symbolic)
+        analysis = analyze(spec, known, symbolic=symbolic, memo=memo)
     except UsageError as exc:
-        message = str(exc).removeprefix("--set ")
-        symbol = message.partition("=")[0]
-        return Outcome(error=message, symbol=symbol if symbol in spec.symbols else None, symbols=symbols)
+        symbol = exc.binding.partition("=")[0]
+        return Outcome(
+            error=escape_controls(str(exc)),
+            symbol=symbol if symbol in spec.symbols else None,
+            symbols=symbols,
+        )
     except CnncalcError as exc:
-        failed = _failed(str(exc), filename)
+        failed = _failed(exc.diagnostic)
         return Outcome(error=failed.error, line=failed.line, column=failed.column, symbols=symbols, spec=spec)
     return Outcome(analysis=analysis, symbols=symbols, lines=layer_lines(analysis), spec=spec)
 
 
-def _failed(message: str, filename: str) -> Outcome:
-    m = re.match(re.escape(filename) + r":(\d+):(\d+): ", message)
-    if m:  # the position is shown apart; the message keeps the rest
-        return Outcome(error=message[m.end() :], line=int(m.group(1)), column=int(m.group(2)))
-    return Outcome(error=message)
+def _failed(d: Diagnostic) -> Outcome:
+    """An error shown at its line: the position apart, the message with the rest, its control
+    characters escaped (a key path may hold a terminal escape the spec was refused for)."""
+    if d.line is not None:
+        from dataclasses import replace
+
+        return Outcome(error=escape_controls(str(replace(d, file=None))), line=d.line, column=d.column)
+    return Outcome(error=escape_controls(str(d)))
 
 
 def layer_lines(analysis: Analysis) -> dict[str, int]:

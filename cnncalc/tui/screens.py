@@ -77,7 +77,11 @@ class PathScreen(ModalScreen[Path | None]):
         elif not self.must_exist and not p.parent.is_dir():
             problem = f"{p.parent}: no such directory"
         if problem:
-            self.query_one("#path-error", Label).update(problem)
+            from rich.text import Text
+
+            from ..errors import escape_controls
+
+            self.query_one("#path-error", Label).update(Text(escape_controls(problem)))
             return
         self.dismiss(p)
 
@@ -153,7 +157,8 @@ def _description(path: Path) -> str:
 HELP = """\
 # cnncalc
 
-Edit the spec on the left: the table of layers on the right is recomputed as you type.
+Edit the spec in the editor: the table of layers beside it (under it below 120 columns) is
+recomputed as you type.
 While the spec is invalid the error shows under the editor, its line is marked, and the
 last good table stays, dimmed.
 

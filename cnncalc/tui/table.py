@@ -13,15 +13,18 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 GAP = 2
-#: Columns hidden, in this order, when the table is narrower than its columns.
+#: Columns hidden, in this order, when the table is narrower than its columns (the last
+#: column, of verification marks, only while it is empty). Then the gap between columns
+#: narrows to one space; the name, output shape, params and MACs are never hidden nor cut.
 DROP_ORDER = ("kind", "#")
+NARROW_GAP = 1
 
 
 class LayerTable(ScrollView, can_focus=True):
@@ -76,6 +79,9 @@ class LayerTable(ScrollView, can_focus=True):
         self.kinds: list[str] = []  # per row: "" or "group"
         self.marks: dict[int, bool] = {}  # row -> verified ok (the last column)
         self.widths = [cell_len(c) for c in columns]
+        self.gap = GAP
+        self._layout_key: tuple | None = None
+        self._layout: tuple[list[int], int] = ([], GAP)
 
     @property
     def row_count(self) -> int:
@@ -86,8 +92,11 @@ class LayerTable(ScrollView, can_focus=True):
         return self.rows[row][self.columns.index(column)]
 
     def set_rows(self, rows: list[tuple[str, ...]], kinds: list[str], marks: dict[int, bool]) -> None:
-        """Replace every row; the cursor stays where it was, within the new rows."""
+        """Replace every row; the cursor stays where it was, within the new rows. When only some
+        rows differ (an edit of one layer), only their lines are drawn again."""
+        old = (self.rows, self.kinds, self.marks, self.widths)
         self.rows, self.kinds, self.marks = rows, kinds, marks
+        self._layout_key = None
         widths = [cell_len(c) for c in self.columns]
         for row in rows:
             for i, text in enumerate(row):
@@ -99,13 +108,21 @@ class LayerTable(ScrollView, can_focus=True):
 
         if self.cursor_row >= len(rows):
             self.cursor_row = max(0, len(rows) - 1)
-        self.refresh()
+        if (old[1], old[2], old[3]) == (kinds, marks, widths) and len(old[0]) == len(rows):
+            for index, (before, after) in enumerate(zip(old[0], rows, strict=True)):
+                if before != after:
+                    self.refresh_lines(index + 1)  # row i is virtual line i + 1, under the header
+            self.refresh(Region(0, 0, self.size.width, 1))  # the header, which does not scroll
+        else:
+            self.refresh()
 
     def _resize_virtual(self) -> None:
-        self.virtual_size = Size(sum(self.widths[i] + GAP for i in self._shown()), len(self.rows) + 1)
+        shown = self._shown()
+        self.virtual_size = Size(sum(self.widths[i] + self.gap for i in shown), len(self.rows) + 1)
 
     def on_resize(self, event: events.Resize) -> None:
         self._resize_virtual()
+        self.call_after_refresh(self._scroll_to_cursor)  # the selected row stays in view
 
     # -- drawing -------------------------------------------------------------------------------
 
@@ -135,16 +152,35 @@ class LayerTable(ScrollView, can_focus=True):
         return self._line(self.rows[index], style, last).crop_extend(scroll_x, scroll_x + width, style)
 
     def _shown(self) -> list[int]:
-        """The columns drawn: all of them when they fit the widget, else without those of
-        :data:`DROP_ORDER`, dropped in turn until they fit (numbers are never cut; what still
-        does not fit scrolls)."""
-        shown = list(range(len(self.columns)))
+        """The columns drawn (and :attr:`gap` set): all of them when they fit the widget, else
+        without the empty last column and those of :data:`DROP_ORDER`, dropped in turn until
+        they fit, then with :data:`NARROW_GAP` between them (numbers are never cut; what still
+        does not fit scrolls). Worked out once per rows and width (every line drawn asks)."""
         width = self.scrollable_content_region.width  # without the scrollbars
+        key = (id(self.rows), width, tuple(self.widths), bool(self.marks))
+        if self._layout_key != key:
+            self._layout_key = key
+            self._layout = (self._fit(width), self.gap)
+        shown, self.gap = self._layout
+        return shown
+
+    def _fit(self, width: int) -> list[int]:
+        shown = list(range(len(self.columns)))
+        self.gap = GAP
+
+        def fits() -> bool:
+            return sum(self.widths[i] + self.gap for i in shown) <= width
+
+        last = len(self.columns) - 1
+        if not fits() and not self.marks and not any(row[last] for row in self.rows):
+            shown.remove(last)
         for name in DROP_ORDER:
-            if sum(self.widths[i] + GAP for i in shown) <= width:
+            if fits():
                 break
             if name in self.columns:
                 shown.remove(self.columns.index(name))
+        if not fits():
+            self.gap = NARROW_GAP
         return shown
 
     def _line(self, cells: tuple[str, ...], style: Style, extra: dict[int, Style]) -> Strip:
@@ -152,15 +188,18 @@ class LayerTable(ScrollView, can_focus=True):
         left = self.scroll_offset.x
         right = left + self.scrollable_content_region.width
         x = 0
-        for i in self._shown():
+        shown = self._shown()
+        gap = self.gap
+        lead = max(1, gap // 2)  # one space before the first column, as between columns
+        for i in shown:
             text, w = cells[i], self.widths[i]
             padded = text.rjust(w) if self.columns[i] in self.right else text.ljust(w)
-            start, x = x, x + w + GAP
-            if start + GAP // 2 < left or start + GAP // 2 + w > right:
+            start, x = x, x + w + gap
+            if start + lead < left or start + lead + w > right:
                 padded = " " * w  # a column the view cuts is left blank: never half a number
             segments.append(
                 Segment(
-                    " " * (GAP // 2) + padded + " " * (GAP - GAP // 2),
+                    " " * lead + padded + " " * (gap - lead),
                     style + extra[i] if i in extra else style,
                 )
             )

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import TextArea
 
 from ..core import dims
+from ..errors import escape_controls
 
 if TYPE_CHECKING:
     from ..core.engine import Analysis, LayerResult
@@ -27,6 +28,70 @@ class SpecEditor(TextArea):
     line on a red background unless the cursor is on it (the cursor stays visible)."""
 
     error_line: reactive[int | None] = reactive(None)
+
+    # Keystrokes redraw the lines they change, not the whole editor. textual's TextArea forgets
+    # every rendered line after each edit (its cache is keyed by position, not by text) and
+    # repaints the whole widget; here an edit that keeps the number of lines (and the scroll)
+    # forgets and repaints only the lines it touched, those whose highlighting changed and the
+    # cursor's: on a large spec, most of the cost of a keystroke.
+    _edited_rows: tuple[int, int, int] | None = None  # (first, last, line count before)
+    _changed_rows: set[int] | None = None  # what the edit changed, when only some lines
+    _holding = False  # an edit is being made: a repaint of everything waits for its end
+    _held = False  # one was asked for meanwhile
+
+    def edit(self, edit):
+        top, bottom = sorted((edit.from_location, edit.to_location))
+        rows_before = {self.selection.start[0], self.selection.end[0]}
+        scroll, gutter = self.scroll_offset, self.gutter_width
+        self._edited_rows = (top[0], bottom[0], self.document.line_count)
+        self._changed_rows = None
+        self._holding, self._held = True, False
+        try:
+            return super().edit(edit)
+        finally:
+            self._holding = False
+            self._edited_rows = None
+            changed, self._changed_rows = self._changed_rows, None
+            if self._held:
+                if changed is None or self.scroll_offset != scroll or self.gutter_width != gutter:
+                    super().refresh()
+                else:
+                    after = {self.selection.start[0], self.selection.end[0]}
+                    for row in sorted(changed | rows_before | after):
+                        self.refresh_lines(row)
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):
+        if self._holding and not regions and not layout and not recompose:
+            self._held = True
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _build_highlight_map(self) -> None:
+        edited, self._edited_rows = self._edited_rows, None
+        if edited is None or self.soft_wrap:
+            super()._build_highlight_map()
+            return
+        cache = self._line_cache
+        kept = [(k, cache.get(k)) for k in list(cache.keys())]
+        before = {row: list(h) for row, h in self._highlights.items() if h}
+        super()._build_highlight_map()  # forgets every line
+        first, last, count = edited
+        if self.document.line_count != count:
+            return  # lines moved: all drawn again
+        after = {row: h for row, h in self._highlights.items() if h}
+
+        def differ(row: int) -> bool:  # the same highlights, perhaps found in another order
+            old, new = before.get(row), after.get(row)
+            return old != new and (
+                old is None or new is None or sorted(old, key=repr) != sorted(new, key=repr)
+            )
+
+        changed = {row for row in before.keys() | after.keys() if differ(row)}
+        changed.update(range(first, last + 1))
+        for key, line in kept:
+            if line is not None and key[2] not in changed:
+                cache.set(key, line)
+        self._changed_rows = changed
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
@@ -148,17 +213,11 @@ def warnings_text(warnings, limit: int = 3) -> Text:
     for w in warnings[:limit]:
         if out:
             out.append("\n")
-        out.append(f"line {_line_of(w.where)}: " if _line_of(w.where) else "", style="bold")
-        out.append(w.message)
+        out.append(f"line {w.line}: " if w.line else "", style="bold")
+        out.append(escape_controls(w.message))
     if len(warnings) > limit:
         out.append(f"\n+{len(warnings) - limit} more (Totals lists them all)", style="italic")
     return out
-
-
-def _line_of(where: str) -> str:
-    """The line number in a ``file:line:column`` location, or ``""``."""
-    line = where.rsplit(":", 2)[-2] if where.count(":") >= 2 else ""
-    return line if line.isdigit() else ""
 
 
 def _value(label: str, v: Any, formula: Any = None) -> Text:
@@ -283,6 +342,55 @@ def totals_text(a: Analysis) -> Text:
     if a.warnings:
         out.append("warnings\n", style="bold")
         for w in a.warnings:
-            out.append(f"  line {_line_of(w.where)}: " if _line_of(w.where) else "  ", style="dim")
-            out.append(f"{w.message}\n", style="yellow")
+            out.append(f"  line {w.line}: " if w.line else "  ", style="dim")
+            out.append(f"{escape_controls(w.message)}\n", style="yellow")
     return out
+
+
+class KeyBar(Widget):
+    """The footer: the main keys, as many as fit whole, in order of use (``f1`` lists them all
+    and ``ctrl+p`` finds every action by name). ``f1 Help`` and ``^q Quit`` always show;
+    clicking a key runs its action."""
+
+    DEFAULT_CSS = """
+    KeyBar {
+        height: 1;
+        background: $panel;
+        color: $text;
+    }
+    """
+
+    def __init__(self, keys: tuple[tuple[str, str, str], ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.keys = keys  # (key as shown, label, action), the most used first
+        self._spans: list[tuple[int, int, str]] = []  # (start, end, action) of each key drawn
+
+    def shown(self, width: int) -> list[tuple[str, str, str]]:
+        """The keys drawn at ``width``: the first ones that fit, then help and quit."""
+        last = [k for k in self.keys if k[2] in ("help", "quit")]
+        rest = [k for k in self.keys if k not in last]
+        room = width - sum(len(k[0]) + len(k[1]) + 3 for k in last)
+        out = []
+        for k in rest:
+            size = len(k[0]) + len(k[1]) + 3
+            if size > room:
+                break
+            out.append(k)
+            room -= size
+        return out + last
+
+    def render(self) -> Content:
+        parts: list[tuple[str, str] | str] = []
+        self._spans = []
+        x = 0
+        for key, label, action in self.shown(self.content_size.width):
+            parts += [" ", (key, "bold $accent"), " ", label, " "]
+            self._spans.append((x, x + len(key) + len(label) + 3, action))
+            x += len(key) + len(label) + 3
+        return Content.assemble(*parts)
+
+    async def on_click(self, event) -> None:
+        for start, end, action in self._spans:
+            if start <= event.x < end:
+                await self.app.run_action(action)
+                return

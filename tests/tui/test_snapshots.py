@@ -39,6 +39,32 @@ def test_main_screen(snap_compare):
     assert snap_compare(_app(), terminal_size=SIZE, run_before=_steady)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+def test_resnet50_at_the_common_sizes(snap_compare, size):
+    """80x24: the editor above the table, whose name, shape, params and MACs are whole; wider:
+    side by side, the kind and the row number back."""
+    from cnncalc.lang.zoo import find_spec
+
+    app = _app(find_spec("resnet50").read_text(), "resnet50")
+    assert snap_compare(app, terminal_size=size, run_before=_steady)
+
+
+def test_an_error_at_80x24_keeps_the_line_typed_in_view(snap_compare):
+    from cnncalc.lang.zoo import find_spec
+
+    text = find_spec("lenet5").read_text()
+
+    async def break_it(pilot):
+        await _steady(pilot)
+        editor = pilot.app.query_one("#editor", TextArea)
+        editor.focus()
+        editor.move_cursor((len(text.splitlines()), 0))
+        await pilot.press(*"  - max_pool2d: {kernel: 64}")
+        await _steady(pilot)
+
+    assert snap_compare(_app(text, "lenet5"), terminal_size=(80, 24), run_before=break_it)
+
+
 def test_invalid_spec_keeps_the_table_dimmed(snap_compare):
     async def break_it(pilot):
         await _steady(pilot)

@@ -1,0 +1,289 @@
+"""The Python API: its public names, the numbers it returns (against published figures and
+torch), its results' renderings, its errors' fields, and the reference page's examples."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+import sympy
+
+import cnncalc
+
+from .helpers import ROOT
+
+#: The stable surface. A change here is a change of the public API: say so in the docs.
+PUBLIC = [
+    "Analysis",
+    "CnncalcError",
+    "Comparison",
+    "Convolution",
+    "Diagnostic",
+    "ExpressionError",
+    "LayerDefinitionError",
+    "PluginError",
+    "ShapeError",
+    "SpecError",
+    "UnknownLayerError",
+    "UsageError",
+    "Verification",
+    "VerificationError",
+    "__version__",
+    "analyze",
+    "compare",
+    "conv",
+    "load",
+    "verify",
+]
+
+
+def test_the_public_names_are_pinned_and_each_is_documented():
+    assert sorted(cnncalc.__all__) == sorted(PUBLIC)
+    page = (ROOT / "docs" / "reference" / "python-api.md").read_text()
+    for name in PUBLIC:
+        if name != "__version__":
+            assert f"cnncalc.{name}" in page, name
+        assert getattr(cnncalc, name) is not None
+
+
+def test_the_version_is_the_package_s():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert cnncalc.__version__ == project["version"]
+
+
+def test_every_example_of_the_reference_page_runs():
+    pytest.importorskip("pandas")
+    results = doctest.testfile(
+        str(ROOT / "docs" / "reference" / "python-api.md"), module_relative=False, raise_on_error=False
+    )
+    assert results.attempted > 20 and results.failed == 0
+
+
+def test_the_readme_s_python_examples_run():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(>>> .*?)```", readme, re.S)
+    assert blocks
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner()
+    for i, block in enumerate(blocks):
+        runner.run(parser.get_doctest(block, {}, f"README[{i}]", "README.md", 0))
+    assert runner.summarize(verbose=False).failed == 0
+
+
+def test_importing_cnncalc_loads_nothing_heavy():
+    code = (
+        "import sys, cnncalc\n"
+        "heavy = {'sympy', 'numba', 'rich', 'pydantic', 'yaml', 'textual', 'numpy'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "cnncalc.analyze('lenet5')\n"
+        "assert not {'sympy', 'numba', 'textual'} & set(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# -- load ----------------------------------------------------------------------------------------
+
+
+SMALL = "input: [1, 3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 3}\n"
+
+
+def test_load_takes_a_path_a_name_text_a_mapping_or_a_spec(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    as_mapping = {"input": [1, 3, 8, 8], "layers": [{"conv2d": {"out": 4, "kernel": 3}}]}
+    loaded = [cnncalc.load(path), cnncalc.load(str(path)), cnncalc.load(SMALL), cnncalc.load(as_mapping)]
+    # 4 filters x 6 x 6 positions x 3 x 3 x 3 taps
+    assert {cnncalc.analyze(s).totals.macs for s in loaded} == {4 * 6 * 6 * 3 * 3 * 3}
+    assert cnncalc.load(loaded[0]) is loaded[0]
+    assert cnncalc.load("lenet5").symbols.keys() >= {"H", "W"}
+
+
+def test_load_refuses_what_is_not_a_spec():
+    with pytest.raises(cnncalc.UsageError, match="a spec is a path, a bundled spec's name"):
+        cnncalc.load(3)
+    with pytest.raises(cnncalc.UsageError, match="no bundled spec of that name"):
+        cnncalc.load("no_such_network")
+
+
+def test_a_mistake_in_a_mapping_is_located_inside_it_not_in_text_never_seen():
+    with pytest.raises(cnncalc.SpecError) as info:
+        cnncalc.load({"input": [1, 3, 8, 8], "layers": [{"conv2d": {"out": 4, "kernal": 3}}]})
+    e = info.value
+    assert (e.file, e.line, e.column, e.where) == ("<mapping>", None, None, "layers[0].conv2d.kernal")
+    assert "did you mean 'kernel'?" in e.message
+
+
+# -- analyze -------------------------------------------------------------------------------------
+
+
+def test_analyze_gives_torchvision_s_published_figures(published):
+    a = cnncalc.analyze("resnet50")
+    row = published["resnet50"]
+    assert (a.totals.params, a.totals.macs) == (row["params"], row["macs"])
+    assert cnncalc.analyze("lenet5").totals.params == 61_706  # LeCun et al. 1998, as the course counts
+
+
+def test_symbol_values_as_keywords_or_a_mapping():
+    assert cnncalc.analyze("resnet50", H=160, W=160).totals.macs == (
+        cnncalc.analyze("resnet50", values={"H": 160, "W": "160"}).totals.macs
+    )
+    with pytest.raises(cnncalc.UsageError, match="H is given twice"):
+        cnncalc.analyze("resnet50", values={"H": 160}, H=160)
+
+
+def test_analyze_at_another_size_matches_torch():
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    from .helpers import torch_macs
+
+    model = torchvision.models.resnet50(weights=None).eval()
+    expected = torch_macs(model, torch.zeros(1, 3, 160, 192))
+    assert cnncalc.analyze("resnet50", H=160, W=192).totals.macs == expected
+
+
+def test_numbers_are_exact_never_floats():
+    a = cnncalc.analyze("mobilenet_v1", alpha="3/4")
+    assert a.symbols["alpha"] == Fraction(3, 4)
+    values = [a.totals.params, a.totals.macs, a.totals.flops, *(r.macs for r in a.layers)]
+    assert all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    open_ = cnncalc.analyze("lenet5", symbolic=True)
+    assert isinstance(open_.totals.macs, sympy.Expr) and not isinstance(open_.totals.macs, sympy.Float)
+    at = {s: {"N": 1, "H": 32, "W": 32}[s.name] for s in open_.totals.macs.free_symbols}
+    assert open_.totals.macs.subs(at) == cnncalc.analyze("lenet5").totals.macs
+
+
+def test_to_dict_is_the_command_line_s_json(run_cli):
+    code, out, _ = run_cli("analyze", "resnet18", "--format", "json", "--set", "H=97", "W=131")
+    assert code == 0
+    assert cnncalc.analyze("resnet18", H=97, W=131).to_dict() == json.loads(out)
+    code, out, _ = run_cli("analyze", "resnet18", "--format", "json", "--convention", "torchinfo")
+    assert cnncalc.analyze("resnet18", convention="torchinfo").to_dict() == json.loads(out)
+
+
+def test_an_unknown_convention_is_refused_with_the_known_ones():
+    with pytest.raises(cnncalc.UsageError, match=r"unknown convention 'torch'; known: .*torchvision"):
+        cnncalc.analyze("lenet5", convention="torch")
+
+
+def test_to_pandas_has_a_row_per_layer_with_exact_values():
+    pytest.importorskip("pandas")
+    a = cnncalc.analyze("vgg16")
+    frame = a.to_pandas()
+    assert list(frame.index) == [r.name for r in a.layers]
+    assert sum(frame["macs"]) == a.totals.macs and type(frame["macs"].iloc[0]) is int
+
+
+def test_to_pandas_without_pandas_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(cnncalc.UsageError, match=r"pip install 'cnncalc\[pandas\]'"):
+        cnncalc.analyze("lenet5").to_pandas()
+
+
+def test_the_result_renders_as_the_command_s_table_and_as_html(console):
+    a = cnncalc.analyze("lenet5")
+    console.print(a)
+    text = console.file.getvalue()
+    assert "conv1" in text and "61,706" in text
+    assert "61,706" in repr(a)
+    html = a._repr_html_()
+    assert html.count("<tr>") == len(a.layers) + 2  # header, layers, totals
+    assert all(f">{r.name}<" in html for r in a.layers) and ">61,706<" in html
+
+
+def test_html_escapes_what_the_spec_wrote():
+    spec = cnncalc.load('name: "<script>x</script>"\ninput: [1, 1, 4, 4]\nlayers: [relu]\n')
+    html = cnncalc.analyze(spec)._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_warnings_are_diagnostics():
+    a = cnncalc.analyze("input: [1, 3, 8, 8]\nlayers:\n  - max_pool2d: {kernel: 1}\n")
+    (w,) = a.warnings
+    assert isinstance(w, cnncalc.Diagnostic) and w.severity == "warning" and w.line == 3
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+def test_errors_carry_the_fields_the_command_line_prints(run_cli, tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text("input: [1, 3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 9}\n")
+    with pytest.raises(cnncalc.ShapeError) as info:
+        cnncalc.analyze(path)
+    e = info.value
+    # the entry's arguments start at line 3, column 13 (after "  - conv2d: ")
+    assert (e.line, e.column, e.where, e.code) == (3, 13, "layer 'conv1' (conv2d)", "shape")
+    assert e.file.endswith("net.yaml")
+    code, _, err = run_cli("analyze", str(path))
+    assert code == 2 and err.strip() == f"cnncalc: error: {e}"
+
+
+def test_a_symbol_s_value_is_named_as_given_and_the_command_line_adds_its_option(run_cli):
+    with pytest.raises(cnncalc.UsageError) as info:
+        cnncalc.analyze("lenet5", H=0)
+    assert str(info.value) == "H=0: H must be in [1, inf]"
+    code, _, err = run_cli("analyze", "lenet5", "--set", "H=0")
+    assert code == 2 and err.strip() == "cnncalc: error: --set H=0: H must be in [1, inf]"
+
+
+# -- compare and verify --------------------------------------------------------------------------
+
+
+def test_compare_gives_ratios_to_the_baseline(published):
+    c = cnncalc.compare("resnet50", "resnet18", labels=["r50", "r18"])
+    r50, r18 = published["resnet50"], published["resnet18"]
+    assert c.ratios[1]["params"] == Fraction(r18["params"], r50["params"])
+    assert c.ratios[1]["macs"] == Fraction(r18["macs"], r50["macs"])
+    assert c.to_dict()["designs"][1]["label"] == "r18"
+    assert "r18" in c._repr_html_()
+
+
+def test_compare_takes_designs_with_values_of_their_own():
+    c = cnncalc.compare("resnet50", ("resnet50", {"H": 112, "W": 112}))
+    assert c.designs[1].totals.macs == cnncalc.analyze("resnet50", H=112, W=112).totals.macs
+    with pytest.raises(cnncalc.UsageError, match="two or more designs"):
+        cnncalc.compare("resnet50")
+    with pytest.raises(cnncalc.UsageError, match="no design declares a symbol 'alpha'"):
+        cnncalc.compare("resnet50", "resnet18", alpha=1)
+
+
+def test_verify_runs_the_kernels():
+    v = cnncalc.verify("lenet5", seed=3)
+    assert v.ok and bool(v)
+    assert all(c.counted_macs == c.predicted_macs for c in v.layers)
+    assert v.to_dict()["seed"] == 3 and "conv1" in v._repr_html_()
+
+
+def test_verify_refuses_open_symbols_and_runs_over_the_budget():
+    with pytest.raises(cnncalc.UsageError, match="verification runs at concrete sizes; give K a value"):
+        cnncalc.verify("input: [1, 3, 8, 8]\nsymbols: {K: null}\nlayers:\n  - conv2d: {out: K, kernel: 3}\n")
+    with pytest.raises(cnncalc.VerificationError, match=r"over the budget of 1\.0 KiB"):
+        cnncalc.verify("vgg16", memory_budget=1024)
+
+
+# -- conv ----------------------------------------------------------------------------------------
+
+
+def test_conv_is_the_course_s_arithmetic():
+    # floor((28 + 2*2 - 5)/3) + 1 = 10, floor((31 + 2*2 - 5)/3) + 1 = 11
+    c = cnncalc.conv((28, 31), 5, padding=2, stride=3)
+    assert (c.output_shape, c.params, c.macs) == ((1, 1, 10, 11), 5 * 5 + 1, 10 * 11 * 5 * 5)
+    assert repr(c).splitlines()[0] == "10x11" and "floor(27/3) + 1 = 10" in repr(c)
+    assert c.to_dict()["output"] == [10, 11]
+
+
+def test_conv_depthwise_and_pooling():
+    d = cnncalc.conv(32, 3, padding=1, channels=16, depthwise=True)
+    # 16 filters of 1 x 3 x 3, one per channel, plus 16 biases; 32 x 32 x 16 outputs x 9 taps
+    assert (d.groups, d.params, d.macs) == (16, 16 * 9 + 16, 32 * 32 * 16 * 9)
+    p = cnncalc.conv(7, 3, pool="max", ceil_mode=True)  # ceil((7 - 3)/3) + 1 = 3
+    assert (p.size_text, p.params, p.macs) == ("3x3", 0, 0)
+    with pytest.raises(cnncalc.UsageError, match="pool is 'max' or 'avg'"):
+        cnncalc.conv(7, 3, pool="min")
