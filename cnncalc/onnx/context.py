@@ -261,7 +261,8 @@ class Context:
             return None
         written = {k: _plain(v) for k, v in args.items()}
         try:
-            layer = registry.REGISTRY[kind].validate(written)
+            cls = registry.REGISTRY[kind]
+            layer = cls.read(written) if hasattr(cls, "read") else cls.validate(written)
             bound, _ = layer.bind(self.scope)
             return tuple(bound.output_shape(*xs))
         except (CnncalcError, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError):

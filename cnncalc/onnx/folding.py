@@ -157,13 +157,12 @@ def _normalise(groups: list[dict]) -> None:
         union = keys[g["loose"]]
         raw, written = [], []
         for at, (numbers, (kind, *_)) in enumerate(zip(g["numbers"], g["loose"], strict=True)):
-            fields = registry.REGISTRY[kind].fields()
             for key in union[at]:
                 if key in numbers:
                     raw.append(numbers[key])
                     written.append(key)
                     continue
-                default = fields[key].written if key in fields else None
+                default = _default(registry.REGISTRY[kind], key)
                 if not isinstance(default, int) or isinstance(default, bool):
                     raw.append(("absent", key))  # no default to fill in: a structure of its own
                 else:
@@ -176,6 +175,31 @@ def _normalise(groups: list[dict]) -> None:
         g["raw"] = raw
         g["values"] = tuple(_key(v) for v in raw)
         g["written"] = written
+
+
+def _default(cls, key: str) -> int | None:
+    """A layer kind's default for an argument, as the integer a spec writes, or None."""
+    fields = getattr(cls, "model_fields", None)
+    if fields is None:
+        fields = cls.fields()
+    info = fields.get(key)
+    if info is None:
+        return None
+    value = getattr(info, "written", info.default)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and _as_int(value[0]) == _as_int(value[1]):
+        value = value[0]
+    return _as_int(value)
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = getattr(value, "text", None)
+    if isinstance(text, str) and text.lstrip("-").isdigit():
+        return int(text)
+    return None
 
 
 def _numeric(v: Any) -> bool:
