@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING, Any
 from .errors import CnncalcError, Diagnostic, UsageError
 
 if TYPE_CHECKING:
-    from .analysis.compare import Comparison as ComparisonRecord
-    from .analysis.verify import Verification as VerificationRecord
     from .core.engine import Analysis as AnalysisRecord
     from .lang.model import Spec
 
@@ -147,9 +145,18 @@ def analyze(
     return Analysis(record, convention)
 
 
-class _Rendered:
-    """What every result shares: a rich renderable in a terminal, text in a plain REPL, HTML in
-    a notebook. Subclasses define :meth:`renderable` and :meth:`_repr_html_`."""
+class _Result:
+    """What every result shares: the engine's record behind it (its fields read through), a
+    rich renderable in a terminal, text in a plain REPL, HTML in a notebook. Subclasses define
+    :meth:`renderable` and :meth:`_repr_html_`."""
+
+    def __init__(self, record: Any):
+        self.record = record
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.record, name)
 
     def renderable(self, width: int | None = None) -> Any:
         raise NotImplementedError
@@ -175,7 +182,7 @@ class _Null:
         pass
 
 
-class Analysis(_Rendered):
+class Analysis(_Result):
     """The result of :func:`analyze`: the engine's record, and its reports.
 
     Attributes:
@@ -189,13 +196,8 @@ class Analysis(_Rendered):
     """
 
     def __init__(self, record: AnalysisRecord, convention: str | None = None):
-        self.record = record
+        super().__init__(record)
         self.convention = convention
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.record, name)
 
     def to_dict(self, *, dtype: str = "float32", optimizer: str = "adam") -> dict[str, Any]:
         """The JSON of ``cnncalc analyze --format json`` (the same keys, the same values)."""
@@ -299,17 +301,9 @@ def compare(
     return Comparison(run(analyses, list(labels) if labels is not None else None))
 
 
-class Comparison(_Rendered):
+class Comparison(_Result):
     """The result of :func:`compare`: ``designs`` (engine records), ``labels``, ``ratios`` (per
     design, metric -> ratio to the baseline) and ``categories``."""
-
-    def __init__(self, record: ComparisonRecord):
-        self.record = record
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.record, name)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``cnncalc compare --format json``."""
@@ -371,17 +365,9 @@ def verify(
     return Verification(run(a, seed=seed))
 
 
-class Verification(_Rendered):
+class Verification(_Result):
     """The result of :func:`verify`: ``ok``, and per layer the predicted and observed shape,
     MACs and parameters (``layers``)."""
-
-    def __init__(self, record: VerificationRecord):
-        self.record = record
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.record, name)
 
     def __bool__(self) -> bool:
         return bool(self.record.ok)
@@ -471,27 +457,22 @@ def conv(
     return Convolution(calculation)
 
 
-class Convolution:
+class Convolution(_Result):
     """The result of :func:`conv`: ``output_shape``, ``size_text`` (``10x11``), ``params``,
     ``weights``, ``biases``, ``macs``, ``flops``, and per axis (``height``, ``width``) the
     ``formula`` and its ``worked`` arithmetic."""
-
-    def __init__(self, record: Any):
-        self.record = record
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.record, name)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``cnncalc conv --format json``."""
         return self.record.as_dict()
 
-    def __repr__(self) -> str:
+    def renderable(self, width: int | None = None) -> Any:
         from .report.conv import summary_lines
 
         return "\n".join(summary_lines(self.record))
+
+    def __repr__(self) -> str:
+        return self.renderable()
 
     def _repr_html_(self) -> str:
         from html import escape
