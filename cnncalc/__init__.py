@@ -14,7 +14,18 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import Analysis, Comparison, Convolution, Verification, analyze, compare, conv, load, verify
+    from .api import (
+        Analysis,
+        Comparison,
+        Convolution,
+        Verification,
+        analyze,
+        compare,
+        conv,
+        from_torch,
+        load,
+        verify,
+    )
     from .errors import (
         CnncalcError,
         Diagnostic,
@@ -36,6 +47,7 @@ _HOMES = {
     "Comparison": "api",
     "Convolution": "api",
     "conv": "api",
+    "from_torch": "api",
     "Verification": "api",
     "analyze": "api",
     "compare": "api",
@@ -72,6 +84,7 @@ __all__ = [
     "analyze",
     "compare",
     "conv",
+    "from_torch",
     "load",
     "verify",
 ]
