@@ -216,6 +216,20 @@ def test_missing_external_data_is_a_message(tmp_path):
     assert "its external data 'missing.bin' cannot be read: No such file or directory" in err
 
 
+def test_a_relative_reference_is_not_read_from_the_current_folder(tmp_path, monkeypatch):
+    """The data file sits in the current folder, not beside the model: it is never read."""
+    import numpy as np
+
+    (tmp_path / "target.bin").write_bytes(np.array([1, -1], dtype=np.int64).tobytes())
+    folder = tmp_path / "models"
+    folder.mkdir()
+    path = _external(folder, "target.bin")
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = _run(["import", str(path.relative_to(tmp_path))], tmp_path)
+    assert code == 2
+    assert "its external data 'target.bin' cannot be read: No such file or directory" in err
+
+
 def test_a_link_out_of_the_folder_is_not_followed(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
