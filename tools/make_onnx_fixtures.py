@@ -38,7 +38,7 @@ FIXTURES = {
     "dynamo-20": [
         "resnet18", "mobilenet_v3_small", "vgg16", "shufflenet_v2_x1_0", "alexnet", "squeezenet1_0",
         "efficientnet_b0", "regnet_y_400mf", "mnasnet0_5", "densenet121", "googlenet",
-        "fcn_resnet50", "deeplabv3_resnet50", "lraspp_mobilenet_v3_large",
+        "fcn_resnet50", "deeplabv3_resnet50", "lraspp_mobilenet_v3_large", "convnext_tiny",
     ],
     "dynamo-17": ["resnet18", "mobilenet_v3_small", "vgg16", "shufflenet_v2_x1_0"],
     "dynamo-21": ["resnet18", "mobilenet_v3_small", "vgg16", "shufflenet_v2_x1_0"],
@@ -52,6 +52,8 @@ FIXTURES = {
 KEEP_METADATA = {"pkg.torch.onnx.name_scopes", "pkg.torch.onnx.class_hierarchy"}
 #: Largest initializer whose data is kept.
 KEEP_DATA = 64
+#: Largest integer initializer whose data is kept (the indices of an as_strided are read).
+KEEP_INDICES = 4096
 
 
 def export(model: str, variant: str, path: Path) -> None:
@@ -83,12 +85,20 @@ def export(model: str, variant: str, path: Path) -> None:
 
 def strip(source: Path, target: Path) -> None:
     import onnx
+    from onnx import numpy_helper
+
+    integers = {onnx.TensorProto.INT64, onnx.TensorProto.INT32}
 
     m = onnx.load(str(source), load_external_data=False)
     for t in m.graph.initializer:
         n = 1
         for d in t.dims:
             n *= d
+        if t.data_type in integers and n <= KEEP_INDICES:
+            if t.data_location == t.EXTERNAL:  # an index tensor (as_strided): kept, inline
+                array = numpy_helper.to_array(t, base_dir=str(source.parent))
+                t.CopyFrom(numpy_helper.from_array(array, t.name))
+            continue
         if n > KEEP_DATA or t.data_location == t.EXTERNAL:
             dims, dtype, name = list(t.dims), t.data_type, t.name
             t.Clear()

@@ -123,7 +123,7 @@ class Reader(Context):
     """Reads the graph's nodes, in order, into layers."""
 
     def read(self) -> None:
-        unmapped: dict[str, list[tuple[str, str]]] = {}
+        unmapped: dict[str, list[tuple[int, str, str]]] = {}
         for i, node in enumerate(self.nodes):
             if i in self.skipped or (node.op_type == "Constant" and node.domain in ONNX_DOMAINS):
                 continue
@@ -149,13 +149,20 @@ class Reader(Context):
                 OverflowError,
             ) as exc:
                 if not self.opaque:
-                    unmapped.setdefault(op_type, []).append((label(node)[1:-1], _reason(exc)))
+                    unmapped.setdefault(op_type, []).append((i, label(node)[1:-1], _reason(exc)))
                     self.unmapped_tensors.update(node.output)
                     continue
                 self.forget(written, skipped)
                 self.opaque_layer(node, op_type, _reason(exc))
             except Downstream:
                 self.unmapped_tensors.update(node.output)
+        # A node a later pattern took in (the index arithmetic of an as_strided, sorted before
+        # the tensor it indexes) is part of that layer.
+        unmapped = {
+            op: kept
+            for op, found in unmapped.items()
+            if (kept := [(n, r) for i, n, r in found if i not in self.skipped])
+        }
         if unmapped:
             raise ModelError(self._unmapped_message(unmapped))
         self.name_layers()

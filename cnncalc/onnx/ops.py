@@ -553,8 +553,9 @@ def flatten(ctx, node, a):
 @op("Reshape")
 def reshape(ctx, node, a):
     from .shuffle import channel_shuffle, reshape_target, same
+    from .strided import flat_gather
 
-    if channel_shuffle(ctx, node):
+    if channel_shuffle(ctx, node) or flat_gather(ctx, node):
         return
     x = ctx.shape(node.input[0])
     target = reshape_target(ctx, node, a, x)
