@@ -168,7 +168,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("exports", type=Path)
     ap.add_argument("--models", help="comma-separated (default: every model exported)")
-    ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument(
+        "--json",
+        type=Path,
+        help="keep the results here: a file from an earlier run is updated model by model, so a "
+        "table can be built up in several runs (--models) and written from all of them",
+    )
     ap.add_argument("--markdown", type=Path, help="write the table (a markdown page) here")
     args = ap.parse_args(argv)
     cache_path = args.exports / "torch_counts.json"
@@ -179,7 +184,7 @@ def main(argv=None) -> int:
         if args.models
         else sorted({f.stem for v in variants for f in (args.exports / v).glob("*.onnx")})
     )
-    results: dict = {}
+    results: dict = json.loads(args.json.read_text()) if args.json and args.json.exists() else {}
     for model in models:
         files = [(v, args.exports / v / f"{model}.onnx") for v in variants]
         files = [(v, f) for v, f in files if f.exists()]
@@ -191,10 +196,11 @@ def main(argv=None) -> int:
             r = check(f, model, macs)
             results.setdefault(model, {})[v] = r
             print(f"{v:10} {model:32} {'exact' if r['ok'] else 'FAIL ' + r['why'][:160]}", flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1, sort_keys=True))
     if args.markdown:
-        args.markdown.write_text(table(results, variants))
+        measured = sorted({v for r in results.values() for v in r})
+        args.markdown.write_text(table(results, measured))
     return 0
 
 
@@ -209,6 +215,8 @@ def table(results: dict, variants: list[str]) -> str:
                 cells.append("")
             elif r["ok"]:
                 cells.append("exact" + (" (`--symbols H,W`)" if r.get("fixed") else ""))
+            elif r["why"].startswith("the model multiplies tensors it computes"):
+                cells.append("refused: attention")
             else:
                 ops = re.findall(r"(?:^|; |: )([A-Za-z.]+) x\d+ \(", r["why"])
                 cells.append(

@@ -64,7 +64,13 @@ def flat_gather(ctx, node) -> bool:
     if target is None or len(target) != 1:
         return False
     seen: list = []
-    lattice = _lattice(ctx, gather.input[1], seen)
+    try:
+        lattice = _lattice(ctx, gather.input[1], seen)
+    except Unmappable as exc:
+        raise Unmappable(
+            f"a gather of the flattened {dims.fmt_shape(x)} (an as_strided) at indices that are not "
+            f"followed: {exc}"
+        ) from None
     out = lattice.shape
     row_major = lattice.offset == 0 and all(
         _one(size) or same(stride, dims.prod(out[k + 1 :]))
