@@ -42,6 +42,8 @@ FIXTURES = {
     ],
     "dynamo-17": ["resnet18", "mobilenet_v3_small", "vgg16", "shufflenet_v2_x1_0"],
     "dynamo-21": ["resnet18", "mobilenet_v3_small", "vgg16", "shufflenet_v2_x1_0"],
+    "dynamo-18": ["resnet18", "mobilenet_v3_small"],
+    "dynamo-19": ["resnet18", "mobilenet_v3_small"],
     "legacy-17": [
         "resnet18", "mobilenet_v3_small", "shufflenet_v2_x1_0", "vgg16", "alexnet",
         "lraspp_mobilenet_v3_large", "deeplabv3_resnet50",
