@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .api import (
         Analysis,
+        Bounds,
+        BudgetSolve,
         Comparison,
         Convolution,
+        ShapeSolve,
+        Sweep,
         Verification,
         analyze,
+        bounds,
         compare,
         conv,
         from_torch,
         load,
+        solve,
+        sweep,
         verify,
     )
     from .errors import (
@@ -44,6 +51,13 @@ __version__ = "0.2.0"
 #: Where each public name is defined.
 _HOMES = {
     "Analysis": "api",
+    "Bounds": "api",
+    "BudgetSolve": "api",
+    "ShapeSolve": "api",
+    "Sweep": "api",
+    "bounds": "api",
+    "solve": "api",
+    "sweep": "api",
     "Comparison": "api",
     "Convolution": "api",
     "conv": "api",
@@ -67,6 +81,8 @@ _HOMES = {
 
 __all__ = [
     "Analysis",
+    "Bounds",
+    "BudgetSolve",
     "CnncalcError",
     "Comparison",
     "Convolution",
@@ -75,17 +91,22 @@ __all__ = [
     "LayerDefinitionError",
     "PluginError",
     "ShapeError",
+    "ShapeSolve",
     "SpecError",
+    "Sweep",
     "UnknownLayerError",
     "UsageError",
     "Verification",
     "VerificationError",
     "__version__",
     "analyze",
+    "bounds",
     "compare",
     "conv",
     "from_torch",
     "load",
+    "solve",
+    "sweep",
     "verify",
 ]
 

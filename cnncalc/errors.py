@@ -190,6 +190,16 @@ class ShapeError(CnncalcError):
     code_prefix = "shape"
 
 
+class SizeError(ShapeError):
+    """A layer's shape rule gives a size no tensor can have (a fraction, a float, 0 or less),
+    for an input its checks did not refuse: a mistake in the layer's rules, named with the axis."""
+
+
+class RuleError(ShapeError):
+    """A rule of a custom layer kind raised, or returned what the engine cannot use; the message
+    names the rule, what it was computing, and the line of the plugin's file."""
+
+
 class VerificationError(CnncalcError):
     """Verification by execution cannot run (memory budget, ...)."""
 

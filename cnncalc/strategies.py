@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-__all__ = ["NETWORK_STEPS", "Case", "Window", "networks", "shapes", "windows"]
+__all__ = ["NETWORK_STEPS", "Case", "WindowGeometry", "networks", "shapes", "windows"]
 
 #: Names of the symbols a rank-4 input shape is written with.
 _AXES = ("N", "C", "H", "W")
@@ -43,6 +43,16 @@ class Case:
     expected: tuple[int, ...] | None = None
     before: tuple[dict[str, Any], ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        # The spellings a spec accepts: a bare kind for a layer without arguments ("relu"),
+        # or a mapping; sizes as any sequence of ints.
+        set_ = object.__setattr__
+        set_(self, "entry", _entry(self.entry, "entry"))
+        set_(self, "before", tuple(_entry(e, "before") for e in self.before))
+        set_(self, "input_shape", _sizes(self.input_shape, "input_shape"))
+        if self.expected is not None:
+            set_(self, "expected", _sizes(self.expected, "expected"))
+
     def symbols(self) -> dict[str, int]:
         """The input's sizes by symbol name: ``{"N": 1, "C": 3, "H": 8, "W": 8}``."""
         rank = len(self.input_shape)
@@ -62,8 +72,35 @@ class Case:
         return f"{text} on input {list(self.input_shape)}"
 
 
+def _entry(entry: Any, what: str) -> dict[str, Any]:
+    """A spec entry as a mapping: ``"relu"`` is ``{"relu": None}``."""
+    if isinstance(entry, str):
+        return {entry: None}
+    if not isinstance(entry, dict) or not entry:
+        raise TypeError(
+            f'Case: {what} is a layer as a spec writes it, a kind ("relu") or a mapping '
+            f'({{"conv2d": {{"out": 4, "kernel": 3}}}}); found {entry!r}'
+        )
+    return entry
+
+
+def _sizes(shape: Any, what: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(shape)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(isinstance(d, int) and not isinstance(d, bool) for d in sizes):
+        raise TypeError(f"Case: {what} is a sequence of ints, such as (1, 3, 8, 8); found {shape!r}")
+    return sizes
+
+
+#: Keys of a spec entry that are not its kind (``name``, ``freeze``, ...).
+_ENTRY_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when", "inputs")
+
+
 def _entry_text(entry: dict[str, Any]) -> str:
-    ((kind, args),) = entry.items()
+    kinds = [k for k in entry if k not in _ENTRY_KEYS] or list(entry)
+    kind, args = kinds[0], entry[kinds[0]]
     return kind if not args else f"{kind} {json.dumps(args)}"
 
 
@@ -72,8 +109,9 @@ def _entry_text(entry: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class Window:
-    """One axis of a window layer, built backwards from its output size.
+class WindowGeometry:
+    """One axis of a window layer, built backwards from its output size (what :func:`windows`
+    draws, for ``examples()``; a rule's window is :class:`cnncalc.layers.Window`).
 
     ``size = (out - 1)*stride + dilation*(kernel - 1) + 1 - pad_before - pad_after + rest`` with
     ``0 <= rest < stride``, so ``out`` is the answer by construction, not by formula.
@@ -95,8 +133,8 @@ def windows(
     pad_limit: Callable[[int], int] | None = None,
     *,
     out: int | None = None,
-) -> SearchStrategy[Window]:
-    """Strategy of :class:`Window` with symmetric padding.
+) -> SearchStrategy[WindowGeometry]:
+    """Strategy of :class:`WindowGeometry` (one axis of a window layer) with symmetric padding.
 
     Args:
         max_kernel, max_stride, max_dilation, max_out: upper bounds of what is drawn.
@@ -107,7 +145,7 @@ def windows(
     from hypothesis import strategies as st
 
     @st.composite
-    def build(draw: Any) -> Window:
+    def build(draw: Any) -> WindowGeometry:
         kernel = draw(st.integers(1, max_kernel))
         stride = draw(st.integers(1, max_stride))
         dilation = draw(st.integers(1, max_dilation))
@@ -117,7 +155,7 @@ def windows(
         limit = pad_limit(kernel) if pad_limit else kernel
         # The input must keep at least one element: 2*pad <= span - 1.
         pad = draw(st.integers(0, max(0, min(limit, (span - 1) // 2))))
-        return Window(span - 2 * pad, kernel, stride, pad, dilation, size_out)
+        return WindowGeometry(span - 2 * pad, kernel, stride, pad, dilation, size_out)
 
     return build()
 
@@ -335,3 +373,17 @@ def _forwards(draw: Any, shape: tuple[int, ...], count: int):
             entries, _ = draw(st.sampled_from([_step_activation, _step_residual]))(draw, shape)
         layers.extend(entries)
     return layers, shape
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Window":
+        import warnings
+
+        warnings.warn(
+            "cnncalc.testing.Window is now cnncalc.testing.WindowGeometry (what windows() draws for "
+            "examples()); a layer's windows() rule returns cnncalc.layers.Window",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return WindowGeometry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

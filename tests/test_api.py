@@ -20,6 +20,8 @@ from .helpers import ROOT
 #: The stable surface. A change here is a change of the public API: say so in the docs.
 PUBLIC = [
     "Analysis",
+    "Bounds",
+    "BudgetSolve",
     "CnncalcError",
     "Comparison",
     "Convolution",
@@ -28,17 +30,22 @@ PUBLIC = [
     "LayerDefinitionError",
     "PluginError",
     "ShapeError",
+    "ShapeSolve",
     "SpecError",
+    "Sweep",
     "UnknownLayerError",
     "UsageError",
     "Verification",
     "VerificationError",
     "__version__",
     "analyze",
+    "bounds",
     "compare",
     "conv",
     "from_torch",
     "load",
+    "solve",
+    "sweep",
     "verify",
 ]
 
@@ -103,6 +110,18 @@ def test_from_torch_without_torch_names_the_extra():
     assert 'pip install "cnncalc[torch]"' in out.stdout, out.stdout
 
 
+@pytest.mark.parametrize(
+    "module", ["cnncalc", "cnncalc.api", "cnncalc.api._base", "cnncalc.api._analysis", "cnncalc.api._domain"]
+)
+def test_every_docstring_example_runs(module):
+    import importlib
+
+    pytest.importorskip("pandas")
+    mod = importlib.import_module(module)
+    results = doctest.testmod(mod, extraglobs={"cnncalc": cnncalc}, raise_on_error=False)
+    assert results.failed == 0 and (results.attempted > 0 or module == "cnncalc.api._base")
+
+
 def test_the_readme_s_python_examples_run():
     import re
 
@@ -141,6 +160,50 @@ def test_load_takes_a_path_a_name_text_a_mapping_or_a_spec(tmp_path):
     assert {cnncalc.analyze(s).totals.macs for s in loaded} == {4 * 6 * 6 * 3 * 3 * 3}
     assert cnncalc.load(loaded[0]) is loaded[0]
     assert cnncalc.load("lenet5").symbols.keys() >= {"H", "W"}
+
+
+def test_load_reads_the_spec_language_from_a_file_text_or_a_mapping(tmp_path):
+    """Derived symbols, tables, references and use: through the API's load, which calls the
+    command's loader: a used file is found beside the spec read from a path."""
+    from .helpers import CONSTRUCTS
+
+    for source in (CONSTRUCTS / "every_construct.yaml", str(CONSTRUCTS / "every_construct.yaml")):
+        a = cnncalc.analyze(source)
+        # C0 = make_divisible(32 * 3/4, 8) = 24; the used classifier has K + 2 = 12 outputs
+        assert (a.symbols["C0"], a.symbols["C1"]) == (24, 48)
+        assert a.layers[-1].name == "lib.classifier1.fc1" and a.layers[-1].params == 8 * 12 + 12
+    table = {
+        "symbols": {
+            "alpha": {"default": "1/2", "type": "rational"},
+            "c0": "8*alpha*2",
+            "rows": [[8, 2], [16, 1]],
+        },
+        "input": [1, 3, 16, 16],
+        "layers": [
+            {"conv2d": {"out": "c0", "kernel": 1, "name": "stem"}},
+            {"conv2d": {"for": "c, s in rows", "out": "c", "kernel": 3, "stride": "s", "padding": 1}},
+            {"upsample": {"size": ["stem.H", "network.W"], "name": "up"}},
+        ],
+    }
+    a = cnncalc.analyze(table, alpha="3/4")
+    # stem: 8*3/4*2 = 12 channels; then 8 channels at stride 2 (8x8), 16 at stride 1; resized to 16x16
+    assert [r.output_shape for r in a.layers] == [
+        (1, 12, 16, 16),
+        (1, 8, 8, 8),
+        (1, 16, 8, 8),
+        (1, 16, 16, 16),
+    ]
+    assert a.totals.params == (12 * 3 + 12) + (8 * 12 * 9 + 8) + (16 * 8 * 9 + 16)
+    text = (CONSTRUCTS / "every_construct.yaml").read_text()
+    with pytest.raises(cnncalc.SpecError, match="not read from a file, so it has no folder"):
+        cnncalc.load(text)
+
+
+def test_load_reads_a_bundled_spec_that_uses_another():
+    torchvision = pytest.importorskip("torchvision")
+    weights = next(iter(torchvision.models.segmentation.FCN_ResNet50_Weights))
+    a = cnncalc.analyze("fcn_resnet50")  # its backbone is resnet50_dilated's, by use:
+    assert a.totals.params == weights.meta["num_params"]
 
 
 def test_load_refuses_what_is_not_a_spec():
@@ -325,3 +388,103 @@ def test_conv_depthwise_and_pooling():
     assert (p.size_text, p.params, p.macs) == ("3x3", 0, 0)
     with pytest.raises(cnncalc.UsageError, match="pool is 'max' or 'avg'"):
         cnncalc.conv(7, 3, pool="min")
+
+
+# -- bounds, solve, sweep ------------------------------------------------------------------------
+
+
+def test_bounds_names_resnet_s_downsampling():
+    # five stride-2 stages (stem conv, max-pool, layer2..4): 2**5 = 32
+    b = cnncalc.bounds("resnet50")
+    exact = {s.name: s.exact for s in b.symbols if s.exact}
+    assert exact == {"H": "H % 32 == 0", "W": "W % 32 == 0"}
+    assert b.to_dict()["symbols"]["H"]["exact"] == "H % 32 == 0" and "H % 32 == 0" in repr(b)
+
+
+def test_solve_shape_is_the_inverse_of_the_stride(run_cli):
+    # ResNet's last feature map is ceil(H/32) wide: 7 for 6*32 < H <= 7*32
+    s = cnncalc.solve("resnet50", shape=(7, 7))
+    assert [x.interval for x in s.solutions] == [(193, 224), (193, 224)]
+    assert cnncalc.solve("resnet50", shape="7x7").to_dict() == s.to_dict()
+    code, out, _ = run_cli("solve", "resnet50", "--shape", "7x7", "--format", "json")
+    assert code == 0 and json.loads(out) == s.to_dict()
+    assert "193 <= H <= 224" in repr(s)
+
+
+def test_solve_largest_within_a_budget_matches_torch():
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    from .helpers import torch_macs
+
+    s = cnncalc.solve("resnet50", largest=("H", "W"), within="macs=1G")
+    model = torchvision.models.resnet50(weights=None).eval()
+    at = {n: torch_macs(model, torch.zeros(1, 3, n, n)) for n in (s.best, s.best + 1)}
+    assert at[s.best] <= 10**9 < at[s.best + 1]
+    assert (s.best_cost, s.next_cost) == (at[s.best], at[s.best + 1])
+    assert cnncalc.solve("resnet50", largest="H,W", within={"macs": 10**9}).best == s.best
+
+
+def test_solve_refuses_what_it_cannot_prove_and_bad_arguments():
+    # MACs that fall at H = 51: not monotone over H, answered by splitting the range there
+    spec = (
+        "input: [1, 1, H, H]\nsymbols: {H: 64}\nlayers:\n"
+        "  - conv2d: {out: 1, kernel: 3, bias: false}\n"
+        "  - conv2d: {out: 1000 if H <= 50 else 1, kernel: 1, bias: false}\n"
+    )
+    answer = cnncalc.solve(spec, largest="H", within={"macs": 10**6})
+    # (9 + 1000) * (H - 2)**2 up to H = 50, (9 + 1) * (H - 2)**2 above: 10 * 316**2 = 998,560
+    # at H = 318, 10 * 317**2 = 1,004,890 at 319 (H = 33 is the best below 50: a local answer)
+    assert (answer.best, answer.best_cost, answer.next_cost) == (318, 10 * 316**2, 10 * 317**2)
+    with pytest.raises(cnncalc.UsageError, match="one of shape= or largest="):
+        cnncalc.solve("resnet50")
+    with pytest.raises(cnncalc.UsageError, match="within holds one budget"):
+        cnncalc.solve("resnet50", largest="H", within={"macs": 1, "params": 2})
+    with pytest.raises(cnncalc.UsageError, match="shape is"):
+        cnncalc.solve("resnet50", shape=(0, 7))
+
+
+def test_sweep_gives_torch_s_counts_at_every_point():
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    from .helpers import torch_macs
+
+    s = cnncalc.sweep("resnet50", {"H": range(160, 225, 32)}, W=192)
+    assert s.points["H"] == (160, 192, 224) and len(s) == 3
+    model = torchvision.models.resnet50(weights=None).eval()
+    assert s.totals["macs"] == tuple(torch_macs(model, torch.zeros(1, 3, h, 192)) for h in (160, 192, 224))
+    assert s.totals["params"] == (25_557_032,) * 3  # torchvision's published count
+
+
+def test_sweep_ranges_as_text_sequences_or_ranges_and_its_pareto_front():
+    by_text = cnncalc.sweep("mobilenet_v1", {"alpha": "1/4:1:1/4"})
+    by_list = cnncalc.sweep("mobilenet_v1", {"alpha": [Fraction(1, 4), "1/2", "3/4", 1]})
+    assert by_text.to_dict() == by_list.to_dict()
+    # the paper's Table 6 at 224: 569 M MACs at alpha 1, 325 M at 3/4, 149 M at 1/2, 41 M at 1/4
+    assert [round(m, -6) // 10**6 for m in by_text.totals["macs"]] == [41, 149, 325, 569]
+    front = cnncalc.sweep("mobilenet_v1", {"alpha": "1/4:1:1/4", "H": [128, 224]}, pareto="macs,alpha")
+    # alpha up and MACs down: at 128 every alpha beats the same alpha at 224
+    assert set(front.points["H"]) == {128} and len(front) == 4
+    frame = front.to_pandas() if _has_pandas() else None
+    assert frame is None or list(frame["alpha"]) == [Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), 1]
+    with pytest.raises(cnncalc.UsageError, match="ranges maps each swept symbol"):
+        cnncalc.sweep("resnet50", {})
+
+
+def _has_pandas() -> bool:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_the_domain_s_messages_name_no_command_line_option():
+    for call, message in [
+        (lambda: cnncalc.sweep("resnet50", {"Q": [1]}), "unknown symbol 'Q'"),
+        (lambda: cnncalc.sweep("resnet50", {"H": [64]}, H=3), "H is both given a value and swept"),
+        (lambda: cnncalc.sweep("resnet50", {"H": [0]}), "the sweep of H: H must be in [1, inf], found 0"),
+        (lambda: cnncalc.solve("resnet50", largest="H", within="macs=1G", H=3), "H is both given a value"),
+    ]:
+        with pytest.raises(cnncalc.UsageError) as info:
+            call()
+        assert message in str(info.value) and "--" not in str(info.value)

@@ -63,7 +63,15 @@ def _imports(module: str, path: Path, *, top_level_only: bool) -> set[str]:
 TIERS = (
     ("cnncalc.errors",),  # the errors and their messages
     ("cnncalc.core.dims", "cnncalc.dims"),  # exact symbolic integers
-    ("cnncalc.lang.surd", "cnncalc.lang.expr", "cnncalc.lang.source"),  # the expression language
+    # the expression language
+    (
+        "cnncalc.lang.surd",
+        "cnncalc.lang.conditional",
+        "cnncalc.lang.literals",
+        "cnncalc.lang.refnames",
+        "cnncalc.lang.expr",
+        "cnncalc.lang.source",
+    ),
     ("cnncalc.kernels", "cnncalc.strategies"),  # numba loops; hypothesis strategies
     ("cnncalc.layers", "cnncalc.plugins", "cnncalc.fields"),  # the layer kinds and their registry
     ("cnncalc.lang",),  # the spec: loader, schema, zoo

@@ -222,9 +222,9 @@ def test_pre_commit_hook_definition():
     assert hook["types"] == ["yaml"] and hook.get("pass_filenames", True)
 
 
-def test_readme_documents_the_recipe():
-    text = (ROOT / "README.md").read_text()
-    assert "cnncalc check" in text and "--format github" in text and ".pre-commit-hooks.yaml" in text
+def test_the_docs_give_the_recipe():
+    text = (ROOT / "docs" / "how-to" / "audit-and-gate.md").read_text()
+    assert "cnncalc check" in text and "--format github" in text and "id: cnncalc-check" in text
     assert Path(ROOT / ".pre-commit-hooks.yaml").exists()
 
 

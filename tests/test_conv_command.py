@@ -284,6 +284,54 @@ def test_json_values_are_exact_past_64_bits(run_cli):
 
 
 @pytest.mark.parametrize(
+    ("image", "filt", "expected"),
+    [
+        # 2**53 + 1: float64 would print 9007199254740992
+        ("[[9007199254740992, 1]]", "[[1, 1]]", [[9007199254740993]]),
+        # 2 * (2**52 + 1) = 2**53 + 2, and a window that subtracts: 2**53 - 3
+        ("[[4503599627370497, 4503599627370497]]", "[[1, 1]]", [[9007199254740994]]),
+        ("[[9007199254740992, 3]]", "[[1, -1]]", [[9007199254740989]]),
+        # 2 x 2 of 5e18 summed: 2e19, past int64
+        ("[[5e18, 5e18], [5e18, 5e18]]", "[[1, 1], [1, 1]]", [[20000000000000000000]]),
+    ],
+)
+def test_whole_numbers_past_2_to_the_53_are_exact(image, filt, expected, run_cli):
+    code, out, err = run_cli("conv", "--input", image, "--filter", filt, "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["values"] == expected
+    code, out, err = run_cli("conv", "--input", image, "--filter", filt)
+    assert code == 0 and out.rstrip().endswith(str(expected[0][0])), out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # integers float64 would round before any arithmetic: refused, not computed
+        (["--input", "[[99999999999999999999]]", "--filter", "[[1]]"], "99999999999999999999 is not held"),
+        # an average of sums past 2**53 would be rounded
+        (["--input", "[[9007199254740992, 2], [2, 2]]", "-k", "2", "--pool", "avg"], "averages would not"),
+    ],
+)
+def test_values_float64_would_round_are_refused(args, message, run_cli):
+    code, out, err = run_cli("conv", *args)
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1, err
+
+
+def test_a_file_of_rows_with_an_integer_float64_would_round_is_refused(run_cli, tmp_path):
+    import numpy as np
+
+    (tmp_path / "x.csv").write_text("9223372036854775807,1\n1,1\n")
+    np.save(tmp_path / "x.npy", np.array([[2**53 + 1, 1]], dtype=np.int64))
+    for path, value in (("x.csv", "9223372036854775807"), ("x.npy", str(2**53 + 1))):
+        code, out, err = run_cli("conv", "--input", str(tmp_path / path), "--filter", "[[2]]")
+        assert code == 2 and out == "" and f"{value} is not held exactly" in err, err
+    # and within 2**53 a CSV's integers are read exactly: 3 * 2**51 + 1 (odd), doubled
+    (tmp_path / "y.csv").write_text(f"{3 * 2**51 + 1},1\n")
+    code, out, err = run_cli("conv", "--input", str(tmp_path / "y.csv"), "--filter", "[[2]]", "-f", "json")
+    assert code == 0 and json.loads(out)["values"] == [[2 * (3 * 2**51 + 1), 2]], err
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["28x28x3", "-c", "4", "-k", "3"], "size 28x28x3 gives 3 channel(s), --channels 4"),

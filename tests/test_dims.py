@@ -6,6 +6,7 @@ out in integer arithmetic, and evaluation at many concrete values.
 
 from __future__ import annotations
 
+import pytest
 import sympy
 from hypothesis import given
 from hypothesis import strategies as st
@@ -187,3 +188,18 @@ def test_ceil_mode_correction_stays_one_floor():
         torch_pool_size(4, 2, 2, 1, 1, True),
         torch_pool_size(5, 2, 2, 1, 1, True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (lambda H: dims.floordiv(dims.add(H, 1), 2), "ceiling(H/2)"),
+        (lambda H: dims.window_out(H, 3, 2, 1, 1), "ceiling(H/2)"),
+        (lambda H: dims.window_out(H, 3, 4, 0, 0), "floor((H + 1)/4)"),
+        (lambda H: dims.mul(32, dims.ceildiv(H, 4)), "32*ceiling(H/4)"),
+    ],
+)
+def test_a_formula_prints_the_same_from_python_as_on_the_command_line(value, text):
+    v = value(dims.symbol("H"))
+    assert dims.fmt(v) == text
+    assert str(v) == text and repr((v,)) == f"({text},)" and f"{v}" == text

@@ -122,7 +122,7 @@ SPEC_ERRORS = [
         "symbols: {H: {defualt: 8}}\n" + HEAD + "  - relu\n",
         r"symbols\.H: unknown argument 'defualt'",
     ),
-    e("symbol-list", "symbols: {H: [1]}\n" + HEAD + "  - relu\n", r"a symbol is a default value"),
+    e("symbol-list", "symbols: {H: true}\n" + HEAD + "  - relu\n", r"a symbol is a default value"),
 ]
 
 

@@ -42,7 +42,7 @@ MESSAGES = [
     (
         "f(x)",
         "in 'f(x)': function 'f' is not allowed; expressions may call only min, max, floor, ceil, "
-        "round, make_divisible",
+        "round, make_divisible, len, sum",
     ),
     ("1/0", "in '1/0': division by zero"),
     ("1 % 0", "in '1 % 0': division by zero"),
@@ -52,8 +52,9 @@ MESSAGES = [
     (
         "~x",
         "in '~x': the operator Invert is not allowed; expressions may use numbers, names, "
-        "+ - * / // % **, parentheses, comparisons, and/or/not, a if c else b, input.C (N, H, W) "
-        "and min, max, floor, ceil, round, make_divisible",
+        "+ - * / // % **, parentheses, comparisons, and/or/not, a if c else b, lists indexed "
+        "(a[i]), a tensor's dimensions (here.C, input.H, layer1.W) and min, max, floor, ceil, round, "
+        "make_divisible, len, sum",
     ),
     ("'1'", "in \"'1'\": only numbers are allowed as constants, found '1'"),
     ("True", "in 'True': only numbers are allowed as constants, found True"),
@@ -358,8 +359,9 @@ def test_what_is_not_allowed_is_named(text, what):
         parse(text)
     assert str(info.value) == (
         f"in {text!r}: {what} is not allowed; expressions may use numbers, names, "
-        "+ - * / // % **, parentheses, comparisons, and/or/not, a if c else b, input.C (N, H, W) "
-        "and min, max, floor, ceil, round, make_divisible"
+        "+ - * / // % **, parentheses, comparisons, and/or/not, a if c else b, lists indexed "
+        "(a[i]), a tensor's dimensions (here.C, input.H, layer1.W) and min, max, floor, ceil, round, "
+        "make_divisible, len, sum"
     )
 
 

@@ -75,6 +75,23 @@ CASES = [
     # conv: .npy arrays that are not real numbers
     case("conv-npy-complex", ["conv", "--input", "{tmp}/complex.npy", "--filter", "[[1]]"], r"complex128"),
     case("conv-npy-datetime", ["conv", "--input", "{tmp}/dates.npy", "--filter", "[[1]]"], r"datetime64"),
+    # names too long for the system to look up: the text is not a file, never a traceback
+    case("conv-rows-of-5000-digits", ["conv", "--input", f"{BIG} 1; 1 1", "--pool", "max"], r"nor a file"),
+    case("compare-binding-of-5000-digits", ["compare", "lenet5", f"lenet5@H={BIG}"], r"at most 500"),
+    # options that do not apply are refused, not ignored
+    case(
+        "conv-pool-filters", ["conv", "28", "--pool", "max", "--filters", "4"], r"--filters applies to conv"
+    ),
+    case(
+        "solve-shape-within", ["solve", "resnet50", "--shape", "7x7", "--within", "macs=1"], r"--within does"
+    ),
+    case("solve-shape-step", ["solve", "resnet50", "--shape", "7x7", "--step", "1/32"], r"--step does not"),
+    case(
+        "solve-largest-layer",
+        ["solve", "lenet5", "--largest", "H", "--within", "macs=1e6", "--layer", "conv1"],
+        r"--layer does not apply to --largest",
+    ),
+    case("analyze-chart-json", ["analyze", "lenet5", "--chart", "-f", "json"], r"--format json has no table"),
 ]
 
 
@@ -108,3 +125,27 @@ def test_a_spec_file_named_with_escapes_is_shown_escaped(fmt, tmp_path):
     assert "\x1b" not in out and "\u202e" not in out
     assert "\\x1b[31m" in out or "\\u001b[31m" in out  # escaped, as messages show it
     assert "\\u202e" in out
+
+
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("yaml", ["analyze", "lenet5", "-f", "csv"]),
+        ("numpy", ["sweep", "lenet5", "--range", "H=32:33", "-f", "csv"]),
+    ],
+)
+def test_a_module_named_like_a_dependency_in_the_current_folder_does_not_run(module, args, tmp_path):
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    (tmp_path / f"{module}.py").write_text("open('pwned', 'w').write('x')\n")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "cnncalc", *args], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "pwned").exists()
+    # LeNet-5's first layer: 6 x (5 x 5 + 1) = 156 parameters, at H = 32 and at H = 33
+    assert ",156," in done.stdout or "\n32," in done.stdout, done.stdout

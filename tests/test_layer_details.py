@@ -40,16 +40,32 @@ def test_zero_padding_shifts_the_window_by_the_top_and_left_padding():
     )
 
 
-def test_bilinear_upsampling_reads_two_inputs_from_the_start():
-    # Output o of a 2x bilinear upsample samples input position (o + 1/2)/2 - 1/2: -1/4 for
-    # o = 0 (clamped to input 0, with input 1 of weight 0 at the border) and 1/4 for o = 1
-    # (inputs 0 and 1): two inputs, advancing by half an input per output, from input 0.
-    half = Fraction(1, 2)
+def test_bilinear_upsampling_reads_two_inputs_around_its_sample():
+    # Output o of a 2x bilinear upsample samples input position (o + 1/2)/2 - 1/2 = o/2 - 1/4
+    # and reads the inputs on either side: o = 0 samples -1/4 (clamped to input 0), o = 2
+    # samples 3/4 (inputs 0 and 1, so a window starting at o/2 = 1 would miss input 0): two
+    # inputs, advancing by half an input per output, from a quarter of an input before o/2.
+    half, quarter = Fraction(1, 2), Fraction(1, 4)
     assert bound("upsample", scale=2, mode="bilinear").windows((1, 1, 4, 4)) == (
-        Window(2, half, 0),
-        Window(2, half, 0),
+        Window(2, half, -quarter),
+        Window(2, half, -quarter),
+    )
+    # Downsampling 4 to 1 samples (0 + 1/2)*4 - 1/2 = 3/2: inputs 1 and 2, from 3/2.
+    assert bound("upsample", size=[1, 1], mode="bilinear").windows((1, 1, 4, 4))[0] == Window(
+        2, 4, Fraction(3, 2)
     )
     assert bound("upsample", scale=2).windows((1, 1, 4, 4)) == (Window(1, half, 0), Window(1, half, 0))
+
+
+def test_a_spatial_softmax_chunk_or_layer_norm_reads_beyond_its_position():
+    # softmax over H: every output of a column reads the whole column; over C, only itself.
+    assert bound("softmax", dim=2).windows((1, 2, 5, 6)) == (WHOLE, Window(1))
+    assert bound("softmax", dim=1).windows((1, 2, 5, 6)) is None
+    # The second of 2 chunks of a width of 6: output column o is input column 3 + o.
+    assert bound("chunk", chunks=2, index=1, dim=3).windows((1, 2, 5, 6)) == (Window(1), Window(1, 1, 3))
+    # nn.LayerNorm(W) on NCHW normalises each row: a whole width; over (H, W), both axes.
+    assert bound("layer_norm").windows((1, 2, 5, 6)) == (Window(1), WHOLE)
+    assert bound("layer_norm", shape=[5, 6]).windows((1, 2, 5, 6)) == (WHOLE, WHOLE)
 
 
 def test_adaptive_pooling_bins_that_do_not_tile():

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cnncalc.errors import LayerDefinitionError
 from cnncalc.lang.schema import spec_schema
-from cnncalc.layers import BUILTIN_KINDS, REGISTRY, RESERVED_KINDS, Layer, register
+from cnncalc.layers import BUILTIN_KINDS, REGISTRY, RESERVED_KINDS, Layer, Param, register
 from cnncalc.layers._registry import _contract_problems
 
 from .helpers import ROOT
 
-README = (ROOT / "README.md").read_text()
+README = (ROOT / "docs" / "reference" / "conventions.md").read_text()
 
 
 @pytest.mark.parametrize("kind", sorted(BUILTIN_KINDS))
@@ -19,7 +21,7 @@ def test_layer_kind_is_complete(kind):
     cls = REGISTRY[kind]
     doc = cls.__doc__ or ""
     assert "MACs" in doc and "FLOPs" in doc
-    assert f"| `{kind}` |" in README, f"README's layer table has no row for {kind}"
+    assert f"| `{kind}` |" in README, f"the conventions page's layer table has no row for {kind}"
     assert kind in spec_schema()["$defs"]
     assert cls.forward is not Layer.forward, f"{kind} has no reference kernel"
     assert cls.examples.__func__ is not Layer.examples.__func__, f"{kind} has no examples()"
@@ -144,3 +146,197 @@ def test_registering_the_same_class_again_replaces_it():
         assert second.prefix == "test_again"
     finally:
         del REGISTRY["test_again"]
+
+
+# -- names one slip from the contract --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("check", "checks()"),
+        ("mac", "macs()"),
+        ("weight", "weights()"),
+        ("window", "windows()"),
+        ("example", "examples()"),
+        ("output_shapes", "output_shape()"),
+        ("outputShape", "output_shape()"),
+        ("forwrad", "forward()"),
+        ("Flops", "flops()"),
+    ],
+)
+def test_a_method_one_slip_from_a_rule_is_refused(name, meant):
+    cls = _variant("Slip", **{name: lambda self, *xs, **kw: 0})
+    with pytest.raises(
+        LayerDefinitionError,
+        match=rf"Slip: {name}\(\) is not part of the layer contract, and is never used "
+        rf"\(did you mean {re.escape(meant)}\?\)",
+    ):
+        register(cls)
+
+
+def test_an_attribute_one_slip_from_the_contract_is_refused():
+    with pytest.raises(
+        LayerDefinitionError, match=r"prefx is not part of the layer contract.*did you mean prefix\?"
+    ):
+        register(_variant("Prefx", prefx="pf"))
+
+
+@pytest.mark.parametrize(
+    "name", ["maps", "find", "flips", "_check", "window_size", "scale", "checked", "kinds_of"]
+)
+def test_names_of_ones_own_are_not_taken_for_slips(name):
+    cls = _variant("Own" + name.title().replace("_", ""), **{name: lambda self: 0})
+    try:
+        assert register(cls) is cls
+    finally:
+        REGISTRY.pop(cls.kind, None)
+
+
+# -- the rules of a custom kind, guarded -------------------------------------------------------
+
+
+def _analyze_one(kind: str, shape=(1, 2, 4, 4), symbolic: bool = False):
+    from cnncalc.core.engine import analyze
+    from cnncalc.lang.spec import parse_spec
+
+    names = ", ".join(f"{n}: {v}" for n, v in zip("NCHW", shape, strict=True))
+    text = f"symbols: {{{names}}}\ninput: [N, C, H, W]\nlayers:\n  - {kind}\n"
+    return analyze(parse_spec(text, "net.yaml"), symbolic=symbolic)
+
+
+@pytest.fixture
+def guarded():
+    made: list[str] = []
+
+    def make(name: str, **rules):
+        cls = _variant(name, **rules)
+        made.append(cls.kind)
+        return register(cls)
+
+    yield make
+    for kind in made:
+        REGISTRY.pop(kind, None)
+
+
+def test_an_exception_in_a_rule_is_one_message_with_the_line(guarded, monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from cnncalc.errors import RuleError
+
+    def output_shape(self, x):
+        return (x[0], upscale, x[2], x[3])  # noqa: F821 - the mistake under test
+
+    guarded("Typo", output_shape=output_shape)
+    line = output_shape.__code__.co_firstlineno + 1
+    # The file as the user names it: relative to the current directory when under it.
+    for cwd, shown in ((Path(__file__).parent, "test_registry.py"), (tmp_path, __file__)):
+        monkeypatch.chdir(cwd)
+        with pytest.raises(RuleError) as err:
+            _analyze_one("test_typo")
+        assert str(err.value) == (
+            f"net.yaml:4:5: layer 'test_typo1' (test_typo): its rule output_shape() (the output shape) "
+            f"raised NameError: name 'upscale' is not defined (at {shown}:{line})"
+        )
+
+
+def test_a_rule_that_recurses_forever_is_one_message(guarded):
+    from cnncalc.errors import RuleError
+
+    def macs(self, x, *, out):
+        return self.macs(x, out=out)
+
+    guarded("Recurse", macs=macs)
+    with pytest.raises(
+        RuleError,
+        match=r"its rule macs\(\) \(the MAC count\) raised RecursionError: .*\(the rule calls itself "
+        r"without end\)",
+    ):
+        _analyze_one("test_recurse")
+
+
+def test_control_characters_of_a_rule_s_message_are_escaped(guarded):
+    from cnncalc.errors import RuleError
+
+    def output_shape(self, x):
+        raise ValueError("\x1b[2J\x1b[31mred\u202e")
+
+    guarded("Escapes", output_shape=output_shape)
+    with pytest.raises(RuleError) as err:
+        _analyze_one("test_escapes")
+    assert "raised ValueError: \\x1b[2J\\x1b[31mred\\u202e (at " in str(err.value)
+    assert "\x1b" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("rules", "match"),
+    [
+        (
+            {"checks": lambda self, x: [x[2] >= 3]},
+            r"its rule checks\(\) .* returned \[True\] \(list\): each check must be built with at_least",
+        ),
+        (
+            {"weights": lambda self, x: {"w": Param((2,), "bais")}},
+            r"its rule weights\(\) .*'w' has the role 'bais'; a role is one of weight, bias, norm, buffer",
+        ),
+        (
+            {"macs": lambda self, x, *, out: 7 / 2},
+            r"its rule macs\(\) .* returned 3\.5 \(float\): a count is an int, or a formula built with "
+            r"cnncalc\.dims; divide with dims\.floordiv",
+        ),
+        (
+            {"flops": lambda self, x, *, out: -1},
+            r"its rule flops\(\) .* returned -1 \(int\): a count is never negative",
+        ),
+        (
+            {"output_shape": lambda self, x: 5},
+            r"its shape rule returned 5 \(int\); output_shape must return a tuple of sizes",
+        ),
+    ],
+    ids=["checks-bool", "weights-role", "macs-float", "flops-negative", "shape-int"],
+)
+def test_what_a_rule_returns_is_checked(guarded, rules, match):
+    from cnncalc.errors import ShapeError
+
+    guarded("Returns", **rules)
+    with pytest.raises(ShapeError, match=match):
+        _analyze_one("test_returns")
+
+
+def test_a_check_whose_message_raises_is_named(guarded):
+    from cnncalc.errors import RuleError
+    from cnncalc.layers import at_least
+
+    def checks(self, x):
+        return [at_least(x[2], 100, lambda: f"too small: {x[2]:,.q}")]
+
+    guarded("BadMessage", checks=checks)
+    with pytest.raises(
+        RuleError,
+        match=r"a check of the layer failed, and the function giving its message raised ValueError: "
+        r".*\(at .*test_registry\.py:\d+\)",
+    ):
+        _analyze_one("test_badmessage")
+
+
+def test_windows_returning_the_testing_geometry_is_named(guarded):
+    from cnncalc.errors import ShapeError
+    from cnncalc.strategies import WindowGeometry
+
+    guarded("Geometry", windows=lambda self, x: (WindowGeometry(4, 1, 1, 0, 1, 4),) * 2)
+    from cnncalc.analysis.receptive import receptive_fields
+
+    with pytest.raises(
+        ShapeError,
+        match=r"layer 'test_geometry1' \(test_geometry\): its rule windows\(\) .* each axis is a "
+        r"cnncalc\.layers\.Window\(size, stride, offset\), found .*cnncalc\.testing's geometry",
+    ):
+        receptive_fields(_analyze_one("test_geometry"))
+
+
+def test_builtin_kinds_are_not_wrapped():
+    from cnncalc.layers import BUILTIN_KINDS
+
+    for kind in BUILTIN_KINDS:
+        for rule in ("checks", "output_shape", "macs", "flops", "windows"):
+            assert not getattr(getattr(REGISTRY[kind], rule), "__cnncalc_guarded__", False), (kind, rule)

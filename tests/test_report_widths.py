@@ -249,14 +249,14 @@ def test_the_command_line_report_imports_no_heavy_module():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_the_readme_states_the_order_columns_are_dropped_in():
+def test_the_docs_state_the_order_columns_are_dropped_in():
     """The order is documented; the table follows the document (a column added to the table
     without it fails here)."""
     from pathlib import Path
 
     from cnncalc.report.table import DROP_ORDER
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "reference" / "reports.md").read_text()
     sentence = readme.split("**Columns that do not fit are dropped**, in this order:")[1].split("(`layer`")[0]
     assert tuple(re.findall(r"`([^`]+)`", sentence)) == DROP_ORDER
 

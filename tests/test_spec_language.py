@@ -393,19 +393,44 @@ layers:
     ]
 
 
-def test_an_argument_named_like_a_block_is_refused():
+def test_an_argument_named_like_a_block_is_the_block_where_used_as_a_kind_with_a_warning():
+    # Loaded before kind arguments existed: `- se` invokes the block, `se` in expressions is
+    # the argument. A warning names the fix.
     text = """
 input: [1, 8, 5, 5]
 blocks:
   se:
     layers: [relu]
   unit:
-    args: {se: 0}
+    args: {se: 1}
     layers:
       - se: {when: se}
-layers: [unit]
+layers: [unit, {unit: {se: 0}}]
 """
-    with pytest.raises(SpecError, match="argument 'se' has the name of a block"):
+    spec = parse_spec(text, "net.yaml")
+    assert [m for _, m in spec.warnings] == [
+        "argument 'se' of block 'unit' has the name of a block: `- se` in 'unit' invokes block "
+        "'se', and se in expressions is the argument; rename the argument (such as use_se) to "
+        "keep the two apart"
+    ]
+    assert [r.name for r in analyze(spec).layers] == ["unit1.se1.relu1"]
+
+
+def test_an_argument_named_like_a_block_used_as_a_kind_with_nothing_to_tell_is_refused():
+    text = """
+input: [1, 8, 5, 5]
+blocks:
+  se:
+    layers: [relu]
+  unit:
+    args: {se: null}
+    layers:
+      - se
+layers: [relu]
+"""
+    with pytest.raises(
+        SpecError, match="argument 'se' of block 'unit' has the name of a block and is used as a layer kind"
+    ):
         parse_spec(text, "net.yaml")
 
 

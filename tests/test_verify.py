@@ -178,6 +178,30 @@ BAD_KERNELS = {
         "def forward(self, xs, weights, out):\n    out.shape = (1, 3, 16)\n    return 0\n",
         r"forward changed the shape of out to \[1, 3, 16\]; it must fill out as allocated",
     ),
+    "rebinds_out": (
+        "def forward(self, xs, weights, out):\n    out = xs[0].copy()\n    return 0\n",
+        r"forward left 48 of 48 output elements unwritten \(the first at \[0, 0, 0, 0\]\): it must write "
+        r"every element of out \(out\[\.\.\.\] = \.\.\., not out = \.\.\.\)",
+    ),
+    "misses_a_column": (
+        "def forward(self, xs, weights, out):\n    out[..., 1:] = xs[0][..., 1:]\n    return 0\n",
+        r"forward left 12 of 48 output elements unwritten \(the first at \[0, 0, 0, 0\]\)",
+    ),
+    "adds_to_out": (
+        "def forward(self, xs, weights, out):\n    out += xs[0]\n    return 0\n",
+        r"forward reads what out held before it ran \(48 elements, the first at \[0, 0, 0, 0\]\): out is "
+        r"allocated uninitialised",
+    ),
+    "exits": (
+        "def forward(self, xs, weights, out):\n    raise SystemExit(3)\n",
+        r"the kernel raised SystemExit: 3 \(at .*\)",
+    ),
+    "calls_a_kernel_that_refuses": (
+        "def forward(self, xs, weights, out):\n"
+        "    from cnncalc.kernels.conv import conv2d_nchw\n"
+        "    return conv2d_nchw(xs[0], xs[0][:1].astype('float64'), None, out)\n",
+        r"the kernel refused the layer: .*dtype.* \(at .*test_verify\.py:\d+\)",
+    ),
 }
 
 
@@ -275,3 +299,17 @@ def test_the_progress_display_reports_compilation_then_the_cache(capsys):
     assert result.ok and seen[0][0] == "compile" and seen[-1][:2] == ("run", 1)
     err = " ".join(capsys.readouterr().err.split())  # rich wraps the line to the console width
     assert "compiled the reference kernels in 9.5 s and cached them: later runs load them from numba" in err
+
+
+def test_counts_are_written_one_way_and_a_shape_mismatch_says_only_that(broken_layers, tmp_path, run_cli):
+    path = tmp_path / "broken.yaml"
+    path.write_text(
+        "input: [1, 3, 64, 64]\nlayers:\n  - test_off_by_one_macs: {out: 4}\n  - test_wrong_shape: {out: 2}\n"
+    )
+    code, out, _ = run_cli("verify", str(path))
+    assert code == 1
+    # (4*64*64 - 1)*3 predicted, 4*64*64*3 counted: both with thousands separators.
+    assert "MACs predicted 49,149, kernel counted 49,152" in out
+    lines = out[out.index("test_wrong_shape") :].splitlines()
+    # The kernel refused the predicted shape before counting: no MACs or params "None" after it.
+    assert not any("None" in line for line in lines), out

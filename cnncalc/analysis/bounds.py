@@ -13,8 +13,11 @@ its declared bounds, when it has neither):
   product of the strides: sizes shift by a whole number at each layer when the symbol moves by
   a period), not by guessing. Layers that drop pixels whatever the value (a 3x3 pool of stride
   2 without padding) are listed apart.
-- ``receptive_field``: the most input the last feature map (before global pooling or a
-  flatten) sees per position, per axis: beyond it a larger input adds positions, not context.
+- ``receptive_field``: the most input the last feature map sees per position, per axis, through
+  its spatial path. The last feature map is the last layer whose size follows the input's (as
+  ``solve --shape`` picks it), a global branch inside the network (squeeze-and-excitation, a
+  pooled ASPP branch) notwithstanding: such a branch gives every position the whole input as
+  a vector, which the field marks (``context``) rather than counts.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from ..core.engine import Analysis, analyze, resolve_symbols
 from ..errors import ShapeError, SpecError
 from ..lang.model import Spec
 from .exact import compile_formulas
-from .receptive import AxisField, last_spatial_field
+from .receptive import AxisField, last_feature_map, located, receptive_fields
 from .sweep import _text, open_analysis
 
 #: Largest period of exact downsampling examined (a product of strides beyond it is not).
@@ -74,15 +77,32 @@ def bounds(spec: Spec, values: dict[str, Any] | None = None) -> Bounds:
         opened = name in values and name not in spec.structural
         own = open_analysis(spec, values, (name,)) if opened else a
         out.append(_symbol_bounds(spec, values, own, name, sym, resolved[name]))
-    field_layer, field = None, None
+    field_layer, field = _last_field(spec, values, a)
+    return Bounds(spec.name, tuple(out), field_layer, field)
+
+
+def _last_field(spec: Spec, values: dict, a: Analysis) -> tuple[str | None, Any]:
+    """The last feature map (the last layer whose size follows an input size, as ``solve
+    --shape`` picks it) and its local receptive field at the symbols' values."""
+    idx = last_feature_map(a)
+    if idx is None:  # the input sizes are given: open them to see which layers follow them
+        spatial = {n for e in spec.input[2:] for n in e.names if n not in spec.structural}
+        try:
+            probe = open_analysis(spec, {k: v for k, v in values.items() if k not in spatial}, tuple(spatial))
+        except (ShapeError, SpecError):
+            return None, None
+        idx, a = last_feature_map(probe), probe
+    if idx is None:
+        return None, None
+    name = a.layers[idx].name
     try:
         concrete = analyze(spec, values)
-        found = last_spatial_field(concrete)
-        if found is not None:
-            field_layer, field = found
     except (ShapeError, SpecError):
-        pass
-    return Bounds(spec.name, tuple(out), field_layer, field)
+        return None, None
+    fields = {f.name: f.axes for f in receptive_fields(concrete, local=True)}
+    if name not in fields or any(ax.whole for ax in fields[name]):
+        return None, None
+    return name, fields[name]
 
 
 def _symbol_bounds(spec: Spec, values: dict, a: Analysis, name: str, sym, value) -> SymbolBounds:
@@ -153,7 +173,10 @@ def _downsampling(a: Analysis) -> list[tuple[str, int, Any, Any, int]]:
     for r in a.layers:
         if len(r.input_shapes[0]) != 4 or len(r.output_shape) != 4:
             continue
-        windows = r.layer.windows(*r.input_shapes)
+        try:
+            windows = r.layer.windows(*r.input_shapes)
+        except ShapeError as exc:  # a custom layer's windows() (cnncalc.layers._guard)
+            raise located(a, r, exc) from None
         if windows is None:
             continue
         for axis, w in enumerate(windows):

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..core import dims
-from ..core.engine import Analysis, analyze, resolve_symbols
+from ..core.engine import Analysis, analyze, follow_derived, resolve_symbols
 from ..errors import CnncalcError, UsageError
 from ..lang.budget import Budget
 from ..lang.model import Spec
@@ -87,6 +87,7 @@ def _check_one(spec: Spec, b: Budget, values: dict, dtype: str) -> list[Verdict]
         given.pop(name, None)
     bound = resolve_symbols(spec, given)
     concrete = {k: _text(v) for k, v in bound.items() if v is not None and k not in opened}
+    concrete = follow_derived(spec, concrete, given)
     # Symbols with no value at all are open too, over their declared range.
     for name, v in bound.items():
         if v is None and name not in opened:

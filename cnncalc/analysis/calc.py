@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import CnncalcError, UsageError
+from ..errors import CnncalcError, UsageError, shorten
 
 #: The operations: a convolution, or max / average pooling.
 OPS = ("conv", "max_pool", "avg_pool")
@@ -262,6 +262,7 @@ def matrix(data: Any, name: str):
     """
     import numpy as np
 
+    _check_integers(data, name)
     try:
         a = np.asarray(data, dtype=np.float64)
     except OverflowError:  # an integer past the float range
@@ -277,6 +278,33 @@ def matrix(data: Any, name: str):
     if not np.isfinite(a).all():
         raise UsageError(f"{name}: every value must be a finite number (at most about 1.8e308)")
     return a
+
+
+#: The largest integer below which float64, the kernels' type, holds every integer.
+EXACT_LIMIT = 2**53
+
+
+def _check_integers(data: Any, name: str, depth: int = 0) -> None:
+    """Refuse an integer that float64 would round (99999999999999999999 becomes 1e20): the
+    results would be stated for numbers the user did not write."""
+    kind = getattr(getattr(data, "dtype", None), "kind", "")
+    if kind in ("i", "u"):  # an array of integers (a .npy file)
+        if data.size and int(abs(data).max()) > EXACT_LIMIT:
+            _check_integers(data.tolist(), name)
+        return
+    if isinstance(data, (list, tuple)) and depth < 8:
+        for v in data:
+            _check_integers(v, name, depth + 1)
+    elif isinstance(data, int) and not isinstance(data, bool) and abs(data) > EXACT_LIMIT:
+        try:
+            exact = int(float(data)) == data
+        except OverflowError:
+            return  # refused as past the float range
+        if not exact:
+            raise UsageError(
+                f"{name}: {shorten(str(data))} is not held exactly by a float64, in which the values "
+                f"are computed (every integer up to 2**53 = {EXACT_LIMIT:,} is)"
+            )
 
 
 def parse_matrix(text: str, name: str):
@@ -313,7 +341,7 @@ def parse_matrix(text: str, name: str):
         if not cells:
             continue
         try:
-            rows.append([float(c) for c in cells])
+            rows.append([int(c) if re.fullmatch(r"[-+]?[0-9]+", c, re.ASCII) else float(c) for c in cells])
         except ValueError:
             bad = next(c for c in cells if not _is_number(c))
             raise UsageError(f"{name}: {bad!r} is not a number") from None
@@ -375,42 +403,89 @@ def apply(calc: Calculation, image, filt=None):
     kernel = (calc.height.kernel, calc.width.kernel)
     stride = (calc.height.stride, calc.width.stride)
     dilation = (calc.height.dilation, calc.width.dilation)
-    try:
-        if calc.op == "conv":
-            from ..kernels.conv import conv2d_nchw
+    # An overflow is reported below, once, from the output: numpy's own warning would come
+    # before it or not at all, depending on which BLAS thread ran the product.
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            if calc.op == "conv":
+                from ..kernels.conv import conv2d_nchw
 
-            if filt is None:
-                raise UsageError("a convolution needs a filter to compute output values")
-            fo, fc, kh, kw = filter_shape(filt, "conv")
-            if fc * calc.groups != c:
-                raise UsageError(f"filter: {fc} channel(s) x {calc.groups} group(s) is not the input's {c}")
-            wt = np.ascontiguousarray(filt.reshape(fo, fc, kh, kw), dtype=np.float64)
-            pads = (
-                calc.height.pad_before,
-                calc.height.pad_after,
-                calc.width.pad_before,
-                calc.width.pad_after,
-            )
-            conv2d_nchw(x, wt, None, out, stride=stride, padding=pads, dilation=dilation, groups=calc.groups)
-        elif calc.op == "max_pool":
-            from ..kernels.pool import max_pool2d_nchw
+                if filt is None:
+                    raise UsageError("a convolution needs a filter to compute output values")
+                fo, fc, kh, kw = filter_shape(filt, "conv")
+                if fc * calc.groups != c:
+                    raise UsageError(
+                        f"filter: {fc} channel(s) x {calc.groups} group(s) is not the input's {c}"
+                    )
+                wt = np.ascontiguousarray(filt.reshape(fo, fc, kh, kw), dtype=np.float64)
+                pads = (
+                    calc.height.pad_before,
+                    calc.height.pad_after,
+                    calc.width.pad_before,
+                    calc.width.pad_after,
+                )
+                conv2d_nchw(
+                    x, wt, None, out, stride=stride, padding=pads, dilation=dilation, groups=calc.groups
+                )
+            elif calc.op == "max_pool":
+                from ..kernels.pool import max_pool2d_nchw
 
-            pads = (calc.height.pad_before, calc.width.pad_before)
-            max_pool2d_nchw(x, out, kernel, stride, pads, dilation, calc.ceil_mode)
-        else:
-            from ..kernels.pool import avg_pool2d_nchw
+                pads = (calc.height.pad_before, calc.width.pad_before)
+                max_pool2d_nchw(x, out, kernel, stride, pads, dilation, calc.ceil_mode)
+            else:
+                from ..kernels.pool import avg_pool2d_nchw
 
-            pads = (calc.height.pad_before, calc.width.pad_before)
-            avg_pool2d_nchw(x, out, kernel, stride, pads, calc.ceil_mode, True)
-    except ValueError as exc:  # the kernel's own validation: a bug if reached after calculate()
-        raise UsageError(f"the reference kernel refused the matrices: {exc}") from None
+                pads = (calc.height.pad_before, calc.width.pad_before)
+                avg_pool2d_nchw(x, out, kernel, stride, pads, calc.ceil_mode, True)
+        except ValueError as exc:  # the kernel's own validation: a bug if reached after calculate()
+            raise UsageError(f"the reference kernel refused the matrices: {exc}") from None
     if not np.isfinite(out).all():
         raise UsageError(
             "the output values overflow the float range (at most about 1.8e308): scale the "
             "input or the filter down"
         )
+    if calc.op != "max_pool" and _integral(x) and (calc.op == "avg_pool" or _integral(wt)):
+        # Whole numbers in, whole numbers out: exact while every sum stays within 2**53, else
+        # computed again in Python integers (a convolution) or refused (an average, which divides).
+        reach = float(np.abs(x).max()) * (
+            float(np.abs(wt).reshape(wt.shape[0], -1).sum(axis=1).max())
+            if calc.op == "conv"
+            else kernel[0] * kernel[1]
+        )
+        if reach > EXACT_LIMIT:
+            if calc.op == "avg_pool":
+                raise UsageError(
+                    f"the window sums reach about {reach:.3g}, past 2**53 where float64 rounds whole "
+                    "numbers: the averages would not be exact; scale the input down"
+                )
+            out = _exact_conv(x, wt, pads, stride, dilation, calc.groups, calc.output_shape)
     result = out[0]
     return result[0] if result.shape[0] == 1 else result
+
+
+def _exact_conv(x, wt, pads, stride, dilation, groups, shape):
+    """The convolution of whole numbers in Python integers (never rounded): each output is the
+    sum over its window, as the kernel computes it, without float64's 53 bits."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    as_int = np.frompyfunc(int, 1, 1)
+    _, c_out, ho, wo = shape
+    fo, cg, kh, kw = wt.shape
+    padded = np.pad(as_int(x[0]), ((0, 0), (pads[0], pads[1]), (pads[2], pads[3])), constant_values=0)
+    span = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+    windows = sliding_window_view(padded, span, axis=(1, 2))
+    windows = windows[:, : (ho - 1) * stride[0] + 1 : stride[0], : (wo - 1) * stride[1] + 1 : stride[1]]
+    windows = windows[..., :: dilation[0], :: dilation[1]]  # (c, ho, wo, kh, kw)
+    weights = as_int(wt)
+    fg = fo // groups
+    out = np.empty((1, c_out, ho, wo), dtype=object)
+    for g in range(groups):
+        cols = windows[g * cg : (g + 1) * cg]
+        out[0, g * fg : (g + 1) * fg] = np.tensordot(
+            weights[g * fg : (g + 1) * fg], cols, axes=([1, 2, 3], [0, 3, 4])
+        )
+    return out
 
 
 def memory_needed(calc: Calculation) -> tuple[int, str]:
@@ -452,6 +527,10 @@ def check_memory(calc: Calculation, budget: int | None = None) -> None:
 def _integral(values) -> bool:
     import numpy as np
 
+    if values is None:
+        return False
+    if values.dtype == object:  # computed in Python integers
+        return True
     return bool(np.all(np.equal(np.round(values), values)))
 
 

@@ -27,16 +27,23 @@ an image axis moved to axis 0 or 1 keeps its field through the layers there (the
 nothing of those axes). When a layer other than a permutation changes the rank, the image axes
 are no longer followed: the fields stay as they are.
 
+With ``local=True`` (the field of a feature map's positions, as ``cnncalc bounds`` reports it),
+a merge of paths some of which have been pooled globally (a squeeze-and-excitation scale, the
+pooled branch of an ASPP module) keeps the field of the spatial paths and marks it ``context``:
+each position also sees the whole input, through a vector that has no positions. Without it,
+such a merge sees the whole input, and so does everything after it.
+
 Values are ints, Fractions (upsampling makes jumps fractional) or formulas of open symbols.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core import dims
 from ..core.engine import Analysis, LayerResult
+from ..errors import ShapeError
 from ..layers import Window
 
 AXES = ("height", "width")
@@ -52,6 +59,7 @@ class AxisField:
     whole: bool = False  # every output sees the whole input along this axis
     size_range: tuple[Any, Any] | None = None  # (smallest, largest) when merged paths disagree
     aligned: bool = True  # False when merged paths advance by different jumps
+    context: bool = False  # (local fields) also sees the whole input through a global branch
 
     @property
     def padding(self) -> Any:
@@ -76,26 +84,43 @@ Layout = tuple[int, int]
 NCHW: Layout = (2, 3)
 
 
-def receptive_fields(a: Analysis) -> tuple[LayerField, ...]:
-    """The receptive field of every layer of ``a``, in order."""
+def receptive_fields(a: Analysis, local: bool = False) -> tuple[LayerField, ...]:
+    """The receptive field of every layer of ``a``, in order; with ``local``, merges keep the
+    field of their spatial paths (see the module's docstring)."""
     fields: dict[str, tuple[AxisField, AxisField]] = {"input": (INPUT_FIELD, INPUT_FIELD)}
     layouts: dict[str, Layout | None] = {"input": NCHW if len(a.input_shape) == 4 else None}
     out = []
     for r in a.layers:
         layout = layouts[r.inputs[0]]
-        axes = layer_field(r, [fields[i] for i in r.inputs], layout)
+        try:
+            axes = layer_field(r, [fields[i] for i in r.inputs], layout, local)
+        except ShapeError as exc:  # a custom layer's windows() (cnncalc.layers._guard)
+            raise located(a, r, exc) from None
         fields[r.name] = axes
         layouts[r.name] = output_layout(r, layout)
         out.append(LayerField(r.name, axes))
     return tuple(out)
 
 
+def located(a: Analysis, r: LayerResult, exc: ShapeError) -> ShapeError:
+    """``exc``, raised by a rule of ``r``'s layer after the analysis (a custom kind's
+    ``windows()``), as the same kind of error located at ``r``'s entry in the spec."""
+    mark = r.position
+    d = exc.diagnostic.located(
+        file=a.filename, line=mark.line if mark else None, column=mark.column if mark else None
+    )
+    return type(exc)(replace(d, where=f"layer {r.name!r} ({r.kind})"))
+
+
 def layer_field(
-    r: LayerResult, inputs: list[tuple[AxisField, AxisField]], layout: Layout | None = NCHW
+    r: LayerResult,
+    inputs: list[tuple[AxisField, AxisField]],
+    layout: Layout | None = NCHW,
+    local: bool = False,
 ) -> tuple[AxisField, AxisField]:
     """Compose the fields of ``r``'s inputs with ``r``'s windows on the axes ``layout`` says
     hold the image's height and width."""
-    merged = inputs[0] if len(inputs) == 1 else tuple(merge([f[i] for f in inputs]) for i in range(2))
+    merged = inputs[0] if len(inputs) == 1 else tuple(merge([f[i] for f in inputs], local) for i in range(2))
     x = r.input_shapes[0]
     windows = r.layer.windows(*r.input_shapes) if len(x) == 4 and layout is not None else None
     if windows is None:
@@ -121,19 +146,30 @@ def apply(f: AxisField, w: Window, length: Any) -> AxisField:
     if w.size is None:
         # Every output reads positions 0 .. length - 1: the union of their fields.
         size = dims.add(f.size, dims.mul(dims.add(length, -1), f.jump))
-        return AxisField(size, dims.mul(f.jump, length), f.start, True, None, f.aligned)
+        return AxisField(size, dims.mul(f.jump, length), f.start, True, None, f.aligned, f.context)
     size = dims.add(f.size, dims.mul(dims.add(w.size, -1), f.jump))
     rng = None
     if f.size_range is not None:
         grow = dims.mul(dims.add(w.size, -1), f.jump)
         rng = (dims.add(f.size_range[0], grow), dims.add(f.size_range[1], grow))
     return AxisField(
-        size, dims.mul(f.jump, w.stride), dims.add(f.start, dims.mul(w.offset, f.jump)), False, rng, f.aligned
+        size,
+        dims.mul(f.jump, w.stride),
+        dims.add(f.start, dims.mul(w.offset, f.jump)),
+        False,
+        rng,
+        f.aligned,
+        f.context,
     )
 
 
-def merge(fields: list[AxisField]) -> AxisField:
-    """The field of an output that reads several paths at the same position."""
+def merge(fields: list[AxisField], local: bool = False) -> AxisField:
+    """The field of an output that reads several paths at the same position; with ``local``,
+    that of the paths not pooled globally when there are some, marked ``context``."""
+    spatial = [f for f in fields if not f.whole]
+    if local and spatial and len(spatial) < len(fields):
+        merged = merge(spatial, local)
+        return replace(merged, context=True)
     first = fields[0]
     if all(_same(f, first) for f in fields[1:]):
         return first
@@ -151,6 +187,7 @@ def merge(fields: list[AxisField]) -> AxisField:
         any(f.whole for f in fields),
         (_extreme(lows, min), _extreme(sizes, max)),
         aligned,
+        any(f.context for f in fields),
     )
 
 
@@ -162,6 +199,7 @@ def _same(a: AxisField, b: AxisField) -> bool:
         and a.whole == b.whole
         and a.size_range == b.size_range
         and a.aligned == b.aligned
+        and a.context == b.context
     )
 
 
@@ -175,6 +213,16 @@ def _extreme(values: list, pick) -> Any:
     if all(dims.is_concrete(v) for v in values):
         return pick(values)
     return (dims.dmin if pick is min else dims.dmax)(*values)
+
+
+def last_feature_map(a: Analysis) -> int | None:
+    """Index of the last layer with a 4-D output whose size depends on an open symbol: the last
+    feature map before global or adaptive pooling (None when there is none)."""
+    for i in range(len(a.layers) - 1, -1, -1):
+        shape = a.layers[i].output_shape
+        if len(shape) == 4 and any(dims.free_symbols(d) for d in shape[2:]):
+            return i
+    return None
 
 
 def last_spatial_field(a: Analysis) -> tuple[str, tuple[AxisField, AxisField]] | None:

@@ -24,7 +24,8 @@ from ..core import dims
 from ..core.engine import Analysis, LayerResult, analyze
 from ..errors import CnncalcError, UsageError, VerificationError
 from ..lang.model import INPUT, Spec
-from ..layers import Param
+from ..layers import BUILTIN_KINDS, Param
+from ..layers._origin import source_file
 
 #: Bytes per element: verification runs in float32.
 ITEMSIZE = 4
@@ -271,8 +272,6 @@ def verify(
     if not a.concrete:
         open_ = ", ".join(a.open_symbols)
         raise UsageError("verification runs at concrete sizes", hint=f"give {open_} a value{{how}}")
-    import numpy as np
-
     from ..kernels import warm_up
 
     report = progress or (lambda *args: None)
@@ -280,12 +279,34 @@ def verify(
     compiled = warm_up(lambda done, total, kernel: report("compile", done, total, kernel))
     compile_seconds = time.perf_counter() - t0
 
+    t1 = time.perf_counter()
+    checks = run_layers(a, seed=seed, progress=report)
+    return Verification(
+        name=a.name,
+        symbols=a.symbols,
+        seed=seed,
+        layers=checks,
+        compile_seconds=compile_seconds,
+        compiled_kernels=compiled,
+        run_seconds=time.perf_counter() - t1,
+        memory_bytes=estimate_memory(a).peak_bytes,
+    )
+
+
+def run_layers(
+    a: Analysis, *, seed: int = 0, progress: Callable[[str, int, int, str], None] | None = None
+) -> tuple[LayerCheck, ...]:
+    """The comparison of :func:`verify`, layer by layer, without compiling the kernels first
+    (they compile on first use) or estimating memory: what the contract tests run on many tiny
+    configurations."""
+    import numpy as np
+
+    report = progress or (lambda *args: None)
     rng = np.random.default_rng(seed)
     tensors: dict[str, Any] = {INPUT: _draw(rng, Param(a.input_shape, "input"), np)}
     last_use = {name: i for i, r in enumerate(a.layers) for name in r.inputs}
     owned: dict[str, dict[str, Any]] = {}
     checks = []
-    t1 = time.perf_counter()
     for i, r in enumerate(a.layers):
         report("run", i, len(a.layers), r.name)
         checks.append(_run(r, tensors, owned, rng))
@@ -293,16 +314,7 @@ def verify(
             if last_use.get(name) == i and name != a.layers[-1].name:
                 tensors.pop(name, None)
     report("run", len(a.layers), len(a.layers), "")
-    return Verification(
-        name=a.name,
-        symbols=a.symbols,
-        seed=seed,
-        layers=tuple(checks),
-        compile_seconds=compile_seconds,
-        compiled_kernels=compiled,
-        run_seconds=time.perf_counter() - t1,
-        memory_bytes=estimate_memory(a).peak_bytes,
-    )
+    return tuple(checks)
 
 
 def cache_note(v: Verification) -> str | None:
@@ -340,15 +352,36 @@ def counted_macs(returned: Any) -> tuple[int | None, str | None]:
     )
 
 
-def kernel_failure(exc: BaseException) -> str:
-    """``the kernel raised KeyError: 'bias' (at my_layers.py:41)``: the innermost frame."""
-    import traceback
+def kernel_failure(exc: BaseException, source: str | None = None) -> str:
+    """``the kernel raised KeyError: 'bias' (at my_layers.py:41)``: the innermost frame in
+    ``source`` (a custom layer's file: where it called the kernel that refused), else the
+    innermost frame."""
+    from ..errors import clean_message
+    from ..layers._origin import origin
 
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    if source is None:
+        import traceback
+
+        frames = traceback.extract_tb(exc.__traceback__)
+        at = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    else:
+        at = origin(exc, source)
+    where = f" (at {at})" if at else ""
+    text = clean_message(str(exc))
+    if isinstance(exc, RecursionError):
+        text += " (forward calls itself without end)"
+    if not text:
+        return f"the kernel raised {type(exc).__name__}{where}"
     if type(exc) is ValueError:  # kernels validate their arguments with ValueError
-        return f"the kernel refused the layer: {exc}{where}"
-    return f"the kernel raised {type(exc).__name__}: {exc}{where}"
+        return f"the kernel refused the layer: {text}{where}"
+    return f"the kernel raised {type(exc).__name__}: {text}{where}"
+
+
+def draw_tensor(rng, param: Param) -> Any:
+    """Random values for a tensor, as verification draws them (see :func:`_draw`)."""
+    import numpy as np
+
+    return _draw(rng, param, np)
 
 
 def _draw(rng, param, np) -> Any:
@@ -399,7 +432,7 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
             seconds=0.0,
             error=f"the predicted output shape {list(predicted)} has a negative size",
         )
-    out = np.empty(predicted, dtype=np.float32)
+    out = np.full(predicted, np.nan, dtype=np.float32)  # what forward leaves unwritten stays NaN
     observed: tuple[int, ...] | None = predicted
     counted = None
     error = None
@@ -409,9 +442,11 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
     except OutShapeError as exc:
         observed = tuple(int(d) for d in exc.expected)
         out = np.zeros(predicted, dtype=np.float32)
-    except Exception as exc:  # a custom kernel's bug is that layer's failure, not verify's
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a custom kernel's bug is that layer's failure, not verify's
         observed = None
-        error = kernel_failure(exc)
+        error = kernel_failure(exc, None if r.kind in BUILTIN_KINDS else source_file(r.layer))
         out = np.zeros(predicted, dtype=np.float32)
     else:
         counted, error = counted_macs(returned)
@@ -419,6 +454,8 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
             observed = tuple(out.shape)
             error = f"forward changed the shape of out to {list(out.shape)}; it must fill out as allocated"
             out = np.zeros(predicted, dtype=np.float32)
+        elif error is None:
+            error = unwritten(r.layer, xs, weights, out, np)
     seconds = time.perf_counter() - t
     tensors[r.name] = out
     allocated = (
@@ -442,6 +479,41 @@ def _run(r: LayerResult, tensors: dict, owned: dict, rng) -> LayerCheck:
         seconds=seconds,
         error=error,
     )
+
+
+def unwritten(layer: Any, xs: list, weights: dict, out: Any, np: Any) -> str | None:
+    """Why ``out`` is not the kernel's whole result, or None.
+
+    ``out`` was filled with NaN before ``forward`` ran. When NaN remains, forward runs again
+    on an ``out`` filled with another value: an element that keeps the value it was given
+    both times was never written (a loop that misses a column, ``out = ...`` rebinding the
+    name instead of ``out[...] = ...``). NaN that the kernel itself computed is not reported.
+    """
+    if not out.size or not np.isnan(np.add.reduce(out, axis=None, dtype=np.float64)):
+        return None
+    first = np.isnan(out)
+    again = np.full(out.shape, 7.25, dtype=out.dtype)
+    try:
+        layer.forward(xs, weights, again)
+    except Exception:  # it ran once: a second failure says nothing more
+        return None
+    kept = again == np.float32(7.25)
+    read = first & ~np.isnan(again) & ~kept  # NaN once, another value than the one given after
+    if read.any():
+        at = [int(i) for i in np.argwhere(read)[0]]
+        return (
+            f"forward reads what out held before it ran ({int((first & ~np.isnan(again)).sum()):,} "
+            f"elements, the first at {at}): out is allocated uninitialised; write it before adding to it"
+        )
+    left = first & kept
+    count = int(left.sum())
+    if count:
+        at = [int(i) for i in np.argwhere(left)[0]]
+        return (
+            f"forward left {count:,} of {out.size:,} output elements unwritten (the first at {at}): "
+            "it must write every element of out (out[...] = ..., not out = ...)"
+        )
+    return None
 
 
 #: Why an opaque layer is not verified, as reports say it.

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
+import warnings
 from importlib import import_module
 
 from ..errors import CnncalcError
@@ -72,6 +74,72 @@ def main(argv: list[str] | None = None) -> int:
     if sys.stdout is None:
         _error("cannot write the output: standard output is closed")
         return 1
+    with _environment():
+        return _main(argv)
+
+
+@contextlib.contextmanager
+def _environment():
+    """What the process's environment says, made safe for the run: a terminal size that is not
+    a plain number is ignored (``COLUMNS`` of 5,000 digits, or ``²``, which str.isdigit accepts
+    and int refuses: rich and the layout read it); an output whose encoding cannot hold the
+    tables' line drawing (``PYTHONIOENCODING=ascii``) gets ASCII look-alikes; a warning is one
+    line. Restored afterwards."""
+    saved = {k: os.environ[k] for k in ("COLUMNS", "LINES") if k in os.environ}
+    for name, value in saved.items():
+        if not re.fullmatch(r"[0-9]{1,6}", value.strip()):
+            del os.environ[name]
+    streams = [(s, s.errors) for s in (sys.stdout, sys.stderr) if _narrow(s)]
+    for stream, _ in streams:
+        stream.reconfigure(errors=_REPLACE)
+    show = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        yield
+    finally:
+        warnings.showwarning = show
+        for stream, errors in streams:
+            with contextlib.suppress(OSError, ValueError):
+                stream.reconfigure(errors=errors)
+        os.environ.update(saved)
+
+
+#: Characters of the reports that an ASCII output writes as look-alikes of the same width.
+_ASCII = {"─": "-", "━": "=", "│": "|", "┃": "|", "…": "~", "×": "x", "≤": "<", "≥": ">", "→": ">", "−": "-"}
+_REPLACE = "cnncalc.replace"
+
+
+def _replace(exc: UnicodeEncodeError) -> tuple[str, int]:
+    text = exc.object[exc.start : exc.end]
+    return "".join(_ASCII.get(c, "+" if "\u2500" <= c <= "\u257f" else "?") for c in text), exc.end
+
+
+def _narrow(stream) -> bool:
+    """Whether ``stream`` writes in an encoding that cannot hold the reports' line drawing."""
+    import codecs
+
+    encoding = getattr(stream, "encoding", None)
+    if not encoding or not hasattr(stream, "reconfigure"):
+        return False
+    try:
+        "─…".encode(encoding)
+    except UnicodeEncodeError:
+        codecs.register_error(_REPLACE, _replace)
+        return True
+    except LookupError:
+        return False
+    return False
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from ..errors import clean_message
+
+    text = str(message).strip().splitlines()
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        print(f"cnncalc: warning: {clean_message(text[0] if text else category.__name__)}", file=sys.stderr)
+
+
+def _main(argv: list[str] | None) -> int:
     stdout = sys.stdout
     sys.stdout = _Output(stdout)
     try:

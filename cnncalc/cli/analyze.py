@@ -72,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
     from .. import report
     from ..core.engine import analyze
 
+    if args.chart and args.format != "table":
+        raise UsageError(
+            f"--chart draws bars after the table; --format {args.format} has no table (--plot FILE "
+            "draws them to an image)"
+        )
     if args.plot is not None:  # refused before any work when it cannot be written
         from ..report.chart import check_plot
 

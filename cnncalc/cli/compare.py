@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..errors import UsageError
+from ..lang.source import exists
 from . import options
 
 
@@ -39,10 +40,9 @@ def add_arguments(sub) -> None:
 
 def _design(text: str) -> tuple[str, dict[str, str]]:
     """``resnet50@H=160,W=160`` -> (``resnet50``, {H: 160, W: 160})."""
-    from pathlib import Path
 
     spec, at, bindings = text.rpartition("@")
-    if at and not Path(text).exists():
+    if at and not exists(text):
         # Not a file named with an '@': bindings, one '@' before them, commas between.
         example = f"{spec.split('@')[0] or 'resnet50'}@H=160,W=160"
         if "=" not in bindings and spec:
@@ -50,7 +50,7 @@ def _design(text: str) -> tuple[str, dict[str, str]]:
                 f"{text}: {bindings!r} after '@' is not NAME=VALUE; a design is SPEC or "
                 f"SPEC@NAME=VALUE,... (e.g. {example})"
             )
-        if "@" in spec and "=" in spec and not Path(spec).exists():
+        if "@" in spec and "=" in spec and not exists(spec):
             raise UsageError(f"{text}: one '@' before the bindings, commas between them (e.g. {example})")
     if not at or "=" not in bindings:
         return text, {}

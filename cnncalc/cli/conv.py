@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError, shorten
+from ..lang.source import exists
 
 # ASCII digits only: str.isdigit() and \d accept "²" and "٣", which int() refuses or reads.
 _PAIR = re.compile(r"\s*([0-9]+)\s*(?:[x,]\s*([0-9]+)\s*)?", re.ASCII)
@@ -109,7 +110,7 @@ def load_matrix(text: str, name: str):
     if stripped.startswith("["):
         return parse_matrix(stripped, name)
     path = Path(stripped)
-    if not path.is_file():
+    if not exists(path, "file"):
         raise UsageError(f"{name}: {text!r} is neither nested lists such as [[1,0],[0,1]] nor a file")
     try:
         if path.suffix.lower() == ".npy":
@@ -119,11 +120,13 @@ def load_matrix(text: str, name: str):
                     f"{name}: {path}: holds {data.dtype} values; the calculator takes real "
                     f"numbers (integers or floats)"
                 )
-        elif path.suffix.lower() == ".csv":
-            data = np.loadtxt(path, delimiter=",", ndmin=2)
+        elif path.suffix.lower() == ".csv":  # read as text: whole numbers stay exact
+            if path.stat().st_size > 64 * 2**20:
+                raise UsageError(f"{name}: {path}: a CSV file of more than 64 MiB")
+            return parse_matrix(path.read_text(encoding="utf-8", errors="strict"), name)
         else:
             raise UsageError(f"{name}: {path}: expected a .npy or .csv file")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError included
         raise UsageError(f"{name}: {path}: cannot be read ({exc})") from None
     return matrix(data, name)
 
@@ -161,6 +164,8 @@ def calculation_from_args(args: argparse.Namespace, image=None, filt=None):
         size, channels = (h, w), c
     if size is None:
         raise UsageError("give the input size (e.g. 28x31) or an --input matrix")
+    if op != "conv" and filters is not None:
+        raise UsageError("--filters applies to convolutions; a pooling keeps the input's channels")
     if depthwise:
         if op != "conv":
             raise UsageError("--depthwise applies to convolutions")

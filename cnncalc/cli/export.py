@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     values = options.assignments(args.assignments)
     spec = options.load(args.spec)
-    exported = export(spec, values, seed=args.seed, opset=args.opset or DEFAULT_OPSET)
+    opset = DEFAULT_OPSET if args.opset is None else args.opset  # 0 is an opset to refuse, not "unset"
+    exported = export(spec, values, seed=args.seed, opset=opset)
     save(exported, args.output)
     options.write_wrapped(f"wrote {args.output}: {summary(exported)}\n")
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..analysis.dtypes import DTYPES
 from ..errors import UsageError
+from ..lang.source import exists
 from . import options
 
 GRAPH_FORMATS = (".svg", ".dot", ".gv")
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.graph and suffix not in GRAPH_FORMATS:
         raise UsageError(f"--graph {args.graph}: write .svg or .dot (Graphviz's DOT; .gv too)")
     for target in (args.output, args.graph):
-        if target and target != "-" and not Path(target).parent.is_dir():
+        if target and target != "-" and not exists(Path(target).parent, "dir"):
             raise UsageError(f"{target}: the folder {Path(target).parent} does not exist")
     spec = options.load(args.spec)
     analysis = analyze(spec, options.assignments(args.assignments))

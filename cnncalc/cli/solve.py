@@ -39,6 +39,12 @@ def add_arguments(sub) -> None:
     )
     s.add_argument("--step", metavar="STEP", help="resolution for rational symbols (default 1/100)")
     s.add_argument(
+        "--upto",
+        metavar="VALUE",
+        help="search values up to VALUE only (default: the symbol's declared max, else without "
+        "end); needed for a symbol that decides which layers exist (a repeat count)",
+    )
+    s.add_argument(
         "--dtype",
         choices=tuple(DTYPES),
         default="float32",
@@ -58,13 +64,16 @@ def run(args: argparse.Namespace) -> int:
     values = options.assignments(args.assignments)
     if (args.shape is None) == (args.largest is None):
         raise UsageError("solve needs one of --shape HxW or --largest SYMBOLS --within METRIC=BUDGET")
+    upto = _upto(args.upto)
+    for option, value, question, what in (
+        ("--within", args.within, "--shape", "the budget of --largest"),
+        ("--step", args.step, "--shape", "the resolution of --largest"),
+        ("--layer", args.layer, "--largest", "the layer whose output --shape is"),
+    ):
+        if value is not None and getattr(args, question[2:]) is not None:
+            raise UsageError(f"{option} does not apply to {question} ({option} gives {what})")
     if args.shape is not None:
-        parts = args.shape.lower().split("x")
-        if len(parts) == 1:
-            parts *= 2
-        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-            raise UsageError(f"--shape expects HxW such as 7x7, found {args.shape!r}")
-        result = inverse.solve_shape(spec, tuple(int(p) for p in parts), values, args.layer)
+        result = inverse.solve_shape(spec, _shape(args.shape), values, args.layer, upto)
         out = json.dumps(domain.shape_dict(result), indent=2) + "\n" if args.format == "json" else None
         if out:
             sys.stdout.write(out)
@@ -79,12 +88,46 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--step: {exc}; write a number such as 1/32") from None
     symbols = tuple(n.strip() for n in args.largest.split(",") if n.strip())
-    result = inverse.largest_within(spec, symbols, metric, budget, values, step, _memory_budgets(args.dtype))
+    result = inverse.largest_within(
+        spec, symbols, metric, budget, values, step, inverse.byte_metrics(args.dtype), upto
+    )
     if args.format == "json":
         sys.stdout.write(json.dumps(domain.budget_dict(result), indent=2) + "\n")
     else:
         options.write_wrapped(domain.budget_text(result))
     return 0
+
+
+#: Digits a size of --shape may have.
+MAX_SHAPE_DIGITS = 30
+
+
+def _shape(text: str) -> tuple[int, int]:
+    """``7x7``, ``7`` (square) or ``14x7``: ASCII digits only (``²`` passes str.isdigit but
+    is no number), at most :data:`MAX_SHAPE_DIGITS` each."""
+    import re
+
+    from ..errors import shorten
+
+    parts = text.lower().split("x")
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or not all(re.fullmatch(r"\s*[0-9]+\s*", p) for p in parts):
+        raise UsageError(f"--shape expects HxW such as 7x7 (digits 0-9), found {shorten(repr(text))}")
+    if any(len(p.strip()) > MAX_SHAPE_DIGITS for p in parts):
+        raise UsageError(f"--shape {shorten(text)}: a size has at most {MAX_SHAPE_DIGITS} digits")
+    return int(parts[0]), int(parts[1])
+
+
+def _upto(text: str | None):
+    from ..analysis.sweep import parse_number
+
+    if text is None:
+        return None
+    try:
+        return parse_number(text)
+    except ValueError as exc:
+        raise UsageError(f"--upto: {exc}; write a number such as 100") from None
 
 
 #: A count budget's units, as the reports print them (``4.09 G``): powers of 1000.
@@ -136,14 +179,3 @@ def _budget(within: str) -> tuple[str, int]:
             f"{dims_text(value)}"
         )
     return metric, int(value)
-
-
-def _memory_budgets(dtype: str) -> dict:
-    """Budgets in bytes: the inference peak, and input + params + every activation."""
-    from ..analysis import memory
-    from ..analysis.lifetimes import lifetimes
-
-    return {
-        "peak_bytes": lambda a: lifetimes(a, dtype).peak_bytes,
-        "memory_bytes": lambda a: memory.memory(a, dtype).total_bytes,
-    }

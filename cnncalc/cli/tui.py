@@ -28,15 +28,15 @@ def resolve(spec: str | None) -> tuple[Path | None, str | None, str]:
     Raises:
         CnncalcError: when SPEC is none of these, or cannot be read.
     """
-    from ..lang.source import read_text
+    from ..lang.source import exists, read_text
     from ..lang.zoo import find_spec
 
     if spec is None:
         return None, None, "untitled"
     p = Path(spec)
-    if p.exists():
+    if exists(p):
         return p, read_text(p), str(p)
-    if p.suffix in (".yaml", ".yml") and (p.parent.is_dir() or str(p.parent) == ""):
+    if p.suffix in (".yaml", ".yml") and (exists(p.parent, "dir") or str(p.parent) == ""):
         return p, None, str(p)
     found = find_spec(spec)
     return None, read_text(found), f"{spec} (bundled)"

@@ -33,9 +33,18 @@ CONCRETE = (int, Fraction)
 
 @cache
 def sp() -> Any:
-    """The sympy module, imported on first use (it costs about half a second)."""
-    import sympy
+    """The sympy module, imported on first use (it costs about half a second).
 
+    sympy's own ``str()`` then prints floors and ceilings as :func:`fmt` does, so that a formula
+    reads the same from Python (``print(shape)``, an f-string in a layer's message) as on the
+    command line: ``ceiling(H/2)``, not ``floor(H/2 + 1/2)``. The two forms are equal (the
+    rewriting needs an integer numerator); only the printing changes.
+    """
+    import sympy
+    from sympy.printing.str import StrPrinter
+
+    StrPrinter._print_floor = _print_floor
+    StrPrinter._print_ceiling = _print_ceiling
     return sympy
 
 
@@ -544,22 +553,8 @@ def _printer():
     class SpecPrinter(StrPrinter):
         """sympy's str printer with floors written as ``floor((num)/den)``."""
 
-        def _print_floor(self, expr):
-            num, den = expr.args[0].as_numer_denom()
-            if den == 1:
-                return f"floor({self._print(num)})"
-            # floor((u + d - 1)/d) reads better as ceiling(u/d) when that drops a constant.
-            if den.is_Integer and _small(num) and num.is_integer:
-                u = s.expand(num - den + 1)
-                if s.Add.make_args(u) and not any(t.is_Number for t in s.Add.make_args(u)):
-                    return f"ceiling({self._ratio(u, den)})"
-            return f"floor({self._ratio(num, den)})"
-
-        def _print_ceiling(self, expr):
-            num, den = expr.args[0].as_numer_denom()
-            if den == 1:
-                return f"ceiling({self._print(num)})"
-            return f"ceiling({self._ratio(num, den)})"
+        _print_floor = _print_floor
+        _print_ceiling = _print_ceiling
 
         def _print_Pow(self, expr, rational=False):
             # K**(-2) reads as 1/K**2.
@@ -594,13 +589,35 @@ def _printer():
             text = self._print(a)
             return f"({text})" if isinstance(a, (s.And, s.Or)) else text
 
-        def _ratio(self, num, den):
-            n = self._print(num)
-            if isinstance(num, s.Add):
-                n = f"({n})"
-            d = self._print(den)
-            if not (den.is_Atom):
-                d = f"({d})"
-            return f"{n}/{d}"
-
     return SpecPrinter()
+
+
+def _print_floor(printer, expr) -> str:
+    """``floor((H - 1)/2)``; ``floor((u + d - 1)/d)`` as ``ceiling(u/d)`` when that drops a
+    constant."""
+    s = sp()
+    num, den = expr.args[0].as_numer_denom()
+    if den == 1:
+        return f"floor({printer._print(num)})"
+    if den.is_Integer and _small(num) and num.is_integer:
+        u = s.expand(num - den + 1)
+        if s.Add.make_args(u) and not any(t.is_Number for t in s.Add.make_args(u)):
+            return f"ceiling({_ratio(printer, u, den)})"
+    return f"floor({_ratio(printer, num, den)})"
+
+
+def _print_ceiling(printer, expr) -> str:
+    num, den = expr.args[0].as_numer_denom()
+    if den == 1:
+        return f"ceiling({printer._print(num)})"
+    return f"ceiling({_ratio(printer, num, den)})"
+
+
+def _ratio(printer, num, den) -> str:
+    n = printer._print(num)
+    if isinstance(num, sp().Add):
+        n = f"({n})"
+    d = printer._print(den)
+    if not den.is_Atom:
+        d = f"({d})"
+    return f"{n}/{d}"

@@ -26,6 +26,7 @@ from .constraints import Constraint, Decider
 from .dims import Dim
 from .graph import Node, build
 from .memo import Memo
+from .sizes import require_sizes
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,13 @@ class Analysis:
         return not self.open_symbols
 
 
+def follow_derived(spec: Spec, bound: dict[str, Any], given: Any) -> dict[str, Any]:
+    """``bound`` without the derived symbols that were not ``given`` a value: the analysis
+    derives them again from the symbols they read, open ones included (a width derived from an
+    open multiplier is its formula, not its value at the multiplier's default)."""
+    return {k: v for k, v in bound.items() if k in given or spec.symbols[k].derived is None}
+
+
 def resolve_symbols(
     spec: Spec, values: dict[str, Any] | None = None, symbolic: bool = False
 ) -> dict[str, Any]:
@@ -126,6 +134,11 @@ def resolve_symbols(
     """
     values = dict(values or {})
     for name in values:
+        if name in spec.lists:
+            raise UsageError(
+                f"{name} is a list in {spec.filename}; a list cannot be given a value here",
+                code="usage.unknown-symbol",
+            )
         if name not in spec.symbols:
             from ..errors import unknown_message
 
@@ -133,16 +146,12 @@ def resolve_symbols(
                 unknown_message("symbol", name, spec.symbols) + f" (declared in {spec.filename})",
                 code="usage.unknown-symbol",
             )
-    out: dict[str, Any] = {}
-    for name, sym in spec.symbols.items():
-        if name in values:
-            out[name] = _check_value(sym, values[name])
-        elif sym.default is not None and (not symbolic or name in spec.structural):
-            # A symbol that decides how many layers there are keeps its value.
-            out[name] = sym.default
-        else:
-            out[name] = None
-    return out
+    from ..lang.symbols import bind
+
+    # A symbol that decides how many layers there are keeps its value; a derived one follows
+    # the symbols it is computed from.
+    given = {name: _check_value(spec.symbols[name], value) for name, value in values.items()}
+    return bind(spec.symbols, spec.lists, given, spec.structural, symbolic, spec.source)
 
 
 def _check_value(sym, raw: Any):
@@ -267,6 +276,7 @@ class _Analyser:
                 bound, arg_checks, checks, y, weights, macs, flops, category, lints, counts = found
                 for check in (*arg_checks, *checks):
                     self.decider.require(check, node.name)
+                require_sizes(bound, xs, y, self.decider, node.name)  # its conditions, afresh
             else:
                 bound, arg_checks = layer.bind(node.scope)
                 for check in arg_checks:
@@ -275,6 +285,7 @@ class _Analyser:
                 for check in checks:
                     self.decider.require(check, node.name)
                 y = bound.output_shape(*xs)
+                require_sizes(bound, xs, y, self.decider, node.name)
                 weights = bound.weights(*xs)
                 if bound.cost_known:
                     macs = bound.macs(*xs, out=y)
@@ -291,8 +302,8 @@ class _Analyser:
                 detail = "; inputs: " + ", ".join(
                     f"{n!r} {dims.fmt_shape(s)}" for n, s in zip(node.inputs, xs, strict=True)
                 )
-            d = exc.diagnostic
-            raise self._error(node, ShapeError(replace(d, message=d.message + detail))) from None
+            d = exc.diagnostic  # a SizeError or a plugin's RuleError stays one
+            raise self._error(node, type(exc)(replace(d, message=d.message + detail)), type(exc)) from None
         own = tuple(weights.items())
         if found is None:
             self._check_size(node, y, macs, flops, weights)

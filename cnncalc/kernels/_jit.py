@@ -12,6 +12,11 @@ Compilation (:func:`njit`):
 * No ``parallel=True``.  All multi-threading comes from the BLAS products (numpy
   ``matmul``, OpenBLAS threads) that the convolution and linear kernels run from Python.
 
+numba reads its settings from the environment (``NUMBA_OPT``, ``NUMBA_NUM_THREADS``, ...) when it
+is imported. A value it cannot read is reported here as one warning naming the variable, and
+dropped so that numba uses its default: numba's own warning holds a traceback, and
+``NUMBA_NUM_THREADS=0`` stops its import with an exception.
+
 Threading, measured on this project's 2-core machine (ResNet-50 forward, 1x3x224x224,
 same kernels with ``prange`` over channels in im2col / padding / BN / ReLU / max-pool
 versus the shipped serial loops; torch 2.13 forward of the same net: 31 ms):
@@ -39,9 +44,44 @@ threads launch parallel kernels at the same time, so wrappers of such kernels mu
 from __future__ import annotations
 
 import os
+import re
 import threading
+import warnings
 
-import numba
+
+def _import_numba():
+    """numba, imported with the environment variables it cannot read reported in one line each
+    (a RuntimeWarning) and dropped."""
+    threads = os.environ.get("NUMBA_NUM_THREADS")
+    if threads is not None and not re.fullmatch(r"\s*0*[1-9][0-9]{0,5}\s*", threads):
+        _drop("NUMBA_NUM_THREADS", threads, "expected a number of threads of 1 or more")
+    # The warnings are caught where they are shown, the filters left alone (changing them makes
+    # Python show again every warning it had shown once).
+    show, caught = warnings.showwarning, []
+    warnings.showwarning = lambda message, category, *rest, **kw: caught.append((message, category, rest))
+    try:
+        import numba
+    finally:
+        warnings.showwarning = show
+    for message, category, rest in caught:
+        text = str(message)
+        m = re.match(r"Environment variable '(\w+)' is defined but its associated value (.*) could not", text)
+        if m is None:
+            show(message, category, *rest)
+            continue
+        reason = [line for line in text.splitlines() if line.strip()][-1]
+        _drop(m.group(1), os.environ.get(m.group(1), ""), reason.partition(": ")[2] or reason)
+    return numba
+
+
+def _drop(name: str, value: str, reason: str) -> None:
+    os.environ.pop(name, None)
+    warnings.warn(
+        f"{name}={value!r} is ignored ({reason}); numba's default is used", RuntimeWarning, stacklevel=3
+    )
+
+
+numba = _import_numba()
 
 __all__ = ["CACHE", "PARALLEL_LAUNCH_LOCK", "njit", "njit_parallel"]
 

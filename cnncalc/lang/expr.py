@@ -18,25 +18,42 @@ too. When open symbols leave a condition undecided, the value is piecewise
 from __future__ import annotations
 
 import ast
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from ..core import dims
-from ..errors import ExpressionError, shorten
+from ..errors import ExpressionError
+from .conditional import MAX_CONDITIONAL_SIZE, conditional
+from .literals import (
+    MAX_MAGNITUDE,
+    _check_magnitude,
+    _check_number_spelling,
+    _exact_float,
+    _float,
+    _number_text,
+    _short,
+    _shown,
+)
+from .refnames import (
+    DOT,
+    INPUT_AXES,
+    INPUT_NAME,
+    Tensor,
+    as_list,
+    is_reference,
+    item,
+    mask,
+    reference,
+    tree_text,
+)
 from .surd import Surd, root
 
 #: Longest expression text accepted.
 MAX_LENGTH = 500
 #: Largest exponent accepted in ``a ** b``.
 MAX_EXPONENT = 64
-#: Concrete values beyond this magnitude are refused (they are mistakes, not networks), and so
-#: are fractions whose denominator is beyond it.
-MAX_MAGNITUDE = 10**100
-#: Messages quote at most this many characters of an expression.
-MAX_SHOWN = 80
 
 FUNCTIONS = {
     "min": "min",
@@ -50,13 +67,13 @@ FUNCTIONS = {
     "round": "round",
     "make_divisible": "make_divisible",
 }
-_ARITY = {"min": None, "max": None, "floor": 1, "ceil": 1, "mod": 2, "round": 1, "make_divisible": (2, 3)}
-_CALLABLE = "min, max, floor, ceil, round, make_divisible"
+_ARITY = {"min": None, "max": None, "floor": 1, "ceil": 1, "mod": 2, "round": 1}
+_ARITY.update({"make_divisible": (2, 3), "len": 1, "sum": 1})
+#: Functions of a list. Their names stay free for symbols and arguments (specs written before
+#: they existed may use them), so they are functions only where called.
+LIST_FUNCTIONS = {"len": "len", "sum": "sum"}
+_CALLABLE = "min, max, floor, ceil, round, make_divisible, len, sum"
 
-#: The dimensions of the input an expression may read (``input.C``): the axis of each.
-INPUT_AXES = {"N": 0, "C": 1, "H": 2, "W": 3}
-#: The name of the input in expressions (``input.C``) and references (``from: input``).
-INPUT_NAME = "input"
 
 _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
@@ -140,8 +157,9 @@ def parse(value: Any) -> Expr:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"expression is {len(text)} characters long (at most {MAX_LENGTH})")
     _check_number_spelling(text)
+    masked = mask(text)
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = ast.parse(masked, mode="eval")
     except SyntaxError as exc:
         col = f" at character {exc.offset}" if exc.offset else ""
         hint = ""
@@ -152,71 +170,16 @@ def parse(value: Any) -> Expr:
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExpressionError(f"cannot parse expression {text!r}: {exc}") from None
     names: set[str] = set()
-    converted = _convert(tree.body, text, names, depth=0)
-    return Expr(text, converted, frozenset(names))
-
-
-# A number token: not part of a name, not after a decimal point.
-_NUMBER_TOKEN = re.compile(r"(?<![\w.])(\d[\w]*)")
-
-
-def _check_number_spelling(text: str) -> None:
-    """Refuse spellings whose meaning is not plain decimal: ``010``, ``0x1f``, ``0b101``."""
-    for m in _NUMBER_TOKEN.finditer(text):
-        token = m.group(1)
-        lowered = token.lower()
-        if lowered[:2] in ("0b", "0x", "0o"):
-            base = {"0b": "binary", "0x": "hexadecimal", "0o": "octal"}[lowered[:2]]
-            try:
-                value = f": {int(token, 0)}"
-            except ValueError:
-                value = ""
-            raise ExpressionError(
-                f"in {_shown(text)}: {_shown(token)} is a {base} literal; write it in decimal{value}"
-            )
-        digits = token.split("e")[0].split("E")[0]
-        if len(digits) > 1 and digits[0] == "0" and digits.replace("_", "").isdigit():
-            end = m.end(1)
-            if end < len(text) and text[end] == ".":
-                continue  # 00.5: a decimal fraction
-            raise ExpressionError(
-                f"in {_shown(text)}: {_shown(token)} has a leading zero; write {token.lstrip('0_') or '0'}"
-            )
-
-
-def _shown(text: str) -> str:
-    """An expression's text as messages quote it."""
-    return repr(shorten(text, MAX_SHOWN))
-
-
-def _float(value: float) -> int | Fraction:
-    if not math.isfinite(value):
-        raise ExpressionError(f"expected a finite number, found {value}")
-    number = dims.canon(Fraction(repr(value)))  # exact decimal value as written
-    _check_magnitude(number)
-    return number
-
-
-def _exact_float(node: ast.Constant, text: str) -> int | Fraction:
-    """The value of a decimal literal as written (``0.3333333333333333333333`` is not the
-    nearest float)."""
-    value = node.value
-    if not math.isfinite(value):
-        raise ExpressionError(f"in {_shown(text)}: expected a finite number, found a number out of range")
-    segment = (ast.get_source_segment(text, node) or "").replace("_", "")
     try:
-        exact = Fraction(segment)
-    except (ValueError, ZeroDivisionError):
-        return _float(value)
-    if value == 0 and exact != 0:
-        raise ExpressionError(f"in {_shown(text)}: the number {shorten(segment)} is too small")
-    number = dims.canon(exact)
-    _check_magnitude(number)
-    return number
+        converted = _convert(tree.body, masked, names, depth=0)
+    except ExpressionError as exc:
+        if masked == text:
+            raise
+        from dataclasses import replace
 
-
-def _number_text(v: int | Fraction) -> str:
-    return str(v) if isinstance(v, int) else f"{v.numerator}/{v.denominator}"
+        d = exc.diagnostic
+        raise ExpressionError(replace(d, message=d.message.replace(DOT, "."))) from None
+    return Expr(text, converted, frozenset(names))
 
 
 def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
@@ -229,6 +192,10 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
             return ("num", _exact_float(node, text))
         _check_magnitude(node.value)
         return ("num", node.value)
+    if isinstance(node, ast.Name) and DOT in node.id:
+        found = reference(node.id, _shown(text.replace(DOT, ".")), FUNCTIONS)
+        names.add(found[1])
+        return found
     if isinstance(node, ast.Name):
         if node.id == INPUT_NAME:
             raise ExpressionError(
@@ -250,6 +217,13 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
                 f"in {_shown(text)}: the input has no dimension {node.attr!r}; "
                 f"write input.N, input.C, input.H or input.W"
             )
+    if isinstance(node, ast.Subscript):
+        if isinstance(node.slice, ast.Slice):
+            raise ExpressionError(f"in {_shown(text)}: slices are not allowed; index one value (a[i])")
+        base = _convert(node.value, text, names, depth + 1)
+        if base[0] not in ("name", "index") or is_reference(base[1] if base[0] == "name" else ""):
+            raise ExpressionError(f"in {_shown(text)}: only a list can be indexed (widths[i])")
+        return ("index", base, _convert(node.slice, text, names, depth + 1))
     if isinstance(node, ast.Compare):
         ops = []
         for op in node.ops:
@@ -284,14 +258,14 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         )
     if isinstance(node, ast.Call):
         fname = node.func.id if isinstance(node.func, ast.Name) else None
-        if fname not in FUNCTIONS:
+        if fname not in FUNCTIONS and fname not in LIST_FUNCTIONS:
             shown = fname or ast.get_source_segment(text, node.func) or "?"
             raise ExpressionError(
                 f"in {text!r}: function '{shown}' is not allowed; expressions may call only {_CALLABLE}"
             )
         if node.keywords:
             raise ExpressionError(f"in {text!r}: {fname}() takes no keyword arguments")
-        fn = FUNCTIONS[fname]
+        fn = FUNCTIONS.get(fname) or LIST_FUNCTIONS[fname]
         arity = _ARITY[fn]
         if isinstance(arity, tuple) and not arity[0] <= len(node.args) <= arity[1]:
             raise ExpressionError(
@@ -304,6 +278,8 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         if arity is None and len(node.args) < 1:
             raise ExpressionError(f"in {text!r}: {fname}() needs at least one argument")
         args = tuple(_convert(a, text, names, depth + 1) for a in node.args)
+        if fn in ("len", "sum") and args[0][0] not in ("name", "index"):
+            raise ExpressionError(f"in {_shown(text)}: {fname}() takes a list (len(widths))")
         return ("call", fn, *args)
     what = _NODE_NAMES.get(type(node))
     if what is None and isinstance(node, (ast.UnaryOp, ast.BinOp)):
@@ -312,27 +288,9 @@ def _convert(node: ast.AST, text: str, names: set[str], depth: int) -> tuple:
         what = type(node).__name__
     raise ExpressionError(
         f"in {text!r}: {what} is not allowed; expressions may use numbers, names, "
-        f"+ - * / // % **, parentheses, comparisons, and/or/not, a if c else b, input.C (N, H, W) "
-        f"and {_CALLABLE}"
+        f"+ - * / // % **, parentheses, comparisons, and/or/not, a if c else b, lists indexed "
+        f"(a[i]), a tensor's dimensions (here.C, input.H, layer1.W) and {_CALLABLE}"
     )
-
-
-def _check_magnitude(v: int | Fraction) -> None:
-    if abs(v) > MAX_MAGNITUDE:
-        raise ExpressionError(f"the value {_short(v)} is too large (limit 10**100)")
-    if isinstance(v, Fraction) and v.denominator > MAX_MAGNITUDE:
-        raise ExpressionError(
-            f"the value {_short(v)} is a fraction too fine to be a size (denominator above 10**100)"
-        )
-
-
-def _short(v: int | Fraction) -> str:
-    if isinstance(v, Fraction):
-        return f"{_short(v.numerator)}/{_short(v.denominator)}"
-    if v.bit_length() > 200:
-        return f"about 10**{int(v.bit_length() * math.log10(2))}"
-    s = _number_text(v)
-    return s if len(s) <= 30 else f"{s[:12]}...({len(s)} digits)"
 
 
 def evaluate(expr: Expr, scope: dict[str, Any], *, pairs: bool = False) -> Any:
@@ -346,6 +304,10 @@ def evaluate(expr: Expr, scope: dict[str, Any], *, pairs: bool = False) -> Any:
     """
     if pairs and expr.tree[0] == "name" and isinstance(scope.get(expr.tree[1]), tuple):
         return scope[expr.tree[1]]
+    if pairs and expr.tree[0] == "index":
+        value = _item(expr.tree, expr, scope)
+        if isinstance(value, tuple):
+            return value
     value = _eval(expr.tree, expr, scope)
     return value.to_sympy() if isinstance(value, Surd) else value
 
@@ -363,6 +325,14 @@ def _eval(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
         return _bounded(dims.mul(-1, inner), expr)
     if tag == "call":
         return _call(t, expr, scope)
+    if tag == "index":
+        value = _item(t, expr, scope)
+        if isinstance(value, tuple):
+            raise ExpressionError(
+                f"in {_shown(expr.text)}: {tree_text(t)} is a list of {len(value)} values; "
+                f"index it ({tree_text(t)}[0]) or pass it whole to a pair argument"
+            )
+        return value
     if tag == "cmp":
         return dims.from_truth(_compare(t, expr, scope))
     if tag in ("and", "or", "not"):
@@ -373,9 +343,26 @@ def _eval(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
             return _eval(t[2], expr, scope)
         if cond is False:
             return _eval(t[3], expr, scope)
-        return _bounded(dims.where(cond, _eval(t[2], expr, scope), _eval(t[3], expr, scope)), expr)
+        return _conditional(cond, _eval(t[2], expr, scope), _eval(t[3], expr, scope), expr)
     _, op, left, right = t
     return _binop(op, _eval(left, expr, scope), _eval(right, expr, scope), expr)
+
+
+def _conditional(cond: Any, a: Any, b: Any, expr: Expr) -> dims.Value:
+    """``a if cond else b`` for an undecided ``cond``: one flat conditional of the symbol when
+    every condition in it is a threshold of one integer symbol (``v + 1 if H > 3 else v``,
+    ``v`` itself a conditional, stays one list of ranges of H instead of doubling); else the
+    conditional as written, refused when it grows too large to handle."""
+    a, b = (v.to_sympy() if isinstance(v, Surd) else v for v in (a, b))
+    value, size = conditional(cond, a, b)
+    if size > MAX_CONDITIONAL_SIZE:
+        open_ = ", ".join(sorted(str(x) for x in dims.free_symbols(value)))
+        raise ExpressionError(
+            f"in {_shown(expr.text)}: with {open_} left open this conditional grows to more than "
+            f"{MAX_CONDITIONAL_SIZE:,} operations (conditionals of conditionals, passed through "
+            f"blocks, double it at each level); give {open_} a value with --set"
+        )
+    return _bounded(value, expr)
 
 
 def _lookup(name: str, expr: Expr, scope: dict[str, Any]) -> dims.Value:
@@ -389,6 +376,11 @@ def _lookup(name: str, expr: Expr, scope: dict[str, Any]) -> dims.Value:
             ) from None
         known = ", ".join(sorted(n for n in scope if not n.startswith(INPUT_NAME + "."))) or "none"
         raise ExpressionError(f"in {expr.text!r}: unknown name '{name}' (names in scope: {known})") from None
+    if isinstance(value, tuple) and (len(value) != 2 or any(isinstance(v, tuple) for v in value)):
+        raise ExpressionError(
+            f"in {_shown(expr.text)}: {name} is a list of {len(value)} value{'s' * (len(value) != 1)}; "
+            f"index it ({name}[0]), count it (len({name})) or pass it whole to an argument"
+        )
     if isinstance(value, tuple):
         shown = dims.fmt_shape(value)
         raise ExpressionError(
@@ -397,11 +389,37 @@ def _lookup(name: str, expr: Expr, scope: dict[str, Any]) -> dims.Value:
         )
     if isinstance(value, str):
         raise ExpressionError(f"in {_shown(expr.text)}: {name} names a layer kind ({value}), not a number")
+    if isinstance(value, Tensor):
+        raise ExpressionError(
+            f"in {_shown(expr.text)}: {name} names a tensor ({value.node}), not a number; its "
+            f"dimensions are {name}.N, {name}.C, {name}.H and {name}.W"
+        )
     return value
+
+
+def _list(t: tuple, expr: Expr, scope: dict[str, Any]) -> tuple:
+    return as_list(
+        t, _shown(expr.text), scope, lambda n: _eval(n, expr, scope), lambda n: _lookup(n, expr, scope)
+    )
+
+
+def _item(t: tuple, expr: Expr, scope: dict[str, Any]) -> Any:
+    return item(
+        t, _shown(expr.text), scope, lambda n: _eval(n, expr, scope), lambda n: _lookup(n, expr, scope)
+    )
 
 
 def _call(t: tuple, expr: Expr, scope: dict[str, Any]) -> dims.Value:
     fn = t[1]
+    if fn == "len":
+        return len(_list(t[2], expr, scope))
+    if fn == "sum":
+        total: Any = 0
+        for v in _list(t[2], expr, scope):
+            if isinstance(v, tuple):
+                raise ExpressionError(f"in {_shown(expr.text)}: sum() adds numbers, not rows")
+            total = _binop("+", total, v, expr)
+        return total
     args = [_eval(a, expr, scope) for a in t[2:]]
     if any(isinstance(a, Surd) for a in args):
         if fn in ("floor", "ceil", "round") and isinstance(args[0], Surd):

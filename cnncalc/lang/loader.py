@@ -3,7 +3,6 @@ every entry's arguments checked and every name resolved (file, line and column i
 
 from __future__ import annotations
 
-import keyword
 import re
 from pathlib import Path
 from typing import Any
@@ -13,67 +12,103 @@ from ..errors import ExpressionError, UnknownLayerError, unknown_message
 from ..layers._fields import ArgumentError
 from .blocks import BlockRules, _own_depth, _uses
 from .budget import read_budgets
-from .expr import FUNCTIONS, Expr, parse
+from .expr import INPUT_AXES, Expr, is_reference, parse
 from .model import (
     _LAYER_NAME,
     _NAME,
     _TEMPLATE_PART,
     CONSTRUCTS,
+    COUNT,
+    FORMAT_VERSION,
+    HERE,
     INDEX,
     INPUT,
     INPUT_DIMS,
     MAX_ENTRIES,
     MAX_NESTING,
     META_KEYS,
+    NETWORK,
+    ROW,
     Block,
     Entry,
+    Module,
+    Ref,
     Spec,
     Symbol,
     _kind,
     _raise_validation,
     _SpecModel,
-    _SymbolModel,
 )
-from .source import Path_, Source
+from .refnames import split_reference
+from .refs import read_ref, reads_of
+from .source import FileKey, Path_, Source, load_yaml, read_text
+from .symbols import declare, read_list
+from .uses import Files, find_used, shown
+
+
+class _Shared:
+    """What the loaders of a spec and of the specs it uses fill together (blocks and kinds by
+    their qualified names, the count of entries)."""
+
+    def __init__(self, files: Files):
+        self.files = files
+        self.count = 0
+        self.blocks: dict[str, Block] = {}
+        self.kind_entries: list = []  # (loader, block, argument, raw item, path, names)
+        self.kinds_passed: dict[tuple[str, str], set] = {}
+        self.block_refs: list[tuple[str | None, str]] = []
+        self.loaders: dict[str, Loader] = {}  # qualified block name -> the loader of its file
+        self.modules: dict[str, Module] = {}
+        self.depth: dict[str, int] = {}
+        self.warnings: list[tuple[Path_, str]] = []
+        self.declared: dict[str, Path_] = {}
 
 
 class Loader(BlockRules):
     """Reads a validated top-level structure into a :class:`Spec`, entry by entry."""
 
-    def __init__(self, model: _SpecModel, source: Source):
+    def __init__(
+        self,
+        model: _SpecModel,
+        source: Source,
+        *,
+        origin: Path | None = None,
+        root: Path | None = None,
+        prefix: str = "",
+        base: Path_ = (),
+        shared: _Shared | None = None,
+    ):
         self.model = model
         self.source = source
+        self.origin = origin  # the file read, for the specs it uses (None: text)
+        self.root = root if root is not None else (origin.parent.resolve() if origin else None)
+        self.prefix = prefix  # of this file's block names among the spec's ("" for the spec's own)
+        self.base = base  # of this file's paths: () for the spec's own, (FileKey,) for a used one
+        self.shared = shared if shared is not None else _Shared(Files(origin))
         self.symbols: dict[str, Symbol] = {}
-        self.blocks: dict[str, Block] = {}
-        self._count = 0  # entries written out, against MAX_ENTRIES
+        self.lists: dict[str, tuple[Path_, tuple]] = {}
+        self.blocks = self.shared.blocks
         self._kinds: frozenset[str] = frozenset()  # kind arguments of the block being loaded
-        self._block_name: str | None = None  # the block being loaded
-        # Entries whose kind is a block argument: (block, argument, raw item, path, names).
-        self._kind_entries: list[tuple[str, str, Any, Path_, set[str]]] = []
-        # Kinds passed to kind arguments: (block, argument) -> {kind, or ("arg", block, name)}.
-        self._kinds_passed: dict[tuple[str, str], set] = {}
-        # Blocks passed as kinds: (the block passing it, or None at top level; the block).
-        self._block_refs: list[tuple[str | None, str]] = []
+        self._tensors: frozenset[str] = frozenset()  # tensor arguments of the block being loaded
+        self._block_name: str | None = None  # the block being loaded (qualified)
+        # Entries whose kind is a block argument, kinds passed to kind arguments, blocks passed as
+        # kinds: shared with the loaders of used specs (see _Shared).
+        self._kind_entries = self.shared.kind_entries
+        self._kinds_passed = self.shared.kinds_passed
+        self._block_refs = self.shared.block_refs
+        self._block_names: dict[str, str] = {}  # a name as written here -> qualified name
+
+    def _p(self, *parts) -> Path_:
+        """A path in this file."""
+        return (*self.base, *parts)
 
     def spec(self) -> Spec:
         m = self.model
-        for name, value in m.symbols.items():
-            self.symbols[name] = self._symbol(name, value)
-        input_shape = self._input()
-        # Blocks first (by name, so a block can use a block defined after it), then layers.
-        self._block_names = set(m.blocks)
-        for name in m.blocks:
-            self._check_block_name(name)
-        for name, block in m.blocks.items():
-            self.blocks[name] = self._block(name, block)
-        self._check_block_cycles()
-        self._block_name, self._kinds = None, frozenset()
-        layers = self._entries(m.layers, ("layers",), set(self.symbols))
-        if not layers:
-            raise self.source.error(("layers",), "the network has no layers")
+        layers, input_shape = self.load()
         variants = self._variants()
         nesting = max(
-            [_own_depth(layers)] + [level + self._depth[b] for b, level in _uses(layers, self.blocks).items()]
+            [_own_depth(layers)]
+            + [level + self.shared.depth[b] for b, level in _uses(layers, self.blocks).items()]
         )
         if nesting > MAX_NESTING:
             raise self.source.error(
@@ -91,79 +126,111 @@ class Loader(BlockRules):
             freeze_until=m.freeze_until,
             source=self.source,
             variants=variants,
-            warnings=self._unused_blocks(layers),
+            warnings=(*self.shared.warnings, *self._unused_blocks(layers)),
             structural=self._structural(layers, variants),
+            lists=self.lists,
+            modules=self.shared.modules,
+            declared=self.shared.declared,
+            version=m.cnncalc,
             budgets=read_budgets(m.budget, self.source, self.symbols),
         )
 
-    # -- symbols and input -------------------------------------------------------------------
-
-    def _symbol(self, name: str, value: Any) -> Symbol:
-        path = ("symbols", name)
-        if not _NAME.match(name) or keyword.iskeyword(name) or name in FUNCTIONS:
-            raise self.source.error(path, f"{name!r} cannot be a symbol name (use letters, digits, _)")
-        if name == INPUT:
-            raise self.source.error(path, f"{INPUT!r} is reserved for the network input")
-        if name == INDEX:
-            raise self.source.error(path, f"{INDEX!r} is reserved for the index of a repetition")
-        if isinstance(value, dict):
-            try:
-                spec = _SymbolModel.read(value)
-            except ArgumentError as exc:
-                _raise_validation(exc, self.source, path)
-        elif value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
-            spec = _SymbolModel.model_construct(default=value)
-        else:
+    def load(self) -> tuple[tuple[Entry, ...], tuple[Expr, ...]]:
+        """Read this file: its symbols, the specs it uses, its blocks and its layers."""
+        m = self.model
+        if m.cnncalc is not None and m.cnncalc != FORMAT_VERSION:
+            newer = m.cnncalc > FORMAT_VERSION
             raise self.source.error(
-                path,
-                f"a symbol is a default value or a mapping such as "
-                f"{{default: 224, min: 32}}, found {_kind(value)}",
+                self._p("cnncalc"),
+                f"this spec is written for version {m.cnncalc} of the spec format; this cnncalc "
+                f"reads version {FORMAT_VERSION}"
+                + ("; a newer cnncalc reads it" if newer else " (the first version is 1)"),
             )
-        integer = spec.type == "integer"
+        for name, value in m.symbols.items():
+            declared = declare(name, value, self.source, self.base, self.symbols, self.lists)
+            if isinstance(declared, Symbol):
+                self.symbols[name] = declared
+            else:
+                self.lists[name] = declared
+        input_shape = self._input()
+        for alias, use in m.use.items():
+            self._use(alias, use)
+        # Blocks first (by name, so a block can use a block defined after it), then layers.
+        for name in m.blocks:
+            self._check_block_name(name)
+            self._block_names[name] = self.prefix + name
+            self.shared.loaders[self.prefix + name] = self
+        for name, block in m.blocks.items():
+            self.blocks[self.prefix + name] = self._block(name, block)
+        self._check_block_cycles()
+        self._block_name, self._kinds, self._tensors = None, frozenset(), frozenset()
+        layers = self._entries(m.layers, self._p("layers"), self._scope_names())
+        if not layers:
+            raise self.source.error(self._p("layers"), "the network has no layers")
+        return layers, input_shape
 
-        def number(key: str, raw: Any):
-            if raw is None:
-                return None
-            p = (*path, key) if isinstance(value, dict) else path
-            try:
-                e = parse(raw)
-            except ExpressionError as exc:
-                raise self.source.error(p, exc) from None
-            try:
-                v = e.constant
-            except ExpressionError as exc:
-                raise self.source.error(p, exc) from None
-            if v is None:
-                raise self.source.error(p, f"{key} must be a number, found {e.text!r}")
-            if integer and not isinstance(v, int):
+    def _scope_names(self) -> set[str]:
+        return set(self.symbols) | set(self.lists)
+
+    # -- the specs this one uses -------------------------------------------------------------
+
+    def _use(self, alias: str, use: Any) -> None:
+        path = self._p("use", alias)
+        if not _NAME.match(alias):
+            raise self.source.error(path, f"{alias!r} cannot name a used spec (use letters, digits, _)")
+        target, _ = find_used(use.spec, self.origin, self.root, self.source, (*path, "spec"))
+        files = self.shared.files
+        files.enter(target, use.spec, self.source, (*path, "spec"))
+        filename = shown(target)
+        source = Source(filename)
+        key = FileKey(filename, source)
+        data, loaded = load_yaml(read_text(target), filename)
+        source.marks.update(loaded.marks)
+        if not isinstance(data, dict):
+            raise source.error((), f"a spec is a mapping with 'input' and 'layers'; found {_kind(data)}")
+        try:
+            model = _SpecModel.read(data)
+        except ArgumentError as exc:
+            _raise_validation(exc, source, ())
+        prefix = f"{self.prefix}{alias}."
+        child = Loader(
+            model, source, origin=target, root=self.root, prefix=prefix, base=(key,), shared=self.shared
+        )
+        child.load()
+        files.leave()
+        given, given_lists = {}, {}
+        for name, raw in use.symbols.items():
+            spath = (*path, "symbols", name)
+            if name in child.lists:
+                if not isinstance(raw, list):
+                    raise self.source.error(
+                        spath, f"{name!r} is a list in {filename}; give it a list ({name}: [...])"
+                    )
+                given_lists[name] = (spath, read_list(raw, self.source, spath, self._scope_names()))
+                continue
+            if name not in child.symbols:
+                known = ", ".join([*child.symbols, *child.lists]) or "none"
                 raise self.source.error(
-                    p,
-                    f"{key} = {e.text} is not an integer; declare `type: rational` for "
-                    f"multipliers such as a width factor",
+                    spath, f"{name!r} is not declared in {filename} (its symbols: {known})"
                 )
-            if v <= 0 and key != "min":
-                raise self.source.error(p, f"{key} must be positive, found {e.text}")
-            return v
+            if raw is None or isinstance(raw, list):
+                raise self.source.error(
+                    spath, f"{name!r} is a number in {filename}; give it a number or an expression"
+                )
+            given[name] = self._expr(raw, spath, self._scope_names())
+        self.shared.modules[prefix] = Module(
+            prefix, self.prefix, child.symbols, child.lists, given, path, given_lists
+        )
+        for name, qualified in child._block_names.items():
+            self._block_names[f"{alias}.{name}"] = qualified
 
-        default, lo, hi = number("default", spec.default), number("min", spec.min), number("max", spec.max)
-        if lo is not None and lo <= 0 and integer:
-            raise self.source.error(
-                (*path, "min"), f"min must be at least 1 (sizes are positive), found {lo}"
-            )
-        sym = Symbol(name, default, lo, hi, integer, spec.doc)
-        if hi is not None and hi < sym.lower:
-            raise self.source.error(path, f"max = {hi} is below min = {sym.lower}")
-        if default is not None and not (sym.lower <= default and (hi is None or default <= hi)):
-            raise self.source.error(
-                path, f"default {default} is outside [{sym.lower}, {hi if hi is not None else 'inf'}]"
-            )
-        return sym
+    # -- symbols and input -------------------------------------------------------------------
 
     def _input(self) -> tuple[Expr, ...]:
         shape = self.model.input
         if not shape:
-            raise self.source.error(("input",), "the input shape is empty; write it as [N, C, H, W]")
-        return tuple(self._expr(v, ("input", i), set(self.symbols)) for i, v in enumerate(shape))
+            raise self.source.error(self._p("input"), "the input shape is empty; write it as [N, C, H, W]")
+        return tuple(self._expr(v, self._p("input", i), set(self.symbols)) for i, v in enumerate(shape))
 
     def _expr(self, raw: Any, path: Path_, names: set[str]) -> Expr:
         try:
@@ -175,6 +242,15 @@ class Loader(BlockRules):
 
     def _check_names(self, e: Expr, path: Path_, names: set[str]) -> None:
         for n in sorted(e.names):
+            if is_reference(n):
+                self._check_reference(e, n, path, names)
+                continue
+            if n in self._tensors:
+                raise self.source.error(
+                    path,
+                    f"{n!r} names a tensor (an argument of block {self._raw_name()!r} used in from:, "
+                    f"inputs: or as {n}.C); its dimensions are {n}.N, {n}.C, {n}.H and {n}.W",
+                )
             if n not in names and n not in INPUT_DIMS:
                 import difflib
 
@@ -184,21 +260,60 @@ class Loader(BlockRules):
                 what = (
                     f"{n!r} is not defined" if e.text == n else f"{e.text!r} uses {n!r}, which is not defined"
                 )
+                if n in self._given_names():
+                    raise self.source.error(
+                        path,
+                        f"{what} as a number: {n!r} is a layer; its dimensions are {n}.N, {n}.C, "
+                        f"{n}.H and {n}.W, and a block takes it through an argument used in from:, "
+                        f"inputs: or as arg.C",
+                    )
                 raise self.source.error(
                     path, f"{what}{hint}; names in scope: {known}. Declare symbols under 'symbols:'"
                 )
 
+    def _check_reference(self, e: Expr, n: str, path: Path_, names: set[str]) -> None:
+        """``here.C``, ``input.C``, ``arg.C`` for a tensor argument, or ``layer.C`` for a layer
+        (found when the network is expanded); not a symbol's or a number argument's."""
+        base, _ = split_reference(n)
+        if base in (INPUT, HERE, NETWORK) or base in self._tensors:
+            return
+        if base in names or base in self._kinds:
+            what = "a layer kind" if base in self._kinds else "a number"
+            raise self.source.error(
+                path,
+                f"in {e.text!r}: {base!r} is {what}, not a tensor; {n} reads the dimension of a "
+                f"tensor: here.C (arriving here), input.C (the block's or the network's input) or "
+                f"a layer's, such as layer1.C",
+            )
+
+    def _raw_name(self) -> str:
+        name = self._block_name or ""
+        return name[len(self.prefix) :] if name.startswith(self.prefix) else name
+
     # -- blocks ------------------------------------------------------------------------------
 
-    def _arg(self, raw: Any, path: Path_, names: set[str]) -> Expr | tuple[Expr, Expr]:
-        """A block argument's value: an expression, or a pair ``[a, b]`` of them."""
+    def _arg(self, raw: Any, path: Path_, names: set[str]) -> Expr | tuple:
+        """A block argument's value: an expression, or a list of them (a pair ``[a, b]``,
+        rows)."""
         if isinstance(raw, list):
-            if len(raw) != 2:
-                raise self.source.error(
-                    path, f"a block argument is one value or a pair [a, b], found {len(raw)} values"
-                )
-            return (self._expr(raw[0], (*path, 0), names), self._expr(raw[1], (*path, 1), names))
+            from .symbols import read_list
+
+            items = read_list(raw, self.source, path, names | INPUT_DIMS | _here_dims())
+            for k, e in _flat(items):
+                self._check_names(e, (*path, *k), names)
+            return items
         return self._expr(raw, path, names)
+
+    def _ref(self, raw: Any, path: Path_, names: set[str], *, generator: bool = False) -> Ref:
+        """A reference to a tensor, its expressions checked against ``names``."""
+
+        def parse_expr(text: str, extra: frozenset[str]) -> Expr:
+            return self._expr(text, path, names | extra)
+
+        try:
+            return read_ref(raw, parse_expr, generator=generator)
+        except ValueError as exc:
+            raise self.source.error(path, str(exc)) from None
 
     # -- entries -----------------------------------------------------------------------------
 
@@ -210,8 +325,8 @@ class Loader(BlockRules):
         return tuple(self._entry(item, (*path, i), names) for i, item in enumerate(raw))
 
     def _entry(self, raw: Any, path: Path_, names: set[str], as_kind: str | None = None) -> Entry:
-        self._count += 1
-        if self._count > MAX_ENTRIES:
+        self.shared.count += 1
+        if self.shared.count > MAX_ENTRIES:
             raise self.source.error(
                 path,
                 f"the spec writes out more than {MAX_ENTRIES:,} layer entries (the limit of "
@@ -247,24 +362,48 @@ class Loader(BlockRules):
             kind = as_kind
         elif kind in self._kinds:
             # The kind is a block argument: validated as each kind passed (see _variants).
-            self._kind_entries.append((self._block_name, kind, raw, path, names))
+            self._kind_entries.append((self, self._block_name, kind, raw, path, names))
             return Entry(kind, path, kind_arg=True)
         args = dict(args)
         meta = self._meta(args, apath, names)
         names = meta.pop("names")
         if kind in CONSTRUCTS:
-            return self._residual(kind, args, apath, names, meta)
-        if kind in self._block_names:
-            return self._invocation(kind, args, apath, names, meta)
-        if kind not in registry.REGISTRY:
+            entry = self._residual(kind, args, apath, names, meta)
+        elif kind in self._block_names:
+            entry = self._invocation(self._block_names[kind], args, apath, names, meta)
+        elif kind not in registry.REGISTRY:
             known = sorted(registry.REGISTRY) + list(CONSTRUCTS) + sorted(self._block_names)
             raise self.source.error(path, unknown_message("layer kind", kind, known), UnknownLayerError)
-        return self._leaf(kind, args, apath, names, meta)
+        else:
+            entry = self._leaf(kind, args, apath, names, meta)
+        return self._with_reads(entry)
+
+    def _with_reads(self, entry: Entry) -> Entry:
+        """The entry with the tensors' dimensions its own expressions read."""
+        from dataclasses import replace
+
+        exprs: list[Expr] = [entry.repeat, entry.when, entry.table]
+        exprs += [p for p in entry.template or () if isinstance(p, Expr)]
+        if entry.layer is not None:
+            exprs += [e for _, e in entry.layer.expressions()]
+        for args in (entry.block_args, entry.first or {}):
+            for value in args.values():
+                exprs += [e for _, e in _flat(value)] if isinstance(value, tuple) else [value]
+        for ref in (entry.source_ref, entry.share, *entry.inputs):
+            if ref is not None:
+                exprs += [p for p in ref.parts if isinstance(p, Expr)] + list(ref.bounds)
+        reads, axes = reads_of(e for e in exprs if isinstance(e, Expr))
+        if not reads and not axes:
+            return entry
+        return replace(entry, reads=reads, input_axes=axes)
 
     def _meta(self, args: dict, path: Path_, names: set[str]) -> dict[str, Any]:
         """Pop the keys every entry may carry; ``names`` in the result are the names the
         entry's arguments may use (with the repeat index ``i`` in a repeated entry)."""
         meta: dict[str, Any] = {}
+        if "for" in args:
+            meta["table"], meta["fields"] = self._for(args.pop("for"), (*path, "for"), names)
+            names = names | set(meta["fields"]) | {INDEX, ROW, COUNT}
         if "repeat" in args:
             meta["repeat"] = self._expr(args.pop("repeat"), (*path, "repeat"), names)
             names = names | {INDEX}
@@ -282,6 +421,8 @@ class Loader(BlockRules):
             if str(name) == INPUT:
                 raise self.source.error((*path, "name"), f"{INPUT!r} is reserved for the input")
             meta["name"] = str(name)
+            if "template" not in meta:
+                self.shared.declared.setdefault(str(name), path)
         if "freeze" in args:
             freeze = args.pop("freeze")
             if not isinstance(freeze, bool):
@@ -292,7 +433,7 @@ class Loader(BlockRules):
                 ref = args.pop(key)
                 if not isinstance(ref, str):
                     raise self.source.error((*path, key), f"{key} names an earlier layer, found {_kind(ref)}")
-                meta[key] = ref
+                meta[key] = self._ref(ref, (*path, key), names)
         if "when" in args:
             meta["when"] = self._expr(args.pop("when"), (*path, "when"), names)
         if "first" in args:
@@ -304,6 +445,30 @@ class Loader(BlockRules):
                 )
             meta["first"] = first
         return meta
+
+    def _for(self, raw: Any, path: Path_, names: set[str]) -> tuple[Expr, tuple[str, ...]]:
+        """``for: "t, c, n, s in settings"``: the table and the names its rows' fields take."""
+        text = raw.strip() if isinstance(raw, str) else ""
+        head, sep, table = text.partition(" in ")
+        fields = tuple(f.strip() for f in head.split(","))
+        if not sep or not all(_NAME.match(f) for f in fields):
+            raise self.source.error(
+                path,
+                f'for: repeats an entry over the rows of a table, written as "t, c, n, s in '
+                f'settings" (a name for each field, then the table); found {raw!r}',
+            )
+        taken = [f for f in (*fields, ROW, COUNT) if f in names or f in (INDEX, INPUT, HERE)]
+        taken += [f for f in fields if f in (ROW, COUNT)]
+        if len(set(fields)) != len(fields):
+            raise self.source.error(path, f"for: names a field twice in {text!r}")
+        if taken:
+            what = "a symbol or an argument" if taken[0] in names else "reserved"
+            which = "a field" if taken[0] in fields else "the row's index" if taken[0] == ROW else "the count"
+            raise self.source.error(
+                path,
+                f"for: binds {taken[0]!r} ({which} here), which is {what} in scope; rename one of them",
+            )
+        return self._expr(table.strip(), path, names), fields
 
     def _template(self, text: str, path: Path_, names: set[str]) -> tuple[str | Expr, ...]:
         """A name with ``{expressions}`` (``denselayer{i + 1}``): its literal parts and the
@@ -333,6 +498,8 @@ class Loader(BlockRules):
                 raise self.source.error(path, f"{kind} takes either 'inputs' or 'branches', not both")
             if "inputs" in args:
                 refs = args.pop("inputs")
+                if isinstance(refs, str) and refs.strip() in self._tensors:
+                    refs = [refs]
                 if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
                     raise self.source.error(
                         (*path, "inputs"),
@@ -344,7 +511,9 @@ class Loader(BlockRules):
                         )
                         + f", found {refs!r}",
                     )
-                inputs = tuple(refs)
+                inputs = tuple(
+                    self._ref(r, (*path, "inputs", k), names, generator=True) for k, r in enumerate(refs)
+                )
             elif "branches" in args:
                 branches = self._branches(args.pop("branches"), (*path, "branches"), names)
         if meta.get("first") is not None:
@@ -371,6 +540,8 @@ class Loader(BlockRules):
             repeat=meta.get("repeat"),
             when=meta.get("when"),
             share=meta.get("share"),
+            table=meta.get("table"),
+            fields=meta.get("fields", ()),
         )
 
     def _validate_layer(
@@ -433,6 +604,8 @@ class Loader(BlockRules):
             branches=(body, shortcut),
             repeat=meta.get("repeat"),
             when=meta.get("when"),
+            table=meta.get("table"),
+            fields=meta.get("fields", ()),
         )
 
     def _invocation(self, kind: str, args: dict, path: Path_, names: set[str], meta: dict) -> Entry:
@@ -452,10 +625,11 @@ class Loader(BlockRules):
                         (*path, "first", "block"),
                         unknown_message("block", str(first_block), self._block_names),
                     )
+                first_block = self._block_names[first_block]
                 # The first repetition takes the entry's arguments, overridden by `first`.
                 self._block_args(first_block, {**args, **raw_first}, path, names)
             first = self._block_args(first_block or kind, raw_first, (*path, "first"), names, partial=True)
-        needs_all = first_block is None or meta.get("repeat") is not None
+        needs_all = first_block is None or meta.get("repeat") is not None or "table" in meta
         block_args = self._block_args(kind, args, path, names, partial=not needs_all)
         if "share" in meta:
             raise self.source.error((*path, "share"), "share applies to a single layer, not a block")
@@ -471,11 +645,26 @@ class Loader(BlockRules):
             when=meta.get("when"),
             first=first,
             first_block=first_block,
+            table=meta.get("table"),
+            fields=meta.get("fields", ()),
         )
 
 
 def _meta_for(cls: type[registry.Layer]) -> list[str]:
-    extra = ["name", "freeze", "from", "repeat", "share", "when"]
+    extra = ["name", "freeze", "from", "repeat", "for", "share", "when"]
     if cls.arity != 1:
         extra += ["inputs", "branches"]
     return extra
+
+
+def _flat(value: tuple, at: tuple = ()):
+    """(position, expression) of every expression in a list (nested lists included)."""
+    for k, item in enumerate(value):
+        if isinstance(item, tuple):
+            yield from _flat(item, (*at, k))
+        else:
+            yield (*at, k), item
+
+
+def _here_dims() -> frozenset[str]:
+    return frozenset(f"{HERE}.{axis}" for axis in INPUT_AXES)

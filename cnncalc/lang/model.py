@@ -14,7 +14,7 @@ from .expr import INPUT_AXES, Expr
 from .source import Path_, Source
 
 #: Keys every entry may carry besides its arguments.
-META_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when")
+META_KEYS = ("name", "freeze", "from", "repeat", "first", "share", "when", "for")
 #: Structural entries that are not layers.
 CONSTRUCTS = ("residual",)
 #: The name of the network's (or a block's) input in references.
@@ -23,6 +23,18 @@ INPUT = "input"
 INPUT_DIMS = frozenset(f"{INPUT}.{axis}" for axis in INPUT_AXES)
 #: The index of a repetition (0, 1, ...) in the expressions and the name of a repeated entry.
 INDEX = "i"
+#: In an entry repeated over a table (``for:``): the index of the row, and how many times the
+#: entry was applied before (over every row and repetition).
+ROW = "row"
+COUNT = "count"
+#: The tensor arriving at an entry, in expressions (``here.C``).
+HERE = "here"
+#: The network's input, from anywhere (``network.H``; ``input`` is a block's own input).
+NETWORK = "network"
+#: The version of the spec format this release reads (``cnncalc: 1`` at the top of a spec).
+FORMAT_VERSION = 1
+#: Most spec files one spec may use, counted with the files they use (``use:``).
+MAX_USED_FILES = 64
 #: Most entries a spec may write out (in layers, blocks and branches together): a network of
 #: more layers than the expansion allows is written with ``repeat``.
 MAX_ENTRIES = 20_000
@@ -42,7 +54,11 @@ _TEMPLATE_PART = re.compile(r"\{([^{}]*)\}")
 
 @dataclass(frozen=True)
 class Symbol:
-    """A declared symbol: its default value (None if it has none), bounds and kind."""
+    """A declared symbol: its default value (None if it has none), bounds and kind.
+
+    A derived symbol's default is an expression of the symbols declared before it
+    (``derived``; ``default`` is then None): its value follows theirs unless given.
+    """
 
     name: str
     default: int | Fraction | None
@@ -50,6 +66,8 @@ class Symbol:
     max: int | Fraction | None
     integer: bool
     doc: str = ""
+    derived: Expr | None = None
+    path: Path_ = ()
 
     @property
     def lower(self) -> int | Fraction:
@@ -57,6 +75,30 @@ class Symbol:
         if self.min is not None:
             return self.min
         return 1 if self.integer else 0
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a tensor in ``from:``, ``inputs:``, ``share:`` or a block argument: a
+    name, a name template (``dense{j}``: literal parts and expressions), or a list of names
+    built over a range (``"dense{j} for j in range(i)"``: ``var`` and the range's bounds)."""
+
+    text: str
+    parts: tuple[str | Expr, ...]
+    var: str | None = None
+    bounds: tuple[Expr, ...] = ()
+
+    @property
+    def plain(self) -> str | None:
+        """The name when the reference is one literal name, else None."""
+        if self.var is None and len(self.parts) == 1 and isinstance(self.parts[0], str):
+            return self.parts[0]
+        return None
+
+
+#: A list written in a spec (a symbol or a block argument): numbers or expressions, and lists
+#: of them (pairs, rows).
+ListValue = tuple
 
 
 @dataclass(frozen=True)
@@ -70,20 +112,28 @@ class Entry:
     name: str | None = None
     template: tuple[str | Expr, ...] | None = None  # a name with {expressions}: its parts
     freeze: bool = False
-    source_ref: str | None = None  # `from:`
-    inputs: tuple[str, ...] = ()  # `inputs:` of a merge layer
+    source_ref: Ref | None = None  # `from:`
+    inputs: tuple[Ref, ...] = ()  # `inputs:` of a merge layer
     branches: tuple[tuple[Entry, ...], ...] = ()  # `branches:` of a merge layer, or residual
     repeat: Expr | None = None
     when: Expr | None = None  # the entry exists only when this is not 0
     first: dict[str, Arg] | None = None  # argument overrides for the first repetition
     first_block: str | None = None  # a different block for the first repetition
-    share: str | None = None
+    share: Ref | None = None
     kind_arg: bool = False  # `kind` is a block argument naming the layer kind
+    table: Expr | None = None  # `for: t, c in table`: the table, its rows bound to `fields`
+    fields: tuple[str, ...] = ()
+    #: The tensors' dimensions the entry's expressions read (``here.C``, ``layer1.H``; the
+    #: network's or block's ``input.*`` apart)
+    reads: frozenset[str] = frozenset()
+    #: The axes of ``input`` the entry's own expressions read (for the top-level lint)
+    input_axes: frozenset[str] = frozenset()
 
 
-#: A block argument's value: an expression, a pair of them, or (for an argument used as an
-#: entry's kind) the name of a layer kind.
-Arg = Expr | tuple[Expr, Expr] | str
+#: A block argument's value: an expression, a list of them (a pair, rows), (for an argument
+#: used as an entry's kind) the name of a layer kind, or (for an argument naming a tensor) a
+#: reference.
+Arg = Expr | tuple | str | Ref
 
 
 @dataclass(frozen=True)
@@ -98,6 +148,28 @@ class Block:
     layers: tuple[Entry, ...]
     path: Path_
     kinds: frozenset[str] = frozenset()
+    #: The arguments that name a tensor (used in ``from:``, ``inputs:``, ``share:`` or as
+    #: ``arg.C``)
+    tensors: frozenset[str] = frozenset()
+    #: The spec the block is written in: "" for this one, else the prefix of a used spec
+    #: (``backbone.``), whose symbols the block reads
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class Module:
+    """A spec whose blocks this one uses (``use:``): its blocks are named ``prefix + name``,
+    its symbols take the values given under ``symbols:`` (expressions of the using spec's
+    symbols), else their defaults."""
+
+    prefix: str
+    parent: str  # the module of the spec that uses it ("" for this one)
+    symbols: dict[str, Symbol]
+    lists: dict[str, tuple[Path_, ListValue]]
+    given: dict[str, Expr]
+    path: Path_
+    #: Lists of the used spec given under ``symbols:`` (expressions of the using spec's symbols).
+    given_lists: dict[str, tuple[Path_, ListValue]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,6 +192,15 @@ class Spec:
     #: The symbols that decide how the network expands (read by a repeat, a when or a name,
     #: directly or through block arguments): they need values, so they are never left open.
     structural: frozenset[str] = frozenset()
+    #: Symbols whose value is a list (a table), by name: where declared and the list
+    lists: dict[str, tuple[Path_, ListValue]] = field(default_factory=dict)
+    #: The specs whose blocks this one uses, by prefix
+    modules: dict[str, Module] = field(default_factory=dict)
+    #: Literal layer names written anywhere, with where (to say that a reference names a
+    #: layer defined below it)
+    declared: dict[str, Path_] = field(default_factory=dict)
+    #: The format version the spec declares (``cnncalc: 1``), or None
+    version: int | None = None
     #: The limits of the ``budget:`` section (:mod:`cnncalc.lang.budget`), checked by ``check``.
     budgets: tuple = ()
 
@@ -144,6 +225,14 @@ def _block_arg(value: Any) -> Any:
     return _value(value)
 
 
+def _version(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ArgumentError(f"the format version is a whole number (cnncalc: 1), found {describe(value)}")
+    return value
+
+
 _NUMBER = {"type": ["number", "string"]}
 #: A number, an expression, or nothing.
 _Value = Annotated[Any, Parse(_value, {"anyOf": [_NUMBER, {"type": "null"}]})]
@@ -152,7 +241,7 @@ _BlockArg = Annotated[Any, Parse(_block_arg, {"anyOf": [_NUMBER, {"type": "array
 
 
 class _SymbolModel(Model):
-    default: _Value = None
+    default: _BlockArg = None
     min: _Value = None
     max: _Value = None
     type: Literal["integer", "rational"] = "integer"
@@ -165,11 +254,19 @@ class _BlockModel(Model):
     doc: str = ""
 
 
+class _UseModel(Model):
+    spec: str
+    symbols: dict[str, _BlockArg] = {}  # noqa: RUF012 (never changed)
+    doc: str = ""
+
+
 class _SpecModel(Model):
+    cnncalc: Annotated[Any, Parse(_version, {"type": "integer"})] = None
     name: str = ""
     description: str = ""
     symbols: dict[str, Any] = {}  # noqa: RUF012 (never changed)
     input: list[Any]
+    use: dict[str, _UseModel] = {}  # noqa: RUF012 (never changed)
     blocks: dict[str, _BlockModel] = {}  # noqa: RUF012 (never changed)
     layers: list[Any]
     freeze_until: str | None = None

@@ -40,16 +40,38 @@ class Mark:
     column: int
 
 
+class FileKey(str):
+    """The first part of a path into another spec file (one whose blocks this spec uses): the
+    path's rest is located in that file's :class:`Source`."""
+
+    source: Source
+
+    def __new__(cls, text: str, source: Source) -> FileKey:
+        key = super().__new__(cls, text)
+        key.source = source
+        return key
+
+
 @dataclass
 class Source:
-    """Where each value of a loaded document was written."""
+    """Where each value of a loaded document was written. A path that starts with a
+    :class:`FileKey` is in that key's file."""
 
     filename: str
     marks: dict[Path_, Mark] = field(default_factory=dict)
 
+    def _owner(self, path: Path_) -> tuple[Source, Path_]:
+        """The source a path is in, and the path inside it."""
+        source = self
+        while path and isinstance(path[0], FileKey):
+            source, path = path[0].source, path[1:]
+        return source, tuple(path)
+
     def mark(self, path: Path_) -> Mark | None:
         """The position of ``path``, or of its nearest enclosing value."""
-        path = tuple(path)
+        owner, path = self._owner(path)
+        if owner is not self:
+            return owner.mark(path)
         while True:
             if path in self.marks:
                 return self.marks[path]
@@ -59,17 +81,19 @@ class Source:
 
     def where(self, path: Path_ = ()) -> str:
         """``file:line:column`` for ``path`` (or just the file name)."""
-        mark = self.mark(path)
+        owner, path = self._owner(path)
+        mark = owner.mark(path)
         if mark is None:
-            return self.filename
-        return f"{self.filename}:{mark.line}:{mark.column}"
+            return owner.filename
+        return f"{owner.filename}:{mark.line}:{mark.column}"
 
     def diagnostic(self, path: Path_, message: str | CnncalcError, code: str = "spec") -> Diagnostic:
         """A diagnostic located at ``path``: from a message, or from an error raised by what
         read the value there (its hint and code kept)."""
-        mark = self.mark(path)
+        owner, path = self._owner(path)
+        mark = owner.mark(path)
         fields = {
-            "file": self.filename,
+            "file": owner.filename,
             "line": mark.line if mark else None,
             "column": mark.column if mark else None,
             "where": format_path(path),
@@ -94,6 +118,17 @@ def format_path(path: Path_) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+def exists(path: str | Path, kind: str = "any") -> bool:
+    """Whether ``path`` names a file (``kind="file"``), a folder (``"dir"``) or either: False for
+    a name the system refuses to look up (too long, a folder that cannot be searched), where
+    ``Path.exists`` raises."""
+    try:
+        p = Path(path)
+        return p.is_file() if kind == "file" else p.is_dir() if kind == "dir" else p.exists()
+    except (OSError, ValueError):  # ENAMETOOLONG, EACCES; a NUL character
+        return False
 
 
 def display_path(path: str | Path) -> str:

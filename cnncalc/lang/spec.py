@@ -39,11 +39,12 @@ def load_spec(path: str | Path) -> Spec:
         SpecError: for anything wrong in the file, with file, line and column.
     """
     text = read_text(path)
-    return parse_spec(text, display_path(path))
+    return parse_spec(text, display_path(path), origin=None if str(path) == "-" else Path(path))
 
 
-def parse_spec(text: str, filename: str = "<spec>") -> Spec:
-    """Validate spec text (see :func:`load_spec`)."""
+def parse_spec(text: str, filename: str = "<spec>", *, origin: str | Path | None = None) -> Spec:
+    """Validate spec text (see :func:`load_spec`). ``origin`` is the file the text is from:
+    the specs it uses by path are found beside it (without it, only bundled ones)."""
     data, source = load_yaml(text, filename)
     if not isinstance(data, dict):
         raise source.error((), f"a spec is a mapping with 'input' and 'layers'; found {_kind(data)}")
@@ -67,7 +68,7 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
         model = _SpecModel.read(data)
     except ArgumentError as exc:
         _raise_validation(exc, source, ())
-    return Loader(model, source).spec()
+    return Loader(model, source, origin=Path(origin) if origin is not None else None).spec()
 
 
 def _count_entries(data: dict) -> int:

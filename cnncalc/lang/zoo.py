@@ -25,6 +25,18 @@ def bundled() -> dict[str, Path]:
     return {str(p.relative_to(root).with_suffix("")): p for p in sorted(root.rglob("*.yaml"))}
 
 
+def spec_argument(filename: str) -> str:
+    """How a spec read from ``filename`` is named on a command line: a bundled spec by its name
+    (``mobilenet_v1``, the same on every machine), any other file by its path."""
+    try:
+        root = zoo_dir().resolve()
+        relative = Path(filename).resolve().relative_to(root)
+    except (OSError, ValueError):  # not under the bundled specs, or no path at all (<stdin>)
+        return filename
+    name = str(relative.with_suffix(""))
+    return name if bundled().get(name) is not None else filename
+
+
 def find_spec(name_or_path: str) -> Path:
     """A spec path: the file itself if it exists, else a bundled spec of that name.
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple,
 
 from ..core import dims
 from ..core.dims import Dim
-from ..errors import ExpressionError, ShapeError
+from ..errors import CnncalcError, ExpressionError, RuleError, ShapeError
 from ..lang.expr import Expr, evaluate, parse
 from ._fields import ArgumentError, Model, Parse
 
@@ -81,7 +81,20 @@ class Check(NamedTuple):
 
     @property
     def message(self) -> str:
-        return self.describe if isinstance(self.describe, str) else self.describe()
+        """What the condition means. A function that raises (a typo in a custom layer's
+        message) gives a ShapeError saying so, with its file and line."""
+        if isinstance(self.describe, str):
+            return self.describe
+        try:
+            return str(self.describe())
+        except (CnncalcError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # a custom layer's bug, told as one message
+            from ._origin import failure
+
+            code = getattr(self.describe, "__code__", None)
+            said = failure("the function giving its message", exc, code.co_filename if code else None)
+            raise RuleError(f"a check of the layer failed, and {said}") from exc
 
 
 def at_least(lhs: Dim, rhs: Dim, message: str | Callable[[], str]) -> Check:
@@ -205,6 +218,9 @@ class Layer(Model):
     #: Fewest inputs of a layer of arity None: 2 for a merge; 1 lets it also read one tensor
     #: (the previous layer's, or ``from:``), ``inputs:`` then listing one or more.
     min_inputs: ClassVar[int] = 2
+    #: The smallest size the output may have along any axis: 1, or 0 for a kind whose output
+    #: may be empty. The engine refuses any other size, and any size that is not a whole number.
+    min_output_size: ClassVar[int] = 1
     #: False for a kind whose params, MACs and FLOPs are unknown (``opaque``): the engine
     #: records them as None, reports show them as unknown and totals name the layer.
     cost_known: ClassVar[bool] = True
@@ -222,8 +238,9 @@ class Layer(Model):
             if arg is None or value is None or isinstance(value, str):
                 values[name] = value
             elif arg.pair and value[0] is value[-1] and _names_pair(value[0], scope):
-                # One name standing for a pair (a block argument `kernel: [1, 7]`).
-                pair = scope[value[0].tree[1]]
+                # One name standing for a pair (a block argument `kernel: [1, 7]`), or a pair
+                # taken from a list (`kernel: rows[0]`).
+                pair = evaluate(value[0], scope, pairs=True)
                 values[name] = tuple(
                     _bind_value(value[0], scope, f"{name}[{i}]", arg.minimum, checks, value=p)
                     for i, p in enumerate(pair)
@@ -365,6 +382,11 @@ def _show(value: Any) -> str:
 
 
 def _names_pair(e: Expr, scope: dict) -> bool:
+    if e.tree[0] == "index":
+        try:
+            return isinstance(evaluate(e, scope, pairs=True), tuple)
+        except ExpressionError:
+            return False  # said again when the value is read
     return e.tree[0] == "name" and isinstance(scope.get(e.tree[1]), tuple)
 
 

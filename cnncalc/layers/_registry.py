@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from ..errors import LayerDefinitionError, UnknownLayerError, unknown_message
 from ._base import Layer
+from ._guard import guard
 
 L = TypeVar("L", bound=Layer)
 
@@ -17,7 +18,18 @@ REGISTRY: dict[str, type[Layer]] = {}
 _TAG = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Keys a spec entry uses for itself (``spec.META_KEYS``, and a merge layer's ``inputs`` and
 #: ``branches``): a layer argument of one of these names could never be given.
-RESERVED_ARGUMENTS = ("name", "freeze", "from", "repeat", "first", "share", "when", "inputs", "branches")
+RESERVED_ARGUMENTS = (
+    "name",
+    "freeze",
+    "from",
+    "repeat",
+    "for",
+    "first",
+    "share",
+    "when",
+    "inputs",
+    "branches",
+)
 #: Names a spec gives other meanings than a layer kind.
 RESERVED_KINDS = ("residual", "input")
 #: The rules every layer kind must define itself (the others have documented defaults).
@@ -54,6 +66,8 @@ def register(cls: type[L]) -> type[L]:
         )
     if not cls.__dict__.get("prefix"):
         cls.prefix = kind  # not inherited: a subclass is another kind
+    if not builtin:
+        guard(cls)
     REGISTRY[kind] = cls
     return cls
 
@@ -74,6 +88,12 @@ def _contract_problems(cls: type[Layer], *, signatures: bool = True):
         return
     if kind in RESERVED_KINDS:
         yield f"kind = {kind!r} is reserved by the spec format; choose another tag"
+    for name, meant in _misspelt(cls) if signatures else ():
+        yield (
+            f"{name}{'()' if callable(cls.__dict__[name]) else ''} is not part of the layer contract, "
+            f"and is never used (did you mean {meant}{'()' if meant in CONTRACT_RULES else ''}?); "
+            "a helper of your own is named with a leading underscore"
+        )
     doc = cls.__dict__.get("__doc__") or ""
     missing = [word for word in ("MACs", "FLOPs") if word not in doc]
     if missing:
@@ -131,6 +151,73 @@ def _contract_problems(cls: type[Layer], *, signatures: bool = True):
             pass
     if not isinstance(inspect.getattr_static(cls, "examples"), classmethod):
         yield "examples() must be a @classmethod returning a hypothesis strategy of cnncalc.testing.Case"
+
+
+#: The names the engine, verify and the toolkit call or read on a layer class.
+CONTRACT_RULES = (
+    "checks",
+    "output_shape",
+    "weights",
+    "macs",
+    "flops",
+    "forward",
+    "examples",
+    "windows",
+    "workspace",
+    "category",
+    "lints",
+    "axis_order",
+    "to_onnx",
+)
+CONTRACT_ATTRIBUTES = ("kind", "prefix", "arity", "min_inputs", "cost_known", "min_output_size")
+
+
+def _misspelt(cls: type[Layer]):
+    """(name, the contract name it is one slip away from) for each public name ``cls`` defines
+    that is not in the contract: a misspelt rule would never be called."""
+    fields = set(cls.model_fields)
+    for name in cls.__dict__:
+        if name.startswith("_") or name.startswith("model_") or name in fields or hasattr(Layer, name):
+            continue
+        names = (
+            CONTRACT_RULES
+            if callable(cls.__dict__[name])
+            or isinstance(cls.__dict__[name], (classmethod, staticmethod, property))
+            else CONTRACT_ATTRIBUTES
+        )
+        near = [c for c in names if _near(name, c)]
+        if near:
+            yield name, near[0]
+
+
+def _near(name: str, target: str) -> bool:
+    """Whether ``name`` is one slip from ``target``: the same but for case and underscores, or
+    one edit away (two for names of 8 letters or more): a letter added, dropped, swapped with
+    its neighbour, or (beyond 5 letters) replaced; ``maps`` is not taken for ``macs``."""
+    a, b = name.lower().replace("_", ""), target.replace("_", "")
+    if a == b:
+        return True
+    short = len(target) <= 5
+    return _distance(name.lower(), target, 2 if short else 1) <= (1 if len(target) < 8 else 2)
+
+
+def _distance(a: str, b: str, sub: int = 1) -> int:
+    """Optimal string alignment distance (Levenshtein with adjacent transpositions), a
+    substitution costing ``sub``."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else sub
+            best = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                best = min(best, prev2[j - 2] + 1)
+            row.append(best)
+        prev2, prev = prev, row
+    return prev[-1]
 
 
 def _unreadable_arguments(cls: type[Layer]) -> str | None:

@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar, Literal
 
 from ..core import dims
 from ..errors import ShapeError
-from ._base import Layer, Shape, copy_checked
+from ._base import WHOLE, Layer, Shape, Window, copy_checked
 from ._fields import Range
 from ._registry import register
 
@@ -223,6 +223,13 @@ class Softmax(Elementwise):
         if not -len(x) <= self.dim < len(x):
             raise ShapeError(f"dim {self.dim} is out of range for a rank-{len(x)} input")
         return x
+
+    def windows(self, x: Shape) -> tuple[Window, Window] | None:
+        """Over a spatial axis, every output reads the whole of it; over the channels, each
+        position reads only itself."""
+        if len(x) != 4 or self.dim % 4 < 2:
+            return None
+        return tuple(WHOLE if self.dim % 4 == a else Window(1) for a in (2, 3))
 
     def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
         g.final("Softmax", [g.inputs[0]], {"axis": self.dim})

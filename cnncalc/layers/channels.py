@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from ._base import Check, Int, Layer, Shape, at_least, copy_checked, divides, rank_error
+from ._base import Check, Int, Layer, Shape, Window, at_least, copy_checked, divides, rank_error
 from ._registry import register
 
 
@@ -70,6 +70,14 @@ class Chunk(Layer):
         out = list(x)
         out[axis] = dims.floordiv(x[axis], self.chunks)
         return tuple(out)
+
+    def windows(self, x: Shape) -> tuple[Window, Window] | None:
+        """A piece of a spatial axis starts ``index`` pieces into it."""
+        axis = self._axis(x)
+        if len(x) != 4 or axis < 2:
+            return None
+        start = dims.mul(self.index, dims.floordiv(x[axis], self.chunks))
+        return tuple(Window(1, 1, start) if a == axis else Window(1) for a in (2, 3))
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from ..core import dims
 from ..errors import ShapeError
-from ._base import Check, IntList, Layer, Param, Shape, rank_error
+from ._base import WHOLE, Check, IntList, Layer, Param, Shape, Window, rank_error
 from ._fields import Range
 from ._registry import register
 
@@ -91,6 +91,14 @@ class LayerNorm(Layer):
 
     def output_shape(self, x: Shape) -> Shape:
         return x
+
+    def windows(self, x: Shape) -> tuple[Window, Window] | None:
+        """On a 4-D input, a spatial axis among the normalised ones is read whole by every
+        output (nn.LayerNorm(W) on NCHW mixes a row); the others position by position."""
+        if len(x) != 4:
+            return None
+        first = 4 - len(self.normalized(x))
+        return tuple(WHOLE if a >= first else Window(1) for a in (2, 3))
 
     def weights(self, x: Shape) -> dict[str, Param]:
         if not self.affine:

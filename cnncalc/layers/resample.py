@@ -63,7 +63,7 @@ class Upsample(Layer):
     def windows(self, x: Shape) -> tuple[Window, Window]:
         """Nearest: output ``o`` reads input ``floor(o*in/out)``. Bilinear: the two inputs
         around ``(o + 1/2)*in/out - 1/2`` (``o*(in - 1)/(out - 1)`` with ``align_corners``),
-        clamped at the border."""
+        clamped at the border: a window of 2 from ``o*in/out + (in/out - 1)/2``."""
         out = []
         for size, new in zip(x[2:], self.output_shape(x)[2:], strict=True):
             if self.mode == "nearest":
@@ -72,7 +72,10 @@ class Upsample(Layer):
                 step = dims.div(dims.add(size, -1), dims.add(new, -1)) if new != 1 else 1
                 out.append(Window(2, step, 0))
             else:
-                out.append(Window(2, dims.div(size, new), 0))
+                # Output o samples (o + 1/2)*step - 1/2 and its next input: the window starts
+                # (step - 1)/2 from o*step (a quarter of an input before it for a 2x upsample).
+                step = dims.div(size, new)
+                out.append(Window(2, step, dims.div(dims.add(step, -1), 2)))
         return tuple(out)
 
     def output_shape(self, x: Shape) -> Shape:

@@ -113,6 +113,8 @@ def export(
                 fixed[name] = given[name]
             elif sym.default is not None:
                 fixed[name] = str(sym.default)
+            elif sym.derived is not None:
+                continue  # follows the symbols it is computed from
             else:
                 raise UsageError(f"export needs a value for the symbol {name}: give it with --set {name}=...")
         analysis = analyze(spec, fixed, symbolic=bool(dynamic))

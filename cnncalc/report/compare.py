@@ -9,6 +9,7 @@ from typing import Any
 
 from ..analysis.compare import COSTS, METRICS, Comparison
 from ..core import dims
+from ..lang.zoo import spec_argument
 from . import layout
 from .layout import Column
 from .structured import md
@@ -76,7 +77,7 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
             {
                 "label": label,
                 "name": a.name,
-                "spec": a.filename,
+                "spec": spec_argument(a.filename),
                 "symbols": {k: (None if v is None else json_value(v)) for k, v in a.symbols.items()},
                 "totals": {m: json_value(getattr(a.totals, m)) for m in METRICS},
                 "ratio": {m: ratio_json(v) for m, v in ratios.items()},
@@ -107,7 +108,7 @@ def comparison_csv(c: Comparison) -> str:
         w.writerow(
             [
                 label,
-                a.filename,
+                spec_argument(a.filename),
                 *(
                     "" if m in COSTS and not a.totals.complete else json_value(getattr(a.totals, m))
                     for m in METRICS

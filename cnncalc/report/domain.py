@@ -7,9 +7,11 @@ import csv
 import io
 from typing import Any
 
+import numpy as np
+
 from ..analysis.bounds import Bounds
 from ..analysis.inverse import CEILING, BudgetSolution, ShapeSolution
-from ..analysis.sweep import METRICS, Sweep
+from ..analysis.sweep import METRICS, Chunk, Plan, Sweep
 from ..core import dims
 from . import layout
 from .layout import Column
@@ -46,7 +48,15 @@ def bounds_dict(b: Bounds) -> dict[str, Any]:
         },
         "conditions": [s.exact for s in b.symbols if s.exact]
         + sorted({c for s in b.symbols for c in s.conditions}),
-        "receptive_field": (None if b.field is None else {"layer": b.field_layer, **field_json(b.field)}),
+        "receptive_field": (
+            None
+            if b.field is None
+            else {
+                "layer": b.field_layer,
+                **field_json(b.field),
+                "global_context": any(ax.context for ax in b.field),
+            }
+        ),
     }
 
 
@@ -83,10 +93,19 @@ def bounds_render(b: Bounds, width: int, units: str = "auto"):
     if b.field is not None:
         h, w = b.field
         size = dims.fmt(h.size) if h.size == w.size else f"{dims.fmt(h.size)} x {dims.fmt(w.size)}"
-        notes.append(
-            f"The last feature map ({b.field_layer}) sees at most {size} input pixels per position "
-            f"(jump {dims.fmt(h.jump)}): a larger input adds positions, not context."
-        )
+        jump = dims.fmt(h.jump) if h.jump == w.jump else f"{dims.fmt(h.jump)} x {dims.fmt(w.jump)}"
+        if h.context or w.context:
+            notes.append(
+                f"The last feature map ({b.field_layer}) sees at most {size} input pixels per position "
+                f"through its spatial path (jump {jump}), and the whole input through global pooling "
+                f"inside the network (a squeeze-and-excitation or pooled branch): a larger input adds "
+                f"positions and changes that pooled context."
+            )
+        else:
+            notes.append(
+                f"The last feature map ({b.field_layer}) sees at most {size} input pixels per position "
+                f"(jump {jump}): a larger input adds positions, not context."
+            )
     parts.append(Text("\n".join(notes), style="dim"))
     return Group(*parts)
 
@@ -104,8 +123,9 @@ def shape_dict(solutions: tuple[ShapeSolution, ...]) -> dict[str, Any]:
                 "axis": s.axis,
                 "size": s.size,
                 "interval": list(s.interval) if s.interval else None,
+                "intervals": [list(i) for i in s.intervals],
                 "conditions": list(s.conditions),
-                "formula": json_value(s.formula),
+                "formula": None if s.formula is None else json_value(s.formula),
                 "searched_to": s.searched_to,
             }
             for s in solutions
@@ -116,7 +136,8 @@ def shape_dict(solutions: tuple[ShapeSolution, ...]) -> dict[str, Any]:
 def shape_text(solutions: tuple[ShapeSolution, ...]) -> str:
     lines = []
     for s in solutions:
-        where = f"{s.layer} size {s.size} along axis {s.axis} ({dims.fmt(s.formula)})"
+        formula = f" ({dims.fmt(s.formula)})" if s.formula is not None else ""
+        where = f"{s.layer} size {s.size} along axis {s.axis}{formula}"
         if s.interval is None and s.searched_to is not None:
             limit = "2**40" if s.searched_to >= CEILING else f"its declared maximum {s.searched_to}"
             lines.append(f"{where}: no value of {s.symbol} up to {limit} (each gives a smaller size)")
@@ -124,11 +145,16 @@ def shape_text(solutions: tuple[ShapeSolution, ...]) -> str:
         if s.interval is None:
             lines.append(f"{where}: no value of {s.symbol}")
             continue
-        lo, hi = s.interval
-        span = f"{s.symbol} = {lo}" if lo == hi else f"{lo} <= {s.symbol} <= {hi}"
+        spans = " or ".join(_span(s.symbol, lo, hi) for lo, hi in (s.intervals or (s.interval,)))
         extra = f", with {' and '.join(s.conditions)}" if s.conditions else ""
-        lines.append(f"{where}: {span}{extra}")
+        lines.append(f"{where}: {spans}{extra}")
     return "\n".join(lines) + "\n"
+
+
+def _span(symbol: str, lo, hi) -> str:
+    if hi is None:
+        return f"{symbol} >= {lo}"
+    return f"{symbol} = {lo}" if lo == hi else f"{lo} <= {symbol} <= {hi}"
 
 
 def budget_dict(b: BudgetSolution) -> dict[str, Any]:
@@ -141,34 +167,46 @@ def budget_dict(b: BudgetSolution) -> dict[str, Any]:
         "next": None if b.next is None else json_value(b.next),
         "next_cost": None if b.next_cost is None else json_value(b.next_cost),
         "step": json_value(b.step),
-        "formula": json_value(b.formula),
+        "formula": None if b.formula is None else json_value(b.formula),
         "stopped_by": b.stopped_by,
+        "searched": None
+        if b.searched is None
+        else [None if v is None else json_value(v) for v in b.searched],
     }
 
 
 def budget_text(b: BudgetSolution) -> str:
     who = " = ".join(b.symbols)
     if b.best is None:
-        return (
-            f"no value of {who} keeps {b.metric} within {number(b.budget)}: at {dims.fmt(b.next)} "
-            f"it is already {number(b.next_cost)}\n"
-        )
+        if b.next_cost is not None and b.next_cost > b.budget and b.formula is not None:
+            return (
+                f"no value of {who} keeps {b.metric} within {number(b.budget)}: at {dims.fmt(b.next)} "
+                f"it is already {number(b.next_cost)}\n"
+            )
+        lo, hi = b.searched or (b.next, None)
+        span = f"from {dims.fmt(lo)} " + ("on" if hi is None else f"to {dims.fmt(hi)}")
+        return f"no value of {who} {span} keeps {b.metric} within {number(b.budget)}\n"
     if b.stopped_by == "ceiling":
         return (
             f"{who} can be at least {dims.fmt(b.best)} with {b.metric} <= {number(b.budget)} "
             f"({b.metric} {number(b.best_cost)} there): the search stops at 2**40 steps\n"
         )
     if b.stopped_by == "max":
+        end = (
+            f"--upto {dims.fmt(b.upto)}" if b.upto is not None else f"the declared maximum of {b.symbols[0]}"
+        )
         return (
             f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)} ({b.metric} "
-            f"{number(b.best_cost)}): the declared maximum of {b.symbols[0]} ends the search, not the "
-            f"budget\n"
+            f"{number(b.best_cost)}): {end} ends the search, not the budget\n"
         )
     out = (
         f"largest {who} with {b.metric} <= {number(b.budget)}: {dims.fmt(b.best)} "
         f"({b.metric} {number(b.best_cost)})\n"
     )
-    out += f"  next {who} = {dims.fmt(b.next)}: {b.metric} {number(b.next_cost)}\n"
+    cost = (
+        f": {b.metric} {number(b.next_cost)}" if b.next_cost is not None else " (beyond the range searched)"
+    )
+    out += f"  next {who} = {dims.fmt(b.next)}{cost}\n"
     return out
 
 
@@ -186,11 +224,7 @@ _HEADERS = {
 
 def sweep_dict(s: Sweep) -> dict[str, Any]:
     return {
-        "name": s.name,
-        "symbols": list(s.symbols),
-        "fixed": {k: None if v is None else json_value(v) for k, v in s.fixed.items()},
-        "formulas": {m: json_value(v) for m, v in s.formulas.items()},
-        "conditions": list(s.conditions),
+        **_sweep_head(s.name, s.symbols, s.fixed, s.formulas, s.conditions),
         "points": [
             {
                 **{n: json_value(s.points[n][i]) for n in s.symbols},
@@ -200,6 +234,68 @@ def sweep_dict(s: Sweep) -> dict[str, Any]:
             for i in range(len(s))
         ],
     }
+
+
+def _sweep_head(name, symbols, fixed, formulas, conditions, pareto=None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "symbols": list(symbols),
+        "fixed": {k: None if v is None else json_value(v) for k, v in fixed.items()},
+        "formulas": {m: json_value(v) for m, v in formulas.items()},
+        "conditions": list(conditions),
+        **({"pareto": [str(o) for o in pareto]} if pareto else {}),
+    }
+
+
+def sweep_json_parts(p: Plan, chunks, pareto=None):
+    """The JSON of a sweep (as :func:`sweep_dict` writes it) in pieces, a chunk of points at a
+    time; ``p``'s analyses must all be made (:meth:`Plan.analyse_all`)."""
+    import json
+
+    head = json.dumps(_sweep_head(p.name, p.symbols, p.fixed, p.formulas, p.conditions, pareto), indent=2)
+    head = head[: head.rindex("}")].rstrip() + ',\n  "points": ['
+    yield head
+    first = True
+    for c in chunks:
+        lines = []
+        for i in range(len(c)):
+            point = {
+                **{n: json_value(_plain(c.points[n][i])) for n in p.symbols},
+                "valid": bool(c.valid[i]),
+                **{m: json_value(_plain(c.totals[m][i])) for m in METRICS},
+            }
+            lines.append(json.dumps(point, indent=2).replace("\n", "\n    "))
+        if lines:
+            yield ("\n    " if first else ",\n    ") + ",\n    ".join(lines)
+            first = False
+    yield "]\n}\n" if first else "\n  ]\n}\n"
+
+
+def _plain(v: Any) -> Any:
+    return int(v) if isinstance(v, np.integer) else dims.canon(v)
+
+
+def sweep_csv_header(symbols) -> str:
+    return ",".join([*symbols, "valid", *METRICS]) + "\n"
+
+
+def sweep_csv_rows(c: Chunk) -> str:
+    """The CSV lines of a chunk of a sweep (exact integers, fractions as ``3/4``)."""
+    from . import csvrows
+
+    cols = []
+    for name in c.points:
+        scaled, den = c.scaled.get(name, (None, 1))
+        if scaled is not None and scaled.dtype != object:
+            cols.append(csvrows.ratios(scaled, den))
+        else:
+            cols.append(csvrows.integers(c.points[name]))
+    cols.append(csvrows.booleans(c.valid))
+    for m in METRICS:
+        values = np.asarray(c.totals[m])
+        same = len(c) and values.dtype != object and (values == values[0]).all()
+        cols.append(csvrows.text(str(int(values[0]))) if same else csvrows.integers(values))
+    return csvrows.rows(cols, len(c)).decode("ascii")
 
 
 def sweep_csv(s: Sweep) -> str:
@@ -217,7 +313,7 @@ def sweep_csv(s: Sweep) -> str:
     return buf.getvalue()
 
 
-def sweep_render(s: Sweep, width: int, units: str = "auto"):
+def sweep_render(s: Sweep, width: int, units: str = "auto", title: str | None = None):
     from rich.console import Group
     from rich.text import Text
 
@@ -238,7 +334,9 @@ def sweep_render(s: Sweep, width: int, units: str = "auto"):
     fitted = layout.fit(cols, width, units)
     fixed = ", ".join(f"{k}={dims.fmt(v)}" for k, v in s.fixed.items() if v is not None)
     parts: list[Any] = [
-        layout.FittedTable(fitted, [None if v else "dim" for v in s.valid], title=f"{s.name}: {n} points")
+        layout.FittedTable(
+            fitted, [None if v else "dim" for v in s.valid], title=title or f"{s.name}: {n} points"
+        )
     ]
     notes = []
     if fixed:

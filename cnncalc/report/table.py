@@ -465,7 +465,7 @@ def _memory_note(dtype: str) -> str:
         f"Sizes at {dtype}: params size includes buffers; activations count every layer output "
         f"once; the estimated total is input + params + activations. The peak frees each output "
         f"after its last use; training adds gradients, optimizer state and a backward pass "
-        f"(rules in the README)."
+        f"(rules in the documentation's conventions)."
     )
 
 

@@ -53,8 +53,8 @@ def verification_render(v, width: int = 120):
 
     def pair(predicted, observed) -> str:
         if observed == predicted:
-            return f"{predicted:,}"
-        return f"{predicted:,} / " + ("-" if observed is None else f"{observed:,}")
+            return _count(predicted)
+        return f"{_count(predicted)} / " + ("-" if observed is None else _count(observed))
 
     shapes, macs, params, status = [], [], [], []
     for c in v.layers:
@@ -140,17 +140,24 @@ def verification_render(v, width: int = 120):
 
 
 def _mismatch(c) -> str:
+    """What disagrees, one clause each; counts the kernel never reported (it refused the
+    predicted shape before counting) are not listed."""
     parts = []
     if c.observed_shape != c.predicted_shape:
         parts.append(
             f"shape predicted {shape_text(c.predicted_shape)}, kernel gives "
             f"{'-' if c.observed_shape is None else shape_text(c.observed_shape)}"
         )
-    if c.counted_macs != c.predicted_macs:
-        parts.append(f"MACs predicted {c.predicted_macs:,}, kernel counted {c.counted_macs}")
-    if c.allocated_params != c.predicted_params:
-        parts.append(f"params predicted {c.predicted_params:,}, allocated {c.allocated_params}")
+    if c.counted_macs is not None and c.counted_macs != c.predicted_macs:
+        parts.append(f"MACs predicted {_count(c.predicted_macs)}, kernel counted {_count(c.counted_macs)}")
+    if c.allocated_params is not None and c.allocated_params != c.predicted_params:
+        parts.append(f"params predicted {_count(c.predicted_params)}, allocated {_count(c.allocated_params)}")
     return "; ".join(parts)
+
+
+def _count(v) -> str:
+    """A count as every report writes it: ``1,474,560``."""
+    return f"{v:,}" if isinstance(v, int) else str(v)
 
 
 # ---------------------------------------------------------------------------------------------

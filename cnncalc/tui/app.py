@@ -440,10 +440,13 @@ class CnncalcApp(Files, Verifying, App):
 
     @staticmethod
     def _default_text(s: model.SymbolInfo) -> str:
+        if s.derived and s.default is None:
+            return f"= {s.derived}"
         return "open" if s.default is None else model.dims.fmt(s.default)
 
     def _symbol_tooltip(self, s: model.SymbolInfo) -> str:
-        return f"{s.name}: {s.doc or 'symbol'}; default {self._default_text(s)}; in {s.bounds}"
+        default = self._default_text(s) + (f" = {s.derived}" if s.derived and s.default is not None else "")
+        return f"{s.name}: {s.doc or 'symbol'}; default {default}; in {s.bounds}"
 
     @on(Input.Changed, ".symbol")
     def _symbol_changed(self, event: Input.Changed) -> None:

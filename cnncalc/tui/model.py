@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ class SymbolInfo:
     lower: Any
     upper: Any
     doc: str
+    derived: str = ""  # the expression of a derived default (its value in ``default`` once known)
 
     @property
     def bounds(self) -> str:
@@ -84,10 +85,17 @@ def compute(
     from ..lang.spec import parse_spec
 
     try:
-        spec = parse_spec(text, filename)
+        origin = Path(filename) if filename and Path(filename).is_file() else None
+    except OSError:
+        origin = None
+    try:
+        spec = parse_spec(text, filename, origin=origin)  # a spec it uses is found beside it
     except CnncalcError as exc:
         return _failed(exc.diagnostic)
-    symbols = tuple(SymbolInfo(s.name, s.default, s.lower, s.max, s.doc) for s in spec.symbols.values())
+    symbols = tuple(
+        SymbolInfo(s.name, s.default, s.lower, s.max, s.doc, s.derived.text if s.derived else "")
+        for s in spec.symbols.values()
+    )
     known = {k: v for k, v in values.items() if k in spec.symbols}
     try:
         analysis = analyze(spec, known, symbolic=symbolic, memo=memo)
@@ -101,6 +109,11 @@ def compute(
     except CnncalcError as exc:
         failed = _failed(exc.diagnostic)
         return Outcome(error=failed.error, line=failed.line, column=failed.column, symbols=symbols, spec=spec)
+    # a derived symbol shows the value it takes here
+    symbols = tuple(
+        replace(s, default=analysis.symbols.get(s.name)) if s.derived and s.name not in known else s
+        for s in symbols
+    )
     return Outcome(analysis=analysis, symbols=symbols, lines=layer_lines(analysis), spec=spec)
 
 

@@ -30,6 +30,22 @@ ORDINARY = [
     '"2*C"',
     '"ceil(C*alpha)"',
 ]
+# The expression language's newer operators: conditionals, comparisons, and/or/not, roots.
+CONDITIONAL = [
+    '"4 if H > 16 else 2"',
+    '"H//2 if H % 2 == 0 else H"',
+    '"8 if H >= 32 and W >= 32 else 4"',
+    '"2 if not H < 10 else 3"',
+    '"3 if H == 7 or W != 9 else 1"',
+    '"(1 if H > 3 else 2) + (1 if H > 5 else 0)"',
+    '"(2 if H < 8 else 3) if C > 2 else 1"',
+    '"max(1, 40 - H)"',
+    '"H % 5 + 1"',
+    '"floor(H*2**(1/2))"',
+    '"ceil(8*2**(1/2))"',
+    '"(9/4)**(1/2)"',
+    '"floor(3**(1/3)*W)"',
+]
 HOSTILE = [
     "0",
     "-1",
@@ -67,8 +83,13 @@ HOSTILE = [
     '"\\e[31m"',
     '"a\\u202eb"',
     "'[/]'",
+    '"H**(1/2)"',
+    '"2**(1/2)"',
+    '"1 if 2**(1/2) > 7/5 else 0"',
+    '"1 if H > 1e400 else 2"',
+    '"(((((1 if H > 1 else 2) if H > 2 else 3) if H > 3 else 4) if H > 4 else 5) if H > 5 else 6)"',
 ]
-VALUES = ORDINARY * 3 + HOSTILE
+VALUES = ORDINARY * 3 + CONDITIONAL + HOSTILE
 # Symbols: mostly ordinary, sometimes hostile.
 SYMBOL_CHOICES = {
     "N": ["1", "null", "{default: 2, min: 1}"],
@@ -97,9 +118,11 @@ def layer(draw, depth: int = 0, blocks: tuple[str, ...] = (), values: tuple[str,
     choice = draw(st.integers(0, 10 if depth < 2 else 6))
     meta = ""
     if draw(st.integers(0, 5)) == 0:
-        meta += f", repeat: {draw(st.sampled_from(['2', '0', '3', '20000', '100000', 'H', '-1', '1.5']))}"
+        repeats = ["2", "0", "3", "20000", "100000", "H", "-1", "1.5", "'4**(1/2)'", "'2**(1/2)'"]
+        meta += f", repeat: {draw(st.sampled_from(repeats))}"
     if draw(st.integers(0, 7)) == 0:
-        meta += f", when: {draw(st.sampled_from(['0', '1', 'H', '1/2']))}"
+        whens = ["0", "1", "H", "1/2", "'H > 16'", "'2**(1/2)'", "'H % 2 == 0 and W > 8'"]
+        meta += f", when: {draw(st.sampled_from(whens))}"
     if draw(st.integers(0, 9)) == 0:
         meta += f", name: {draw(st.sampled_from(['a', 'input', 'x.y', '[/]', 'conv1', '010']))}"
     if choice == 0:
@@ -140,7 +163,7 @@ def grammar_specs(draw) -> str:
     hostile = draw(st.integers(0, 2))  # 0: ordinary values only; 1: hostile layers; 2: hostile symbols too
     if draw(st.booleans()):
         lines.append("name: " + draw(st.sampled_from(SPEC_NAMES + HOSTILE_NAMES if hostile else SPEC_NAMES)))
-    values = tuple(ORDINARY) if hostile == 0 else tuple(VALUES)
+    values = tuple(ORDINARY + CONDITIONAL) if hostile == 0 else tuple(VALUES)
     symbols = {}
     for name, choices in SYMBOL_CHOICES.items():
         pool = choices + HOSTILE_SYMBOLS[name] if hostile == 2 else choices
@@ -204,3 +227,43 @@ def mutated_specs(draw) -> str:
             text = text[: draw(st.integers(0, len(text)))]
         # 6 to 8: leave the text as it is (mutations are rarer than edits)
     return text
+
+
+# Networks whose arguments are conditionals, min/max, residues and roots of H, valid for most H:
+# for comparing the answers of sweep and solve with the analysis of each value.
+OUTS = [
+    "4",
+    '"4 if H > 16 else 2"',
+    '"max(1, 40 - H)"',
+    '"H % 5 + 1"',
+    '"(1 if H > 3 else 2) + (1 if H > 5 else 0)"',
+    '"floor(H*2**(1/2)) % 7 + 1"',
+]
+KERNELS = ["1", "3", '"1 if H < 20 else 3"', '"3 if H % 2 == 0 else 1"', '"2 if H >= 30 and H < 40 else 1"']
+STRIDES = ["1", "2", '"1 if H < 24 else 2"', '"2 if not H < 12 else 1"']
+PADDINGS = ["0", "1", '"1 if H > 10 else 0"', '"1 if H == 7 or H > 50 else 0"']
+
+
+@st.composite
+def conditional_networks(draw) -> str:
+    """A chain of 1 to 4 convolutions and poolings along the height of an ``H x H`` input
+    (declared max 60), their arguments drawn from conditionals of ``H``."""
+    layers = []
+    for _ in range(draw(st.integers(1, 4))):
+        k, st_, p = (
+            draw(st.sampled_from(KERNELS)),
+            draw(st.sampled_from(STRIDES)),
+            draw(st.sampled_from(PADDINGS)),
+        )
+        if draw(st.integers(0, 3)):
+            out = draw(st.sampled_from(OUTS))
+            layers.append(
+                f"  - conv2d: {{out: {out}, kernel: [{k}, 1], stride: [{st_}, 1], padding: [{p}, 0]}}"
+            )
+        else:
+            layers.append(f"  - max_pool2d: {{kernel: [{k}, 1], stride: [{st_}, 1], padding: [{p}, 0]}}")
+    channels = draw(st.sampled_from(["3", '"2 if H < 30 else 3"']))
+    return (
+        "symbols: {H: {default: 32, max: 60}}\n"
+        f"input: [1, {channels}, H, H]\nlayers:\n" + "\n".join(layers) + "\n"
+    )

@@ -538,3 +538,32 @@ async def test_the_panes_are_reached_from_the_keyboard():
         await pilot.press("ctrl+t")
         assert tabs.active == "tab-layer"
         assert app.query_one("#editor").text == SMALL  # nothing typed into the spec
+
+
+DERIVED = """\
+name: derived
+symbols:
+  alpha: {default: 1, type: rational}
+  C0: {default: "make_divisible(32*alpha, 8)", doc: the stem's width}
+input: [1, 3, 8, 8]
+layers:
+  - conv2d: {out: C0, kernel: 1, name: stem}
+"""
+
+
+async def test_a_derived_symbol_shows_the_value_it_takes_and_its_expression():
+    app = CnncalcApp(text=DERIVED, debounce=0, other_delay=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        c0 = app.query_one("#symbol-C0", Input)
+        assert c0.placeholder == "32"
+        assert "make_divisible(32*alpha, 8)" in str(c0.tooltip)
+        # alpha = 3/4: 32*3/4 = 24, already a multiple of 8
+        app.query_one("#symbol-alpha", Input).value = "0.75"
+        await settle(app, pilot)
+        assert c0.placeholder == "24"
+        assert cell(app, 0, "output shape") == "[1, 24, 8, 8]"
+        assert cell(app, 0, "params") == f"{24 * 3 + 24}"
+        c0.value = "40"  # a value typed in overrides the derived one
+        await settle(app, pilot)
+        assert cell(app, 0, "output shape") == "[1, 40, 8, 8]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnncalc import dims
-from cnncalc.layers import Check, Int, Layer, OutShapeError, Shape, divides, register
+from cnncalc.layers import Check, Int, Layer, OutShapeError, Shape, Window, divides, register
 
 
 @register
@@ -34,6 +34,11 @@ class SpaceToDepth(Layer):
     def output_shape(self, x: Shape) -> Shape:
         b = self.block
         return (x[0], dims.mul(x[1], b, b), dims.floordiv(x[2], b), dims.floordiv(x[3], b))
+
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        # Output row o holds input rows o*block to o*block + block - 1 (and so for columns).
+        b = self.block
+        return (Window(b, b, 0), Window(b, b, 0))
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0

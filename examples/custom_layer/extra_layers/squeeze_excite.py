@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnncalc import dims
-from cnncalc.layers import Int, Layer, OutShapeError, Param, Shape, register
+from cnncalc.layers import WHOLE, Int, Layer, OutShapeError, Param, Shape, Window, register
 
 
 @register
@@ -28,6 +28,10 @@ class SqueezeExcite(Layer):
 
     def output_shape(self, x: Shape) -> Shape:
         return x
+
+    def windows(self, x: Shape) -> tuple[Window, Window]:
+        # Every output is scaled by a gate computed from the whole image.
+        return (WHOLE, WHOLE)
 
     def weights(self, x: Shape) -> dict[str, Param]:
         c, s = x[1], self.squeeze

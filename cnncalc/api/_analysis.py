@@ -1,107 +1,16 @@
-"""The Python API: what the commands do, as functions returning records that render themselves.
-
->>> import cnncalc
->>> a = cnncalc.analyze("lenet5")
->>> a.totals.params
-61706
->>> a.layers[0].name, a.layers[0].output_shape
-('conv1', (1, 6, 28, 28))
-
-Every function takes a spec as :func:`load` reads it (a path, a bundled spec's name, YAML text,
-a mapping, or a spec already loaded) and symbol values as keywords (``H=160``), or as a mapping
-``values={...}`` for names that are not Python identifiers or that clash with an option. Numbers
-come back exact: Python ``int``\\s, ``Fraction``\\s for rational symbols, and sympy expressions
-where a symbol is left open, never floats. A mistake raises a :class:`cnncalc.CnncalcError`
-whose attributes say what and where (``file``, ``line``, ``column``, ``message``, ``hint``).
-"""
+"""The analysis of a spec, designs compared, verification by execution, one convolution."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import CnncalcError, Diagnostic, UsageError
+from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from .core.engine import Analysis as AnalysisRecord
-    from .lang.model import Spec
+    from ..core.engine import Analysis as AnalysisRecord
 
-#: How a spec can be given: a path, a bundled spec's name, YAML text, a mapping, or a Spec.
-Source = "str | os.PathLike[str] | Mapping[str, Any] | Spec"
-
-
-def load(source: Any) -> Spec:
-    """A spec, loaded and validated.
-
-    Args:
-        source: a path to a spec file; the name of a bundled spec (``"resnet50"``; ``cnncalc
-            zoo`` lists them); YAML text (anything holding a newline or a ``:``); a mapping
-            with the same structure as the YAML; or a spec already loaded (returned as is).
-
-    Raises:
-        SpecError: for anything wrong in the spec, with the file, line and column.
-        UsageError: for a name that is neither a file nor a bundled spec.
-
-    >>> spec = cnncalc.load("input: [1, 3, 32, 32]\\nlayers:\\n  - conv2d: {out: 8, kernel: 3}\\n")
-    >>> spec.name, [e.kind for e in spec.layers]
-    ('<spec>', ['conv2d'])
-    """
-    from .lang.model import Spec
-    from .lang.spec import load_spec, parse_spec
-    from .lang.zoo import find_spec
-
-    if isinstance(source, Spec):
-        return source
-    if isinstance(source, Mapping):
-        return _from_mapping(source)
-    if isinstance(source, os.PathLike):
-        return load_spec(Path(source))
-    if not isinstance(source, str):
-        raise UsageError(
-            f"a spec is a path, a bundled spec's name, YAML text or a mapping, not {type(source).__name__}"
-        )
-    if "\n" in source or (":" in source and not Path(source).exists()):
-        return parse_spec(source)
-    return load_spec(find_spec(source))
-
-
-def _from_mapping(data: Mapping[str, Any]) -> Spec:
-    """A spec written as Python data: its errors name the place inside the mapping."""
-    import dataclasses
-
-    import yaml
-
-    from .lang.spec import parse_spec
-
-    try:
-        text = yaml.safe_dump(_plain(data), sort_keys=False)
-    except yaml.YAMLError as exc:
-        raise UsageError(f"the mapping cannot be read as a spec: {exc}") from None
-    try:
-        return parse_spec(text, "<mapping>")
-    except CnncalcError as exc:
-        # Lines and columns would point into text the caller never saw.
-        d = dataclasses.replace(exc.diagnostic, line=None, column=None)
-        raise type(exc)(d) from None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _values(values: Mapping[str, Any] | None, symbols: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(values or {})
-    for name, value in symbols.items():
-        if name in out:
-            raise UsageError(f"{name} is given twice: as a keyword and in values")
-        out[name] = value
-    return out
+from ._base import _pandas, _Result, _values, load
 
 
 def analyze(
@@ -129,57 +38,20 @@ def analyze(
 
     >>> a = cnncalc.analyze("resnet50", H=160, W=160)
     >>> a.totals.macs
-    2095975424
+    2087321600
     >>> cnncalc.analyze("lenet5", symbolic=True).totals.params
-    61706
+    1920*floor((H - 12)/4)*floor((W - 12)/4) + 13706
     """
-    from .core.engine import analyze as run
+    from ..core.engine import analyze as run
 
     record = run(load(spec), _values(values, symbols), symbolic=symbolic)
     if convention is not None:
-        from .analysis.conventions import CONVENTIONS, apply
+        from ..analysis.conventions import CONVENTIONS, apply
 
         if convention not in CONVENTIONS:
             raise UsageError(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
         record = apply(record, convention)
     return Analysis(record, convention)
-
-
-class _Result:
-    """What every result shares: the engine's record behind it (its fields read through), a
-    rich renderable in a terminal, text in a plain REPL, HTML in a notebook. Subclasses define
-    :meth:`renderable` and :meth:`_repr_html_`."""
-
-    def __init__(self, record: Any):
-        self.record = record
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.record, name)
-
-    def renderable(self, width: int | None = None) -> Any:
-        raise NotImplementedError
-
-    def __rich__(self) -> Any:
-        return self.renderable()
-
-    def __repr__(self) -> str:
-        from rich.console import Console
-
-        from .report.layout import output_width
-
-        console = Console(width=output_width(), color_system=None, record=True, file=_Null())
-        console.print(self.renderable(console.width))
-        return console.export_text().rstrip("\n")
-
-
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
 
 
 class Analysis(_Result):
@@ -201,7 +73,7 @@ class Analysis(_Result):
 
     def to_dict(self, *, dtype: str = "float32", optimizer: str = "adam") -> dict[str, Any]:
         """The JSON of ``cnncalc analyze --format json`` (the same keys, the same values)."""
-        from .report.structured import to_dict
+        from ..report.structured import to_dict
 
         data = to_dict(self.record, dtype, optimizer)
         if self.convention not in (None, "cnncalc"):
@@ -210,13 +82,13 @@ class Analysis(_Result):
 
     def to_csv(self, *, dtype: str = "float32") -> str:
         """The CSV of ``cnncalc analyze --format csv``."""
-        from .report.structured import to_csv
+        from ..report.structured import to_csv
 
         return to_csv(self.record, dtype)
 
     def to_markdown(self, *, depth: int | None = None, dtype: str = "float32") -> str:
         """The Markdown of ``cnncalc analyze --format markdown``."""
-        from .report.structured import to_markdown
+        from ..report.structured import to_markdown
 
         return to_markdown(self.record, depth, dtype)
 
@@ -226,12 +98,7 @@ class Analysis(_Result):
         Raises:
             UsageError: when pandas is not installed, naming the extra to install.
         """
-        try:
-            import pandas as pd
-        except ImportError:
-            raise UsageError(
-                "to_pandas needs pandas: pip install 'cnncalc[pandas]'", code="usage.missing-extra"
-            ) from None
+        pd = _pandas()
         rows = [
             {
                 "name": r.name,
@@ -251,13 +118,13 @@ class Analysis(_Result):
 
     def renderable(self, width: int | None = None) -> Any:
         """The table ``cnncalc analyze`` prints, for ``width`` columns."""
-        from .report.layout import output_width
-        from .report.table import View, render
+        from ..report.layout import output_width
+        from ..report.table import View, render
 
         return render(self.record, View(width=width or output_width()))
 
     def _repr_html_(self) -> str:
-        from .report.notebook import analysis_html
+        from ..report.notebook import analysis_html
 
         return analysis_html(self.record, self.convention)
 
@@ -281,10 +148,10 @@ def compare(
 
     >>> c = cnncalc.compare("resnet50", ("resnet50", {"H": 160, "W": 160}), labels=["224", "160"])
     >>> c.ratios[1]["macs"]
-    Fraction(25, 49)
+    Fraction(15925, 31198)
     """
-    from .analysis.compare import compare as run
-    from .core.engine import analyze as analyze_spec
+    from ..analysis.compare import compare as run
+    from ..core.engine import analyze as analyze_spec
 
     if len(designs) < 2:
         raise UsageError("compare needs two or more designs (the first is the baseline)")
@@ -307,18 +174,18 @@ class Comparison(_Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``cnncalc compare --format json``."""
-        from .report.compare import comparison_dict
+        from ..report.compare import comparison_dict
 
         return comparison_dict(self.record)
 
     def renderable(self, width: int | None = None) -> Any:
-        from .report.compare import comparison_render
-        from .report.layout import output_width
+        from ..report.compare import comparison_render
+        from ..report.layout import output_width
 
         return comparison_render(self.record, width or output_width(), "auto")
 
     def _repr_html_(self) -> str:
-        from .report.notebook import comparison_html
+        from ..report.notebook import comparison_html
 
         return comparison_html(self.record)
 
@@ -348,11 +215,11 @@ def verify(
 
     >>> v = cnncalc.verify("lenet5")
     >>> v.ok, len(v.layers)
-    (True, 12)
+    (True, 13)
     """
-    from .analysis.verify import check_budget, default_budget
-    from .analysis.verify import verify as run
-    from .core.engine import analyze as analyze_spec
+    from ..analysis.verify import check_budget, default_budget
+    from ..analysis.verify import verify as run
+    from ..core.engine import analyze as analyze_spec
 
     loaded = load(spec)
     given = _values(values, symbols)
@@ -374,18 +241,18 @@ class Verification(_Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``cnncalc verify --format json``."""
-        from .report.verify import verification_dict
+        from ..report.verify import verification_dict
 
         return verification_dict(self.record)
 
     def renderable(self, width: int | None = None) -> Any:
-        from .report.layout import output_width
-        from .report.verify import verification_render
+        from ..report.layout import output_width
+        from ..report.verify import verification_render
 
         return verification_render(self.record, width or output_width())
 
     def _repr_html_(self) -> str:
-        from .report.notebook import verification_html
+        from ..report.notebook import verification_html
 
         return verification_html(self.record)
 
@@ -425,7 +292,7 @@ def conv(
     >>> c.size_text, c.params, c.macs
     ('10x11', 26, 2750)
     """
-    from .analysis.calc import calculate
+    from ..analysis.calc import calculate
 
     if pool not in (None, "max", "avg"):
         raise UsageError(f"pool is 'max' or 'avg', found {pool!r}")
@@ -467,7 +334,7 @@ class Convolution(_Result):
         return self.record.as_dict()
 
     def renderable(self, width: int | None = None) -> Any:
-        from .report.conv import summary_lines
+        from ..report.conv import summary_lines
 
         return "\n".join(summary_lines(self.record))
 
@@ -478,52 +345,3 @@ class Convolution(_Result):
         from html import escape
 
         return f"<pre>{escape(repr(self))}</pre>"
-
-
-def from_torch(
-    module: Any,
-    example_input: Any,
-    dynamic: tuple[str, ...] | dict[str, int] = ("N", "H", "W"),
-    *,
-    name: str | None = None,
-) -> Spec:
-    """The spec of a live PyTorch module, the same kind of object :func:`load` returns.
-
-    The module is traced by ``torch.export`` (in eval mode; its mode is restored after), written
-    by torch's ONNX exporter in memory and read as ``cnncalc import`` reads a file: layer names
-    are the module's qualified names (``layer1.0.conv1``), the parameters are the module's, and
-    the axes named in ``dynamic`` are symbols with the example's sizes as defaults wherever
-    torch.export keeps them dynamic (a size it cannot, or that the weights fix, stays at the
-    example's size with a note in the spec's header).
-
-    Args:
-        module: a ``torch.nn.Module``.
-        example_input: a tensor the module accepts, (N, C, H, W) for the names N, C, H, W.
-        dynamic: the axes to keep as symbols: names among N, C, H, W, or ``{name: axis}``.
-        name: the spec's name (default: the module's class name, in lower case).
-
-    torch is optional (``pip install "cnncalc[torch]"``): it is imported only when this runs.
-
-    Raises:
-        UsageError: torch is not installed, or the arguments are not a module and a tensor.
-        CnncalcError: torch cannot export the module (the message gives the step and the first
-            line of torch's error), or the graph holds an operator with no layer kind (named).
-    """
-    from .onnx.pytorch import from_torch as read
-
-    return read(module, example_input, dynamic, name=name)
-
-
-__all__ = [
-    "Analysis",
-    "Comparison",
-    "Convolution",
-    "Diagnostic",
-    "Verification",
-    "analyze",
-    "compare",
-    "conv",
-    "from_torch",
-    "load",
-    "verify",
-]
