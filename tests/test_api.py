@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -41,6 +42,7 @@ PUBLIC = [
     "bounds",
     "compare",
     "conv",
+    "from_torch",
     "load",
     "solve",
     "sweep",
@@ -64,12 +66,48 @@ def test_the_version_is_the_package_s():
     assert cnncalc.__version__ == project["version"]
 
 
+def _reference_sections() -> dict[str, str]:
+    """The reference page's sections by heading (the text before the first under "")."""
+    page = (ROOT / "docs" / "reference" / "python-api.md").read_text()
+    parts = re.split(r"^## (.*)$", page, flags=re.M)
+    return {"": parts[0], **dict(zip(parts[1::2], parts[2::2], strict=True))}
+
+
+def _run_examples(text: str, name: str) -> doctest.TestResults:
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner()
+    runner.run(parser.get_doctest(text, {}, name, "docs/reference/python-api.md", 0))
+    return runner.summarize(verbose=False)
+
+
 def test_every_example_of_the_reference_page_runs():
     pytest.importorskip("pandas")
-    results = doctest.testfile(
-        str(ROOT / "docs" / "reference" / "python-api.md"), module_relative=False, raise_on_error=False
-    )
+    sections = _reference_sections()
+    text = "".join(body for heading, body in sections.items() if "from_torch" not in heading)
+    results = _run_examples(text, "python-api")
     assert results.attempted > 20 and results.failed == 0
+
+
+def test_the_reference_page_s_from_torch_example_runs():
+    """Runs torch.export and torch's ONNX exporter on a five-layer module (a few seconds)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxscript")
+    (text,) = (body for heading, body in _reference_sections().items() if "from_torch" in heading)
+    results = _run_examples(">>> import cnncalc\n\n" + text, "python-api.from_torch")
+    assert results.attempted >= 6 and results.failed == 0
+
+
+def test_from_torch_without_torch_names_the_extra():
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None\n"
+        "import cnncalc\n"
+        "try:\n"
+        "    cnncalc.from_torch(object(), object())\n"
+        "except cnncalc.UsageError as e:\n"
+        "    print(e.message)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True, text=True)
+    assert 'pip install "cnncalc[torch]"' in out.stdout, out.stdout
 
 
 @pytest.mark.parametrize(

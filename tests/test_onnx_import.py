@@ -361,6 +361,28 @@ def test_unmappable_operators_are_listed_by_type_with_counts():
     assert "Conv x1 (conv_node): a 3-D convolution" in message
 
 
+def test_a_product_of_computed_tensors_is_refused_first_for_what_it_is():
+    """Attention multiplies two tensors the model computes (queries by keys): no layer kind
+    counts that, and the refusal says so before listing the nodes."""
+    nodes = [
+        helper.make_node("Relu", ["input"], ["q"], name="q"),
+        helper.make_node("Relu", ["input"], ["k"], name="k"),
+        helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2], name="kt"),
+        helper.make_node("MatMul", ["q", "kt"], ["scores"], name="attention"),
+        helper.make_node("Relu", ["scores"], ["y"], name="out"),
+    ]
+    m = model(nodes, [], shape=(1, 3, 4, 4))
+    with pytest.raises(ModelError) as info:
+        import_model(m, source="m.onnx")
+    message = str(info.value)
+    assert message.startswith(
+        "m.onnx: the model multiplies tensors it computes, as attention does (1 product: "
+        "attention); cnncalc has no layer kind for such a product, so its MACs cannot be counted "
+        "exactly"
+    ), message
+    assert "MatMul x1 (attention): both operands are computed" in message
+
+
 def test_an_initializer_of_the_wrong_shape_names_the_node():
     nodes = [node("BatchNormalization", ["input", "s", "b", "m", "v"])]
     inits = [init("s", (4,)), init("b", (3,)), init("m", (3,)), init("v", (3,))]

@@ -123,9 +123,9 @@ def test_hostile_files(run_cli, tmp_path, specs_dir):
 def test_an_endless_file_is_read_only_to_just_past_the_limit(run_cli, monkeypatch):
     """/dev/zero reports no size: it is read to the limit plus a byte, then refused (it was read
     until memory ran out). The limit is lowered here to keep the test light."""
-    from cnncalc.onnx import importer
+    from cnncalc.onnx import reading
 
-    monkeypatch.setattr(importer, "MAX_MODEL_BYTES", 1 << 20)
+    monkeypatch.setattr(reading, "MAX_MODEL_BYTES", 1 << 20)
     _bad(run_cli, "/dev/zero", "/dev/zero: larger than 2 GiB")
 
 

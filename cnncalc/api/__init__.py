@@ -17,7 +17,7 @@ whose attributes say what and where (``file``, ``line``, ``column``, ``message``
 
 from ..errors import Diagnostic
 from ._analysis import Analysis, Comparison, Convolution, Verification, analyze, compare, conv, verify
-from ._base import load
+from ._base import from_torch, load
 from ._domain import Bounds, BudgetSolve, ShapeSolve, Sweep, bounds, solve, sweep
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "bounds",
     "compare",
     "conv",
+    "from_torch",
     "load",
     "solve",
     "sweep",

@@ -137,3 +137,37 @@ def _pandas() -> Any:
             "to_pandas needs pandas: pip install 'cnncalc[pandas]'", code="usage.missing-extra"
         ) from None
     return pandas
+
+
+def from_torch(
+    module: Any,
+    example_input: Any,
+    dynamic: tuple[str, ...] | dict[str, int] = ("N", "H", "W"),
+    *,
+    name: str | None = None,
+) -> Spec:
+    """The spec of a live PyTorch module, the same kind of object :func:`load` returns.
+
+    The module is traced by ``torch.export`` (in eval mode; its mode is restored after), written
+    by torch's ONNX exporter in memory and read as ``cnncalc import`` reads a file: layer names
+    are the module's qualified names (``layer1.0.conv1``), the parameters are the module's, and
+    the axes named in ``dynamic`` are symbols with the example's sizes as defaults wherever
+    torch.export keeps them dynamic (a size it cannot, or that the weights fix, stays at the
+    example's size with a note in the spec's header).
+
+    Args:
+        module: a ``torch.nn.Module``.
+        example_input: a tensor the module accepts, (N, C, H, W) for the names N, C, H, W.
+        dynamic: the axes to keep as symbols: names among N, C, H, W, or ``{name: axis}``.
+        name: the spec's name (default: the module's class name, in lower case).
+
+    torch is optional (``pip install "cnncalc[torch]"``): it is imported only when this runs.
+
+    Raises:
+        UsageError: torch is not installed, or the arguments are not a module and a tensor.
+        CnncalcError: torch cannot export the module (the message gives the step and the first
+            line of torch's error), or the graph holds an operator with no layer kind (named).
+    """
+    from ..onnx.pytorch import from_torch as read
+
+    return read(module, example_input, dynamic, name=name)

@@ -136,6 +136,7 @@ def export(
             continue
         if weights:
             model, count = _Writer(analysis, opset, seed, draw=True, opaque_inputs=opaque_inputs).model(onnx)
+        _record_symbols(model, spec, analysis)
         return Exported(
             model=model,
             analysis=analysis,
@@ -144,6 +145,23 @@ def export(
             initializers=count,
             opset=opset,
         )
+
+
+def _record_symbols(model, spec: Spec, analysis: Analysis) -> None:
+    """The symbols' values, defaults and descriptions in the model's metadata
+    (``cnncalc.symbols``), so that an import gives the dynamic ones their defaults back."""
+    recorded = {}
+    for name, value in analysis.symbols.items():
+        sym = spec.symbols.get(name)
+        entry: dict[str, Any] = {"value": None if value is None else str(value)}
+        if sym is not None and sym.default is not None:
+            entry["default"] = int(sym.default) if int(sym.default) == sym.default else str(sym.default)
+        if sym is not None and sym.doc:
+            entry["doc"] = sym.doc
+        recorded[name] = entry
+    for prop in model.metadata_props:
+        if prop.key == "cnncalc.symbols":
+            prop.value = json.dumps(recorded)
 
 
 def save(exported: Exported, path: str) -> None:

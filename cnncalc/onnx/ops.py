@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..core import dims
+from .graph import Unmappable
+
+__all__ = ["OPS", "Unmappable", "op"]
+
 #: op type -> function(ctx, node, attrs) returning the layers written.
 OPS: dict[str, Callable] = {}
-
-
-class Unmappable(Exception):
-    """The node has no layer kind; the message says why."""
 
 
 def op(*types: str):
@@ -168,10 +169,53 @@ def max_pool(ctx, node, a):
 
 @op("AveragePool")
 def average_pool(ctx, node, a):
+    if _adaptive(ctx, node, a):
+        return
     args = _window(ctx, node, a, "avg_pool2d")
     if not a.get("count_include_pad", 0) and "padding" in args:
         args["count_include_pad"] = False  # ONNX's default; PyTorch's (and cnncalc's) is true
     ctx.layer("avg_pool2d", args)
+
+
+def _adaptive(ctx, node, a) -> bool:
+    """torch's ``AdaptiveAvgPool2d`` as the dynamo exporter writes it at a size the bins tile:
+    an AveragePool whose kernel is the stride, valid at the traced size only. When the module's
+    class says so (the node's metadata) and a flatten then a linear layer read it, the linear
+    layer's input features fix the output: a square ``o x o`` with ``C*o*o`` features."""
+    import math
+
+    kernel, strides = list(a.get("kernel_shape", [])), list(a.get("strides", [1, 1]))
+    if kernel != strides or any(a.get("pads", [])):
+        return False
+    cls = ctx.module_class(node)
+    # Without the metadata (opset 17's downgrade drops it), a 1x1 average pool of stride 1 does
+    # nothing: torch writes one only for an adaptive pool traced at its output size.
+    if not (cls.endswith(".AdaptiveAvgPool2d") or (not cls and kernel == [1, 1])):
+        return False
+    x = ctx.shape(node.input[0])
+    flat = ctx.sole_user(node.output[0], "Reshape") or ctx.sole_user(node.output[0], "Flatten")
+    if x is None or len(x) != 4 or not dims.is_concrete(x[1]) or flat is None:
+        return False
+    dense = ctx.sole_user(flat.output[0], "Gemm") or ctx.sole_user(flat.output[0], "MatMul")
+    if dense is None or dense.input[0] != flat.output[0] or not ctx.is_constant(dense.input[1]):
+        return False
+    w = ctx.initializer_shape(dense, 1)
+    transposed = dense.op_type == "Gemm" and ctx.attrs(dense).get("transB", 0)
+    features = w[1] if transposed else w[0]
+    bins, rest = divmod(features, int(x[1]))
+    side = math.isqrt(bins)
+    if rest or side * side != bins or side == 0:
+        return False
+    ctx.layer(
+        "adaptive_avg_pool2d",
+        {"output": side},
+        comment=(
+            f"AdaptiveAvgPool2d written by the exporter as an average pool of kernel "
+            f"{list(a.get('kernel_shape', []))}, right at the traced size only; the linear layer after "
+            f"it reads {features} = {int(x[1])}*{side}*{side} features, so its output is {side}x{side}."
+        ),
+    )
+    return True
 
 
 @op("GlobalAveragePool")
@@ -242,7 +286,7 @@ def matmul(ctx, node, a):
     params = {"weight": ctx.param(node, 1, transpose=True)}
     args: dict[str, Any] = {"out": w[1]}
     output, named_by = node.output[0], None
-    bias = ctx.bias_after(node, w[1])  # MatMul then Add of a vector: nn.Linear on many axes
+    bias = _bias_after(ctx, node, w[1])  # MatMul then Add of a vector: nn.Linear on many axes
     if bias is not None:
         add, index = bias
         params["bias"] = ctx.param(add, index, squeeze=True)
@@ -250,6 +294,21 @@ def matmul(ctx, node, a):
     else:
         args["bias"] = False
     ctx.layer("linear", args, params=params, output=output, named_by=named_by)
+
+
+def _bias_after(ctx, node, out: int):
+    """(Add node, index of its constant operand) when the node's only consumer adds a
+    constant vector of ``out`` values (nn.Linear on more than two axes); absorbs it."""
+    add = ctx.sole_user(node.output[0], "Add")
+    if add is None:
+        return None
+    for index, x in enumerate(add.input):
+        if x != node.output[0] and ctx.is_constant(x):
+            shape = ctx.initializer_shape(add, index)
+            if tuple(d for d in shape if d != 1) == (out,):
+                ctx.absorb(add)
+                return add, index
+    return None
 
 
 # -- normalisation ---------------------------------------------------------------------------
@@ -302,6 +361,41 @@ for _type, _kind in [
     ("Gelu", "gelu"),
 ]:
     OPS[_type] = _simple(_kind)
+
+
+@op("Div")
+def div(ctx, node, a):
+    """``x * 0.5 * (1 + erf(x / sqrt(2)))``, GELU as the legacy exporter and opsets before 20
+    write it (Div, Erf, Add, Mul, Mul): one ``gelu``. Any other division of a tensor has no
+    layer kind."""
+    x = node.input[0]
+    if len(node.input) != 2 or not ctx.is_constant(node.input[1]):
+        raise Unmappable("a division of tensors computed by layers")
+    if abs(float(ctx.constant(node, 1).ravel()[0]) - 2**0.5) > 1e-6 or ctx.constant(node, 1).size != 1:
+        raise Unmappable(f"a division by {ctx.constant(node, 1).ravel()[:4].tolist()}")
+    erf = ctx.sole_user(node.output[0], "Erf")
+    add = erf is not None and ctx.sole_user(erf.output[0], "Add")
+    if not add or not _other_is(ctx, add, erf.output[0], 1.0):
+        raise Unmappable("a division by sqrt(2) that is not a GELU's")
+    mul = ctx.sole_user(add.output[0], "Mul")
+    if mul is None or sorted(mul.input) != sorted([x, add.output[0]]):
+        raise Unmappable("a division by sqrt(2) that is not a GELU's")
+    half = ctx.sole_user(mul.output[0], "Mul")
+    if half is None or not _other_is(ctx, half, mul.output[0], 0.5):
+        raise Unmappable("a division by sqrt(2) that is not a GELU's")
+    for n in (erf, add, mul, half):
+        ctx.absorb(n)
+    ctx.layer("gelu", {}, inputs=[x], output=half.output[0], named_by=half)
+
+
+def _other_is(ctx, node, operand: str, value: float) -> bool:
+    """Whether ``node``'s other input (beside ``operand``) is the constant ``value``."""
+    others = [x for x in node.input if x != operand]
+    if len(node.input) != 2 or len(others) != 1 or not ctx.is_constant(others[0]):
+        return False
+    index = list(node.input).index(others[0])
+    const = ctx.constant(node, index)
+    return const.size == 1 and abs(float(const.ravel()[0]) - value) < 1e-6
 
 
 @op("Clip")
@@ -403,6 +497,47 @@ def split(ctx, node, a):
         ctx.layer("chunk", args, output=node.output[i], suffix=str(i) if len(used) > 1 else None)
 
 
+@op("Slice")
+def slice_(ctx, node, a):
+    """A slice of one axis into equal pieces (``x.chunk(k, dim)`` as the legacy exporter writes
+    it, with the bounds computed from the shape): the ``chunk`` layer of that piece."""
+    from .shuffle import same
+
+    x = ctx.shape(node.input[0])
+    if x is None:
+        raise Unmappable("a slice of a tensor whose shape is not known")
+    if "starts" in a:
+        starts, ends, axes, steps = list(a["starts"]), list(a["ends"]), a.get("axes"), None
+    else:
+        starts, ends = ctx.sizes(node, 1), ctx.sizes(node, 2)
+        axes = ctx.sizes(node, 3) if ctx.has_input(node, 3) else None
+        steps = ctx.sizes(node, 4) if ctx.has_input(node, 4) else None
+    if len(starts) != 1 or len(ends) != 1 or (steps and list(steps) != [1]):
+        raise Unmappable(
+            f"a slice of {len(starts)} axes or with steps (chunk takes one axis in equal pieces)"
+        )
+    axis = int(axes[0]) % len(x) if axes else 0
+    size = x[axis]
+    start, end = starts[0], ends[0]
+    if dims.is_concrete(end) and end >= 2**31:
+        end = size
+    if dims.is_concrete(start) and start < 0:
+        start = dims.add(size, start)
+    piece = dims.add(end, dims.mul(-1, start))
+    if not dims.is_concrete(piece) or not dims.is_concrete(size) or piece <= 0 or size % piece:
+        raise Unmappable(
+            f"a slice [{dims.fmt(start)}:{dims.fmt(end)}] of axis {axis} of size {dims.fmt(size)} (chunk "
+            f"takes equal pieces)"
+        )
+    index = dims.div(start, piece)
+    if not dims.is_concrete(index) or int(index) != index or not same(dims.mul(index, piece), start):
+        raise Unmappable(f"a slice [{dims.fmt(start)}:{dims.fmt(end)}] that is not one of equal pieces")
+    args: dict[str, Any] = {"chunks": int(size // piece), "index": int(index)}
+    if axis != 1:
+        args["dim"] = axis
+    ctx.layer("chunk", args)
+
+
 # -- shapes ----------------------------------------------------------------------------------
 
 
@@ -417,20 +552,34 @@ def flatten(ctx, node, a):
 
 @op("Reshape")
 def reshape(ctx, node, a):
-    if ctx.channel_shuffle(node):
+    from .shuffle import channel_shuffle, reshape_target, same
+    from .strided import flat_gather
+
+    if channel_shuffle(ctx, node) or flat_gather(ctx, node):
         return
-    if not ctx.is_constant(node.input[1]):
-        raise Unmappable("the target shape is computed (only a constant flatten or a channel shuffle maps)")
-    target = [int(v) for v in ctx.constant(node, 1).ravel()]
-    rank = ctx.rank(node.input[0])
-    batch = (0, ctx.batch_value(node.input[0]))
-    if len(target) == 2 and rank >= 2 and target[0] in batch and (target[1] == -1 or target[1] > 0):
-        # (N, ...) -> (N, features): a flatten; an explicit feature count is checked once the
-        # shapes are known.
-        expect = {} if target[1] == -1 else {1: target[1]}
-        ctx.layer("flatten", {}, rank=2, expect=expect)
+    x = ctx.shape(node.input[0])
+    target = reshape_target(ctx, node, a, x)
+    if x is not None and target is not None and len(target) == 2 and len(x) >= 2:
+        features = dims.prod(x[1:])
+        if same(target[0], x[0]):
+            # (N, ...) -> (N, features), however it is spelt: a reshape keeping the batch axis
+            # to two axes can only be the flatten. A fixed feature count is checked.
+            fixed = dims.is_concrete(target[1]) and not same(target[1], features)
+            ctx.layer("flatten", {}, rank=2, expect={1: target[1]} if fixed else {})
+            return
+    if (
+        x is not None
+        and target is not None
+        and len(x) == len(target)
+        and all(same(p, q) for p, q in zip(x, target, strict=True))
+    ):
+        ctx.layer("identity", {})
         return
-    raise Unmappable(f"a reshape to {target} that is neither a flatten nor a channel shuffle")
+    shown = "[" + ", ".join(dims.fmt(t) for t in target) + "]" if target is not None else "?"
+    raise Unmappable(
+        f"a reshape of {dims.fmt_shape(x) if x is not None else 'a tensor'} to {shown} that is neither a "
+        f"flatten nor a channel shuffle"
+    )
 
 
 @op("Pad")
@@ -455,6 +604,8 @@ def pad(ctx, node, a):
 
 @op("Resize", "Upsample")
 def resize(ctx, node, a):
+    from .shuffle import same
+
     mode = a.get("mode", "nearest")
     if mode not in ("nearest", "linear", "bilinear"):
         raise Unmappable(f"mode {mode!r}")
@@ -465,27 +616,31 @@ def resize(ctx, node, a):
             args["align_corners"] = True
     scales = sizes = None
     if node.op_type == "Upsample":
-        scales = a.get("scales") or (list(ctx.constant(node, 1).ravel()) if ctx.has_input(node, 1) else None)
+        scales = a.get("scales") or (ctx.sizes(node, 1) if ctx.has_input(node, 1) else None)
     else:
         if ctx.has_input(node, 2):
-            scales = list(ctx.constant(node, 2).ravel())
+            scales = ctx.sizes(node, 2) or None  # an empty scales input stands for none
         if ctx.has_input(node, 3):
-            sizes = [int(v) for v in ctx.constant(node, 3).ravel()]
+            sizes = ctx.sizes(node, 3)
     axes = a.get("axes")
+    x = ctx.shape(node.input[0])
     if sizes is not None:
-        spatial = sizes[-2:] if axes is None else sizes
-        if axes is not None and sorted(int(x) % 4 for x in axes) != [2, 3]:
-            raise Unmappable(f"sizes over axes {axes}")
-        args["size"] = pair(spatial)
+        if axes is not None:
+            if sorted(int(v) % 4 for v in axes) != [2, 3] or len(sizes) != 2:
+                raise Unmappable(f"sizes over axes {list(axes)}")
+        elif len(sizes) != 4 or (x is not None and not (same(sizes[0], x[0]) and same(sizes[1], x[1]))):
+            raise Unmappable(f"sizes {[dims.fmt(v) for v in sizes]} (only H and W of N, C, H, W)")
+        h, w = (ctx.arg(v) for v in sizes[-2:])
+        args["size"] = h if isinstance(h, int) and h == w else [h, w]
     elif scales is not None:
-        full = scales if axes is None else [1.0, 1.0, *scales]
+        full = list(scales) if axes is None else [1, 1, *scales]
         if len(full) != 4 or full[0] != 1 or full[1] != 1:
-            raise Unmappable(f"scales {[float(s) for s in full]} (only H and W of N, C, H, W)")
-        if any(float(s) != int(s) or s < 1 for s in full[2:]):
-            raise Unmappable(f"scales {[float(s) for s in full[2:]]} (upsample takes integer factors)")
-        args["scale"] = pair([int(s) for s in full[2:]])
+            raise Unmappable(f"scales {[dims.fmt(v) for v in full]} (only H and W of N, C, H, W)")
+        if any(not dims.is_concrete(v) or v != int(v) or v < 1 for v in full[2:]):
+            raise Unmappable(f"scales {[dims.fmt(v) for v in full[2:]]} (upsample takes integer factors)")
+        args["scale"] = pair([int(v) for v in full[2:]])
     else:
-        raise Unmappable("neither scales nor sizes is a constant")
+        raise Unmappable("neither scales nor sizes is given")
     ctx.layer("upsample", args)
 
 

@@ -126,7 +126,13 @@ def mul(ctx, node, a):
     shape = ctx.initializer_shape(node, index)
     while shape and shape[0] == 1 and len(shape) > 1:
         shape = shape[1:]
-    if not shape or len(shape) > rank or any(d != 1 for d in shape[1:]) or len(shape) == rank:
+    if (
+        not shape
+        or len(shape) > rank
+        or any(d != 1 for d in shape[1:])
+        or len(shape) == rank
+        or shape == (1,)
+    ):
         raise Unmappable(
             f"a product by a constant of shape {list(ctx.initializer_shape(node, index))} (a layer "
             f"scale has one factor per channel)"
