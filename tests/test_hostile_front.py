@@ -127,6 +127,19 @@ def test_a_spec_file_named_with_escapes_is_shown_escaped(fmt, tmp_path):
     assert "\\u202e" in out
 
 
+def test_an_output_file_named_with_escapes_is_shown_escaped_and_whole(tmp_path):
+    pytest.importorskip("onnx")
+    model, spec = f"m{ESCAPES}.onnx", f"s{ESCAPES}.yaml"
+    code, out, err = run(["export", "lenet5", "-o", str(tmp_path / model)], tmp_path)
+    assert code == 0 and (tmp_path / model).exists(), err
+    code, out2, err2 = run(["import", str(tmp_path / model), "-o", str(tmp_path / spec)], tmp_path)
+    assert code == 0 and (tmp_path / spec).exists(), err2
+    for text in (out, err, out2, err2):
+        assert "\x1b" not in text and "\u202e" not in text
+    assert "\\x1b[31m" in out and ".onnx:" in out  # escaped, and the name's end not cut
+    assert "\\x1b[31m" in err2 and ".yaml:" in err2
+
+
 @pytest.mark.parametrize(
     ("module", "args"),
     [

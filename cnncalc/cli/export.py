@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..lang.source import display_path
 from . import options
 
 
@@ -38,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
     opset = DEFAULT_OPSET if args.opset is None else args.opset  # 0 is an opset to refuse, not "unset"
     exported = export(spec, values, seed=args.seed, opset=opset)
     save(exported, args.output)
-    options.write_wrapped(f"wrote {args.output}: {summary(exported)}\n")
+    options.write_wrapped(f"wrote {display_path(args.output)}: {summary(exported)}\n")
     return 0

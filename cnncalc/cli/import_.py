@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..errors import UsageError
+from ..lang.source import display_path
 
 
 def add_arguments(sub) -> None:
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                 f.write(imported.text)
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        print(f"wrote {args.output}: {summary(imported)}", file=sys.stderr)
+        print(f"wrote {display_path(args.output)}: {summary(imported)}", file=sys.stderr)
     else:
         sys.stdout.write(imported.text)
     return 0

@@ -137,7 +137,7 @@ def display_path(path: str | Path) -> str:
     text = str(path)
     if text == "-":
         return STDIN
-    text = shorten(text, limit=len(text))  # control characters escaped
+    text = shorten(text, limit=10 * len(text) + 16)  # control characters escaped, nothing cut
     if len(text) <= MAX_SHOWN_PATH:
         return text
     half = MAX_SHOWN_PATH // 2
