@@ -395,6 +395,34 @@ def test_an_initializer_of_the_wrong_shape_names_the_node():
         import_model(model(nodes, [init("w", (4, 3, 1, 1)), init("b", (5,))]), source="m.onnx")
 
 
+@pytest.mark.parametrize(
+    ("nodes", "inits", "message"),
+    [
+        # ONNX allows axes -4 to 3 of a rank-4 tensor: 100 wrapped around would read axis 0
+        (
+            [node("Softmax", ["input"], axis=100)],
+            [],
+            r"axis 100 is outside its rank-4 input \(ONNX allows -4 to 3\)",
+        ),
+        ([node("Concat", ["input", "input"], axis=-5)], [], r"axis -5 is outside its rank-4 input"),
+        (
+            [helper.make_node("Split", ["input"], ["y"], axis=1, num_outputs=0, name="s")],
+            [],
+            r"num_outputs is 0",
+        ),
+        (
+            [node("BatchNormalization", ["input", "s", "b", "m", "v"], epsilon=float("nan"))],
+            [init(k, (3,)) for k in "sbmv"],
+            r"epsilon nan is not a finite number",
+        ),
+    ],
+    ids=["softmax-axis", "concat-axis", "split-outputs", "epsilon-nan"],
+)
+def test_what_breaks_onnx_s_own_rules_is_refused_not_reinterpreted(nodes, inits, message):
+    with pytest.raises(ModelError, match=message):
+        import_model(model(nodes, inits), source="m.onnx")
+
+
 def test_dynamo_name_scopes_become_module_names():
     def scoped(op, inputs, output, scopes, classes):
         n = helper.make_node(op, inputs, [output], name=f"node_{output}")

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core import dims
-from .graph import Unmappable
+from .graph import Unmappable, label
+from .reading import ModelError
 
 __all__ = ["OPS", "Unmappable", "op"]
 
@@ -311,6 +312,31 @@ def _bias_after(ctx, node, out: int):
     return None
 
 
+def _axis(ctx, node, value: Any, rank: int) -> int:
+    """``value`` as an axis of a rank-``rank`` tensor, refused outside ONNX's ``[-rank, rank)``
+    (wrapping 100 around a rank of 4 would read another axis than the file says)."""
+    axis = int(value)
+    if not -rank <= axis < rank:
+        raise ModelError(
+            f"{ctx.source}: node {label(node)} ({node.op_type}): axis {axis} is outside its rank-{rank} "
+            f"input (ONNX allows {-rank} to {rank - 1})"
+        )
+    return axis % rank
+
+
+def _epsilon(ctx, node, a: dict) -> float:
+    """A normalisation's epsilon: a finite number at least 0."""
+    import math
+
+    eps = float(a.get("epsilon", 1e-5))
+    if not math.isfinite(eps) or eps < 0:
+        raise ModelError(
+            f"{ctx.source}: node {label(node)} ({node.op_type}): epsilon {eps!r} is not a finite number "
+            "of 0 or more"
+        )
+    return eps
+
+
 # -- normalisation ---------------------------------------------------------------------------
 
 
@@ -319,7 +345,7 @@ def batch_norm(ctx, node, a):
     if a.get("training_mode", 0) or any(o for o in node.output[1:]):
         raise Unmappable("training mode (running statistics as outputs)")
     args: dict[str, Any] = {}
-    eps = float(a.get("epsilon", 1e-5))
+    eps = _epsilon(ctx, node, a)
     if abs(eps - 1e-5) > 1e-12:
         args["eps"] = _round_float(eps)
     params = {
@@ -432,12 +458,12 @@ def hard_sigmoid(ctx, node, a):
 def softmax(ctx, node, a):
     rank = ctx.rank(node.input[0])
     if ctx.opset < 13:
-        axis = int(a.get("axis", 1))
-        if axis % rank != rank - 1:
+        axis = _axis(ctx, node, a.get("axis", 1), rank)
+        if axis != rank - 1:
             raise Unmappable(f"opset {ctx.opset} Softmax over axes {axis}.. of a rank-{rank} input")
     else:
-        axis = int(a.get("axis", -1))
-    ctx.layer("softmax", {"dim": axis % rank})
+        axis = _axis(ctx, node, a.get("axis", -1), rank)
+    ctx.layer("softmax", {"dim": axis})
 
 
 @op("Dropout")
@@ -471,7 +497,7 @@ def concat(ctx, node, a):
     if any(ctx.is_constant(x) for x in node.input):
         raise Unmappable("an operand is a constant")
     rank = ctx.rank(node.input[0])
-    axis = int(a["axis"]) % rank
+    axis = _axis(ctx, node, a["axis"], rank)
     inputs = list(node.input)
     if len(inputs) == 1:
         ctx.layer("identity", {})
@@ -482,11 +508,21 @@ def concat(ctx, node, a):
 @op("Split")
 def split(ctx, node, a):
     rank = ctx.rank(node.input[0])
-    axis = int(a.get("axis", 0)) % rank
+    axis = _axis(ctx, node, a.get("axis", 0), rank)
     count = len(node.output)
+    if "num_outputs" in a and int(a["num_outputs"]) != count:
+        raise ModelError(
+            f"{ctx.source}: node {label(node)} (Split): num_outputs is {int(a['num_outputs'])}, and it "
+            f"has {count} output(s)"
+        )
     sizes = a.get("split")
     if sizes is None and ctx.has_input(node, 1):
         sizes = [int(v) for v in ctx.constant(node, 1).ravel()]
+    if sizes is not None and any(int(v) <= 0 for v in sizes):
+        raise ModelError(
+            f"{ctx.source}: node {label(node)} (Split): pieces of {list(sizes)} elements "
+            "(each must be 1 or more)"
+        )
     if sizes is not None and len(set(sizes)) != 1:
         raise Unmappable(f"unequal pieces {list(sizes)} (chunk takes equal ones)")
     used = [i for i, name in enumerate(node.output) if name and ctx.is_used(name)]
