@@ -200,6 +200,27 @@ def test_external_data_outside_the_models_folder_is_refused(location, message, t
     assert not (tmp_path / "out.yaml").exists()
 
 
+@pytest.mark.parametrize("location", ["../outside/secret.bin", "/dev/zero", "/etc/passwd"])
+def test_a_weight_kept_anywhere_is_counted_from_its_shape_and_never_read(location, tmp_path):
+    """Only the weight's shape is needed: the import answers, whatever the reference, and opens
+    nothing (the folder outside holds a file it would have to read, made unreadable)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.bin").write_bytes(b"\x00" * 432)
+    (outside / "secret.bin").chmod(0)
+    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 3, 3, 3])
+    w.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", "0"), ("length", "432")):
+        w.external_data.add(key=k, value=v)
+    m = _model(nodes=[helper.make_node("Conv", ["input", "w"], ["y"], name="conv")], initializers=[w])
+    folder = tmp_path / "model"
+    folder.mkdir()
+    onnx.save(m, str(folder / "m.onnx"))
+    code, _out, err = _run(["import", str(folder / "m.onnx"), "-o", str(folder / "m.yaml")], tmp_path)
+    assert code == 0, err
+    assert "params 108" in err  # 4 filters x 3 channels x 3 x 3, no bias
+
+
 def test_external_data_in_the_models_folder_is_read(tmp_path):
     import numpy as np
 
