@@ -351,3 +351,15 @@ def test_a_file_of_rows_with_an_integer_float64_would_round_is_refused(run_cli, 
 def test_groups_mistakes(run_cli, args, message):
     code, out, err = run_cli("conv", *args)
     assert code == 2 and message in err and out == ""
+
+
+def test_an_output_of_more_values_than_are_shown_is_refused_before_any_work(run_cli, tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "in.npy", np.ones((1000, 1000)))
+    # padding 3000 on each side: (1000 + 6000 - 1)/1 + 1 = 7000 per axis, 49,000,000 values
+    code, out, err = run_cli("conv", "--input", str(tmp_path / "in.npy"), "--filter", "[[1]]", "-p", "3000")
+    assert code == 2 and out == "" and "the output has 49,000,000 values (1x7000x7000)" in err
+    # 1,000 x 1,000 values are shown
+    code, out, err = run_cli("conv", "--input", str(tmp_path / "in.npy"), "--filter", "[[2]]", "-f", "json")
+    assert code == 0 and json.loads(out)["values"][999][999] == 2, err

@@ -527,10 +527,11 @@ def memory_needed(calc: Calculation) -> tuple[int, str]:
 
 def check_memory(calc: Calculation, budget: int | None = None) -> None:
     """Refuse values whose computation would allocate more than ``budget`` bytes (by default
-    verification's: half the machine's memory), before allocating anything.
+    verification's: half the machine's memory), or make more than :data:`MAX_ELEMENTS` values to
+    show, before allocating anything.
 
     Raises:
-        UsageError: naming the bytes needed, the largest array and the budget.
+        UsageError: naming the values or the bytes needed, the largest array and the budget.
     """
     from .verify import byte_text, default_budget
 
@@ -541,6 +542,13 @@ def check_memory(calc: Calculation, budget: int | None = None) -> None:
             f"computing the values needs about {byte_text(needed)} ({largest} is the largest), over "
             f"the budget of {byte_text(budget)} (half this machine's memory); the values are for "
             "small examples: the sizes, params and MACs need no --input"
+        )
+    _, c_out, ho, wo = calc.output_shape
+    if c_out * ho * wo > MAX_ELEMENTS:
+        raise UsageError(
+            f"the output has {c_out * ho * wo:,} values ({c_out}x{ho}x{wo}); the calculator shows at "
+            f"most {MAX_ELEMENTS:,}: the values are for small examples, and the sizes, params and "
+            "MACs need no --input"
         )
 
 
