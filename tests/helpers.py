@@ -130,10 +130,11 @@ def run_forked(
     )
 
 
-def torch_macs(model, x) -> int:
+def torch_macs(model, x, *, meta: bool = True) -> int:
     """torch's own count of a model's multiply-accumulates: forward hooks on ``Conv2d`` (output
     elements x input channels per group x kernel area) and ``Linear`` (output elements x input
-    features), bias excluded. Run on the meta device: shapes only."""
+    features), bias excluded. With ``meta`` the model is moved to the meta device (shapes only,
+    no arithmetic; the model is left there), else it runs where it is."""
     import torch
 
     total = 0
@@ -152,9 +153,12 @@ def torch_macs(model, x) -> int:
             hooks.append(m.register_forward_hook(conv))
         elif isinstance(m, torch.nn.Linear):
             hooks.append(m.register_forward_hook(linear))
-    model = model.to("meta")
-    with torch.no_grad():
-        model(x.to("meta"))
-    for h in hooks:
-        h.remove()
+    if meta:
+        model, x = model.to("meta"), x.to("meta")
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
     return total

@@ -115,27 +115,10 @@ def test_dynamo_names_are_the_modules_qualified_names():
 
 
 def _torch_macs(torch, module, h: int, w: int) -> int:
-    """torch's own count: forward hooks on Conv2d and Linear, bias excluded."""
-    total = 0
+    """torch's own count at h x w (tests/helpers.py), run on the module's own device."""
+    from .helpers import torch_macs
 
-    def conv(m, inputs, out):
-        nonlocal total
-        total += out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-
-    def linear(m, inputs, out):
-        nonlocal total
-        total += out.numel() * m.in_features
-
-    hooks = [
-        m.register_forward_hook(conv if isinstance(m, torch.nn.Conv2d) else linear)
-        for m in module.modules()
-        if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))
-    ]
-    with torch.no_grad():
-        module(torch.zeros(1, 3, h, w))
-    for hook in hooks:
-        hook.remove()
-    return total
+    return torch_macs(module, torch.zeros(1, 3, h, w), meta=False)
 
 
 def _live(name: str, tmp_path):

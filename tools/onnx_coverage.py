@@ -25,6 +25,9 @@ import sys
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
 SEGMENTATION = ["fcn_resnet50", "deeplabv3_resnet50", "lraspp_mobilenet_v3_large"]
 
 
@@ -45,33 +48,12 @@ def build(model: str):
 
 
 def torch_macs(module, h: int, w: int) -> int:
-    """MACs of every Conv2d and Linear by forward hooks, bias excluded."""
+    """torch's own count at h x w: the tests' oracle (tests/helpers.py), on the module's device."""
     import torch
 
-    total = 0
+    from tests.helpers import torch_macs as count
 
-    def conv(m, inputs, out):
-        nonlocal total
-        kh, kw = m.kernel_size
-        total += out.numel() * (m.in_channels // m.groups) * kh * kw
-
-    def linear(m, inputs, out):
-        nonlocal total
-        total += out.numel() * m.in_features
-
-    hooks = []
-    for m in module.modules():
-        if isinstance(m, torch.nn.Conv2d):
-            hooks.append(m.register_forward_hook(conv))
-        elif isinstance(m, torch.nn.Linear):
-            hooks.append(m.register_forward_hook(linear))
-    try:
-        with torch.no_grad():
-            module(torch.zeros(1, 3, h, w))
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return total
+    return count(module, torch.zeros(1, 3, h, w), meta=False)
 
 
 def file_params(path: Path) -> int:
