@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -35,7 +34,7 @@ from ..errors import ShapeError, SpecError
 from ..lang.model import Spec
 from .exact import compile_formulas
 from .receptive import AxisField, last_feature_map, located, receptive_fields
-from .sweep import _text, open_analysis
+from .sweep import _text, open_analysis, symbol_bound
 
 #: Largest period of exact downsampling examined (a product of strides beyond it is not).
 MAX_PERIOD = 1 << 12
@@ -108,12 +107,13 @@ def _last_field(spec: Spec, values: dict, a: Analysis) -> tuple[str | None, Any]
 def _symbol_bounds(spec: Spec, values: dict, a: Analysis, name: str, sym, value) -> SymbolBounds:
     lo, hi, lo_layer = sym.lower, sym.max, None
     for c in a.constraints:
-        head, op, bound = c.condition.partition(" >= ")
-        if op and head == name and _is_number(bound):
-            lo, lo_layer = max(lo, Fraction(bound)), c.layer
-        head, op, bound = c.condition.partition(" <= ")
-        if op and head == name and _is_number(bound):
-            hi = Fraction(bound) if hi is None else min(hi, Fraction(bound))
+        found = symbol_bound(c.condition)
+        if found is None or found[0] != name:
+            continue
+        if found[1] == ">=":
+            lo, lo_layer = max(lo, found[2]), c.layer
+        else:
+            hi = found[2] if hi is None else min(hi, found[2])
     lo = dims.canon(lo)
     hi = dims.canon(hi) if hi is not None else None
     if sym.integer and a.symbols[name] is None:
@@ -132,14 +132,6 @@ def _symbol_bounds(spec: Spec, values: dict, a: Analysis, name: str, sym, value)
         inexact_layers=inexact,
         conditions=tuple(c.condition for c in a.constraints if re.search(rf"\b{name}\b", c.condition)),
     )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Fraction(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _valid_at(spec: Spec, values: dict, name: str, v: Any) -> bool:

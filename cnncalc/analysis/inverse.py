@@ -30,7 +30,7 @@ from ..lang.model import Spec
 from .exact import compile_formulas
 from .pieces import Piece, Unproved, split
 from .receptive import last_feature_map
-from .sweep import check_open, condition_formula, open_analysis, unknown_cost_error
+from .sweep import check_open, condition_formula, open_analysis, symbol_bound, unknown_cost_error
 
 #: How far up a search goes before calling a symbol unbounded (in steps).
 CEILING = 1 << 40
@@ -214,22 +214,14 @@ def _range_of(spec: Spec, names, step: Fraction, conditions, upto) -> tuple[int,
     analysis) to their declared maximum or ``upto``."""
     lo = max(int(-(-Fraction(spec.symbols[n].lower) // step)) for n in names)
     for c in conditions:
-        name, op, bound = c.partition(" >= ")
-        if op and name in names and _is_number(bound):
-            lo = max(lo, int(-(-Fraction(bound) // step)))
+        found = symbol_bound(c)
+        if found is not None and found[1] == ">=" and found[0] in names:
+            lo = max(lo, int(-(-found[2] // step)))
     tops = [spec.symbols[n].max for n in names if spec.symbols[n].max is not None]
     if upto is not None:
         tops.append(upto)
     top = int(Fraction(min(tops)) // step) if tops else None
     return lo, top
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Fraction(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _structural_problem(spec, values, names, step, conditions, upto, read, question: str) -> _Analyses:

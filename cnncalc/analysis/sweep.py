@@ -138,6 +138,19 @@ def parse_range(text: str) -> tuple[str, Range]:
     return name, values
 
 
+def symbol_bound(condition: str) -> tuple[str, str, Fraction] | None:
+    """``("H", ">=", Fraction(29))`` for a condition of the analysis that bounds one side by a
+    number (``H >= 29``, ``W <= 512``); None for any other."""
+    for op in (" >= ", " <= "):
+        head, found, bound = condition.partition(op)
+        if found:
+            try:
+                return head, op.strip(), Fraction(bound)
+            except (ValueError, ZeroDivisionError):
+                return None
+    return None
+
+
 def parse_number(text: str) -> int | Fraction:
     """``224``, ``3/4``, ``0.5``, ``1.5e9``: an exact int or Fraction (ASCII digits only).
 
