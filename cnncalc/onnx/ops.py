@@ -588,7 +588,7 @@ def flatten(ctx, node, a):
 
 @op("Reshape")
 def reshape(ctx, node, a):
-    from .shuffle import channel_shuffle, reshape_target, same
+    from .shuffle import channel_shuffle, reshape_target, same, write_reshape
     from .strided import flat_gather
 
     if channel_shuffle(ctx, node) or flat_gather(ctx, node):
@@ -611,11 +611,7 @@ def reshape(ctx, node, a):
     ):
         ctx.layer("identity", {})
         return
-    shown = "[" + ", ".join(dims.fmt(t) for t in target) + "]" if target is not None else "?"
-    raise Unmappable(
-        f"a reshape of {dims.fmt_shape(x) if x is not None else 'a tensor'} to {shown} that is neither a "
-        f"flatten nor a channel shuffle"
-    )
+    write_reshape(ctx, node, x, target)  # any other reshape (attention's heads)
 
 
 @op("Pad")

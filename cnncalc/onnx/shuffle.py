@@ -33,6 +33,19 @@ def reshape_target(ctx, node, a, x) -> list | None:
     return out
 
 
+def write_reshape(ctx, node, x, target) -> None:
+    """A ``reshape`` of ``x`` to ``target`` (sizes), each size written as the spec's formula of
+    the input's symbols; refused when the two do not hold as many values for every size."""
+    if x is None or target is None:
+        raise Unmappable("a reshape of a tensor whose shape is not known")
+    if not same(dims.prod(x), dims.prod(target)):
+        raise Unmappable(
+            f"a reshape of {dims.fmt_shape(tuple(x))} to [{', '.join(dims.fmt(t) for t in target)}], "
+            f"which do not hold as many values for every size of the input"
+        )
+    ctx.layer("reshape", {"shape": [ctx.arg(t) for t in target]}, rank=len(target))
+
+
 def same(p, q) -> bool:
     """Whether two sizes are equal for every integer value of the symbols: their difference
     is 0 once each integer added to a floor is moved inside it (``floor((H - 1)/8) + 1`` is

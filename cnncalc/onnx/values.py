@@ -16,6 +16,7 @@ unevaluated, and the layer reading it says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -391,7 +392,23 @@ _OPS["Ceil"] = _unary(lambda x: _exact(dims.ceil(x)))
 
 @_op("Sqrt")
 def _sqrt(a, args, shape_of):
-    raise Unmappable("a square root of a size")
+    """The square root of a number (attention's scale 1/sqrt(d), which the legacy exporter
+    computes from the size of the heads): exact, a Fraction when the number is the square of
+    one, else sympy's exact root. A root of a size that is not known is not followed."""
+    v = args[0]
+    return Value(v.shape, tuple(_root(x) for x in v.items), False)
+
+
+def _root(x):
+    if not isinstance(x, (int, Fraction)):
+        raise Unmappable("a square root of a size that depends on the input's size")
+    if x < 0:
+        raise Unmappable(f"a square root of {x}")
+    q = Fraction(x)
+    p, r = math.isqrt(q.numerator), math.isqrt(q.denominator)
+    if p * p == q.numerator and r * r == q.denominator:
+        return Fraction(p, r)
+    return dims.sp().sqrt(dims.to_sympy(q))
 
 
 def _unknown(what: str):
