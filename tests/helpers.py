@@ -138,7 +138,6 @@ def torch_flop_counter_macs(model, x) -> int:
     attention are not modules). Attention runs in its plain ``math`` form, whose products the
     counter sees, and with gradients on, so that ``nn.MultiheadAttention`` takes its counted path
     rather than its fused inference kernel."""
-    import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 

@@ -15,8 +15,8 @@ unevaluated, and the layer reading it says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
