@@ -240,3 +240,45 @@ def test_an_opaque_layer_keeps_the_sizes_symbolic_where_the_rule_is_known():
     for h, side in [(9, 5), (10, 5), (11, 6)]:
         a = analyze(imported.spec, {"N": 2, "H": h})
         assert [r.output_shape for r in a.layers] == [(2, 4, side, side)] * 3
+
+
+@pytest.mark.parametrize("dynamo", [True, False], ids=["dynamo", "legacy"])
+def test_a_vision_transformer_imports_with_its_attention_counted(dynamo, tmp_path):
+    """A ViT (torchvision's class, small): its attention's products are ``matmul`` layers and its
+    class token and position embedding their kinds, so that the MACs equal torch's flop counter
+    (the hooks of Conv2d and Linear do not see attention) and the params the module's."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision")
+    pytest.importorskip("onnxscript")
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    from .helpers import torch_flop_counter_macs
+
+    torch.manual_seed(0)
+    model = VisionTransformer(
+        image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=24, num_classes=5
+    ).eval()
+    with torch.no_grad():
+        for p in model.parameters():  # no zeros or ones for an exporter to fold or share
+            p.normal_()
+    x = torch.zeros(3, 3, 32, 32)
+    path = tmp_path / "vit.onnx"
+    if dynamo:
+        from torch.export import Dim
+
+        torch.onnx.export(model, (x,), str(path), dynamo=True, dynamic_shapes=({0: Dim("N", min=1)},))
+    else:
+        torch.onnx.export(
+            model, (x,), str(path), dynamo=False, dynamic_axes={"x": {0: "N"}}, input_names=["x"]
+        )
+    imported = import_model(load(str(path)), source=path.name)
+    kinds = {r.kind for r in imported.analysis.layers}
+    assert {"matmul", "class_token", "position_embedding", "layer_norm", "linear"} <= kinds
+    assert "opaque" not in kinds
+    a = analyze(imported.spec, {"N": 3})
+    # 17 tokens (16 patches of 8x8, and the class token) of width 16, 2 heads of 8: per layer
+    # q @ k^T and attn @ v are each 3 images x 2 heads x 17 x 17 x 8 MACs
+    products = [r.macs for r in a.layers if r.kind == "matmul"]
+    assert products == [3 * 2 * 17 * 17 * 8] * 4
+    assert a.totals.macs == torch_flop_counter_macs(model, x)
+    assert a.totals.params == sum(p.numel() for p in model.parameters())

@@ -401,7 +401,9 @@ def _sqrt(a, args, shape_of):
 
 def _root(x):
     if not isinstance(x, (int, Fraction)):
-        raise Unmappable("a square root of a size that depends on the input's size")
+        if getattr(x, "free_symbols", True) or not x.is_nonnegative:
+            raise Unmappable("a square root of a size that depends on the input's size")
+        return dims.sp().sqrt(x)  # a root of a root: 1/sqrt(sqrt(d))
     if x < 0:
         raise Unmappable(f"a square root of {x}")
     q = Fraction(x)
