@@ -82,6 +82,11 @@ def unsqueeze(ctx, node, a):
 @op("Gather")
 def gather(ctx, node, a):
     """One index of an axis of a computed tensor (``x[:, 0]``, ``qkv[1]``): ``select``."""
+    if ctx.is_constant(node.input[0]):
+        raise Unmappable(
+            "a gather from stored weights (a table of relative position biases, as Swin's and "
+            "MaxViT's attention reads it): no layer kind stands for a tensor derived from weights"
+        )
     x = ctx.shape(node.input[0])
     rank = ctx.rank(node.input[0])
     index = ctx.constant(node, 1)
