@@ -3,8 +3,9 @@
 The fixtures (tests/data/onnx/<exporter>-<opset>/<model>.onnx) are graphs torch's dynamo and
 legacy exporters wrote for torchvision models with N, H and W dynamic, their weights stripped
 (tools/make_onnx_fixtures.py regenerates them). Beside them, oracle.json holds torch's own MAC
-counts (forward hooks on Conv2d and Linear, bias excluded) at 224x224 and at 197x251, and the
-parameters each original file held. These tests need onnx only.
+counts (forward hooks on Conv2d and Linear, bias excluded; for ViT-B/32, torch's flop counter,
+which sees attention) at 224x224 and at 197x251 (ViT at 224x224 only), and the parameters each
+original file held. These tests need onnx only.
 
 With torch installed, resnet18, mobilenet_v3_small, vgg16 and shufflenet_v2_x1_0 are also
 exported live by the default (dynamo) exporter and checked against forward hooks; every other
@@ -36,14 +37,24 @@ def _sizes(model: str) -> list[tuple[int, int]]:
     return [tuple(int(v) for v in key.split("x")) for key in ORACLE[model]["macs"]]
 
 
+#: Models torch runs at one size only (ViT: 224x224), exported and read at it.
+ONE_SIZE = {"vit_b_32"}
+
+
 def _check(imported, model: str, params: int | None) -> None:
     spec, a = imported.spec, imported.analysis
-    assert set(spec.symbols) == {"N", "H", "W"}
+    dynamic = {"N"} if model in ONE_SIZE else {"N", "H", "W"}
+    assert set(spec.symbols) == dynamic
     assert a.input_shape[1] == 3
     # Formulas in N, H and W: the totals are expressions of the dynamic sizes.
     symbolic = analyze(spec, symbolic=True).totals.macs
-    assert {s.name for s in free_symbols(symbolic)} == {"N", "H", "W"}
+    assert {s.name for s in free_symbols(symbolic)} == dynamic
     for (h, w), want in zip(_sizes(model), ORACLE[model]["macs"].values(), strict=True):
+        if model in ONE_SIZE:
+            assert a.input_shape[2:] == (h, w)
+            assert analyze(spec, {"N": 1}).totals.macs == want
+            assert analyze(spec, {"N": 3}).totals.macs == 3 * want
+            continue
         got = analyze(spec, {"N": 1, "H": h, "W": w}).totals.macs
         assert got == want, f"{model} at {h}x{w}: {got:,} MACs, torch counts {want:,}"
         assert analyze(spec, {"N": 3, "H": h, "W": w}).totals.macs == 3 * want
@@ -58,7 +69,9 @@ def test_an_export_imports_exactly_without_opaque(variant, model):
     dims = [d.dim_param or d.dim_value for d in onnx_model.graph.input[0].type.tensor_type.shape.dim]
     # The legacy exporter cannot keep H and W dynamic through an adaptive pool (AlexNet, VGG):
     # such a file is exported at 224x224, and --symbols makes its sizes symbols again.
-    symbols = "H,W" if dims[2:] == [224, 224] else None
+    # A vision transformer holds one size (its position embedding's): it is read at it.
+    one_size = model in ONE_SIZE
+    symbols = "H,W" if dims[2:] == [224, 224] and not one_size else None
     assert symbols is None or (variant.startswith("legacy") and model in ("alexnet", "vgg16"))
     imported = import_model(onnx_model, source=path.name, symbols=symbols)
     assert not imported.analysis.totals.unknown_cost
