@@ -119,6 +119,10 @@ ORACLES = {
     "scale": lambda m, x, w: _t(x) * m.factor,
     "class_token": lambda m, x, w: torch.cat([_t(w["token"]).expand(x.shape[0], -1, -1), _t(x)], dim=1),
     "position_embedding": lambda m, x, w: _t(x) + _t(w["embedding"]),
+    "slice": lambda m, x, w: _t(x).narrow(m.axis, m.start, m.end - m.start)[
+        (slice(None),) * (m.axis % x.ndim) + (slice(None, None, m.step),)
+    ],
+    "add_constant": lambda m, x, w: _t(x) + torch.zeros(tuple(m.shape)),
 }
 
 

@@ -379,12 +379,22 @@ def test_a_product_of_computed_tensors_is_a_matmul_counted_exactly():
     assert imported.analysis.totals.macs == 600
 
 
-def test_an_einsum_is_refused_saying_what_it_is():
+def test_an_einsum_that_is_a_batched_product_is_a_matmul():
+    """MaxViT's ``B G H I D, B G H J D -> B G H I J``: the second operand's last two axes
+    swapped (a ``permute``), then a ``matmul``; another Einsum is refused, saying which."""
     nodes = [
         helper.make_node("Relu", ["input"], ["q"], name="q"),
         helper.make_node("Einsum", ["q", "q"], ["scores"], equation="bhid,bhjd->bhij", name="scores"),
     ]
-    with pytest.raises(ModelError, match=r"Einsum x1 \(scores\)"):
+    imported = import_model(model(nodes, [], shape=(2, 3, 5, 4)), source="m.onnx")
+    assert [r.kind for r in imported.analysis.layers] == ["relu", "permute", "matmul"]
+    # 2 x 3 products of (5 x 4) by (4 x 5): 25 outputs of 4 multiply-accumulates each
+    assert imported.analysis.totals.macs == 2 * 3 * 25 * 4
+    assert imported.analysis.output_shape == (2, 3, 5, 5)
+    nodes[1] = helper.make_node("Einsum", ["q", "q"], ["s"], equation="bhid,bhid->bh", name="sums")
+    with pytest.raises(
+        ModelError, match=r"Einsum x1 \(sums\): an Einsum 'bhid,bhid->bh' that is not a batched"
+    ):
         import_model(model(nodes, [], shape=(1, 3, 4, 4)), source="m.onnx")
 
 

@@ -13,7 +13,10 @@ exported with N, H and W dynamic. For each model and variant the ONNX file is im
   are called as functions, its products are not modules): their oracle is torch's flop counter
   halved, every convolution and matrix product run (tests/helpers.py);
 - params: the elements the file's float initializers hold, each counted once per node reading
-  it (an initializer shared through Identity nodes is counted at each use).
+  it (an initializer shared through Identity nodes is counted at each use), except those read
+  only to compute a tensor of fixed values from stored ones (Swin's attention mask: scattered
+  values, not parameters); a stored weight rearranged before use (a relative position bias the
+  exporter gathered from its table) counts.
 
 The torch counts are cached in EXPORTS_DIR/torch_counts.json. Needs torch and torchvision.
 """
@@ -86,9 +89,21 @@ def file_params(path: Path) -> int:
     for node in m.graph.node:
         if node.op_type == "Identity" and node.input and node.input[0] in size:
             alias[node.output[0]] = node.input[0]
+    # Tensors that read no input of the model: the initializers, Constant nodes' outputs, and
+    # what nodes compute from those alone (Swin's attention mask, built from the image's size).
+    stored = {t.name for t in m.graph.initializer} | {""}
+    for node in m.graph.node:
+        if all(x in stored or x in alias for x in node.input):
+            stored.update(node.output)
+    rearrange = {"Reshape", "Transpose", "Unsqueeze", "Squeeze", "Flatten"}
     total = 0
     for node in m.graph.node:
         if node.op_type == "Identity":
+            continue
+        # A weight read only to build a fixed tensor (a mask's values, scattered) is a
+        # constant, not a parameter; a weight rearranged (a relative position bias the
+        # exporter gathered from its table) stays one.
+        if node.op_type not in rearrange and all(x in stored or x in alias for x in node.input):
             continue
         for x in node.input:
             name = alias.get(x, x)

@@ -51,6 +51,7 @@ class Context:
         self.ranks: dict[str, int] = {}
         self.shapes: dict[str, tuple | None] = {}
         self.values: dict[str, Value] = {}
+        self.fixed: dict[str, Any] = {}  # tensors computed from stored ones (fixed.Fixed)
         self.value_errors: dict[str, str] = {}
         self.layers: list[Layer] = []
         self.skipped: set[int] = set()

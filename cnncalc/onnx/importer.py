@@ -26,6 +26,7 @@ from . import (
     ops_tensors,  # noqa: F401  (after ops_axes: attention's and tokens' operators)
 )
 from .context import Context, Downstream, Layer
+from .fixed import fold
 from .folding import folded_lines
 from .graph import ONNX_DOMAINS, Unmappable, label
 from .ops import OPS
@@ -131,7 +132,7 @@ class Reader(Context):
             if node.op_type == "Identity" and node.output[0] in self.graph.alias:
                 continue
             op_type = node.op_type if node.domain in ONNX_DOMAINS else f"{node.domain}.{node.op_type}"
-            if self.arithmetic(node, op_type):
+            if fold(self, node, op_type) or self.arithmetic(node, op_type):
                 continue
             written, skipped = len(self.layers), set(self.skipped)
             try:

@@ -202,24 +202,173 @@ def expand(ctx, node, a):
 
 @op("Add")
 def add(ctx, node, a):
-    """A stored tensor of the input's shape without its batch axis added to it (ViT's position
-    embedding): ``position_embedding``; a sum of computed tensors: ``add``."""
-    constant = [i for i, x in enumerate(node.input) if ctx.is_constant(x)]
-    if len(node.input) == 2 and len(constant) == 1:
-        index = constant[0]
-        x = ctx.shape(node.input[1 - index])
-        shape = ctx.initializer_shape(node, index)
+    """A stored tensor (or one rearranged from a stored weight) of the input's shape without
+    its batch axis, added: ``position_embedding`` (ViT's, or a relative position bias the
+    exporter gathered from its table); a tensor of fixed values (Swin's mask) that broadcasts
+    to the input: ``add_constant``; a sum of computed tensors: ``add``."""
+    from .fixed import stored
+
+    if len(node.input) == 2:
+        found = [(i, stored(ctx, x)) for i, x in enumerate(node.input)]
+        found = [(i, f) for i, f in found if f is not None]
+        if len(found) == 1:
+            index, tensor = found[0]
+            source = node.input[1 - index]
+            x = ctx.shape(source)
+            if x is not None:
+                _add_stored(ctx, node, source, x, node.input[index], tensor)
+                return
+    _ADD(ctx, node, a)
+
+
+def _add_stored(ctx, node, source: str, x, name: str, tensor) -> None:
+    shape = tensor.shape
+    if tensor.learned is not None:
         if (
-            x is not None
-            and len(shape) == len(x) >= 2
+            len(shape) == len(x) >= 2
             and shape[0] == 1
             and all(dims.is_concrete(d) and d == s for d, s in zip(x[1:], shape[1:], strict=True))
         ):
             ctx.layer(
                 "position_embedding",
                 {},
-                inputs=[node.input[1 - index]],
-                params={"embedding": ctx.param(node, index)},
+                inputs=[source],
+                params={"embedding": (tensor.learned, tuple(shape))},
             )
             return
-    _ADD(ctx, node, a)
+        raise Unmappable(
+            f"an addition of the stored {list(shape)} to {dims.fmt_shape(tuple(x))} (a position embedding "
+            f"has the input's shape without its batch axis)"
+        )
+    if len(shape) > len(x) or any(
+        s != 1 and not (dims.is_concrete(d) and d == s)
+        for s, d in zip(reversed(shape), reversed(x), strict=False)
+    ):
+        raise Unmappable(
+            f"an addition of a fixed {list(shape)} that does not broadcast to {dims.fmt_shape(tuple(x))}"
+        )
+    ctx.layer("add_constant", {"shape": list(shape)}, inputs=[source])
+
+
+_SLICE = OPS["Slice"]
+_PAD = OPS["Pad"]
+
+
+@op("Slice")
+def slice_(ctx, node, a):
+    """A slice into equal pieces is a ``chunk``; any other of known bounds one ``slice`` a
+    sliced axis (Swin's roll and patch merging)."""
+    try:
+        _SLICE(ctx, node, a)
+        return
+    except Unmappable as exc:
+        reason = exc
+    x = ctx.shape(node.input[0])
+    if x is None or "starts" in a:
+        raise reason
+    starts, ends = ctx.sizes(node, 1), ctx.sizes(node, 2)
+    axes = ctx.sizes(node, 3) if ctx.has_input(node, 3) else list(range(len(starts)))
+    steps = ctx.sizes(node, 4) if ctx.has_input(node, 4) else [1] * len(starts)
+    if not len(starts) == len(ends) == len(axes) == len(steps):
+        raise Unmappable("a slice whose starts, ends, axes and steps differ in length")
+    cuts = []
+    for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
+        axis = _axis(ctx, node, axis, len(x))
+        size = x[axis]
+        if not all(dims.is_concrete(v) for v in (start, end, step, size)):
+            raise Unmappable(f"a slice of axis {axis} whose bounds or size depend on the input's size")
+        start, end, step, size = int(start), int(end), int(step), int(size)
+        if step < 1:
+            raise Unmappable(f"a slice with step {step} (slice takes steps of 1 or more)")
+        start = max(0, min(size, start + size if start < 0 else start))
+        end = max(0, min(size, end + size if end < 0 else end))
+        if end <= start:
+            raise Unmappable(f"an empty slice [{start}:{end}] of axis {axis}")
+        if (start, end, step) != (0, size, 1):
+            cuts.append({"axis": axis, "start": start, "end": end, "step": step})
+    if not cuts:
+        ctx.layer("identity", {})
+        return
+    name = node.input[0]
+    for k, args in enumerate(cuts):
+        if args["start"] == 0:
+            del args["start"]
+        if args["step"] == 1:
+            del args["step"]
+        last = k == len(cuts) - 1
+        name = ctx.layer("slice", args, inputs=[name], output=None if last else f"{node.output[0]}/{k}")
+
+
+@op("Pad")
+def pad(ctx, node, a):
+    """A pad of nothing (Swin pads its windows to a multiple of their size, which 224x224
+    already is) is an ``identity``; any other pad as ``zero_pad2d`` reads it."""
+    if a.get("mode", "constant") == "constant" and a.get("pads") is None and ctx.has_input(node, 1):
+        try:
+            pads = [int(v) for v in ctx.constant(node, 1).ravel()]
+        except Unmappable:
+            pads = None
+        if pads is not None and not any(pads) and not ctx.has_input(node, 3):
+            ctx.layer("identity", {})
+            return
+    _PAD(ctx, node, a)
+
+
+def _einsum_terms(equation: str) -> tuple[list[list[str]], list[str]] | None:
+    """The subscripts of an Einsum's operands and output, one letter an axis (spaces ignored);
+    None for an ellipsis or an implicit output."""
+    text = equation.replace(" ", "")
+    if "->" not in text or "." in text:
+        return None
+    left, out = text.split("->")
+    operands = left.split(",")
+    if not all(t.isalpha() for t in [*operands, out] if t) or any(
+        len(set(t)) != len(t) for t in [*operands, out]
+    ):
+        return None
+    return [list(t) for t in operands], list(out)
+
+
+@op("Einsum")
+def einsum(ctx, node, a):
+    """A batched matrix product written as an Einsum (MaxViT's attention:
+    ``B G H I D, B G H J D -> B G H I J``): the operands' axes put in ``matmul``'s order by
+    ``permute`` layers, then one ``matmul``, then the output's order. Any other Einsum (a sum
+    over several axes, a diagonal, three operands) has no layer kind."""
+    equation = a.get("equation", "")
+    terms = _einsum_terms(equation)
+    if terms is None or len(terms[0]) != 2:
+        raise Unmappable(f"an Einsum {equation!r} that is not a product of two tensors")
+    (p, q), out = terms
+    summed = [c for c in p if c in q and c not in out]
+    batch = [c for c in out if c in p and c in q]
+    rows = [c for c in p if c not in q]
+    cols = [c for c in q if c not in p]
+    if (
+        len(summed) != 1
+        or len(rows) > 1
+        or len(cols) > 1
+        or sorted(out) != sorted(batch + rows + cols)
+        or len(p) != len(batch) + len(rows) + 1
+        or len(q) != len(batch) + len(cols) + 1
+    ):
+        raise Unmappable(f"an Einsum {equation!r} that is not a batched matrix product")
+    k = summed[0]
+    if not rows or not cols:
+        raise Unmappable(f"an Einsum {equation!r} with a vector operand (matmul takes matrices)")
+    a_order = [p.index(c) for c in [*batch, rows[0], k]]
+    b_order = [q.index(c) for c in [*batch, k, cols[0]]]
+    inputs = []
+    for name, order in ((node.input[0], a_order), (node.input[1], b_order)):
+        if order != list(range(len(order))):
+            name = ctx.layer(
+                "permute", {"dims": order}, inputs=[name], output=f"{node.output[0]}/{name}", suffix=None
+            )
+        inputs.append(name)
+    result = [*batch, rows[0], cols[0]]
+    back = [result.index(c) for c in out]
+    if back == list(range(len(back))):
+        ctx.layer("matmul", {}, inputs=inputs)
+    else:
+        mid = ctx.layer("matmul", {}, inputs=inputs, output=f"{node.output[0]}/product")
+        ctx.layer("permute", {"dims": back}, inputs=[mid])
