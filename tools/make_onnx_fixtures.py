@@ -41,7 +41,7 @@ FIXTURES = {
         "resnet18", "mobilenet_v3_small", "vgg16", "shufflenet_v2_x1_0", "alexnet", "squeezenet1_0",
         "efficientnet_b0", "regnet_y_400mf", "mnasnet0_5", "densenet121", "googlenet",
         "fcn_resnet50", "deeplabv3_resnet50", "lraspp_mobilenet_v3_large", "convnext_tiny",
-        "vit_b_32",
+        "vit_b_32", "swin_t", "maxvit_t",
     ],
     "dynamo-17": ["resnet18", "mobilenet_v3_small", "vgg16", "shufflenet_v2_x1_0"],
     "dynamo-21": ["resnet18", "mobilenet_v3_small", "vgg16", "shufflenet_v2_x1_0"],
@@ -49,7 +49,7 @@ FIXTURES = {
     "dynamo-19": ["resnet18", "mobilenet_v3_small"],
     "legacy-17": [
         "resnet18", "mobilenet_v3_small", "shufflenet_v2_x1_0", "vgg16", "alexnet",
-        "lraspp_mobilenet_v3_large", "deeplabv3_resnet50", "vit_b_32",
+        "lraspp_mobilenet_v3_large", "deeplabv3_resnet50", "vit_b_32", "swin_t", "maxvit_t",
     ],
     "legacy-20": ["resnet18", "shufflenet_v2_x1_0"],
 }  # fmt: skip

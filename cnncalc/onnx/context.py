@@ -86,7 +86,8 @@ class Context:
             return False
         if op_type in ("Shape", "Size"):
             source = node.input[0] if node.input else ""
-            if source not in self.shapes and source not in self.values and not self._valued(source):
+            known = source in self.shapes or source in self.values or source in self.fixed
+            if not known and not self._valued(source):
                 if source in self.unmapped_tensors:
                     self.unmapped_tensors.update(node.output)
                     return True
@@ -130,6 +131,8 @@ class Context:
     def _shape_of(self, name: str) -> tuple:
         if name in self.values:
             return self.values[name].shape
+        if name in self.fixed:
+            return self.fixed[name].shape
         shape = self.shapes.get(name)
         if shape is None:
             if name in self.unmapped_tensors:

@@ -40,11 +40,8 @@ def fold(ctx, node, op_type: str) -> bool:
     stored = [x for x in inputs if x in ctx.fixed or _tensor(ctx, x)]
     if not stored or not all(x in ctx.fixed or ctx.is_constant(x) or ctx._valued(x) for x in inputs):
         return False
-    from .opaque import inference
-
-    at_size, _ = inference(ctx)
-    shapes = [at_size.get(y) for y in node.output]
-    if any(s is None or not all(isinstance(d, int) for d in s) for s in shapes):
+    shapes = _shapes(ctx, node, op_type)
+    if any(s is None or not all(isinstance(d, int) and d >= 0 for d in s) for s in shapes):
         return False
     learned = None
     if op_type in REARRANGE and node.input[0] in stored:
@@ -53,6 +50,114 @@ def fold(ctx, node, op_type: str) -> bool:
     for y, shape in zip(node.output, shapes, strict=True):
         ctx.fixed[y] = Fixed(tuple(shape), learned)
     return True
+
+
+def _shapes(ctx, node, op_type: str) -> list:
+    """The outputs' shapes: by the operator's rule on its inputs' shapes where it is simple,
+    else from onnx's shape inference (exact here: these tensors read no input)."""
+    try:
+        shape = _rule(ctx, node, op_type, node.attribute)
+    except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError):
+        shape = None
+    if shape is not None and len(node.output) == 1:
+        return [tuple(int(d) for d in shape)]
+    from .opaque import inference
+
+    at_size, _ = inference(ctx)
+    return [at_size.get(y) for y in node.output]
+
+
+def _shape_of(ctx, name: str) -> tuple[int, ...] | None:
+    if name in ctx.fixed:
+        return ctx.fixed[name].shape
+    if name in ctx.values:
+        return tuple(ctx.values[name].shape)
+    if ctx.is_constant(name):
+        return tuple(ctx.graph.constant_shape(name))
+    return None
+
+
+def _ints(ctx, name: str) -> list[int] | None:
+    """A list of whole numbers the graph states (a shape, axes), or None."""
+    from ..core import dims
+
+    try:
+        value = ctx.value(name)
+    except Exception:  # an Unmappable or Downstream: not a list of numbers here
+        return None
+    items = list(value.items)
+    if not all(dims.is_concrete(v) and int(v) == v for v in items):
+        return None
+    return [int(v) for v in items]
+
+
+def _rule(ctx, node, op_type: str, attributes):
+    import numpy as np
+    from onnx import helper
+
+    a = {x.name: helper.get_attribute_value(x) for x in attributes if x.name != "value"}
+    shapes = [_shape_of(ctx, x) if x else None for x in node.input]
+    x = shapes[0]
+    if op_type in ("ScatterND", "ScatterElements", "Not", "Cast", "Neg", "Identity"):
+        return x
+    if op_type in ("Sub", "Add", "Mul", "Div", "Equal", "Less", "Greater", "And", "Or", "Where"):
+        if any(s is None for s in shapes):
+            return None
+        return np.broadcast_shapes(*shapes)
+    if op_type == "ConstantOfShape":
+        return _ints(ctx, node.input[0])
+    if op_type == "Expand":
+        target = _ints(ctx, node.input[1])
+        return None if x is None or target is None else np.broadcast_shapes(x, tuple(target))
+    if x is None:
+        return None
+    if op_type == "Transpose":
+        perm = a.get("perm") or list(range(len(x)))[::-1]
+        return [x[int(p)] for p in perm]
+    if op_type == "Concat":
+        if any(s is None or len(s) != len(x) for s in shapes):
+            return None
+        axis = int(a["axis"]) % len(x)
+        return [sum(s[axis] for s in shapes) if i == axis else d for i, d in enumerate(x)]
+    if op_type in ("Unsqueeze", "Squeeze"):
+        axes = a.get("axes") or (_ints(ctx, node.input[1]) if len(node.input) > 1 and node.input[1] else None)
+        if op_type == "Squeeze":
+            drop = {i for i, d in enumerate(x) if d == 1} if axes is None else {int(v) % len(x) for v in axes}
+            return [d for i, d in enumerate(x) if i not in drop]
+        if axes is None:
+            return None
+        out = list(x)
+        for v in sorted(int(v) % (len(x) + len(axes)) for v in axes):
+            out.insert(v, 1)
+        return out
+    if op_type == "Reshape":
+        target = _ints(ctx, node.input[1])
+        if target is None:
+            return None
+        out = [x[i] if t == 0 and not a.get("allowzero") else t for i, t in enumerate(target)]
+        if out.count(-1) == 1:
+            known = int(np.prod([t for t in out if t != -1]))
+            out[out.index(-1)] = int(np.prod(x)) // known
+        return out if int(np.prod(out)) == int(np.prod(x)) else None
+    if op_type == "Slice":
+        starts, ends = _ints(ctx, node.input[1]), _ints(ctx, node.input[2])
+        axes = _ints(ctx, node.input[3]) if len(node.input) > 3 and node.input[3] else None
+        steps = _ints(ctx, node.input[4]) if len(node.input) > 4 and node.input[4] else None
+        if starts is None or ends is None:
+            return None
+        axes = axes if axes is not None else list(range(len(starts)))
+        steps = steps if steps is not None else [1] * len(starts)
+        out = list(x)
+        for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
+            out[int(axis) % len(x)] = len(range(*slice(start, end, step).indices(x[int(axis) % len(x)])))
+        return out
+    if op_type == "Gather":
+        index = shapes[1]
+        if index is None:
+            return None
+        axis = int(a.get("axis", 0)) % len(x)
+        return [*x[:axis], *index, *x[axis + 1 :]]
+    return None
 
 
 def _tensor(ctx, name: str) -> bool:

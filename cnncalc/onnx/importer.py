@@ -132,7 +132,13 @@ class Reader(Context):
             if node.op_type == "Identity" and node.output[0] in self.graph.alias:
                 continue
             op_type = node.op_type if node.domain in ONNX_DOMAINS else f"{node.domain}.{node.op_type}"
-            if fold(self, node, op_type) or self.arithmetic(node, op_type):
+            if self.arithmetic(node, op_type):
+                failed = [y for y in node.output if y in self.value_errors]
+                if failed and fold(self, node, op_type):
+                    for y in failed:  # a tensor built from stored ones (a mask), not sizes
+                        del self.value_errors[y]
+                continue
+            if fold(self, node, op_type):
                 continue
             written, skipped = len(self.layers), set(self.skipped)
             try:

@@ -286,6 +286,8 @@ def matmul(ctx, node, a):
         raise Unmappable(f"a rank-{len(w)} weight")
     params = {"weight": ctx.param(node, 1, transpose=True)}
     args: dict[str, Any] = {"out": w[1]}
+    if ctx.rank(node.input[0]) > 2:
+        args["axis"] = -1  # the last axis, said (tokens or channels-last positions apart)
     output, named_by = node.output[0], None
     bias = _bias_after(ctx, node, w[1])  # MatMul then Add of a vector: nn.Linear on many axes
     if bias is not None:

@@ -223,31 +223,28 @@ def add(ctx, node, a):
 
 def _add_stored(ctx, node, source: str, x, name: str, tensor) -> None:
     shape = tensor.shape
-    if tensor.learned is not None:
-        if (
-            len(shape) == len(x) >= 2
-            and shape[0] == 1
-            and all(dims.is_concrete(d) and d == s for d, s in zip(x[1:], shape[1:], strict=True))
-        ):
-            ctx.layer(
-                "position_embedding",
-                {},
-                inputs=[source],
-                params={"embedding": (tensor.learned, tuple(shape))},
-            )
-            return
-        raise Unmappable(
-            f"an addition of the stored {list(shape)} to {dims.fmt_shape(tuple(x))} (a position embedding "
-            f"has the input's shape without its batch axis)"
-        )
     if len(shape) > len(x) or any(
         s != 1 and not (dims.is_concrete(d) and d == s)
         for s, d in zip(reversed(shape), reversed(x), strict=False)
     ):
+        what = "stored" if tensor.learned is not None else "fixed"
         raise Unmappable(
-            f"an addition of a fixed {list(shape)} that does not broadcast to {dims.fmt_shape(tuple(x))}"
+            f"an addition of a {what} {list(shape)} that does not broadcast to {dims.fmt_shape(tuple(x))}"
         )
-    ctx.layer("add_constant", {"shape": list(shape)}, inputs=[source])
+    if tensor.learned is None:
+        ctx.layer("add_constant", {"shape": list(shape)}, inputs=[source])
+        return
+    default = (
+        len(shape) == len(x)
+        and shape[0] == 1
+        and all(dims.is_concrete(d) and d == s for d, s in zip(x[1:], shape[1:], strict=True))
+    )
+    ctx.layer(
+        "position_embedding",
+        {} if default else {"shape": list(shape)},
+        inputs=[source],
+        params={"embedding": (tensor.learned, tuple(shape))},
+    )
 
 
 _SLICE = OPS["Slice"]
