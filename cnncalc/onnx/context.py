@@ -218,6 +218,12 @@ class Context:
             if x in self.unmapped_tensors:
                 raise Downstream
             if x not in self.tensor_layer:
+                if x in self.fixed:
+                    raise Unmappable(
+                        f"it computes on {safe_repr(x)}, a tensor built from stored ones alone (Swin "
+                        f"v2's position bias is an MLP run on a table of coordinates at every call): "
+                        f"no layer kind stands for a cost that does not read the input"
+                    )
                 if x in self.values or self._valued(x):
                     raise Unmappable(f"it reads {safe_repr(x)}, a size or a constant, as a tensor")
                 raise Unmappable(f"it reads {safe_repr(x)}, which is not the output of a layer")
