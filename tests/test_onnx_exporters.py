@@ -301,3 +301,18 @@ def test_a_vision_transformer_imports_with_its_attention_counted(dynamo, tmp_pat
     assert products == [3 * 2 * 17 * 17 * 8] * 4
     assert a.totals.macs == torch_flop_counter_macs(model, x)
     assert a.totals.params == sum(p.numel() for p in model.parameters())
+
+
+def test_a_vision_transformers_encoder_layers_fold_into_one_block():
+    """ViT's layers are named ``encoder.layers.encoder_layer_<k>``: one block repeated 12 times,
+    named back by its template, with the flat import's layers and totals."""
+    path = FIXTURES / "dynamo-20" / "vit_b_32.onnx"
+    folded = import_model(load(str(path)), source=path.name)
+    flat = import_model(load(str(path)), source=path.name, fold=False)
+    assert 'repeat: 12, name: "encoder.layers.encoder_layer_{i}"' in folded.text
+    assert len(folded.text.splitlines()) < 70 < 400 < len(flat.text.splitlines())
+    assert [r.name for r in folded.analysis.layers] == [r.name for r in flat.analysis.layers]
+    a, b = analyze(folded.spec, {"N": 2}).totals, analyze(flat.spec, {"N": 2}).totals
+    assert (a.params, a.macs, a.flops) == (b.params, b.macs, b.flops)
+    # torchvision's published 4.409 GFLOPS (its MACs) for ViT-B/32, per image
+    assert a.macs == 2 * 4_409_186_304

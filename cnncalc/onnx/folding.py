@@ -19,7 +19,10 @@ from typing import Any
 
 from .writing import Expression, flat_lines, layer_line
 
-_INSTANCE = re.compile(r"^(?P<stage>[A-Za-z_][A-Za-z0-9_.\-]*?)\.(?P<k>\d+)\.(?P<local>[A-Za-z0-9_.\-]+)$")
+_INSTANCE = re.compile(
+    r"^(?P<stage>[A-Za-z_][A-Za-z0-9_.\-]*?)\.(?P<base>(?:[A-Za-z][A-Za-z0-9_]*_)?)(?P<k>\d+)\."
+    r"(?P<local>[A-Za-z0-9_.\-]+)$"
+)
 #: Fewest layers in an instance worth a block.
 MIN_LAYERS = 2
 
@@ -57,6 +60,7 @@ def folded_lines(reader) -> list[str] | None:
             if (
                 nxt is None
                 or nxt["stage"] != g["stage"]
+                or nxt["base"] != g["base"]
                 or nxt["skeleton"] != g["skeleton"]
                 or nxt["values"] != g["values"]
                 or nxt["k"] != run[-1]["k"] + 1
@@ -66,11 +70,15 @@ def folded_lines(reader) -> list[str] | None:
         block = blocks[g["skeleton"]]
         args = {name: g["raw"][pos] for pos, name in block["args"].items()}
         k0, n = g["k"], len(run)
+        head = f"{g['stage']}.{g['base']}"  # ViT's encoder.layers.encoder_layer_{i}
         if n > 1:
             args["repeat"] = n
-            args["name"] = g["stage"] if k0 == 0 else Expression(f"{g['stage']}.{{i + {k0}}}")
+            if k0 == 0 and not g["base"]:
+                args["name"] = g["stage"]
+            else:
+                args["name"] = Expression(f"{head}{{i}}" if k0 == 0 else f"{head}{{i + {k0}}}")
         else:
-            args["name"] = f"{g['stage']}.{k0}"
+            args["name"] = f"{head}{k0}"
         lines.append(layer_line(block["name"], args))
         previous = layers[run[-1]["end"] - 1].output
         i = run[-1]["end"]
@@ -87,11 +95,13 @@ def _instances(reader, layers) -> list[dict]:
         if not m:
             i += 1
             continue
-        prefix = f"{m['stage']}.{m['k']}."
+        prefix = f"{m['stage']}.{m['base']}{m['k']}."
         j = i
         while j < len(layers) and layers[j].name.startswith(prefix) and _INSTANCE.match(layers[j].name):
             j += 1
         g = _instance(reader, layers, i, j, m["stage"], int(m["k"]), prefix)
+        if g is not None:
+            g["base"] = m["base"]
         if g is not None:
             out.append(g)
         i = j
