@@ -110,6 +110,31 @@ def test_sizes_the_module_fixes_stay_fixed_with_a_note():
     assert "# H is fixed at 8" in imported.text and "# W is fixed at 8" in imported.text
 
 
+def test_a_vision_transformer_keeps_its_batch_and_counts_its_attention():
+    """ViT holds at one image size (its position embedding): H and W are fixed with a note, the
+    batch stays a symbol although the example has one image, and the MACs are torch's flop
+    counter's (the hooks do not see attention)."""
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    from .helpers import torch_flop_counter_macs
+
+    torch.manual_seed(0)
+    model = VisionTransformer(
+        image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=24, num_classes=5
+    ).eval()
+    with torch.no_grad():
+        for p in model.parameters():  # no zero biases for the exporter's optimiser to drop
+            p.normal_()
+    x = torch.zeros(1, 3, 32, 32)
+    imported = import_torch(model, x)
+    assert set(imported.spec.symbols) == {"N"}
+    assert "# H is fixed at 32" in imported.text and "# W is fixed at 32" in imported.text
+    a = analyze(imported.spec, {"N": 3})
+    assert a.totals.macs == 3 * torch_flop_counter_macs(model, x)
+    assert a.totals.params == sum(p.numel() for p in model.parameters())
+    assert 'repeat: 2, name: "encoder.layers.encoder_layer_{i}"' in imported.text
+
+
 def test_a_module_that_does_not_export_is_one_message():
     with pytest.raises(TorchError, match=r"^torch.export cannot trace the module: "):
         from_torch(Branchy(), torch.ones(1, 3, 4, 4))

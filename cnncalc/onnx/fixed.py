@@ -163,7 +163,7 @@ def _rule(ctx, node, op_type: str, attributes):
 def _tensor(ctx, name: str) -> bool:
     """Whether ``name`` is a stored tensor rather than sizes: a constant too large to be a list
     of sizes, or a value of shape arithmetic of two axes or more (a mask being built)."""
-    if ctx.is_constant(name) and not ctx._valued(name):
+    if ctx.is_constant(name) and (not ctx._valued(name) or len(ctx.graph.constant_shape(name)) >= 2):
         return True
     value = ctx.values.get(name)
     return value is not None and len(value.shape) >= 2
@@ -187,7 +187,7 @@ def stored(ctx, name: str) -> Fixed | None:
     """A tensor that reads no input: a stored float weight, or one followed by :func:`fold`."""
     if name in ctx.fixed:
         return ctx.fixed[name]
-    if ctx.is_constant(name) and not ctx._valued(name):
+    if _tensor(ctx, name) and ctx.is_constant(name):
         shape = ctx.graph.constant_shape(name)
         return Fixed(tuple(shape), _weight(ctx, name))
     return None

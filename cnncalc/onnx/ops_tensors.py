@@ -163,7 +163,7 @@ def concat(ctx, node, a):
         _CONCAT(ctx, node, a)
         return
     expand, param = token
-    shape = ctx.initializer_shape(expand, 0)
+    shape = ctx.initializer_shape(expand, 0) if expand is not node else ctx.initializer_shape(node, 0)
     args: dict[str, Any] = {} if shape[1] == 1 else {"tokens": int(shape[1])}
     ctx.layer(
         "class_token",
@@ -178,6 +178,12 @@ def _token(ctx, node, a):
     1, P a stored (1, T, D) tensor and x a computed (N, L, D) one."""
     if len(node.input) != 2 or int(a.get("axis", 0)) % 3 != 1:
         return None
+    first, x = node.input[0], ctx.shape(node.input[1])
+    if ctx.is_constant(first) and x is not None and len(x) == 3:
+        # The class token the exporter expanded to a batch of one (the batch fixed at 1)
+        shape = ctx.graph.constant_shape(first)
+        if len(shape) == 3 and shape[0] == 1 and dims.is_concrete(x[0]) and x[0] == 1 and x[2] == shape[2]:
+            return node, ctx.graph.resolve(first)
     expand = ctx.graph.producer.get(node.input[0])
     if expand is None or expand.op_type != "Expand" or not ctx.is_constant(expand.input[0]):
         return None

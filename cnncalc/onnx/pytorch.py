@@ -152,7 +152,7 @@ def _export(torch, module, x, axes: dict[str, int]):
     error: BaseException | None = None
     for _ in range(MAX_ROUNDS + 1):
         try:
-            return _trace(torch, module, x, specs), fixed
+            program = _trace(torch, module, x, specs)
         except Exception as exc:  # torch's many export errors; the last is reported
             error = exc
             message = getattr(exc, "msg", None) or str(exc)
@@ -167,6 +167,23 @@ def _export(torch, module, x, axes: dict[str, int]):
             for n, axis in axes.items():
                 if isinstance(specs.get(axis), int) and n not in fixed:
                     fixed[n] = "torch.export specialises it to the example's size"
+        else:
+            if "N" not in fixed or len(fixed) < len(axes):
+                return program, fixed
+            break  # every axis specialised, the batch with the sizes: try it dynamic alone
+    if "N" in axes and len(axes) > 1:
+        # A model that holds at one image size (ViT's position embedding) keeps its batch.
+        only = {axis: (Dim("N", min=1) if n == "N" else None) for n, axis in axes.items()}
+        batch = axes["N"]
+        # An example batch of 1 makes torch.export take the batch for 1: traced with two.
+        pair = torch.cat([x, x], dim=batch) if x.shape[batch] == 1 else x
+        try:
+            program = _trace(torch, module, pair, only)
+        except Exception:  # the batch cannot stay dynamic either
+            pass
+        else:
+            why = f"torch.export cannot keep it dynamic ({first_line(error)})" if error else "fixed"
+            return program, {n: why for n in axes if n != "N"}
     static = {axis: None for axis in axes.values()}
     try:
         program = _trace(torch, module, x, static)
