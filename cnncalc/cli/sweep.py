@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
     ranges = dict(engine.parse_range(r) for r in args.ranges)
     p = engine.plan(options.load(args.spec), ranges, options.assignments(args.assignments))
     engine.check_size(p, args.max_points or engine.MAX_POINTS)
+    # every analysis (one for each value of a symbol deciding the layers) before any output:
+    # a mistake that shows at one value is refused with nothing written
+    p.analyse_all()
     front = None
     if args.pareto:
         from ..analysis.pareto import Front, parse_objectives
@@ -104,7 +107,6 @@ def run(args: argparse.Namespace) -> int:
         for c in chunks:
             _write(domain.sweep_csv_rows(c))
     elif args.format == "json":
-        p.analyse_all()
         for part in domain.sweep_json_parts(p, chunks, front.objectives if front else None):
             sys.stdout.write(part)
     if args.format != "table" and args.plot is None:
