@@ -275,3 +275,19 @@ def test_plot_leaves_a_gap(run_cli, gap, tmp_path):
     svg = tmp_path / "gap.svg"
     code, _, err = run_cli("sweep", str(gap), "--range", "H=16:20", "--plot", str(svg), "-f", "csv")
     assert code == 0 and err == "" and b"<svg" in svg.read_bytes()[:2000]
+
+
+@pytest.mark.parametrize("n", [3, csvrows.COMPILED_FROM])
+def test_a_reason_is_one_ascii_cell_in_both_writers(n):
+    """A reason holding a comma, a quote or a character beyond ASCII (a custom layer's message
+    may): quoted as the csv module quotes, other characters escaped as JSON escapes them."""
+    from cnncalc.analysis.sweep import Chunk, Points
+
+    h = np.arange(1, n + 1, dtype=np.int64)
+    totals = {m: np.array([None] * n, dtype=object) for m in METRICS}
+    reason = np.where(h % 2 == 0, 0, 1)
+    chunk = Chunk(
+        0, Points(("H",), {"H": h}, {}), {}, totals, np.zeros(n, dtype=bool), reason, ('a, "b"', "≥ 4")
+    )
+    lines = domain.sweep_csv_rows(chunk).splitlines()
+    assert lines[:2] == ["1,false,,,,,,\\u2265 4", '2,false,,,,,,"a, ""b"""'] and len(lines) == n

@@ -63,11 +63,17 @@ def text(value: str) -> Column:
     return Column(TEXT, value)
 
 
-def rows(columns: list[Column], n: int) -> bytes:
-    """``n`` CSV lines of ``columns`` (comma separated, each line ending in a newline)."""
+def rows(columns: list[Column], n: int, *, borrowed: bool = False) -> bytes | memoryview:
+    """``n`` CSV lines of ``columns`` (comma separated, each line ending in a newline).
+
+    Args:
+        borrowed: the compiled writer's lines are returned as a view of its scratch buffer,
+            not copied: valid until the next call (to be written out at once).
+    """
     numeric = all(c.kind == TEXT or _int64(c) for c in columns)
     if numeric and n >= COMPILED_FROM:
-        return _compiled(columns, n)
+        written = _compiled(columns, n)
+        return memoryview(written) if borrowed else written.tobytes()
     return _python(columns, n)
 
 
@@ -112,8 +118,9 @@ def _is_fraction(v) -> bool:
     return hasattr(v, "denominator") and v.denominator != 1
 
 
-def _compiled(columns: list[Column], n: int) -> bytes:
-    """The same text as :func:`_python`, from one compiled loop over the rows."""
+def _compiled(columns: list[Column], n: int) -> np.ndarray:
+    """The same text as :func:`_python` (in the scratch buffer), from one compiled loop over
+    the rows."""
     ints, kinds, sources, pieces = [], [], [], [b""]
     choices: list[bytes] = []
     width = 0
@@ -153,7 +160,7 @@ def _compiled(columns: list[Column], n: int) -> bytes:
         _PAIRS,
         out,
     )
-    return out[:used].tobytes()
+    return out[:used]
 
 
 _WRITER = None
@@ -197,11 +204,19 @@ def _write_rows(
             kind = kinds[f]
             v = table[sources[f], i]
             if kind == 2:
+                # byte by byte: a tuple assigned to a slice takes numba seconds more to compile
                 if v != 0:  # true
-                    out[pos : pos + 4] = (116, 114, 117, 101)
+                    out[pos] = 116
+                    out[pos + 1] = 114
+                    out[pos + 2] = 117
+                    out[pos + 3] = 101
                     pos += 4
                 else:  # false
-                    out[pos : pos + 5] = (102, 97, 108, 115, 101)
+                    out[pos] = 102
+                    out[pos + 1] = 97
+                    out[pos + 2] = 108
+                    out[pos + 3] = 115
+                    out[pos + 4] = 101
                     pos += 5
                 continue
             if kind == 5:  # a choice: its text, or nothing

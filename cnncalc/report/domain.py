@@ -294,6 +294,12 @@ def _csv_reason(text: str) -> str:
 
 def sweep_csv_rows(c: Chunk) -> str:
     """The CSV lines of a chunk of a sweep (exact integers, fractions as ``3/4``)."""
+    return bytes(sweep_csv_bytes(c)).decode("ascii")
+
+
+def sweep_csv_bytes(c: Chunk, borrowed: bool = False) -> bytes | memoryview:
+    """The CSV lines of a chunk as ASCII bytes; ``borrowed``: possibly a view valid until the
+    next call (to be written out at once, without a copy)."""
     from . import csvrows
 
     cols = []
@@ -312,7 +318,7 @@ def sweep_csv_rows(c: Chunk) -> str:
         cols.append(csvrows.text(""))
     else:
         cols.append(csvrows.choices(c.reason, tuple(_csv_reason(t) for t in c.reasons)))
-    return csvrows.rows(cols, len(c)).decode("ascii")
+    return csvrows.rows(cols, len(c), borrowed=borrowed)
 
 
 def sweep_csv(s: Sweep) -> str:
