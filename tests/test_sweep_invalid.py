@@ -291,3 +291,15 @@ def test_a_reason_is_one_ascii_cell_in_both_writers(n):
     )
     lines = domain.sweep_csv_rows(chunk).splitlines()
     assert lines[:2] == ["1,false,,,,,,\\u2265 4", '2,false,,,,,,"a, ""b"""'] and len(lines) == n
+
+
+def test_the_other_symbols_whether_or_not_a_point_has_a_network():
+    """The symbols the same at every point: given, defaulted, or derived from those; never one
+    derived from a swept symbol (v = H + 1 follows H), and the same when no point has a
+    network (no analysis to read them from)."""
+    text = GAP.replace("symbols: {H: 32}", 'symbols: {H: 32, N: 2, w: "2*N", v: "H + 1"}')
+    text = text.replace("[1, 1, H, H]", "[N, 1, H, H]").replace("out: 1,", "out: w,")
+    spec = parse_spec(text, "gapn.yaml")
+    assert sweep(spec, {"H": [17, 18]}).fixed == {"N": 2, "w": 4}  # no network at either
+    assert sweep(spec, {"H": [16, 17]}, {"N": 3}).fixed == {"N": 3, "w": 6}
+    assert sweep(spec, {"H": [16, 17]}, {"v": 3}).fixed == {"N": 2, "w": 4, "v": 3}

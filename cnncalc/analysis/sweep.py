@@ -306,18 +306,19 @@ class Plan:
 
     @property
     def fixed(self) -> dict[str, Any]:
-        # a derived symbol that reads a swept one is not fixed: it follows the points
-        made = [v.analysis for v in self._variants.values() if v.analysis is not None]
-        if made:
-            symbols = made[0].symbols
-        else:  # no analysis succeeded: the values given or defaulted, none derived
-            given = {k: _text(v) for k, v in self.values.items()}
-            symbols = {
-                k: v
-                for k, v in resolve_symbols(self.spec, given).items()
-                if k in self.values or self.spec.symbols[k].derived is None
-            }
-        return {k: v for k, v in symbols.items() if k not in self.ranges and dims.is_concrete(v)}
+        """The values of the symbols that are the same at every point."""
+        # a derived symbol reading a swept one (or one derived from it) follows the points
+        follows = set(self.ranges)
+        for k, sym in self.spec.symbols.items():  # in order: a default reads the symbols above it
+            if k not in self.values and sym.derived is not None and follows & set(sym.derived.names):
+                follows.add(k)
+        made = next((v.analysis for v in self._variants.values() if v.analysis is not None), None)
+        if made is not None:
+            symbols = made.symbols
+        else:  # no analysis succeeded: the symbols at the first point
+            first = {n: _text(r[0]) for n, r in self.ranges.items()}
+            symbols = resolve_symbols(self.spec, {**{k: _text(v) for k, v in self.values.items()}, **first})
+        return {k: v for k, v in symbols.items() if k not in follows and dims.is_concrete(v)}
 
     @property
     def formulas(self) -> dict[str, Any]:
