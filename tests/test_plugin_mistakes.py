@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -324,3 +325,43 @@ def test_a_rule_failing_after_the_analysis_is_located_in_every_command(planted, 
         err,
     ), err
     assert len(err.strip().splitlines()) == 1
+
+
+SWEPT = """symbols: {C: 4}
+input: [1, C, 3, 3]
+layers:
+  - pixel_shuffle: {upscale: 2, when: "C > 1"}
+"""
+
+
+def test_a_sweep_marks_the_sizes_a_layer_refuses(planted, run_cli):
+    """A point where the layer's own check refuses its input is a row, invalid, with the check's
+    message."""
+    module = planted("none", PS, [])
+    Path("swept.yaml").write_text(SWEPT)
+    code, out, err = run_cli("sweep", "swept.yaml", "--range", "C=1,2,4", "--plugin", module, "-f", "csv")
+    assert code == 0 and err == "", err
+    # C = 1: no layer, nothing counted; C = 2: 2 channels are not blocks of 2*2; C = 4: one
+    # channel of 6x6, copied: no MAC, no FLOP, 6*6 values
+    assert out.splitlines()[1:] == [
+        "1,true,0,0,0,0,0,",
+        "2,false,,,,,,layer 'shuffle1' (pixel_shuffle): upscale*upscale = 4 must divide the channels 2",
+        f"4,true,0,0,0,0,{6 * 6},",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "edits", "match"),
+    [
+        ("no_checks", [_without("checks")], r"the output shape \[1, 0, 6, 6\] is impossible"),
+        ("name_error", next(row[2] for row in ANALYZE if row[0] == "name_error"), r"raised NameError"),
+    ],
+)
+def test_a_sweep_stops_at_a_mistake_in_a_layer_s_rules(planted, run_cli, name, edits, match):
+    """A mistake in the layer's rules (a size no tensor has, a rule that raises) is not a
+    property of the size: the sweep stops with its message, instead of marking the point."""
+    module = planted(name, PS, edits)
+    Path("swept.yaml").write_text(SWEPT)
+    code, out, err = run_cli("sweep", "swept.yaml", "--range", "C=1,2,4", "--plugin", module, "-f", "csv")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert re.search(match, err), err

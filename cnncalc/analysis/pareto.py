@@ -3,8 +3,8 @@
 Each point of a grid is a design. Objectives name totals (``params``, ``macs``, ...), which are
 minimised, or swept symbols (``H``, ``alpha``), which are maximised, unless ``min:`` or ``max:``
 says otherwise. A design is dominated when another valid design is as good in every objective
-and better in one; the front is every valid design that is not. Designs with equal objectives
-are all kept.
+and better in one; the front is every valid design that is not (an invalid point, with or
+without totals, is never on it). Designs with equal objectives are all kept.
 
 The front of the points seen so far is kept (the rows' values included) and merged with each
 chunk's, so a sweep of any size needs the memory of its front only. Values are compared
@@ -102,7 +102,10 @@ class Front:
 
         scaled = {k: (v, self.scales[k]) for k, v in pick("s:").items()}
         points = Points(self.symbols, pick("p:"), scaled)
-        return Chunk(int(r["#"][0]), points, scaled, pick("t:"), np.ones(len(r["#"]), dtype=bool))
+        n = len(r["#"])
+        return Chunk(
+            int(r["#"][0]), points, scaled, pick("t:"), np.ones(n, dtype=bool), np.full(n, -1, dtype=np.int64)
+        )
 
 
 def _concat(a: np.ndarray, b: np.ndarray) -> np.ndarray:

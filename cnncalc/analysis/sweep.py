@@ -8,8 +8,12 @@ grid. A rational symbol swept over multiples of ``1/D`` is written ``K/D`` with 
 Symbols that decide how many layers there are (repeat counts) cannot be formulas: the spec is
 analysed once for each of their values, the other swept symbols open in each.
 
-A point where the network is not valid (a condition of the analysis fails, ``H >= 32`` for
-VGG) is marked invalid; its totals are still the formulas' values.
+A point where the network is not valid is marked invalid, with the reason: where a condition
+of the analysis fails (``H >= 32`` for VGG), the first condition broken, and the totals are still
+the formulas' values; where the analysis of a structural value fails (a layer that a ``when:``
+keeps cannot take its input), that analysis's message, and no totals. Only the user's sizes make
+a point invalid (a :class:`~cnncalc.errors.ShapeError`); any other failure stops the sweep, as
+does a failure of an analysis with no structural symbol swept (it holds at every point).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 
 from ..core import dims
 from ..core.engine import Analysis, analyze, follow_derived, resolve_symbols
-from ..errors import CnncalcError, UsageError, shorten
+from ..errors import CnncalcError, RuleError, ShapeError, SizeError, UsageError, clean_message, shorten
 from ..lang.model import Spec
 from .exact import Compiled, compile_formulas
 from .separable import Separable, compile_separable
@@ -243,8 +247,11 @@ class Chunk:
     start: int
     points: Mapping[str, np.ndarray]  # symbol -> values (int64, or objects: ints and Fractions)
     scaled: dict[str, tuple[np.ndarray, int]]  # symbol -> (values times D as integers, D)
-    totals: dict[str, np.ndarray]  # metric -> values (int64 or Python ints)
+    # metric -> values (int64, or objects: Python ints, and None where the point has no network)
+    totals: dict[str, np.ndarray]
     valid: np.ndarray  # bool
+    reason: np.ndarray  # int64: why each point is invalid, as an index into reasons; -1 if valid
+    reasons: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.valid)
@@ -252,12 +259,21 @@ class Chunk:
 
 @dataclass
 class _Variant:
-    """The compiled formulas of one analysis (one combination of structural values)."""
+    """The compiled formulas of one analysis (one combination of structural values), or the
+    failure of that analysis (``failure``: a size the network cannot take)."""
 
-    analysis: Analysis
-    totals: Separable
-    valid: Compiled
+    analysis: Analysis | None
+    totals: Separable | None
+    valid: Compiled | None
     conditions: tuple[str, ...]
+    reasons: tuple[str, ...] = ()  # why a point breaking each condition is invalid
+    failure: ShapeError | None = None
+
+    @property
+    def failed(self) -> str:
+        """The failure of the analysis as a row's reason: the layer and the message."""
+        d = self.failure.diagnostic
+        return clean_message(f"{d.where}: {d.message}" if d.where else d.message)
 
 
 @dataclass
@@ -286,16 +302,23 @@ class Plan:
 
     @property
     def name(self) -> str:
-        return self.first.analysis.name
+        return self.spec.name
 
     @property
     def fixed(self) -> dict[str, Any]:
-        # a derived symbol that reads a swept one is not fixed: it follows the points
-        return {
-            k: v
-            for k, v in self.first.analysis.symbols.items()
-            if k not in self.ranges and dims.is_concrete(v)
-        }
+        """The values of the symbols that are the same at every point."""
+        # a derived symbol reading a swept one (or one derived from it) follows the points
+        follows = set(self.ranges)
+        for k, sym in self.spec.symbols.items():  # in order: a default reads the symbols above it
+            if k not in self.values and sym.derived is not None and follows & set(sym.derived.names):
+                follows.add(k)
+        made = next((v.analysis for v in self._variants.values() if v.analysis is not None), None)
+        if made is not None:
+            symbols = made.symbols
+        else:  # no analysis succeeded: the symbols at the first point
+            first = {n: _text(r[0]) for n, r in self.ranges.items()}
+            symbols = resolve_symbols(self.spec, {**{k: _text(v) for k, v in self.values.items()}, **first})
+        return {k: v for k, v in symbols.items() if k not in follows and dims.is_concrete(v)}
 
     @property
     def formulas(self) -> dict[str, Any]:
@@ -317,7 +340,15 @@ class Plan:
             if len(self._variants) >= MAX_ANALYSES:
                 raise UsageError(f"the sweep needs more than {MAX_ANALYSES:,} analyses")
             given = {**self.values, **{n: _text(v) for n, v in zip(self.structural, key, strict=True)}}
-            a = open_analysis(self.spec, given, self.open)
+            try:
+                a = open_analysis(self.spec, given, self.open)
+            except ShapeError as exc:
+                if isinstance(exc, (SizeError, RuleError)):  # a layer's rules are wrong: no size is
+                    raise
+                # no network at these structural values (whatever the open symbols are: the
+                # symbolic analysis proves a check false for every value their bounds allow)
+                self._variants[key] = _Variant(None, None, None, (), failure=exc)
+                return self._variants[key]
             check_open(a, self.open)
             if not a.totals.complete:
                 raise unknown_cost_error(a, "sweep")
@@ -334,7 +365,11 @@ class Plan:
                 valid = compile_formulas(tests, names)
             except ValueError as exc:
                 raise UsageError(f"sweep: {exc}") from None
-            self._variants[key] = _Variant(a, totals, valid, conditions)
+            kinds = {r.name: r.kind for r in a.layers}
+            reasons = tuple(
+                clean_message(f"{_where(c.layer, kinds)}: needs {c.condition}") for c in a.constraints
+            )
+            self._variants[key] = _Variant(a, totals, valid, conditions, reasons)
         return self._variants[key]
 
     def analyse_all(self) -> None:
@@ -371,6 +406,8 @@ class Plan:
             axes[name] = (self.ranges[k].take(span, self.scales.get(k, 1)), idx[k] - lo)
         totals = {m: np.empty(n, dtype=np.int64) for m in METRICS}
         valid = np.zeros(n, dtype=bool)
+        reason = np.full(n, -1, dtype=np.int64)
+        texts: dict[str, int] = {}  # the chunk's reasons, each once
         if self.structural:
             keys = np.stack([idx[k] for k in self.structural])
             uniq, inverse = np.unique(keys, axis=1, return_inverse=True)
@@ -382,6 +419,15 @@ class Plan:
             groups = [((), None)]
         for key, rows in groups:
             v = self.variant(key)
+            here = slice(None) if rows is None else rows
+            if v.failure is not None:  # no network here: invalid, and no totals
+                for m in METRICS:
+                    if totals[m].dtype != object:
+                        totals[m] = totals[m].astype(object)
+                    totals[m][here] = None
+                valid[here] = False
+                reason[here] = texts.setdefault(v.failed, len(texts))
+                continue
             sub = inputs if rows is None else {k: a[rows] for k, a in inputs.items()}
             on = axes if rows is None else {k: (values, at[rows]) for k, (values, at) in axes.items()}
             out = v.totals(on) if self.open else {m: getattr(v.analysis.totals, m) for m in METRICS}
@@ -394,11 +440,17 @@ class Plan:
                     totals[m][:] = got
                 else:
                     totals[m][rows] = got
-            good = np.ones(n if rows is None else len(rows), dtype=bool)
-            for c in ok.values():
-                good &= np.asarray(c).astype(bool)
-            valid[slice(None) if rows is None else rows] = good
-        return Chunk(lo, points, scaled, totals, valid)
+            size = n if rows is None else len(rows)
+            holds = [np.broadcast_to(np.asarray(c).astype(bool), (size,)) for c in ok.values()]
+            good = np.ones(size, dtype=bool)
+            for h in holds:
+                good &= h
+            valid[here] = good
+            if not good.all():  # the first condition each invalid point breaks
+                first = np.argmin(np.stack(holds), axis=0)
+                codes = np.array([texts.setdefault(r, len(texts)) for r in v.reasons], dtype=np.int64)
+                reason[here] = np.where(good, -1, codes[first])
+        return Chunk(lo, points, scaled, totals, valid, reason, tuple(texts))
 
 
 def plan(spec: Spec, ranges: dict[str, Sequence], values: dict[str, Any] | None = None) -> Plan:
@@ -424,8 +476,16 @@ def plan(spec: Spec, ranges: dict[str, Sequence], values: dict[str, Any] | None 
     open_ = tuple(n for n in grid if n not in spec.structural)
     scales = {n: grid[n].denominator for n in open_ if grid[n].denominator > 1}
     p = Plan(spec, grid, values, structural, open_, scales)
-    p.first  # noqa: B018  (the first analysis: its mistakes are the user's, before any output)
+    first = p.first  # the first analysis: its mistakes are the user's, before any output
+    if first.failure is not None and not structural:  # the one analysis: no point has a network
+        raise first.failure
     return p
+
+
+def _where(layer: str, kinds: dict[str, str]) -> str:
+    """A layer as a message names it (``layer 'pool5' (max_pool2d)``); several layers that
+    need one condition are named as they are."""
+    return f"layer {layer!r} ({kinds[layer]})" if layer in kinds else layer
 
 
 def _check_range(sym, r: Range) -> None:
@@ -470,10 +530,11 @@ class Sweep:
     symbols: tuple[str, ...]  # the swept symbols
     fixed: dict[str, Any]  # the other symbols' values
     points: dict[str, tuple]  # symbol -> its value at each point (the grid, flattened)
-    totals: dict[str, tuple]  # metric -> its value at each point
+    totals: dict[str, tuple]  # metric -> its value at each point (None: no network there)
     valid: tuple[bool, ...]  # whether every condition of the analysis holds at each point
     formulas: dict[str, Any]  # metric -> its formula of the swept symbols
     conditions: tuple[str, ...]
+    reason: tuple[str | None, ...] = ()  # why each point is invalid (None where it is valid)
 
     def __len__(self) -> int:
         return len(self.valid)
@@ -504,7 +565,8 @@ def collect(p: Plan, chunks) -> Sweep:
     points = {n: tuple(_plain(v) for c in chunks for v in c.points[n]) for n in p.symbols}
     totals = {m: tuple(_plain(v) for c in chunks for v in c.totals[m]) for m in METRICS}
     valid = tuple(bool(v) for c in chunks for v in c.valid)
-    return Sweep(p.name, p.symbols, p.fixed, points, totals, valid, p.formulas, p.conditions)
+    reason = tuple(c.reasons[k] if k >= 0 else None for c in chunks for k in c.reason.tolist())
+    return Sweep(p.name, p.symbols, p.fixed, points, totals, valid, p.formulas, p.conditions, reason)
 
 
 def check_size(p: Plan, max_points: int) -> None:
@@ -528,6 +590,8 @@ def _count(n: int) -> str:
 
 
 def _plain(v: Any) -> Any:
+    if v is None:
+        return None
     return int(v) if isinstance(v, np.integer) else dims.canon(v)
 
 

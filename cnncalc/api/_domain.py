@@ -236,6 +236,10 @@ def sweep(
         max_points: the largest grid taken (default 10,000,000).
         values, **symbols: values of the other symbols.
 
+    A point where the network is not valid is kept, marked: ``valid`` False and its ``reason``
+    (the first condition it breaks; or, where a symbol deciding the layers is swept and a
+    layer cannot take its input, that layer's message, and None for each total).
+
     >>> s = cnncalc.sweep("resnet50", {"H": range(160, 225, 32)})
     >>> s.points["H"], s.totals["macs"]
     ((160, 192, 224), (2921431040, 3505307648, 4089184256))
@@ -276,8 +280,9 @@ def _range(engine: Any, name: str, r: Any) -> Any:
 class Sweep(_Result):
     """The result of :func:`sweep`: ``symbols`` swept, ``points`` (symbol -> its value at each
     point), ``totals`` (metric -> its value at each point: ``params``, ``trainable_params``,
-    ``macs``, ``flops``, ``activations``), ``valid`` (whether every layer has an output there)
-    and the totals' ``formulas``."""
+    ``macs``, ``flops``, ``activations``; None where the point has no network), ``valid``
+    (whether every layer has an output there), ``reason`` (why each invalid point is, None where
+    it is valid) and the totals' ``formulas``."""
 
     def __len__(self) -> int:
         return len(self.record)
@@ -295,13 +300,13 @@ class Sweep(_Result):
         return sweep_csv(self.record)
 
     def to_pandas(self) -> Any:
-        """A pandas DataFrame, one row per point: the swept symbols, ``valid`` and the totals
-        (exact values, in object columns)."""
+        """A pandas DataFrame, one row per point: the swept symbols, ``valid``, the totals
+        (exact values, in object columns; None where the point has no network) and ``reason``."""
         from ._base import _pandas
 
         pd = _pandas()
         s = self.record
-        columns = {**{n: s.points[n] for n in s.symbols}, "valid": s.valid, **s.totals}
+        columns = {**{n: s.points[n] for n in s.symbols}, "valid": s.valid, **s.totals, "reason": s.reason}
         return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
 
     def renderable(self, width: int | None = None) -> Any:

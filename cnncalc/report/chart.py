@@ -8,6 +8,7 @@ curves over the range for a sweep.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..analysis import memory as mem
@@ -153,9 +154,10 @@ def plot_sweep(s: Any, path: str) -> None:
     for ax, (m, title) in zip(axes, metrics, strict=True):
         for key, idx in groups.items():
             label = ", ".join(f"{n}={v}" for n, v in zip(s.symbols[1:], key, strict=True)) or None
-            ax.plot(
-                [float(s.points[x_name][i]) for i in idx], [float(s.totals[m][i]) for i in idx], label=label
-            )
+            # a point without totals (no network there) is a gap in its curve, not a value
+            ys = [math.nan if s.totals[m][i] is None else float(s.totals[m][i]) for i in idx]
+            gaps = any(math.isnan(y) for y in ys)  # markers, so that a point between gaps shows
+            ax.plot([float(s.points[x_name][i]) for i in idx], ys, label=label, marker="." if gaps else None)
         ax.set_ylabel(title)
         if len(groups) > 1 and len(groups) <= 10:
             ax.legend(fontsize=7)

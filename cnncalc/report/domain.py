@@ -230,6 +230,7 @@ def sweep_dict(s: Sweep) -> dict[str, Any]:
                 **{n: json_value(s.points[n][i]) for n in s.symbols},
                 "valid": s.valid[i],
                 **{m: json_value(s.totals[m][i]) for m in METRICS},
+                "reason": s.reason[i],
             }
             for i in range(len(s))
         ],
@@ -263,6 +264,7 @@ def sweep_json_parts(p: Plan, chunks, pareto=None):
                 **{n: json_value(_plain(c.points[n][i])) for n in p.symbols},
                 "valid": bool(c.valid[i]),
                 **{m: json_value(_plain(c.totals[m][i])) for m in METRICS},
+                "reason": c.reasons[c.reason[i]] if c.reason[i] >= 0 else None,
             }
             lines.append(json.dumps(point, indent=2).replace("\n", "\n    "))
         if lines:
@@ -272,15 +274,32 @@ def sweep_json_parts(p: Plan, chunks, pareto=None):
 
 
 def _plain(v: Any) -> Any:
+    if v is None:
+        return None
     return int(v) if isinstance(v, np.integer) else dims.canon(v)
 
 
 def sweep_csv_header(symbols) -> str:
-    return ",".join([*symbols, "valid", *METRICS]) + "\n"
+    return ",".join([*symbols, "valid", *METRICS, "reason"]) + "\n"
+
+
+def _csv_reason(text: str) -> str:
+    """A reason as a CSV cell: ASCII (other characters as ``\\u00e9``, as JSON writes them),
+    quoted as the csv module quotes."""
+    text = text.encode("ascii", "backslashreplace").decode("ascii")
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([text, ""])
+    return buf.getvalue()[: -len(",\n")]
 
 
 def sweep_csv_rows(c: Chunk) -> str:
     """The CSV lines of a chunk of a sweep (exact integers, fractions as ``3/4``)."""
+    return bytes(sweep_csv_bytes(c)).decode("ascii")
+
+
+def sweep_csv_bytes(c: Chunk, borrowed: bool = False) -> bytes | memoryview:
+    """The CSV lines of a chunk as ASCII bytes; ``borrowed``: possibly a view valid until the
+    next call (to be written out at once, without a copy)."""
     from . import csvrows
 
     cols = []
@@ -295,19 +314,25 @@ def sweep_csv_rows(c: Chunk) -> str:
         values = np.asarray(c.totals[m])
         same = len(c) and values.dtype != object and (values == values[0]).all()
         cols.append(csvrows.text(str(int(values[0]))) if same else csvrows.integers(values))
-    return csvrows.rows(cols, len(c)).decode("ascii")
+    if (c.reason < 0).all():
+        cols.append(csvrows.text(""))
+    else:
+        cols.append(csvrows.choices(c.reason, tuple(_csv_reason(t) for t in c.reasons)))
+    return csvrows.rows(cols, len(c), borrowed=borrowed)
 
 
 def sweep_csv(s: Sweep) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([*s.symbols, "valid", *METRICS])
+    w.writerow([*s.symbols, "valid", *METRICS, "reason"])
     for i in range(len(s)):
+        reason = s.reason[i]
         w.writerow(
             [
                 *(dims.fmt(s.points[n][i]) for n in s.symbols),
                 "true" if s.valid[i] else "false",
-                *(dims.fmt(s.totals[m][i]) for m in METRICS),
+                *("" if s.totals[m][i] is None else dims.fmt(s.totals[m][i]) for m in METRICS),
+                "" if reason is None else reason.encode("ascii", "backslashreplace").decode("ascii"),
             ]
         )
     return buf.getvalue()
@@ -326,11 +351,14 @@ def sweep_render(s: Sweep, width: int, units: str = "auto", title: str | None = 
         cols.append(
             Column(
                 _HEADERS[m],
-                [number(v) for v in values],
-                units=lambda values=values: [short(v) for v in values],
+                [_total(v, number) for v in values],
+                units=lambda values=values: [_total(v, short) for v in values],
                 priority=priorities[m],
             )
         )
+    reasons = [r or "" for r in s.reason]
+    if any(reasons):
+        cols.append(Column("reason", reasons, kind="formula", justify="left", priority=6, wrap_above=40))
     fitted = layout.fit(cols, width, units)
     fixed = ", ".join(f"{k}={dims.fmt(v)}" for k, v in s.fixed.items() if v is not None)
     parts: list[Any] = [
@@ -341,10 +369,36 @@ def sweep_render(s: Sweep, width: int, units: str = "auto", title: str | None = 
     notes = []
     if fixed:
         notes.append(f"Other symbols: {fixed}.")
-    if not all(s.valid):
+    broken = [i for i in range(n) if not s.valid[i] and s.totals["macs"][i] is not None]
+    if broken:
         notes.append(f"Rows marked no break a condition: {'; '.join(s.conditions)}.")
+    failed = [i for i in range(n) if s.totals["macs"][i] is None]
+    if failed:
+        notes.append(_no_network(s, failed, "reason" in fitted.dropped))
     if fitted.dropped:
         notes.append(f"Not shown at {width} columns: {', '.join(fitted.dropped)}.")
     if notes:
         parts.append(Text("\n".join(notes), style="dim"))
     return Group(*parts)
+
+
+def _total(v: Any, shown) -> str:
+    return "-" if v is None else shown(v)
+
+
+#: Reasons a table's note lists when its reason column does not fit.
+NOTED_REASONS = 3
+
+
+def _no_network(s: Sweep, failed: list[int], dropped: bool) -> str:
+    """The note on the rows without totals: no network at those values (and why, when the
+    reason column does not show it)."""
+    if not dropped:
+        return "Rows without totals (-) have no network at those values: the reason column says why."
+    shown = [
+        f"{', '.join(f'{k}={dims.fmt(s.points[k][i])}' for k in s.symbols)}: {s.reason[i]}"
+        for i in failed[:NOTED_REASONS]
+    ]
+    more = len(failed) - len(shown)
+    tail = f"; and {more:,} more (--format csv or json gives each reason)" if more else ""
+    return f"Rows without totals (-) have no network at those values: {'; '.join(shown)}{tail}."
