@@ -278,3 +278,16 @@ def test_against_the_installed_tools(model):
         # module's hook and the functional it calls: 1280*7*7 fewer
         ours["ptflops"] -= 1280 * 7 * 7
     assert ours == printed
+
+
+@pytest.mark.parametrize("convention", ["fvcore", "fvcore-train", "ptflops", "ptflops-aten", "torchinfo"])
+def test_a_peer_convention_refuses_attention_saying_why(convention):
+    """fvcore, ptflops and torchinfo count torchvision's ViT-B/16 as 11,290,036,992,
+    17,606,030,584 and 173,232,616 (how they see attention depends on how the model calls it):
+    no table of kinds reproduces that, so the conventions refuse rather than guess."""
+    import cnncalc
+
+    with pytest.raises(cnncalc.UsageError, match=rf"the {convention} convention is known for convolutional"):
+        cnncalc.analyze("vit", convention=convention)
+    # torchvision's published 17.564 GFLOPS counts attention, as cnncalc does
+    assert cnncalc.analyze("vit", convention="torchvision").totals.macs == 17_563_828_224

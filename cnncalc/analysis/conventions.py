@@ -118,8 +118,9 @@ CONVENTIONS: dict[str, dict[str, list[tuple[str, int]]]] = {
 
 #: One line per convention, for reports.
 DESCRIPTIONS = {
-    "cnncalc": "multiply-accumulates of conv and linear layers, bias excluded",
-    "torchvision": "torchvision's published _ops: conv and linear multiply-accumulates, bias excluded",
+    "cnncalc": "multiply-accumulates of conv, linear and matmul layers, bias excluded",
+    "torchvision": "torchvision's published _ops: conv, linear and matmul multiply-accumulates, "
+    "bias excluded",
     "torchinfo": "torchinfo 1.8.0 mult-adds: conv (weight + bias) x N x H_out x W_out; "
     "other layers' weight and bias parameters x N",
     "ptflops": "ptflops 0.7.5 (pytorch backend, batch 1): conv and linear with a bias addition per "
@@ -160,16 +161,41 @@ def layer_count(r: LayerResult, convention: str) -> Any:
     return dims.add(0, *(dims.mul(k, TERMS[t](r)) for t, k in terms))
 
 
+#: Kinds whose count by a peer tool is not known: how fvcore, ptflops and torchinfo count
+#: attention depends on how the model calls it (torchvision's nn.MultiheadAttention runs a
+#: fused kernel in inference that fvcore does not see; a class token or a position embedding
+#: is a parameter of its parent module, which torchinfo multiplies by the batch or not).
+ATTENTION_KINDS = frozenset(
+    {"matmul", "class_token", "position_embedding", "add_constant", "scale", "select", "reshape", "slice"}
+)
+#: The conventions that read every kind (cnncalc's own, and torchvision's published counts).
+ALL_KINDS = ("cnncalc", "torchvision")
+
+
 def apply(a: Analysis, convention: str) -> Analysis:
     """``a`` with each layer's MACs (and the total) counted as ``convention`` counts them; params,
     FLOPs and everything derived from them stay cnncalc's (:func:`original` gives them back).
 
     Raises:
         KeyError: for an unknown convention (the command line offers only known ones).
+        UsageError: a peer tool's convention on a network with attention's layer kinds, which
+            that tool's count is not known for.
     """
     base = original(a)
     if convention == "cnncalc":
         return base
+    if convention not in ALL_KINDS:
+        unknown = [r for r in base.layers if r.kind in ATTENTION_KINDS]
+        if unknown:
+            from ..errors import UsageError
+
+            kinds = ", ".join(sorted({r.kind for r in unknown}))
+            raise UsageError(
+                f"the {convention} convention is known for convolutional networks: how {convention} "
+                f"counts attention and tokens depends on how the model calls them, so layer "
+                f"{unknown[0].name!r} ({unknown[0].kind}) has no count in it (kinds here: {kinds}); "
+                f"use --convention torchvision or cnncalc"
+            )
     layers = tuple(dataclasses.replace(r, macs=layer_count(r, convention)) for r in base.layers)
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(Analysis)}
     fields.update(layers=layers, totals=_totals(layers))

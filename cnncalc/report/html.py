@@ -79,7 +79,7 @@ def render(a: Analysis, dtype: str = "float32", engine: str = "auto", spec=None)
         _memory_chart(a, dtype),
         _fields(a),
         _symbols(a, spec),
-        f"<footer>cnncalc · MACs: multiply-accumulates of conv and linear layers, bias excluded; "
+        f"<footer>cnncalc · MACs: multiply-accumulates of conv, linear and matmul layers, bias excluded; "
         f"FLOPs: 2 per MAC plus bias additions, normalisation, activations, pooling and merges; "
         f"bytes at {escape(dtype)} · graph laid out by {escape(views[0][2].engine)}</footer>",
         f"<script>{_SCRIPT}</script>",

@@ -8,7 +8,7 @@ from typing import Any
 from ..core import dims
 
 CONVENTION = (
-    "MACs: multiply-accumulates of conv and linear layers, bias excluded. "
+    "MACs: multiply-accumulates of conv, linear and matmul layers, bias excluded. "
     "FLOPs: 2 per MAC plus bias additions, normalisation, activations, pooling and merges, "
     "by each layer's stated formula. Params: learnable parameters; running statistics are "
     "buffers. Totals are for the whole input, batch axis included."

@@ -184,8 +184,8 @@ last good table stays, dimmed.
 cursor selects the layer written there. The pane below shows the selected layer's shapes
 and costs, as numbers and as formulas of the open symbols.
 
-MACs are multiply-accumulates of conv and linear layers, bias excluded; FLOPs are 2 per
-MAC plus the other operations, by each layer's stated formula.
+MACs are multiply-accumulates of conv, linear and matmul layers, bias excluded; FLOPs are
+2 per MAC plus the other operations, by each layer's stated formula.
 """
 
 
