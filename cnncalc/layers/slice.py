@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from ._base import Check, Layer, Shape, at_least, copy_checked
+from ._base import Check, Int, Layer, NonNegInt, Shape, at_least, copy_checked
 from ._registry import register
 
 
@@ -22,9 +22,9 @@ class Slice(Layer):
     kind = "slice"
 
     axis: int
-    start: int = 0
-    end: int
-    step: int = 1
+    start: NonNegInt = 0
+    end: Int
+    step: Int = 1
 
     @classmethod
     def examples(cls):
@@ -59,32 +59,31 @@ class Slice(Layer):
 
     def checks(self, x: Shape) -> list[Check]:
         size = x[self._axis(x)]
-        if self.start < 0 or self.step < 1 or self.end <= self.start:
-            raise ShapeError(
-                f"start {self.start}, end {self.end} and step {self.step} take nothing: write 0 <= start < "
-                f"end and a step of 1 or more"
-            )
+        start, end = self.start, self.end
         return [
             at_least(
-                size, self.end, lambda: f"end {self.end} is past axis {self.axis}'s size {dims.fmt(size)}"
-            )
+                end, dims.add(start, 1), lambda: f"end {dims.fmt(end)} must be past start {dims.fmt(start)}"
+            ),
+            at_least(
+                size, end, lambda: f"end {dims.fmt(end)} is past axis {self.axis}'s size {dims.fmt(size)}"
+            ),
         ]
 
     def output_shape(self, x: Shape) -> Shape:
         axis = self._axis(x)
-        taken = (self.end - self.start + self.step - 1) // self.step
+        taken = dims.ceildiv(dims.add(self.end, dims.mul(-1, self.start)), self.step)
         return (*x[:axis], taken, *x[axis + 1 :])
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0
 
     def to_onnx(self, g, x: Shape, *, out: Shape) -> None:
-        starts, ends = g.const([self.start]), g.const([self.end])
-        axes, steps = g.const([self._axis(x)]), g.const([self.step])
+        starts, ends = g.const(g.ints([self.start])), g.const(g.ints([self.end]))
+        axes, steps = g.const([self._axis(x)]), g.const(g.ints([self.step]))
         g.final("Slice", [g.inputs[0], starts, ends, axes, steps], {})
 
     def forward(self, xs, weights, out) -> int:
         (x,) = xs
         index = [slice(None)] * x.ndim
-        index[self.axis % x.ndim] = slice(self.start, self.end, self.step)
+        index[self.axis % x.ndim] = slice(int(self.start), int(self.end), int(self.step))
         return copy_checked(x[tuple(index)], out)

@@ -27,10 +27,25 @@ _INSTANCE = re.compile(
 MIN_LAYERS = 2
 
 
+#: An instance one level deeper, inside a numbered stage (Swin's features.<s>.<k>, MaxViT's
+#: blocks.<s>.layers.<k>): tried when the stages themselves do not repeat.
+_DEEP = re.compile(
+    r"^(?P<stage>[A-Za-z_][A-Za-z0-9_.\-]*?\.\d+(?:\.[A-Za-z_][A-Za-z0-9_\-]*)?)\."
+    r"(?P<base>(?:[A-Za-z][A-Za-z0-9_]*_)?)(?P<k>\d+)\.(?P<local>[A-Za-z0-9_.\-]+)$"
+)
+
+
 def folded_lines(reader) -> list[str] | None:
-    """The ``blocks:`` and ``layers:`` sections, or None when nothing repeats."""
+    """The ``blocks:`` and ``layers:`` sections, or None when nothing repeats: the shorter of the
+    folds at the outer numbered level (ResNet's layer<s>.<k>) and one level deeper (Swin's
+    features.<s>.<k>)."""
+    folds = [f for f in (_fold(reader, pattern) for pattern in (_INSTANCE, _DEEP)) if f is not None]
+    return min(folds, key=len) if folds else None
+
+
+def _fold(reader, pattern) -> list[str] | None:
     layers = reader.layers
-    groups = _instances(reader, layers)
+    groups = _instances(reader, layers, pattern)
     if not groups:
         return None
     _normalise(groups)
@@ -85,19 +100,19 @@ def folded_lines(reader) -> list[str] | None:
     return lines
 
 
-def _instances(reader, layers) -> list[dict]:
+def _instances(reader, layers, pattern=_INSTANCE) -> list[dict]:
     """Runs of consecutive layers named ``<stage>.<k>.<local>``, each read as a block instance
     when every tensor it reads comes from inside it or from the layer just before it."""
     out = []
     i = 0
     while i < len(layers):
-        m = _INSTANCE.match(layers[i].name)
+        m = pattern.match(layers[i].name)
         if not m:
             i += 1
             continue
         prefix = f"{m['stage']}.{m['base']}{m['k']}."
         j = i
-        while j < len(layers) and layers[j].name.startswith(prefix) and _INSTANCE.match(layers[j].name):
+        while j < len(layers) and layers[j].name.startswith(prefix) and pattern.match(layers[j].name):
             j += 1
         g = _instance(reader, layers, i, j, m["stage"], int(m["k"]), prefix)
         if g is not None:
@@ -217,8 +232,12 @@ def _numeric(v: Any) -> bool:
         return False
     if isinstance(v, (int, Expression)):
         return True
-    return isinstance(v, list) and all(
-        isinstance(x, (int, Expression)) and not isinstance(x, bool) for x in v
+    # a pair (a kernel [1, 7]) may be an argument; a longer list (a reshape's sizes) is part of
+    # the block's skeleton, as its layer kinds read only a list written out
+    return (
+        isinstance(v, list)
+        and len(v) == 2
+        and all(isinstance(x, (int, Expression)) and not isinstance(x, bool) for x in v)
     )
 
 
@@ -264,6 +283,8 @@ def _blocks(reader, skeletons: dict) -> dict:
             _, local, key = positions[members[0]]
             name = key if counts[key] == 1 else f"{local}_{key}"
             name = re.sub(r"[^A-Za-z0-9_]", "_", name)
+            if not name[:1].isalpha():
+                name = f"b{name}"  # a block's layer named by its index (Swin's 0.attn.view)
             while name in taken or name in chosen:
                 name += "_"
             chosen.add(name)
