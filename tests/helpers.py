@@ -130,6 +130,25 @@ def run_forked(
     )
 
 
+def torch_flop_counter_macs(model, x) -> int:
+    """torch's flop counter (``torch.utils.flop_counter``), halved: the multiply-accumulates of
+    every convolution and matrix product the model runs (``mm``, ``addmm``, ``bmm``), bias
+    excluded. The oracle of transformers, whose attention the hooks of :func:`torch_macs` do not
+    see (``nn.MultiheadAttention`` calls its projections as functions, and the products of
+    attention are not modules). Attention runs in its plain ``math`` form, whose products the
+    counter sees, and with gradients on, so that ``nn.MultiheadAttention`` takes its counted path
+    rather than its fused inference kernel."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with sdpa_kernel(SDPBackend.MATH), counter:
+        model(x)
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0, flops
+    return flops // 2
+
+
 def torch_macs(model, x, *, meta: bool = True) -> int:
     """torch's own count of a model's multiply-accumulates: forward hooks on ``Conv2d`` (output
     elements x input channels per group x kernel area) and ``Linear`` (output elements x input

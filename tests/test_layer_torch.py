@@ -114,6 +114,15 @@ ORACLES = {
     "layer_norm2d": lambda m, x, w: _layer_norm2d(m, x, w),
     "layer_scale": lambda m, x, w: _t(w["layer_scale"]) * _t(x),  # broadcast as torchvision's (C, 1, 1)
     "stochastic_depth": lambda m, x, w: _stochastic_depth(m, x),
+    "reshape": lambda m, x, w: _t(x).reshape(*m.shape),
+    "select": lambda m, x, w: _t(x).select(m.axis, m.index),
+    "scale": lambda m, x, w: _t(x) * m.factor,
+    "class_token": lambda m, x, w: torch.cat([_t(w["token"]).expand(x.shape[0], -1, -1), _t(x)], dim=1),
+    "position_embedding": lambda m, x, w: _t(x) + _t(w["embedding"]),
+    "slice": lambda m, x, w: _t(x).narrow(m.axis, m.start, m.end - m.start)[
+        (slice(None),) * (m.axis % x.ndim) + (slice(None, None, m.step),)
+    ],
+    "add_constant": lambda m, x, w: _t(x) + torch.zeros(tuple(m.shape)),
 }
 
 

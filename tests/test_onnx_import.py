@@ -361,9 +361,9 @@ def test_unmappable_operators_are_listed_by_type_with_counts():
     assert "Conv x1 (conv_node): a 3-D convolution" in message
 
 
-def test_a_product_of_computed_tensors_is_refused_first_for_what_it_is():
-    """Attention multiplies two tensors the model computes (queries by keys): no layer kind
-    counts that, and the refusal says so before listing the nodes."""
+def test_a_product_of_computed_tensors_is_a_matmul_counted_exactly():
+    """Attention multiplies two tensors the model computes (queries by keys): a ``matmul``
+    layer, whose MACs are the product's."""
     nodes = [
         helper.make_node("Relu", ["input"], ["q"], name="q"),
         helper.make_node("Relu", ["input"], ["k"], name="k"),
@@ -371,16 +371,31 @@ def test_a_product_of_computed_tensors_is_refused_first_for_what_it_is():
         helper.make_node("MatMul", ["q", "kt"], ["scores"], name="attention"),
         helper.make_node("Relu", ["scores"], ["y"], name="out"),
     ]
-    m = model(nodes, [], shape=(1, 3, 4, 4))
-    with pytest.raises(ModelError) as info:
-        import_model(m, source="m.onnx")
-    message = str(info.value)
-    assert message.startswith(
-        "m.onnx: the model multiplies tensors it computes, as attention does (1 product: "
-        "attention); cnncalc has no layer kind for such a product, so its MACs cannot be counted "
-        "exactly"
-    ), message
-    assert "MatMul x1 (attention): both operands are computed" in message
+    imported = import_model(model(nodes, [], shape=(2, 3, 5, 4)), source="m.onnx")
+    (product,) = [r for r in imported.analysis.layers if r.kind == "matmul"]
+    assert product.output_shape == (2, 3, 5, 5)
+    # 2 x 3 stacked products of (5 x 4) by (4 x 5): 25 outputs of 4 multiply-accumulates each
+    assert product.macs == 2 * 3 * (5 * 5) * 4
+    assert imported.analysis.totals.macs == 600
+
+
+def test_an_einsum_that_is_a_batched_product_is_a_matmul():
+    """MaxViT's ``B G H I D, B G H J D -> B G H I J``: the second operand's last two axes
+    swapped (a ``permute``), then a ``matmul``; another Einsum is refused, saying which."""
+    nodes = [
+        helper.make_node("Relu", ["input"], ["q"], name="q"),
+        helper.make_node("Einsum", ["q", "q"], ["scores"], equation="bhid,bhjd->bhij", name="scores"),
+    ]
+    imported = import_model(model(nodes, [], shape=(2, 3, 5, 4)), source="m.onnx")
+    assert [r.kind for r in imported.analysis.layers] == ["relu", "permute", "matmul"]
+    # 2 x 3 products of (5 x 4) by (4 x 5): 25 outputs of 4 multiply-accumulates each
+    assert imported.analysis.totals.macs == 2 * 3 * 25 * 4
+    assert imported.analysis.output_shape == (2, 3, 5, 5)
+    nodes[1] = helper.make_node("Einsum", ["q", "q"], ["s"], equation="bhid,bhid->bh", name="sums")
+    with pytest.raises(
+        ModelError, match=r"Einsum x1 \(sums\): an Einsum 'bhid,bhid->bh' that is not a batched"
+    ):
+        import_model(model(nodes, [], shape=(1, 3, 4, 4)), source="m.onnx")
 
 
 def test_an_initializer_of_the_wrong_shape_names_the_node():

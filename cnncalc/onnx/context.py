@@ -51,6 +51,7 @@ class Context:
         self.ranks: dict[str, int] = {}
         self.shapes: dict[str, tuple | None] = {}
         self.values: dict[str, Value] = {}
+        self.fixed: dict[str, Any] = {}  # tensors computed from stored ones (fixed.Fixed)
         self.value_errors: dict[str, str] = {}
         self.layers: list[Layer] = []
         self.skipped: set[int] = set()
@@ -85,7 +86,8 @@ class Context:
             return False
         if op_type in ("Shape", "Size"):
             source = node.input[0] if node.input else ""
-            if source not in self.shapes and source not in self.values and not self._valued(source):
+            known = source in self.shapes or source in self.values or source in self.fixed
+            if not known and not self._valued(source):
                 if source in self.unmapped_tensors:
                     self.unmapped_tensors.update(node.output)
                     return True
@@ -129,6 +131,8 @@ class Context:
     def _shape_of(self, name: str) -> tuple:
         if name in self.values:
             return self.values[name].shape
+        if name in self.fixed:
+            return self.fixed[name].shape
         shape = self.shapes.get(name)
         if shape is None:
             if name in self.unmapped_tensors:
@@ -214,6 +218,12 @@ class Context:
             if x in self.unmapped_tensors:
                 raise Downstream
             if x not in self.tensor_layer:
+                if x in self.fixed:
+                    raise Unmappable(
+                        f"it computes on {safe_repr(x)}, a tensor built from stored ones alone (Swin "
+                        f"v2's position bias is an MLP run on a table of coordinates at every call): "
+                        f"no layer kind stands for a cost that does not read the input"
+                    )
                 if x in self.values or self._valued(x):
                     raise Unmappable(f"it reads {safe_repr(x)}, a size or a constant, as a tensor")
                 raise Unmappable(f"it reads {safe_repr(x)}, which is not the output of a layer")

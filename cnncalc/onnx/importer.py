@@ -23,8 +23,10 @@ from ..lang.model import INPUT, Spec
 from ..lang.spec import parse_spec
 from . import (
     ops_axes,  # noqa: F401  (adds Transpose, LayerNormalization and Mul to OPS)
+    ops_tensors,  # noqa: F401  (after ops_axes: attention's and tokens' operators)
 )
 from .context import Context, Downstream, Layer
+from .fixed import fold
 from .folding import folded_lines
 from .graph import ONNX_DOMAINS, Unmappable, label
 from .ops import OPS
@@ -131,6 +133,12 @@ class Reader(Context):
                 continue
             op_type = node.op_type if node.domain in ONNX_DOMAINS else f"{node.domain}.{node.op_type}"
             if self.arithmetic(node, op_type):
+                failed = [y for y in node.output if y in self.value_errors]
+                if failed and fold(self, node, op_type):
+                    for y in failed:  # a tensor built from stored ones (a mask), not sizes
+                        del self.value_errors[y]
+                continue
+            if fold(self, node, op_type):
                 continue
             written, skipped = len(self.layers), set(self.skipped)
             try:
@@ -176,9 +184,7 @@ class Reader(Context):
             lines.append(f"{safe_repr(op_type)[1:-1]} x{len(found)} ({names}): {shown}")
         total = sum(len(v) for v in unmapped.values())
         return (
-            f"{self.source}: "
-            + _attention(unmapped)
-            + f"{total} node{'s' * (total > 1)} of {len(unmapped)} operator "
+            f"{self.source}: " + f"{total} node{'s' * (total > 1)} of {len(unmapped)} operator "
             f"type{'s' * (len(unmapped) > 1)} {'have' if total > 1 else 'has'} no layer kind: "
             + "; ".join(lines)
             + (
@@ -239,26 +245,6 @@ class FixedByWeights(ModelError):
         super().__init__(message)
         self.symbols = symbols
         self.layer = layer
-
-
-#: Why a MatMul is refused when both its operands are computed (ops.py says it so).
-PRODUCT_OF_COMPUTED = "both operands are computed"
-
-
-def _attention(unmapped: dict) -> str:
-    """The first sentence of a refusal when the graph multiplies computed tensors (attention,
-    in a transformer): the reason no count can be given, before the list of every node."""
-    products = [n for n, r in unmapped.get("MatMul", []) if r.startswith(PRODUCT_OF_COMPUTED)]
-    products += [n for n, _ in unmapped.get("Einsum", [])]
-    if not products:
-        return ""
-    shown = ", ".join(products[:3]) + (", ..." if len(products) > 3 else "")
-    return (
-        f"the model multiplies tensors it computes, as attention does ({len(products)} "
-        f"product{'s' * (len(products) > 1)}: {shown}); cnncalc has no layer kind for such a "
-        f"product, so its MACs cannot be counted exactly (--opaque keeps it as a layer of unknown "
-        f"cost). "
-    )
 
 
 def _reason(exc: Exception) -> str:

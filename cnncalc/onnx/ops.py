@@ -286,6 +286,8 @@ def matmul(ctx, node, a):
         raise Unmappable(f"a rank-{len(w)} weight")
     params = {"weight": ctx.param(node, 1, transpose=True)}
     args: dict[str, Any] = {"out": w[1]}
+    if ctx.rank(node.input[0]) > 2:
+        args["axis"] = -1  # the last axis, said (tokens or channels-last positions apart)
     output, named_by = node.output[0], None
     bias = _bias_after(ctx, node, w[1])  # MatMul then Add of a vector: nn.Linear on many axes
     if bias is not None:
@@ -588,7 +590,7 @@ def flatten(ctx, node, a):
 
 @op("Reshape")
 def reshape(ctx, node, a):
-    from .shuffle import channel_shuffle, reshape_target, same
+    from .shuffle import channel_shuffle, reshape_target, same, write_reshape
     from .strided import flat_gather
 
     if channel_shuffle(ctx, node) or flat_gather(ctx, node):
@@ -611,11 +613,7 @@ def reshape(ctx, node, a):
     ):
         ctx.layer("identity", {})
         return
-    shown = "[" + ", ".join(dims.fmt(t) for t in target) + "]" if target is not None else "?"
-    raise Unmappable(
-        f"a reshape of {dims.fmt_shape(x) if x is not None else 'a tensor'} to {shown} that is neither a "
-        f"flatten nor a channel shuffle"
-    )
+    write_reshape(ctx, node, x, target)  # any other reshape (attention's heads)
 
 
 @op("Pad")

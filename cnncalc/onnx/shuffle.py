@@ -33,6 +33,42 @@ def reshape_target(ctx, node, a, x) -> list | None:
     return out
 
 
+def write_reshape(ctx, node, x, target) -> None:
+    """A ``reshape`` of ``x`` to ``target`` (sizes), each size written as the spec's formula of
+    the input's symbols; refused when the two do not hold as many values for every size."""
+    if x is None or target is None:
+        raise Unmappable("a reshape of a tensor whose shape is not known")
+    if all(dims.is_concrete(v) for v in (*x, *target)) and dims.prod(x) != dims.prod(target):
+        raise Unmappable(
+            f"a reshape of {dims.fmt_shape(tuple(x))} to [{', '.join(dims.fmt(t) for t in target)}], "
+            f"which do not hold as many values"
+        )
+    # Sizes that hold as many values only at some sizes of the input (MaxViT's windows of 7 on
+    # a feature map of ceiling(H/4)) are the reshape's own check: the spec is valid where the
+    # model runs, and refuses the other sizes saying why, as torch's assert does.
+    sizes = [_size(ctx, t) for t in target]
+    if None in sizes:
+        # A size that is a whole number only at some input sizes (MaxViT's grid of 8x8
+        # windows, traced at 224x224, reshapes to N*G/64 images): the graph holds at the size
+        # it was traced at, which the export left dynamic.
+        t = target[sizes.index(None)]
+        raise Unmappable(
+            f"a reshape to a size {dims.fmt(t)} that is a whole number only at some input sizes: the "
+            f"graph holds at the size it was traced at; export it with H and W fixed"
+        )
+    ctx.layer("reshape", {"shape": sizes}, rank=len(target))
+
+
+def _size(ctx, t):
+    """A size as the spec writes it, or None when it is not always a whole number."""
+    if dims.is_integer_valued(dims.canon(t)) is not True:
+        return None
+    try:
+        return ctx.arg(t)
+    except Unmappable:
+        return None
+
+
 def same(p, q) -> bool:
     """Whether two sizes are equal for every integer value of the symbols: their difference
     is 0 once each integer added to a floor is moved inside it (``floor((H - 1)/8) + 1`` is

@@ -15,6 +15,7 @@ unevaluated, and the layer reading it says so.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -28,7 +29,7 @@ EVALUATED = frozenset(
         "Shape", "Size", "Gather", "Slice", "Squeeze", "Unsqueeze", "Concat", "Add", "Sub", "Mul",
         "Div", "Mod", "Neg", "Cast", "Floor", "Ceil", "Reshape", "Identity", "Constant", "Range",
         "ConstantOfShape", "Max", "Min", "Abs", "Sqrt", "Flatten", "Expand", "Equal", "Where",
-        "Not", "Less", "Greater", "Tile", "ReduceProd", "ReduceSum", "CastLike",
+        "Not", "Less", "Greater", "Tile", "ReduceProd", "ReduceSum", "CastLike", "Pow", "Transpose",
     }
 )  # fmt: skip
 
@@ -259,7 +260,7 @@ def _gather(a, args, shape_of):
 def _slice(a, args, shape_of):
     v = args[0]
     if len(v.shape) != 1:
-        raise Unmappable("a slice of a value that is not a list")
+        return _slice_nd(a, args)
     if "starts" in a:  # opset < 10
         starts, ends, axes, steps = list(a["starts"]), list(a["ends"]), a.get("axes"), None
     else:
@@ -277,6 +278,42 @@ def _slice(a, args, shape_of):
     start, end = _slice_bound(starts[0], n, step), _slice_bound(ends[0], n, step)
     items = tuple(v.items[start:end:step]) if not (step < 0 and end < 0) else tuple(v.items[start::step])
     return Value((len(items),), items, v.integer)
+
+
+def _slice_nd(a, args):
+    """A slice of a table of sizes (the legacy exporter's pads, [-1, 2] reversed), by NumPy."""
+    import numpy as np
+
+    v = args[0]
+    if "starts" in a or len(v.items) > 4096:
+        raise Unmappable("a slice of a value that is not a list")
+    starts, ends = _ints(args[1], "the start"), _ints(args[2], "the end")
+    axes = _ints(args[3], "the axes") if len(args) > 3 and args[3] is not None else list(range(len(starts)))
+    steps = _ints(args[4], "the steps") if len(args) > 4 and args[4] is not None else [1] * len(starts)
+    if not len(starts) == len(ends) == len(axes) == len(steps) or 0 in steps:
+        raise Unmappable("a slice of a table with mismatched bounds")
+    table = np.array(v.items, dtype=object).reshape(v.shape)
+    index = [slice(None)] * table.ndim
+    for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
+        axis = int(axis) % table.ndim
+        n = table.shape[axis]
+        lo, hi = _slice_bound(start, n, step), _slice_bound(end, n, step)
+        index[axis] = slice(lo, None if step < 0 and hi < 0 else hi, step)
+    out = table[tuple(index)]
+    return Value(_check(tuple(out.shape)), tuple(out.ravel()), v.integer)
+
+
+@_op("Transpose")
+def _transpose(a, args, shape_of):
+    import numpy as np
+
+    v = args[0]
+    if len(v.items) > 4096:
+        raise Unmappable("a transpose of a large value")
+    table = np.array(v.items, dtype=object).reshape(v.shape)
+    perm = a.get("perm")
+    out = table.transpose(None if perm is None else [int(p) for p in perm])
+    return Value(tuple(out.shape), tuple(out.ravel()), v.integer)
 
 
 def _slice_bound(i: int, n: int, step: int) -> int:
@@ -372,7 +409,24 @@ _OPS["Mul"] = _binary(lambda p, q, i: _exact(dims.mul(p, q)))
 _OPS["Div"] = _binary(_div)
 _OPS["Mod"] = _binary(_mod)
 _OPS["Max"] = _binary(lambda p, q, i: dims.dmax(p, q))
+_OPS["Pow"] = _binary(lambda p, q, i: _power(p, q))
 _OPS["Min"] = _binary(lambda p, q, i: dims.dmin(p, q))
+
+
+def _power(p, q):
+    """``p ** q`` of numbers (attention's scale, head_dim ** -0.5, as the legacy exporter
+    computes it), exact: a Fraction, or sympy's exact root. A power of a size that depends on
+    the input's is not followed."""
+    if not isinstance(p, (int, Fraction)) or not isinstance(q, (int, Fraction)):
+        raise Unmappable("a power of a size that depends on the input's size")
+    q = Fraction(q)
+    if q.denominator == 1:
+        if p == 0 and q < 0:
+            raise Unmappable("a power of 0 with a negative exponent")
+        return Fraction(p) ** int(q)
+    if p < 0 or abs(q.numerator) > 64 or q.denominator > 64:
+        raise Unmappable(f"a power {p} ** {q}")
+    return _exact(dims.sp().Pow(dims.to_sympy(Fraction(p)), dims.to_sympy(q)))
 
 
 def _unary(fn, integer=None):
@@ -391,7 +445,25 @@ _OPS["Ceil"] = _unary(lambda x: _exact(dims.ceil(x)))
 
 @_op("Sqrt")
 def _sqrt(a, args, shape_of):
-    raise Unmappable("a square root of a size")
+    """The square root of a number (attention's scale 1/sqrt(d), which the legacy exporter
+    computes from the size of the heads): exact, a Fraction when the number is the square of
+    one, else sympy's exact root. A root of a size that is not known is not followed."""
+    v = args[0]
+    return Value(v.shape, tuple(_root(x) for x in v.items), False)
+
+
+def _root(x):
+    if not isinstance(x, (int, Fraction)):
+        if getattr(x, "free_symbols", True) or not x.is_nonnegative:
+            raise Unmappable("a square root of a size that depends on the input's size")
+        return dims.sp().sqrt(x)  # a root of a root: 1/sqrt(sqrt(d))
+    if x < 0:
+        raise Unmappable(f"a square root of {x}")
+    q = Fraction(x)
+    p, r = math.isqrt(q.numerator), math.isqrt(q.denominator)
+    if p * p == q.numerator and r * r == q.denominator:
+        return Fraction(p, r)
+    return dims.sp().sqrt(dims.to_sympy(q))
 
 
 def _unknown(what: str):
