@@ -183,3 +183,29 @@ def test_python_dash_m_and_help():
         assert command in out
     bare = subprocess.run([sys.executable, "-m", "cnncalc"], capture_output=True, text=True)
     assert bare.returncode == 2
+
+
+def test_pydantic_plugins_are_looked_for_only_when_some_are_turned_on():
+    """The command line turns pydantic's plugins off (unless PYDANTIC_DISABLE_PLUGINS says
+    otherwise) and then does not import the machinery that would look for them; with the
+    variable naming one plugin only, pydantic's own loader looks for the others as before."""
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    script = (
+        "import sys\n"
+        "from cnncalc.cli import main\n"
+        "code = main(['analyze', 'lenet5', '-f', 'csv'])\n"
+        "from pydantic.plugin import _loader\n"
+        "print(code, 'importlib.metadata' in sys.modules, list(_loader.get_plugins()), file=sys.stderr)\n"
+    )
+    for setting, looked in ((None, False), ("__all__", False), ("true", False), ("some_plugin", True)):
+        env = {"PYTHONPATH": str(ROOT), "PATH": ""}
+        if setting is not None:
+            env["PYDANTIC_DISABLE_PLUGINS"] = setting
+        run = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600
+        )
+        assert run.stderr.strip().splitlines()[-1] == f"0 {looked} []", (setting, run.stderr)

@@ -340,3 +340,89 @@ def test_builtin_kinds_are_not_wrapped():
     for kind in BUILTIN_KINDS:
         for rule in ("checks", "output_shape", "macs", "flops", "windows"):
             assert not getattr(getattr(REGISTRY[kind], rule), "__cnncalc_guarded__", False), (kind, rule)
+
+
+def test_kind_modules_says_what_each_module_registers():
+    """The table the registry imports modules by is what the modules register, kind for kind
+    and in order, and names every module of the package that defines kinds."""
+    from cnncalc.layers import KIND_MODULES, all_kinds, kind_modules
+
+    registered: dict[str, list[str]] = {}
+    for kind, cls in all_kinds().items():
+        module = cls.__module__.removeprefix("cnncalc.layers.")
+        if module != cls.__module__:
+            registered.setdefault(module, []).append(kind)
+    assert sorted(kind_modules()) == sorted(registered), (
+        "every module of cnncalc/layers/ without a leading underscore defines layer kinds"
+    )
+    for module, kinds in registered.items():
+        assert KIND_MODULES.get(module) == tuple(kinds), (
+            f'add "{module}": {tuple(kinds)!r} to KIND_MODULES in cnncalc/layers/__init__.py'
+        )
+    assert set(KIND_MODULES) == set(registered)
+    assert list(REGISTRY)[: len(BUILTIN_KINDS)] == [k for ks in KIND_MODULES.values() for k in ks]
+
+
+def _fresh(code: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter (where no layer module is imported yet)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys\n" + code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+#: Prints the kind modules imported so far.
+_IMPORTED = (
+    "print(sorted(m.rpartition('.')[2] for m in sys.modules\n"
+    "             if m.startswith('cnncalc.layers.') and '._' not in m))\n"
+)
+
+
+def test_a_spec_imports_the_modules_of_the_kinds_it_uses_only():
+    from cnncalc.layers import KIND_MODULES
+
+    # lenet5: conv2d, relu (activation), max_pool2d (pool2d), flatten, linear.
+    shown = _fresh(
+        "import cnncalc\na = cnncalc.analyze('lenet5')\nassert a.totals.params == 61706\n" + _IMPORTED
+    )
+    assert shown == str(["activation", "conv2d", "flatten", "linear", "pool2d"])
+    # Knowing the kinds imports none of them; all_kinds() imports every one.
+    shown = _fresh(
+        "from cnncalc.layers import REGISTRY, BUILTIN_KINDS, all_kinds\n"
+        "assert 'conv2d' in REGISTRY and 'conv3d' not in REGISTRY and len(REGISTRY) == len(BUILTIN_KINDS)\n"
+        "assert sorted(REGISTRY) == sorted(BUILTIN_KINDS)\n"
+        + _IMPORTED
+        + "assert len(all_kinds()) == len(REGISTRY)\n"
+        + _IMPORTED
+    )
+    assert shown.splitlines() == ["[]", str(sorted(KIND_MODULES))]
+
+
+def test_a_custom_kind_cannot_take_the_tag_of_a_builtin_kind_not_yet_imported():
+    shown = _fresh(
+        "from cnncalc.layers import Layer, register\n"
+        "from cnncalc.errors import LayerDefinitionError\n"
+        "class Mine(Layer):\n"
+        "    '''MACs: 0. FLOPs: 0.'''\n"
+        "    kind = 'global_avg_pool2d'\n"
+        "    def output_shape(self, x): return x\n"
+        "    def flops(self, x, *, out): return 0\n"
+        "    def forward(self, xs, weights, out): return 0\n"
+        "try:\n"
+        "    register(Mine)\n"
+        "except LayerDefinitionError as exc:\n"
+        "    print(exc)\n"
+    )
+    assert shown == (
+        "layer class __main__.Mine: kind 'global_avg_pool2d' is already registered by "
+        "cnncalc.layers.pool2d.GlobalAvgPool2d; choose another tag"
+    )

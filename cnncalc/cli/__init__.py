@@ -71,11 +71,53 @@ def main(argv: list[str] | None = None) -> int:
     # pydantic looks for its plugins (observability hooks) in every installed package's entry
     # points the first time it builds a validator; the command line has none to report to.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _no_plugin_lookup()
     if sys.stdout is None:
         _error("cannot write the output: standard output is closed")
         return 1
     with _environment():
         return _main(argv)
+
+
+#: The values of PYDANTIC_DISABLE_PLUGINS for which pydantic loads no plugin at all.
+_ALL_PLUGINS_OFF = ("__all__", "1", "true")
+_PLUGIN_LOADER = "pydantic.plugin._loader"
+
+
+def _no_plugin_lookup() -> None:
+    """With every pydantic plugin turned off, spare the import of pydantic's plugin loader: it
+    imports importlib.metadata (and the email package with it) only to be told by the same
+    environment variable that there is nothing to load, a tenth of ``cnncalc analyze``'s
+    start-up. In its place, a module whose ``get_plugins()`` gives what pydantic's would, no
+    plugin; any other name pydantic asks of it brings the real module back."""
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in _ALL_PLUGINS_OFF or _PLUGIN_LOADER in sys.modules:
+        return
+    import types
+
+    stand_in = types.ModuleType(_PLUGIN_LOADER, "pydantic's plugin loader, with every plugin turned off")
+
+    def get_plugins() -> tuple:
+        if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in _ALL_PLUGINS_OFF:  # turned on since
+            return _real_loader().get_plugins()
+        return ()
+
+    def __getattr__(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(_real_loader(), name)
+
+    stand_in.get_plugins = get_plugins  # type: ignore[attr-defined]
+    stand_in.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    sys.modules[_PLUGIN_LOADER] = stand_in
+
+
+def _real_loader():
+    """pydantic's own plugin loader, imported in place of the stand-in."""
+    import importlib
+
+    if "__file__" not in vars(sys.modules.get(_PLUGIN_LOADER, sys)):
+        del sys.modules[_PLUGIN_LOADER]
+    return importlib.import_module(_PLUGIN_LOADER)
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from ..layers import REGISTRY
+from ..layers import all_kinds
 from .model import FORMAT_VERSION
 
 _EXPR = {
@@ -75,11 +75,12 @@ def _layer_schema(cls) -> dict[str, Any]:
 
 def spec_schema() -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) describing spec files, for editors' autocompletion."""
-    kinds = sorted(REGISTRY)
+    classes = all_kinds()
+    kinds = sorted(classes)
     bare = [
         k
         for k in kinds
-        if not any(f.is_required() for f in REGISTRY[k].model_fields.values()) and REGISTRY[k].arity == 1
+        if not any(f.is_required() for f in classes[k].model_fields.values()) and classes[k].arity == 1
     ]
     entry_variants: list[dict[str, Any]] = [
         {"enum": bare, "description": "a layer without arguments"},
@@ -93,7 +94,7 @@ def spec_schema() -> dict[str, Any]:
     ]
     defs: dict[str, Any] = {}
     for k in kinds:
-        defs[k] = _layer_schema(REGISTRY[k])
+        defs[k] = _layer_schema(classes[k])
         entry_variants.append(
             {
                 "type": "object",

@@ -28,7 +28,7 @@ from ..core import dims
 from ..core.dims import Dim
 from ..errors import CnncalcError, ExpressionError, RuleError, ShapeError
 from ..lang.expr import Expr, evaluate, parse
-from ._fields import ArgumentError, Model, Parse
+from ._fields import ArgumentError, Model, Parse, evaluate_annotations
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -355,6 +355,9 @@ class Layer(Model):
             value = getattr(self, name)
             parts.append(f"{name}={_show(value)}")
         return ", ".join(parts)
+
+
+evaluate_annotations(Layer)
 
 
 def _arg_of(info: Any) -> Arg | None:

@@ -1,10 +1,18 @@
 """The registry of layer kinds: :func:`register` checks a class against the contract and files it
-under the tag spec files use; :func:`get` finds it again."""
+under the tag spec files use; :func:`get` finds it again.
+
+cnncalc's own kinds are known by name before their modules are imported: :class:`Registry`
+imports a kind's module the first time the kind itself is asked for, so that a spec pays only
+for the kinds it uses (each kind is a pydantic model, and creating its class is a noticeable
+part of a short run's start-up).
+"""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
+from collections.abc import Iterator, MutableMapping
 from typing import TypeVar
 
 from ..errors import LayerDefinitionError, UnknownLayerError, unknown_message
@@ -13,7 +21,81 @@ from ._guard import guard
 
 L = TypeVar("L", bound=Layer)
 
-REGISTRY: dict[str, type[Layer]] = {}
+
+class Registry(MutableMapping[str, type[Layer]]):
+    """The layer classes by kind: a mapping whose keys are every kind known, whose values are
+    imported on first use.
+
+    ``kind in REGISTRY``, ``len`` and iteration over the kinds import nothing; ``REGISTRY[kind]``
+    (and ``get``, ``values``, ``items``) imports the module of a built-in kind the first time
+    it is asked for, and the module registers its classes with :func:`register` as it runs.
+    The kinds are listed in a fixed order, whichever were used: the built-in ones in the order
+    of their table, then the others in the order they were registered.
+    """
+
+    def __init__(self, package: str) -> None:
+        self._package = package
+        #: kind -> the module of ``package`` that defines it (kept once it is imported).
+        self._modules: dict[str, str] = {}
+        self._classes: dict[str, type[Layer]] = {}
+        self._order: dict[str, None] = {}
+
+    def expect(self, module: str, kinds: tuple[str, ...]) -> None:
+        """Note that the module ``module`` of the package defines ``kinds`` (imported when one of
+        them is first asked for)."""
+        for kind in kinds:
+            self._modules[kind] = module
+            self._order[kind] = None
+
+    def module_of(self, kind: str) -> str | None:
+        """The module (of the package) expected to define ``kind``, while it is not imported."""
+        return self._modules.get(kind)
+
+    def loaded(self, kind: str) -> type[Layer] | None:
+        """The class registered under ``kind``, without importing anything."""
+        return self._classes.get(kind)
+
+    def __getitem__(self, kind: str) -> type[Layer]:
+        try:
+            return self._classes[kind]
+        except KeyError:
+            module = self._modules.get(kind)
+            if module is None:
+                raise
+        importlib.import_module(f"{self._package}.{module}")
+        try:
+            return self._classes[kind]
+        except KeyError:
+            raise LayerDefinitionError(
+                f"{self._package}.{module} does not register the layer kind {kind!r}, which the "
+                f"table KIND_MODULES of {self._package} says it defines; correct the table"
+            ) from None
+
+    def __setitem__(self, kind: str, cls: type[Layer]) -> None:
+        self._classes[kind] = cls
+        self._order[kind] = None
+
+    def __delitem__(self, kind: str) -> None:
+        if kind not in self._order:
+            raise KeyError(kind)
+        self._classes.pop(kind, None)
+        self._modules.pop(kind, None)
+        del self._order[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._order
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._order))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __repr__(self) -> str:
+        return f"<layer registry: {', '.join(self._order)}>"
+
+
+REGISTRY = Registry(__package__)
 
 _TAG = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Keys a spec entry uses for itself (``spec.META_KEYS``, and a merge layer's ``inputs`` and
@@ -58,7 +140,9 @@ def register(cls: type[L]) -> type[L]:
     for problem in _contract_problems(cls, signatures=not builtin):
         raise LayerDefinitionError(f"layer class {name}: {problem}")
     kind = cls.kind
-    taken = REGISTRY.get(kind)
+    taken = REGISTRY.loaded(kind)
+    if taken is None and REGISTRY.module_of(kind) not in (None, _short(cls.__module__)):
+        taken = REGISTRY[kind]  # a kind of cnncalc's of the same tag, imported to be told apart
     if taken is not None and taken is not cls and not _same_class(taken, cls):
         raise LayerDefinitionError(
             f"layer class {name}: kind {kind!r} is already registered by "
@@ -70,6 +154,11 @@ def register(cls: type[L]) -> type[L]:
         guard(cls)
     REGISTRY[kind] = cls
     return cls
+
+
+def _short(module: str) -> str:
+    """A module's name within this package (``conv2d`` for ``cnncalc.layers.conv2d``)."""
+    return module.removeprefix(__package__ + ".")
 
 
 def _same_class(a: type, b: type) -> bool:
@@ -254,8 +343,15 @@ def _signature(method) -> str:
         return "(...)"
 
 
+def all_kinds() -> dict[str, type[Layer]]:
+    """Every layer kind registered, cnncalc's own imported: what lists or documents every kind
+    (the JSON Schema, the contract tests) asks for them this way, not one by one."""
+    return dict(REGISTRY.items())
+
+
 def get(kind: str) -> type[Layer]:
-    """The layer class registered under ``kind``.
+    """The layer class registered under ``kind`` (its module imported if it is one of
+    cnncalc's own and not yet imported).
 
     Raises:
         UnknownLayerError: naming the closest known kinds.

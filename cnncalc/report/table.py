@@ -427,7 +427,7 @@ def totals_panel(a: Analysis, view: View, width: int):
             text.append(f"  ({c.layer}: {c.reason})\n", style="dim")
         parts.append(text)
     parts.append(Text(_memory_note(view.dtype) + " " + CONVENTION, style="dim italic"))
-    return Panel(Group(*parts), title="totals", title_align="left", width=width)
+    return Panel(Group(*parts), title=Text("totals"), title_align="left", width=width)
 
 
 def _items_grid(items: list[tuple[str, object, str]], inner: int):
