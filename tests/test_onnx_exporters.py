@@ -321,12 +321,12 @@ def test_a_vision_transformers_encoder_layers_fold_into_one_block():
 def test_blocks_one_level_inside_numbered_stages_fold():
     """Swin's blocks are features.<stage>.<k> and ConvNeXt's too: the fold at that depth is
     kept when it is the shorter, with the flat import's layers and totals."""
-    for model in ("swin_t", "convnext_tiny"):
+    for model, most in (("swin_t", 340), ("convnext_tiny", 50)):
         path = FIXTURES / "dynamo-20" / f"{model}.onnx"
         folded = import_model(load(str(path)), source=path.name)
         flat = import_model(load(str(path)), source=path.name, fold=False)
         assert "blocks:" in folded.text, model
-        assert len(folded.text.splitlines()) * 2 < len(flat.text.splitlines()), model
+        assert len(folded.text.splitlines()) <= most < len(flat.text.splitlines()), model
         assert [r.name for r in folded.analysis.layers] == [r.name for r in flat.analysis.layers]
         a, b = folded.analysis.totals, flat.analysis.totals
         assert (a.params, a.macs, a.flops) == (b.params, b.macs, b.flops)
