@@ -348,3 +348,78 @@ def test_symbol_defaults_survive_export_and_import():
             prop.value = '{"H": {"default": -3, "doc": 7}, "W": "x", "N": {"default": true}}'
     back = import_model(model, source="resnet18.onnx").spec
     assert {n: s.default for n, s in back.symbols.items()} == {"N": None, "H": None, "W": None}
+
+
+def _array(name, values, dtype="float32"):
+    import numpy as np
+    from onnx import numpy_helper
+
+    return numpy_helper.from_array(np.array(values, dtype=dtype), name)
+
+
+#: Attention's and tokens' operators given what they cannot stand for: (nodes, initializers,
+#: what the refusal says). Every one is refused naming the node, never read as something else.
+ATTENTION_MISTAKES = {
+    "an Einsum of three tensors": (
+        [helper.make_node("Einsum", ["input", "input", "input"], ["y"], equation="abcd,abcd,abcd->abcd")],
+        [],
+        "an Einsum 'abcd,abcd,abcd->abcd' that is not a product of two tensors",
+    ),
+    "an Einsum with an ellipsis": (
+        [helper.make_node("Einsum", ["input", "input"], ["y"], equation="...ij,...jk->...ik")],
+        [],
+        "that is not a product of two tensors",
+    ),
+    "a product by NaN": (
+        [helper.make_node("Mul", ["input", "n"], ["y"])],
+        [_array("n", [float("nan")])],
+        "a product by nan, not a finite number",
+    ),
+    "a division by 0": (
+        [helper.make_node("Div", ["input", "n"], ["y"])],
+        [_array("n", [0.0])],
+        "a division by 0",
+    ),
+    "a slice of step 0": (
+        [helper.make_node("Slice", ["input", "s", "e", "a", "st"], ["y"])],
+        [_array(n, [v], "int64") for n, v in (("s", 0), ("e", 3), ("a", 2), ("st", 0))],
+        "a slice with step 0",
+    ),
+    "a power of a size past any exponent": (
+        [
+            helper.make_node("Shape", ["input"], ["s"]),
+            helper.make_node("Cast", ["s"], ["f"], to=1),
+            helper.make_node("Pow", ["f", "e"], ["p"]),
+            helper.make_node("Mul", ["input", "p"], ["y"]),
+        ],
+        [_array("e", [1e9])],
+        "Mul x1 (y)",
+    ),
+    "a stored tensor that does not broadcast": (
+        [helper.make_node("Add", ["input", "m"], ["y"])],
+        [_array("m", [[[[0.0] * 8] * 8] * 5])],
+        "an addition of a stored [1, 5, 8, 8] that does not broadcast to [1, 3, 8, 8]",
+    ),
+    "an output computed from stored tensors alone": (
+        [helper.make_node("Expand", ["t", "sh"], ["y"])],
+        [_array("t", [[[1.0] * 4]]), _array("sh", [1, 2, 4], "int64")],
+        "no layer reads the model's input",
+    ),
+    "a reshape to another number of values": (
+        [helper.make_node("Relu", ["input"], ["r"]), helper.make_node("Reshape", ["r", "t"], ["y"])],
+        [_array("t", [1, 5, 7], "int64")],
+        "a reshape of [1, 3, 8, 8] to [1, 5, 7], which do not hold as many values",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ATTENTION_MISTAKES)
+def test_attention_operators_refuse_what_they_cannot_stand_for(case):
+    from cnncalc.onnx.reading import ModelError
+
+    nodes, initializers, says = ATTENTION_MISTAKES[case]
+    m = _model(nodes=nodes, initializers=initializers, opset=20)
+    with pytest.raises(ModelError) as info:
+        import_model(m, source="m.onnx")
+    assert says in str(info.value)
+    assert "Traceback" not in str(info.value)

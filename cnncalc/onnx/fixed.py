@@ -11,6 +11,7 @@ Squeeze, Flatten, Identity of one float initializer): added to a layer's output,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 #: Operators followed on stored tensors (their output's shape from onnx's inference).
@@ -136,9 +137,9 @@ def _rule(ctx, node, op_type: str, attributes):
             return None
         out = [x[i] if t == 0 and not a.get("allowzero") else t for i, t in enumerate(target)]
         if out.count(-1) == 1:
-            known = int(np.prod([t for t in out if t != -1]))
-            out[out.index(-1)] = int(np.prod(x)) // known
-        return out if int(np.prod(out)) == int(np.prod(x)) else None
+            known = math.prod(t for t in out if t != -1)
+            out[out.index(-1)] = math.prod(x) // known if known else -1
+        return out if math.prod(out) == math.prod(x) and min(out, default=0) >= 0 else None
     if op_type == "Slice":
         starts, ends = _ints(ctx, node.input[1]), _ints(ctx, node.input[2])
         axes = _ints(ctx, node.input[3]) if len(node.input) > 3 and node.input[3] else None

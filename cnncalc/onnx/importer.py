@@ -82,6 +82,11 @@ def import_model(
     reader.producer = producer
     read_input(reader, symbols)
     reader.read()
+    if not reader.layers:
+        raise ModelError(
+            f"{source}: no layer reads the model's input: its output is computed from stored "
+            f"tensors alone, which no spec stands for"
+        )
     flat = spec_text(reader)
     body = folded_lines(reader) if fold else None
     text = spec_text(reader, body) if body is not None else flat

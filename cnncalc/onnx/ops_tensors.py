@@ -15,6 +15,7 @@ embeddings. Registered in :data:`cnncalc.onnx.ops.OPS`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..core import dims
@@ -140,6 +141,8 @@ def scale_or(fallback):
                 number = _one_number(ctx, node, index)
                 if number is None:
                     continue
+                if not math.isfinite(number):
+                    raise Unmappable(f"a product by {number}, not a finite number") from None
                 if node.op_type == "Div":
                     if number == 0:
                         raise Unmappable("a division by 0") from None

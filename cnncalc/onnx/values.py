@@ -420,11 +420,13 @@ def _power(p, q):
     if not isinstance(p, (int, Fraction)) or not isinstance(q, (int, Fraction)):
         raise Unmappable("a power of a size that depends on the input's size")
     q = Fraction(q)
+    if abs(q.numerator) > 64 or q.denominator > 64:
+        raise Unmappable(f"a power {p} ** {q} (exponents of sizes are small)")
     if q.denominator == 1:
         if p == 0 and q < 0:
             raise Unmappable("a power of 0 with a negative exponent")
         return Fraction(p) ** int(q)
-    if p < 0 or abs(q.numerator) > 64 or q.denominator > 64:
+    if p < 0:
         raise Unmappable(f"a power {p} ** {q}")
     return _exact(dims.sp().Pow(dims.to_sympy(Fraction(p)), dims.to_sympy(q)))
 
