@@ -43,6 +43,8 @@ def _draw_values(draw, spec, analysis):
             multiple[name] = int(rest.split()[0])
     values = {}
     for name, sym in spec.symbols.items():
+        if sym.derived is not None and not isinstance(analysis.symbols[name], (int, type(None))):
+            continue  # a formula of the others (ViT's D = heads*d): it follows them
         if analysis.symbols[name] is not None:
             values[name] = analysis.symbols[name]  # a repeat count, as analysed
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from ._base import Check, Layer, Shape, at_least, copy_checked
+from ._base import WHOLE, Check, Layer, Shape, Window, at_least, copy_checked
 from ._registry import register
 
 
@@ -67,6 +67,11 @@ class Select(Layer):
         if len(x) == 1:
             raise ShapeError("select removes an axis, and the input has only one: nothing would be left")
         return x[:axis] + x[axis + 1 :]
+
+    def windows(self, x: Shape) -> tuple[Window, Window] | None:
+        """Selecting along a spatial axis removes it: the receptive field is not followed past it
+        (the whole input, the bound an unknown reading allows)."""
+        return (WHOLE, WHOLE) if len(x) == 4 and self._axis(x) >= 2 else None
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from ._base import Check, Int, Layer, NonNegInt, Shape, at_least, copy_checked
+from ._base import Check, Int, Layer, NonNegInt, Shape, Window, at_least, copy_checked
 from ._registry import register
 
 
@@ -73,6 +73,13 @@ class Slice(Layer):
         axis = self._axis(x)
         taken = dims.ceildiv(dims.add(self.end, dims.mul(-1, self.start)), self.step)
         return (*x[:axis], taken, *x[axis + 1 :])
+
+    def windows(self, x: Shape) -> tuple[Window, Window] | None:
+        """Along a spatial axis sliced, output position o is input position start + o*step."""
+        axis = self._axis(x)
+        if len(x) != 4 or axis < 2:
+            return None
+        return tuple(Window(1, self.step, self.start) if a == axis else Window(1) for a in (2, 3))
 
     def flops(self, x: Shape, *, out: Shape) -> dims.Dim:
         return 0

@@ -406,6 +406,14 @@ def div(ctx, node, a):
     if not add or not _other_is(ctx, add, erf.output[0], 1.0):
         raise Unmappable("a division by sqrt(2) that is not a GELU's")
     mul = ctx.sole_user(add.output[0], "Mul")
+    other = [i for i in (mul.input if mul is not None else []) if i != add.output[0]]
+    first = ctx.graph.producer.get(other[0]) if len(other) == 1 else None
+    if first is not None and first.op_type == "Mul" and x in first.input and _other_is(ctx, first, x, 0.5):
+        # (x * 0.5) * (1 + erf(x / sqrt(2))), as cnncalc's own export writes it
+        for n in (erf, add, first, mul):
+            ctx.absorb(n)
+        ctx.layer("gelu", {}, inputs=[x], output=mul.output[0], named_by=mul)
+        return
     if mul is None or sorted(mul.input) != sorted([x, add.output[0]]):
         raise Unmappable("a division by sqrt(2) that is not a GELU's")
     half = ctx.sole_user(mul.output[0], "Mul")
