@@ -423,3 +423,23 @@ def test_attention_operators_refuse_what_they_cannot_stand_for(case):
         import_model(m, source="m.onnx")
     assert says in str(info.value)
     assert "Traceback" not in str(info.value)
+
+
+def test_a_constant_node_with_external_data_is_refused_not_a_traceback(tmp_path):
+    """A Constant node whose value is external data (cnncalc does not read it) feeding a Reshape:
+    one message naming the node, as before the import followed tensors built from stored ones."""
+    import numpy as np
+
+    (tmp_path / "shape.bin").write_bytes(np.array([1, 192], dtype=np.int64).tobytes())
+    t = TensorProto(name="s", data_type=TensorProto.INT64, dims=[2])
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", "shape.bin"), ("offset", "0"), ("length", "16")):
+        t.external_data.add(key=k, value=v)
+    nodes = [
+        helper.make_node("Constant", [], ["s"], name="c", value=t),
+        helper.make_node("Reshape", ["input", "s"], ["y"], name="r"),
+    ]
+    onnx.save(_model(nodes=nodes), str(tmp_path / "m.onnx"))
+    code, out, err = _run(["import", str(tmp_path / "m.onnx")], tmp_path)
+    assert code == 2 and "Reshape x1 (r)" in err and "Traceback" not in err, err
+    assert out == ""

@@ -34,9 +34,20 @@ class Fixed:
 
 def fold(ctx, node, op_type: str) -> bool:
     """Record ``node``'s outputs as tensors computed from stored ones, when every input is
-    stored, a size, or such a tensor, and one is a tensor (not only sizes); False otherwise."""
+    stored, a size, or such a tensor, and one is a tensor (not only sizes); False otherwise (the
+    node is then read by its operator's function, which says what is wrong with it)."""
     if op_type not in FOLDED or not node.input:
         return False
+    from .context import Downstream
+    from .graph import Unmappable
+
+    try:
+        return _fold(ctx, node, op_type)
+    except (Unmappable, Downstream):  # a constant that cannot be read (external data, ...)
+        return False
+
+
+def _fold(ctx, node, op_type: str) -> bool:
     inputs = [x for x in node.input if x]
     stored = [x for x in inputs if x in ctx.fixed or _tensor(ctx, x)]
     if not stored or not all(x in ctx.fixed or ctx.is_constant(x) or ctx._valued(x) for x in inputs):
