@@ -359,6 +359,8 @@ def test_unmappable_operators_are_listed_by_type_with_counts():
     message = str(info.value)
     assert "Erf x2 (erf1, erf2): no layer kind stands for it" in message
     assert "Conv x1 (conv_node): a 3-D convolution" in message
+    # the list is by count; the node that stops the import first is named apart
+    assert ". The first in the graph's order: conv_node (Conv): a 3-D convolution" in message
 
 
 def test_a_product_of_computed_tensors_is_a_matmul_counted_exactly():

@@ -171,16 +171,20 @@ class Reader(Context):
                 self.unmapped_tensors.update(node.output)
         # A node a later pattern took in (the index arithmetic of an as_strided, sorted before
         # the tensor it indexes) is part of that layer.
+        earliest = min(
+            ((i, op, n, r) for op, found in unmapped.items() for i, n, r in found if i not in self.skipped),
+            default=None,
+        )
         unmapped = {
             op: kept
             for op, found in unmapped.items()
             if (kept := [(n, r) for i, n, r in found if i not in self.skipped])
         }
         if unmapped:
-            raise ModelError(self._unmapped_message(unmapped))
+            raise ModelError(self._unmapped_message(unmapped, earliest))
         self.name_layers()
 
-    def _unmapped_message(self, unmapped: dict) -> str:
+    def _unmapped_message(self, unmapped: dict, earliest=None) -> str:
         lines = []
         for op_type, found in sorted(unmapped.items(), key=lambda kv: -len(kv[1])):
             names = ", ".join(n for n, _ in found[:5]) + (", ..." if len(found) > 5 else "")
@@ -192,6 +196,12 @@ class Reader(Context):
             f"{self.source}: " + f"{total} node{'s' * (total > 1)} of {len(unmapped)} operator "
             f"type{'s' * (len(unmapped) > 1)} {'have' if total > 1 else 'has'} no layer kind: "
             + "; ".join(lines)
+            + (
+                f". The first in the graph's order: {earliest[2]} ({safe_repr(earliest[1])[1:-1]}): "
+                f"{earliest[3]}"
+                if earliest is not None and total > 1
+                else ""
+            )
             + (
                 ". Import with --opaque to keep them as opaque layers (output shapes from onnx's "
                 "shape inference, cost unknown)."
