@@ -448,3 +448,36 @@ def rank_error(layer: Layer, expected: str, x: Shape) -> ShapeError:
     """A ShapeError for an input of the wrong rank."""
     shown = dims.fmt_shape(x)
     return ShapeError(f"expects {expected}, got a rank-{len(x)} input {shown}")
+
+
+def axis_index(axis: int, x: Shape) -> int:
+    """``axis`` of the input ``x`` counted from 0 (negative ones count from the end), or a
+    ShapeError when ``x`` has no such axis."""
+    if not -len(x) <= axis < len(x):
+        raise ShapeError(f"axis {axis} is out of range for the rank-{len(x)} input {dims.fmt_shape(x)}")
+    return axis % len(x)
+
+
+def broadcast_checks(what: str, shape: Shape, x: Shape) -> list[Check]:
+    """The checks that a tensor of ``shape`` (``what``: "the constant", "the parameter")
+    broadcasts to the input ``x`` by NumPy's rules: aligned from the last axis, each of its
+    sizes 1 or the input's. A ShapeError when it has more axes than the input."""
+    shape = tuple(shape)
+    if len(shape) > len(x):
+        raise ShapeError(f"{what} {dims.fmt_shape(shape)} has more axes than the input {dims.fmt_shape(x)}")
+    out = []
+    for k, (c, d) in enumerate(zip(reversed(shape), reversed(x), strict=False), 1):
+        if dims.is_concrete(c) and c == 1:
+            continue
+        axis = len(x) - k
+        out.append(
+            Check(
+                dims.add(c, dims.mul(-1, d)),
+                "zero",
+                lambda c=c, d=d, axis=axis: (
+                    f"{what} {dims.fmt_shape(shape)} does not broadcast to the input "
+                    f"{dims.fmt_shape(x)}: axis {axis} is {dims.fmt(c)}, not 1 or {dims.fmt(d)}"
+                ),
+            )
+        )
+    return out

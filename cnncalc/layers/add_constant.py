@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ..core import dims
-from ..errors import ShapeError
-from ._base import Check, Layer, Shape, Sizes, copy_checked
+from ._base import Check, Layer, Shape, Sizes, broadcast_checks, copy_checked
 from ._registry import register
 
 
@@ -40,27 +39,7 @@ class AddConstant(Layer):
         return build()
 
     def checks(self, x: Shape) -> list[Check]:
-        shape = tuple(self.shape)
-        if len(shape) > len(x):
-            raise ShapeError(
-                f"the constant {dims.fmt_shape(shape)} has more axes than the input {dims.fmt_shape(x)}"
-            )
-        out = []
-        for k, (c, d) in enumerate(zip(reversed(shape), reversed(x), strict=False), 1):
-            if dims.is_concrete(c) and c == 1:
-                continue
-            axis = len(x) - k
-            out.append(
-                Check(
-                    dims.add(c, dims.mul(-1, d)),
-                    "zero",
-                    lambda c=c, d=d, axis=axis: (
-                        f"the constant {dims.fmt_shape(shape)} does not broadcast to the input "
-                        f"{dims.fmt_shape(x)}: axis {axis} is {dims.fmt(c)}, not 1 or {dims.fmt(d)}"
-                    ),
-                )
-            )
-        return out
+        return broadcast_checks("the constant", self.shape, x)
 
     def output_shape(self, x: Shape) -> Shape:
         return x

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ..core import dims
-from ..errors import ShapeError
-from ._base import Check, Layer, Param, Shape, Sizes, rank_error
+from ._base import Check, Layer, Param, Shape, Sizes, broadcast_checks, rank_error
 from ._registry import register
 
 
@@ -48,27 +47,7 @@ class PositionEmbedding(Layer):
     def checks(self, x: Shape) -> list[Check]:
         if len(x) < 2:
             raise rank_error(self, "a batch of tensors (N, ...)", x)
-        shape = self._parameter(x)
-        if len(shape) > len(x):
-            raise ShapeError(
-                f"the parameter {dims.fmt_shape(shape)} has more axes than the input {dims.fmt_shape(x)}"
-            )
-        out = []
-        for k, (c, d) in enumerate(zip(reversed(shape), reversed(x), strict=False), 1):
-            if dims.is_concrete(c) and c == 1:
-                continue
-            axis = len(x) - k
-            out.append(
-                Check(
-                    dims.add(c, dims.mul(-1, d)),
-                    "zero",
-                    lambda c=c, d=d, axis=axis: (
-                        f"the parameter {dims.fmt_shape(shape)} does not broadcast to the input "
-                        f"{dims.fmt_shape(x)}: axis {axis} is {dims.fmt(c)}, not 1 or {dims.fmt(d)}"
-                    ),
-                )
-            )
-        return out
+        return broadcast_checks("the parameter", self._parameter(x), x)
 
     def output_shape(self, x: Shape) -> Shape:
         return x

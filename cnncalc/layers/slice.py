@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ..core import dims
-from ..errors import ShapeError
-from ._base import Check, Int, Layer, NonNegInt, Shape, Window, at_least, copy_checked
+from ._base import Check, Int, Layer, NonNegInt, Shape, Window, at_least, axis_index, copy_checked
 from ._registry import register
 
 
@@ -51,11 +50,7 @@ class Slice(Layer):
         return build()
 
     def _axis(self, x: Shape) -> int:
-        if not -len(x) <= self.axis < len(x):
-            raise ShapeError(
-                f"axis {self.axis} is out of range for the rank-{len(x)} input {dims.fmt_shape(x)}"
-            )
-        return self.axis % len(x)
+        return axis_index(self.axis, x)
 
     def checks(self, x: Shape) -> list[Check]:
         size = x[self._axis(x)]

@@ -171,6 +171,7 @@ def _export(torch, module, x, axes: dict[str, int]):
             if "N" not in fixed or len(fixed) < len(axes):
                 return program, fixed
             break  # every axis specialised, the batch with the sizes: try it dynamic alone
+    why = f"torch.export cannot keep it dynamic ({first_line(error)})" if error else "fixed"
     if "N" in axes and len(axes) > 1:
         # A model that holds at one image size (ViT's position embedding) keeps its batch.
         only = {axis: (Dim("N", min=1) if n == "N" else None) for n, axis in axes.items()}
@@ -182,14 +183,12 @@ def _export(torch, module, x, axes: dict[str, int]):
         except Exception:  # the batch cannot stay dynamic either
             pass
         else:
-            why = f"torch.export cannot keep it dynamic ({first_line(error)})" if error else "fixed"
             return program, {n: why for n in axes if n != "N"}
     static = {axis: None for axis in axes.values()}
     try:
         program = _trace(torch, module, x, static)
     except Exception as exc:
         raise TorchError(f"torch.export cannot trace the module: {first_line(exc)}") from None
-    why = f"torch.export cannot keep it dynamic ({first_line(error)})" if error else "fixed"
     for n in axes:
         fixed.setdefault(n, why)
     return program, fixed
