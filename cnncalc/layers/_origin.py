@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import Any
 
 from ..errors import clean_message
@@ -15,6 +14,8 @@ def origin(exc: BaseException, prefer: str | None = None) -> str:
     under it): the innermost frame in ``prefer`` (the plugin's
     file), else the innermost frame outside cnncalc, else the innermost one; empty when the
     traceback is gone."""
+    import traceback  # only when a custom layer failed
+
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
         return ""
