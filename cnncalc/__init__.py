@@ -121,4 +121,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    """The public names (what tab completion offers), not the helpers this module imports."""
+    return sorted(__all__)

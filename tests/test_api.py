@@ -59,6 +59,13 @@ def test_the_public_names_are_pinned_and_each_is_documented():
         assert getattr(cnncalc, name) is not None
 
 
+def test_tab_completion_offers_the_public_names_only():
+    """``dir(cnncalc)``, which IPython and the REPL complete from, lists what ``__all__`` does
+    and none of the helpers the package imports for itself (``Any``, ``import_module``)."""
+    cnncalc.analyze  # noqa: B018 -- a name loaded on first use stays listed once
+    assert dir(cnncalc) == sorted(PUBLIC)
+
+
 def test_the_version_is_the_package_s():
     import tomllib
 
