@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import os
 import resource
@@ -16,6 +17,18 @@ SPECS = ROOT / "specs"
 DATA = Path(__file__).resolve().parent / "data"
 #: A spec using every construct of the format, and the spec it uses.
 CONSTRUCTS = DATA / "constructs"
+
+
+def screenshots_tool():
+    """tools/docs_screenshots.py as a module (a dataclass's module must be in sys.modules)."""
+    if "docs_screenshots" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "docs_screenshots", ROOT / "tools" / "docs_screenshots.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["docs_screenshots"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["docs_screenshots"]
 
 
 def all_specs() -> list[Path]:

@@ -30,7 +30,7 @@ import sys
 import pytest
 
 from . import docs_pages as dp
-from .helpers import ROOT
+from .helpers import ROOT, screenshots_tool
 
 PAGES = dp.pages()
 #: Pages whose Python examples another test runs (tests/test_api.py runs the API reference's).
@@ -326,20 +326,8 @@ def test_the_flops_per_element_stated_are_counted():
 # The terminal UI's screenshots
 
 
-def _screenshots():
-    """tools/docs_screenshots.py as a module (a dataclass's module must be in sys.modules)."""
-    if "docs_screenshots" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "docs_screenshots", ROOT / "tools" / "docs_screenshots.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["docs_screenshots"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["docs_screenshots"]
-
-
 def test_every_screenshot_shown_is_made_by_the_tool():
-    shots = _screenshots().SHOTS
+    shots = screenshots_tool().SHOTS
     shown = {m for p in PAGES for m in re.findall(r"\]\((?:\.\./)*assets/tui/([\w-]+\.svg)\)", p.read_text())}
     assert shown and shown == {f"{name}.svg" for name in shots}
     for name in shots:
@@ -351,7 +339,7 @@ def test_the_screenshots_show_what_the_app_shows(tmp_path):
     """Each screenshot's text, row by row, is the app's now (the colours may vary with
     textual's version; what the reader reads may not)."""
     pytest.importorskip("textual")
-    tool = _screenshots()
+    tool = screenshots_tool()
     tool.write_all(tmp_path)
     for name in tool.SHOTS:
         committed = tool.svg_text(dp.DOCS / "assets" / "tui" / f"{name}.svg")

@@ -35,8 +35,11 @@ class Shot:
     steps: Callable[[object], Awaitable[None]] | None = None
 
 
-async def _steady(pilot) -> None:
-    """Every worker done, and no cursor (a blinking cursor is drawn or not by the clock)."""
+async def steady(pilot) -> None:
+    """Every worker done, no cursor (a blinking cursor is drawn or not by the clock), and the
+    screen the same twice in a row: on a busy machine a worker's result (the calculator's
+    values) can reach the screen a few refreshes after the worker ends. The snapshot tests
+    (tests/tui/test_snapshots.py) wait with this too."""
     from textual.widgets import Input, TextArea
 
     app = pilot.app
@@ -48,24 +51,32 @@ async def _steady(pilot) -> None:
             widget.cursor_blink = False
     app.screen.set_focus(None)
     await pilot.pause()
+    previous = None
+    for _ in range(40):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        shot = app.export_screenshot()
+        if shot == previous:
+            break
+        previous = shot
 
 
 async def _press(pilot, *keys: str) -> None:
-    await _steady(pilot)
+    await steady(pilot)
     for key in keys:
         await pilot.press(key)
-        await _steady(pilot)
+        await steady(pilot)
 
 
 async def _select_layer(pilot, row: int) -> None:
     """The table's cursor on ``row``: the detail pane shows that layer."""
     from cnncalc.tui.table import LayerTable
 
-    await _steady(pilot)
+    await steady(pilot)
     table = pilot.app.query_one("#layers", LayerTable)
     table.focus()
     table.move_cursor(row)
-    await _steady(pilot)
+    await steady(pilot)
 
 
 async def _main_screen(pilot) -> None:
@@ -76,13 +87,13 @@ async def _typing_error(pilot) -> None:
     """The second convolution's kernel typed as 15, larger than the 14x14 maps it reads."""
     from textual.widgets import TextArea
 
-    await _steady(pilot)
+    await steady(pilot)
     editor = pilot.app.query_one("#editor", TextArea)
     row = next(i for i, line in enumerate(editor.text.splitlines()) if "out: 16, kernel: 5" in line)
     editor.focus()
     editor.move_cursor((row, editor.text.splitlines()[row].index("5}")))
     await pilot.press("1")
-    await _steady(pilot)
+    await steady(pilot)
 
 
 async def _formulas(pilot) -> None:
@@ -96,7 +107,7 @@ async def _calculator(pilot) -> None:
 async def _verified(pilot) -> None:
     await _press(pilot, "f5")
     await pilot.app.workers.wait_for_complete()
-    await _steady(pilot)
+    await steady(pilot)
 
 
 #: The screenshots, by file name (without .svg).
@@ -117,10 +128,10 @@ async def _take(shot: Shot) -> str:
     text = find_spec(shot.spec).read_text(encoding="utf-8")
     app = CnncalcApp(text=text, title=f"{shot.spec} (bundled)", debounce=0, other_delay=0)
     async with app.run_test(size=shot.size) as pilot:
-        await _steady(pilot)
+        await steady(pilot)
         if shot.steps is not None:
             await shot.steps(pilot)
-        await _steady(pilot)
+        await steady(pilot)
         return app.export_screenshot()
 
 

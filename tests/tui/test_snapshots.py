@@ -9,36 +9,17 @@ import pytest
 
 pytest.importorskip("pytest_textual_snapshot")
 
-from textual.widgets import Input, TextArea
+from textual.widgets import TextArea
 
 from cnncalc.tui.app import CnncalcApp
 
+from ..helpers import screenshots_tool
 from .test_pilot import SMALL
 
 SIZE = (120, 36)
 
-
-async def _steady(pilot) -> None:
-    """Every worker done, no cursor (a blinking cursor is drawn or not by the clock), and the
-    screen the same twice in a row: on a busy machine a worker's result (the calculator's
-    values) can reach the screen a few refreshes after the worker ends."""
-    app = pilot.app
-    for _ in range(3):
-        await pilot.pause(0.05)
-        await app.workers.wait_for_complete()
-    for widget in app.screen.query("TextArea, Input"):
-        if isinstance(widget, (TextArea, Input)):
-            widget.cursor_blink = False
-    app.screen.set_focus(None)
-    await pilot.pause()
-    previous = None
-    for _ in range(40):
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.05)
-        shot = app.export_screenshot()
-        if shot == previous:
-            break
-        previous = shot
+#: The wait before each screenshot: the documentation's screenshots wait the same way.
+_steady = screenshots_tool().steady
 
 
 def _app(text: str = SMALL, title: str = "small.yaml") -> CnncalcApp:
