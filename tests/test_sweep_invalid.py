@@ -1,8 +1,9 @@
-"""Points of a sweep where the network is not valid: a row marked invalid with its reason, never
-a refusal of the whole grid. Where a swept symbol decides the layers (``when:``) and a layer
-cannot take its input, the row has no totals; where a condition of the formulas fails, the row
-names the first condition it breaks. Expectations by hand, in every output: the engine, CSV
-(compiled and Python writers), JSON, the table, the Python API, the Pareto front, the plot."""
+"""Points of a sweep where the network is not valid: a row marked invalid with its reason and
+no totals, never a refusal of the whole grid. Where a swept symbol decides the layers (``when:``)
+and a layer cannot take its input, the reason is that layer's message; where a condition of the
+formulas fails, the first condition it breaks (the formulas' values there are no network's).
+Expectations by hand, in every output: the engine, CSV (compiled and Python writers), JSON, the
+table, the Python API, the Pareto front, the plot."""
 
 from __future__ import annotations
 
@@ -100,12 +101,15 @@ def test_table(run_cli, gap):
     assert rows["17"].split()[:7] == ["17", "no", "-", "-", "-", "-", "-"]
     assert reason(17) in rows["17"]
     assert rows["20"].split()[:7] == ["20", "yes", "401", "401", "400", "1,201", "401"]
-    assert "Rows without totals (-) have no network at those values: the reason column says why." in out
+    assert (
+        "Rows marked no have no network at those values, so no totals (-): the reason column says why." in out
+    )
     # Too narrow for the reasons: the note gives them
     code, out, _ = run_cli("sweep", str(gap), "--range", "H=16:20", "--width", "80")
     text = " ".join(out.split())
     assert "Not shown at 80 columns: reason." in text
-    assert f"no network at those values: H=17: {reason(17)}; H=18: {reason(18)}; H=19: {reason(19)}." in text
+    listed = f"H=17: {reason(17)}; H=18: {reason(18)}; H=19: {reason(19)}."
+    assert f"no network at those values, so no totals (-): {listed}" in text
 
 
 def test_python_api(gap):
@@ -190,9 +194,9 @@ def test_an_argument_without_a_value_at_one_size_is_a_row(run_cli, tmp_path):
     ]
 
 
-def test_conditions_broken_name_the_first_one_with_totals_kept():
+def test_conditions_broken_name_the_first_one_and_give_no_totals():
     """VGG needs H >= 32 and W >= 32 (pool5): a point breaking one is invalid, its reason the
-    first condition it breaks, its totals still the formulas' values."""
+    first condition it breaks, and it has no totals."""
     s = sweep(load_spec(SPECS / "vgg16.yaml"), dict([parse_range("H=31:32"), parse_range("W=31,32")]))
     h, w = "layer 'pool5' (max_pool2d): needs H >= 32", "layer 'pool5' (max_pool2d): needs W >= 32"
     assert list(zip(s.points["H"], s.points["W"], s.valid, s.reason, strict=True)) == [
@@ -201,7 +205,40 @@ def test_conditions_broken_name_the_first_one_with_totals_kept():
         (32, 31, False, w),
         (32, 32, True, None),
     ]
-    assert all(isinstance(v, int) for v in s.totals["macs"])
+    # VGG-16's 138,357,544 params (torchvision) hold at any size its adaptive pool accepts
+    assert s.totals["params"] == (None, None, None, 138_357_544)
+    assert s.conditions == ("H >= 32", "W >= 32")
+
+
+# LeNet-5 (the bundled spec: two 5x5 convolutions, each followed by a 2x2 average pool, then
+# 120, 84 and 10 units) has 61,706 params at 32x32 (LeCun et al., 1998). Below 16 rows the
+# second pool has nothing to pool: its formula for the params, 9600*floor((H - 12)/4) + 13706,
+# gives 13706 - 9600*3 = -15,094 at H = 1, a count no network has.
+LENET_H = "layer 'avgpool2' (avg_pool2d): needs H >= 16"
+
+
+def test_a_formula_s_value_where_its_conditions_fail_is_never_given_as_a_total(run_cli):
+    code, out, err = run_cli("sweep", "lenet5", "--range", "H=1,15,16,32", "--set", "W=32", "-f", "csv")
+    assert code == 0 and err == ""
+    rows = [line.split(",") for line in out.splitlines()[1:]]
+    assert [r[:3] for r in rows] == [
+        ["1", "false", ""],
+        ["15", "false", ""],
+        ["16", "true", "23306"],
+        ["32", "true", "61706"],
+    ]
+    for r in rows[:2]:
+        assert r[2:7] == [""] * 5 and r[7] == LENET_H
+    assert not any(cell.startswith("-") for r in rows for cell in r[2:7])
+    # the JSON, the table and the API alike
+    code, out, _ = run_cli("sweep", "lenet5", "--range", "H=1,32", "--set", "W=32", "-f", "json")
+    first, last = json.loads(out)["points"]
+    assert first == {"H": 1, "valid": False, **dict.fromkeys(METRICS), "reason": LENET_H}
+    assert last["params"] == 61_706
+    code, out, _ = run_cli("sweep", "lenet5", "--range", "H=1,32", "--set", "W=32", "--width", "200")
+    assert out.splitlines()[3].split()[:7] == ["1", "no", "-", "-", "-", "-", "-"]
+    s = cnncalc.sweep("lenet5", {"H": [1, 32]}, W=32)
+    assert s.totals["params"] == (None, 61_706) and s.totals["macs"][0] is None
 
 
 DEPTH = """symbols: {H: {default: 32, max: 100000}, d: 1}
@@ -231,7 +268,7 @@ def test_csv_of_rows_without_totals_compiled_and_in_python_alike():
     spec, ranges = parse_spec(DEPTH, "depth.yaml"), dict([parse_range("d=1:2"), parse_range("H=1:12000")])
     p = plan(spec, ranges)
     (c,) = list(p.chunks(size=p.size))
-    assert len(c) >= csvrows.COMPILED_FROM and c.totals["macs"].dtype == object
+    assert len(c) >= csvrows.COMPILED_FROM and c.totals["macs"].dtype == np.int64 and not c.valid.all()
     compiled = domain.sweep_csv_header(p.symbols) + domain.sweep_csv_rows(c)
     assert compiled == domain.sweep_csv(sweep(spec, ranges))
     lines = compiled.splitlines()
@@ -303,3 +340,17 @@ def test_the_other_symbols_whether_or_not_a_point_has_a_network():
     assert sweep(spec, {"H": [17, 18]}).fixed == {"N": 2, "w": 4}  # no network at either
     assert sweep(spec, {"H": [16, 17]}, {"N": 3}).fixed == {"N": 3, "w": 6}
     assert sweep(spec, {"H": [16, 17]}, {"v": 3}).fixed == {"N": 2, "w": 4, "v": 3}
+
+
+def test_totals_beyond_64_bits_beside_a_point_without_a_network(run_cli, gap):
+    """Totals of more than 64 bits (Python integers) and a point without totals in one chunk."""
+    code, out, _ = run_cli("sweep", str(gap), "--range", "H=17,4000000000", "-f", "csv")
+    assert code == 0
+    h = 4_000_000_000
+    side = h - 20 + 1  # the 20x20 filter's output, 3,999,999,981 a side
+    macs = 20 * 20 * side * side
+    assert macs > 2**63
+    assert out.splitlines()[1:] == [
+        f"17,false,,,,,,{reason(17)}",
+        f"{h},true,401,401,{macs},{h * h + 2 * macs + side * side},{h * h + side * side},",
+    ]

@@ -8,12 +8,14 @@ grid. A rational symbol swept over multiples of ``1/D`` is written ``K/D`` with 
 Symbols that decide how many layers there are (repeat counts) cannot be formulas: the spec is
 analysed once for each of their values, the other swept symbols open in each.
 
-A point where the network is not valid is marked invalid, with the reason: where a condition
-of the analysis fails (``H >= 32`` for VGG), the first condition broken, and the totals are still
-the formulas' values; where the analysis of a structural value fails (a layer that a ``when:``
-keeps cannot take its input), that analysis's message, and no totals. Only the user's sizes make
-a point invalid (a :class:`~cnncalc.errors.ShapeError`); any other failure stops the sweep, as
-does a failure of an analysis with no structural symbol swept (it holds at every point).
+A point where the network is not valid is marked invalid, with the reason, and has no totals:
+where a condition of the analysis fails (``H >= 32`` for VGG), the reason is the first condition
+broken (the formulas hold only where their conditions do: their values elsewhere, a negative
+parameter count for LeNet-5 at H = 1, are no network's); where the analysis of a structural
+value fails (a layer that a ``when:`` keeps cannot take its input), that analysis's message.
+Only the user's sizes make a point invalid (a :class:`~cnncalc.errors.ShapeError`); any other
+failure stops the sweep, as does a failure of an analysis with no structural symbol swept (it
+holds at every point).
 """
 
 from __future__ import annotations
@@ -247,7 +249,10 @@ class Chunk:
     start: int
     points: Mapping[str, np.ndarray]  # symbol -> values (int64, or objects: ints and Fractions)
     scaled: dict[str, tuple[np.ndarray, int]]  # symbol -> (values times D as integers, D)
-    # metric -> values (int64, or objects: Python ints, and None where the point has no network)
+    # metric -> values (int64, or objects: Python ints), totals only where the point is valid:
+    # elsewhere there is no network, and a value there is none of its totals (a formula's value
+    # where its conditions fail, a negative parameter count for LeNet-5 at H = 1): read them
+    # with :meth:`total`, or mask them with ``valid``
     totals: dict[str, np.ndarray]
     valid: np.ndarray  # bool
     reason: np.ndarray  # int64: why each point is invalid, as an index into reasons; -1 if valid
@@ -255,6 +260,10 @@ class Chunk:
 
     def __len__(self) -> int:
         return len(self.valid)
+
+    def total(self, metric: str, i: int) -> Any:
+        """The total ``metric`` at the chunk's ``i``-th point, None where it is invalid."""
+        return _plain(self.totals[metric][i]) if self.valid[i] else None
 
 
 @dataclass
@@ -422,9 +431,7 @@ class Plan:
             here = slice(None) if rows is None else rows
             if v.failure is not None:  # no network here: invalid, and no totals
                 for m in METRICS:
-                    if totals[m].dtype != object:
-                        totals[m] = totals[m].astype(object)
-                    totals[m][here] = None
+                    totals[m][here] = 0  # read nowhere: the point is invalid
                 valid[here] = False
                 reason[here] = texts.setdefault(v.failed, len(texts))
                 continue
@@ -563,7 +570,7 @@ def collect(p: Plan, chunks) -> Sweep:
     chunks = list(chunks)
     p.analyse_all()
     points = {n: tuple(_plain(v) for c in chunks for v in c.points[n]) for n in p.symbols}
-    totals = {m: tuple(_plain(v) for c in chunks for v in c.totals[m]) for m in METRICS}
+    totals = {m: tuple(c.total(m, i) for c in chunks for i in range(len(c))) for m in METRICS}
     valid = tuple(bool(v) for c in chunks for v in c.valid)
     reason = tuple(c.reasons[k] if k >= 0 else None for c in chunks for k in c.reason.tolist())
     return Sweep(p.name, p.symbols, p.fixed, points, totals, valid, p.formulas, p.conditions, reason)

@@ -236,9 +236,10 @@ def sweep(
         max_points: the largest grid taken (default 10,000,000).
         values, **symbols: values of the other symbols.
 
-    A point where the network is not valid is kept, marked: ``valid`` False and its ``reason``
-    (the first condition it breaks; or, where a symbol deciding the layers is swept and a
-    layer cannot take its input, that layer's message, and None for each total).
+    A point where the network is not valid is kept, marked: ``valid`` False, None for each
+    total (there is no network there), and its ``reason``: the first condition of the formulas
+    it breaks or, where a symbol deciding the layers is swept and a layer cannot take its input,
+    that layer's message.
 
     >>> s = cnncalc.sweep("resnet50", {"H": range(160, 225, 32)})
     >>> s.points["H"], s.totals["macs"]
@@ -280,7 +281,7 @@ def _range(engine: Any, name: str, r: Any) -> Any:
 class Sweep(_Result):
     """The result of :func:`sweep`: ``symbols`` swept, ``points`` (symbol -> its value at each
     point), ``totals`` (metric -> its value at each point: ``params``, ``trainable_params``,
-    ``macs``, ``flops``, ``activations``; None where the point has no network), ``valid``
+    ``macs``, ``flops``, ``activations``; None where the point is not valid), ``valid``
     (whether every layer has an output there), ``reason`` (why each invalid point is, None where
     it is valid) and the totals' ``formulas``."""
 

@@ -29,8 +29,13 @@ class Column:
     data: Any  # int64 array; (numerators, denominators); bool array; or a str
 
 
-def integers(values: np.ndarray) -> Column:
-    """Integers; None (in an object array) is an empty cell."""
+def integers(values: np.ndarray, present: np.ndarray | None = None) -> Column:
+    """Integers; an empty cell where ``present`` is False, and where a value is None (in an
+    object array)."""
+    if present is not None and not present.all():
+        if values.dtype != object:
+            return Column(OPTIONAL, (values, present))
+        values = np.where(present, values, None)
     if values.dtype == object:
         present = np.not_equal(values, None)
         if not present.all():

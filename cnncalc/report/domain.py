@@ -263,7 +263,7 @@ def sweep_json_parts(p: Plan, chunks, pareto=None):
             point = {
                 **{n: json_value(_plain(c.points[n][i])) for n in p.symbols},
                 "valid": bool(c.valid[i]),
-                **{m: json_value(_plain(c.totals[m][i])) for m in METRICS},
+                **{m: json_value(c.total(m, i)) for m in METRICS},
                 "reason": c.reasons[c.reason[i]] if c.reason[i] >= 0 else None,
             }
             lines.append(json.dumps(point, indent=2).replace("\n", "\n    "))
@@ -310,10 +310,13 @@ def sweep_csv_bytes(c: Chunk, borrowed: bool = False) -> bytes | memoryview:
         else:
             cols.append(csvrows.integers(c.points[name]))
     cols.append(csvrows.booleans(c.valid))
+    every = bool(c.valid.all())
     for m in METRICS:
         values = np.asarray(c.totals[m])
-        same = len(c) and values.dtype != object and (values == values[0]).all()
-        cols.append(csvrows.text(str(int(values[0]))) if same else csvrows.integers(values))
+        if every and len(c) and values.dtype != object and (values == values[0]).all():
+            cols.append(csvrows.text(str(int(values[0]))))
+        else:  # empty where the point is invalid: no network, no totals
+            cols.append(csvrows.integers(values, present=None if every else c.valid))
     if (c.reason < 0).all():
         cols.append(csvrows.text(""))
     else:
@@ -369,12 +372,9 @@ def sweep_render(s: Sweep, width: int, units: str = "auto", title: str | None = 
     notes = []
     if fixed:
         notes.append(f"Other symbols: {fixed}.")
-    broken = [i for i in range(n) if not s.valid[i] and s.totals["macs"][i] is not None]
-    if broken:
-        notes.append(f"Rows marked no break a condition: {'; '.join(s.conditions)}.")
-    failed = [i for i in range(n) if s.totals["macs"][i] is None]
-    if failed:
-        notes.append(_no_network(s, failed, "reason" in fitted.dropped))
+    invalid = [i for i in range(n) if not s.valid[i]]
+    if invalid:
+        notes.append(_no_network(s, invalid, "reason" in fitted.dropped))
     if fitted.dropped:
         notes.append(f"Not shown at {width} columns: {', '.join(fitted.dropped)}.")
     if notes:
@@ -390,15 +390,16 @@ def _total(v: Any, shown) -> str:
 NOTED_REASONS = 3
 
 
-def _no_network(s: Sweep, failed: list[int], dropped: bool) -> str:
-    """The note on the rows without totals: no network at those values (and why, when the
-    reason column does not show it)."""
+def _no_network(s: Sweep, invalid: list[int], dropped: bool) -> str:
+    """The note on the rows marked no: no network at those values, so no totals (and why,
+    when the reason column does not show it)."""
+    head = "Rows marked no have no network at those values, so no totals (-)"
     if not dropped:
-        return "Rows without totals (-) have no network at those values: the reason column says why."
+        return f"{head}: the reason column says why."
     shown = [
         f"{', '.join(f'{k}={dims.fmt(s.points[k][i])}' for k in s.symbols)}: {s.reason[i]}"
-        for i in failed[:NOTED_REASONS]
+        for i in invalid[:NOTED_REASONS]
     ]
-    more = len(failed) - len(shown)
+    more = len(invalid) - len(shown)
     tail = f"; and {more:,} more (--format csv or json gives each reason)" if more else ""
-    return f"Rows without totals (-) have no network at those values: {'; '.join(shown)}{tail}."
+    return f"{head}: {'; '.join(shown)}{tail}."
