@@ -6,7 +6,9 @@ Run: ``python benchmarks/bench_analyze.py``. Prints figures; asserts nothing.
   rich.console and pydantic's BaseModel), taking turns in one run, in seconds and, when valgrind
   is installed, in instructions executed (a count a busy machine does not change); the floor
   with one pydantic model class declared is shown beside it, for what any model costs. The
-  package is byte-compiled first, as installing it does;
+  package is byte-compiled first, as installing it does; then where the instructions go, step
+  by step (the floor's imports, the command line's modules, parsing, the engine's modules,
+  loading the spec, the analysis, the table laid out and printed);
 - whole process: ``cnncalc --help``, ``cnncalc analyze`` of VGG-16, ResNet-50, ResNet-152
   (concrete and --symbolic), each the median of several runs, next to ``python -c "import
   torch"`` measured in the same run when torch is installed (every peer tool pays that import;
@@ -138,6 +140,43 @@ def start_up_instructions() -> None:
     ):
         n = instructions(cmd)
         print(f"{label:36} {n / 1e6:8.0f} M   {n / floor:5.2f}x the floor (goal {GOAL}x)")
+
+
+#: ``cnncalc analyze resnet50`` as the command line runs it, in steps: a step's instructions are
+#: those of its first steps run less those of the steps before it (kept to the command's own
+#: path: cnncalc.cli.main, cnncalc.cli.analyze.run).
+STAGES = (
+    ("the floor's imports", "import yaml, rich.console\nfrom pydantic import BaseModel"),
+    (
+        "the command line's modules",
+        "import os\nos.environ.setdefault('PYDANTIC_DISABLE_PLUGINS', '__all__')\n"
+        "from cnncalc import cli\nfrom cnncalc.cli import options\ncli._no_plugin_lookup()",
+    ),
+    ("parsing the arguments", "args = cli._parser('analyze').parse_args(['analyze', 'resnet50'])"),
+    ("the engine's modules", "from cnncalc import report\nfrom cnncalc.core.engine import analyze"),
+    ("loading the spec (kinds, models)", "spec = options.load('resnet50')"),
+    (
+        "the analysis",
+        "from cnncalc.cli.analyze import _with_convention\n"
+        "a = _with_convention(analyze(spec, {}, symbolic=False), 'cnncalc')",
+    ),
+    ("the table, laid out", "view = options.view(args)\ntable = report.render(a, view)"),
+    ("the table, printed", "options.console(view.width).print(table)"),
+)
+
+
+def start_up_stages() -> None:
+    """Where ``cnncalc analyze resnet50``'s instructions go, step by step (:data:`STAGES`)."""
+    py = sys.executable
+    print("== start-up in instructions, step by step ==")
+    before = 0
+    for i, (label, _) in enumerate(STAGES):
+        n = instructions([py, "-c", "\n".join(code for _, code in STAGES[: i + 1])])
+        if n is None:
+            print("(valgrind is not installed: no instruction counts)")
+            return
+        print(f"{label:36} {(n - before) / 1e6:+8.0f} M   {n / 1e6:6.0f} M in all")
+        before = n
 
 
 def whole_process() -> None:
@@ -275,5 +314,6 @@ if __name__ == "__main__":
     compile_package()
     start_up()
     start_up_instructions()
+    start_up_stages()
     whole_process()
     in_process()
