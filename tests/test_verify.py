@@ -136,6 +136,28 @@ def test_memory_budget_refuses_with_sizes_that_fit(run_cli):
     assert "; sizes that fit: --set N=1 H=" in err
 
 
+MEMORY = """symbols: {N: 64}
+input: [N, 1, 8, 8]
+layers:
+  - conv2d: {out: 4, kernel: 3, padding: 1}
+  - relu
+"""
+
+
+@pytest.mark.parametrize(("budget", "batch"), [(40_000, 19), (39_072, 19), (39_071, 18)])
+def test_memory_budget_suggests_the_largest_batch_at_the_sizes_given(run_cli, tmp_path, budget, batch):
+    """A 3x3 convolution of 4 filters on [N, 1, 8, 8], then a ReLU. From a batch of 4 the peak
+    is at the ReLU, the convolution's output and the ReLU's alive: 2 x 4*8*8 = 512 floats an
+    image, beside 4*9 + 4 weights, so 4*(512*N + 40) bytes: 39,072 for N = 19, 41,120 for 20,
+    37,024 for 18. The suggestion keeps the sizes and gives the largest batch that fits."""
+    path = tmp_path / "mem.yaml"
+    path.write_text(MEMORY)
+    code, out, err = run_cli("verify", str(path), "--memory-budget", str(budget))
+    assert code == 2 and out == ""
+    assert f"needs about {4 * (512 * 64 + 40) / 1024:.1f} KiB" in err
+    assert err.rstrip().endswith(f"; sizes that fit: --set N={batch}")
+
+
 def test_memory_estimate_counts_what_is_live():
     # input 1x1x8x8 (64), conv to 4x8x8 (256) with a 3x3 im2col of 9*64 and a padded copy of
     # 10*10, then relu: peak = 64 + 256 + 100 + 576 = 996, plus 4*9 + 4 weights.

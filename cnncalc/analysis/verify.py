@@ -31,9 +31,10 @@ from ..layers._origin import source_file
 ITEMSIZE = 4
 #: Default memory budget: this fraction of physical memory.
 DEFAULT_BUDGET_FRACTION = 0.5
-#: Most analyses the memory guard runs looking for sizes that fit, and most layers analysed in
-#: all while looking (a refusal of a 20,000-layer network stays quick).
-MAX_FIT_TRIALS = 6
+#: Most analyses the memory guard runs looking for sizes that fit (enough to find the largest
+#: batch below 2,048 by halving), and most layers analysed in all while looking (a refusal of a
+#: 20,000-layer network stays quick).
+MAX_FIT_TRIALS = 12
 MAX_FIT_LAYERS = 40_000
 
 
@@ -215,8 +216,10 @@ def _sizes_that_fit(spec: Spec, a: Analysis, values: dict[str, Any], budget: int
 
     The batch goes to its minimum and the other input symbols shrink together by the factor
     the estimate is over budget (memory grows with their product), then halve while it still
-    does not fit. Each try is an analysis, so at most ``MAX_FIT_TRIALS`` are made, and fewer
-    for long networks (``MAX_FIT_LAYERS`` layer analyses in all): a refusal stays quick.
+    does not fit. When the smallest batch fits at the sizes given, the sizes stay and the batch
+    is the largest that fits below the one given, found by halving the interval. Each try is an
+    analysis, so at most ``MAX_FIT_TRIALS`` are made, and fewer for long networks
+    (``MAX_FIT_LAYERS`` layer analyses in all): a refusal stays quick.
     """
     names = [str(s) for e in spec.input for s in e.names if s in spec.symbols]
     if not names:
@@ -225,27 +228,56 @@ def _sizes_that_fit(spec: Spec, a: Analysis, values: dict[str, Any], budget: int
     batch = next(iter(spec.input[0].names), None) if spec.input[0].names else None
     spatial = [n for n in names if n != batch and isinstance(current[n], int)]
     peak = estimate_memory(a).peak_bytes
+    given_batch = None
     if batch in current and isinstance(current[batch], int) and spec.symbols[batch].integer:
         lower = spec.symbols[batch].lower
+        given_batch = current[batch]
         peak = peak * lower // max(1, current[batch])
         current[batch] = lower
+    shrunk_at_once = False
     if spatial and peak > budget:
         factor = math.exp((math.log(peak) - math.log(max(1, budget))) / len(spatial))
         for n in spatial:
             current[n] = max(spec.symbols[n].lower, math.floor(current[n] / factor))
+        shrunk_at_once = True
     trials = min(MAX_FIT_TRIALS, MAX_FIT_LAYERS // max(1, len(a.layers)))
-    for _ in range(trials):
+
+    def fits(sizes: dict[str, Any]) -> bool | None:
+        """Whether the estimate at ``sizes`` fits; None where sizes this small break the network."""
         try:
-            trial = analyze(spec, {**values, **current})
-        except CnncalcError:  # sizes this small break the network: no suggestion
+            return estimate_memory(analyze(spec, {**values, **sizes})).peak_bytes <= budget
+        except CnncalcError:
             return None
-        if estimate_memory(trial).peak_bytes <= budget:
+
+    for _ in range(trials):
+        trials -= 1
+        ok = fits(current)
+        if ok is None:  # no suggestion
+            return None
+        if ok:
+            if not shrunk_at_once and given_batch is not None:
+                current[batch] = _largest_batch(fits, current, batch, current[batch], given_batch, trials)
             return current
         shrunk = {n: max(spec.symbols[n].lower, current[n] // 2) for n in spatial}
         if all(shrunk[n] == current[n] for n in spatial):
             return None
         current.update(shrunk)
+        shrunk_at_once = True
     return None
+
+
+def _largest_batch(fits, sizes: dict[str, Any], batch: str, lo: int, hi: int, trials: int) -> int:
+    """The largest batch from ``lo`` (which fits) to below ``hi`` (which does not) at which
+    ``fits``, the other ``sizes`` kept; a search by halves of at most ``trials`` tries, the
+    largest batch found to fit when they run out (memory grows with the batch)."""
+    while hi - lo > 1 and trials > 0:
+        trials -= 1
+        mid = (lo + hi) // 2
+        if fits({**sizes, batch: mid}):
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 # ---------------------------------------------------------------------------------------------
