@@ -234,12 +234,12 @@ def _sizes_that_fit(spec: Spec, a: Analysis, values: dict[str, Any], budget: int
         given_batch = current[batch]
         peak = peak * lower // max(1, current[batch])
         current[batch] = lower
-    shrunk_at_once = False
+    resized = False  # whether the sizes given have changed
     if spatial and peak > budget:
         factor = math.exp((math.log(peak) - math.log(max(1, budget))) / len(spatial))
         for n in spatial:
             current[n] = max(spec.symbols[n].lower, math.floor(current[n] / factor))
-        shrunk_at_once = True
+        resized = True
     trials = min(MAX_FIT_TRIALS, MAX_FIT_LAYERS // max(1, len(a.layers)))
 
     def fits(sizes: dict[str, Any]) -> bool | None:
@@ -249,20 +249,20 @@ def _sizes_that_fit(spec: Spec, a: Analysis, values: dict[str, Any], budget: int
         except CnncalcError:
             return None
 
-    for _ in range(trials):
+    while trials > 0:
         trials -= 1
         ok = fits(current)
         if ok is None:  # no suggestion
             return None
         if ok:
-            if not shrunk_at_once and given_batch is not None:
+            if not resized and given_batch is not None:
                 current[batch] = _largest_batch(fits, current, batch, current[batch], given_batch, trials)
             return current
         shrunk = {n: max(spec.symbols[n].lower, current[n] // 2) for n in spatial}
         if all(shrunk[n] == current[n] for n in spatial):
             return None
         current.update(shrunk)
-        shrunk_at_once = True
+        resized = True
     return None
 
 
