@@ -352,8 +352,13 @@ def unknown_options(words: list[str]) -> list[str]:
     """What is not part of cnncalc's command line among ``words`` (a command and its options)."""
     from cnncalc.cli import COMMANDS
 
-    if not words or words[0] in ("-h", "--help") or re.fullmatch(r"[A-Z][A-Z_]*", words[0]):
-        return []  # cnncalc --help, or cnncalc COMMAND --help: a placeholder
+    if not words or re.fullmatch(r"[A-Z][A-Z_]*", words[0]):
+        return []  # cnncalc, or cnncalc COMMAND --help: a placeholder
+    if words[0].startswith("-"):  # cnncalc --help, cnncalc --version
+        from cnncalc.cli import _parser
+
+        top = {s for a in _parser("")._actions for s in a.option_strings}
+        return [] if words[0] in top else [f"cnncalc has no option {words[0]}"]
     if words[0] not in COMMANDS:
         return [f"no command {words[0]!r}"]
     known = {s for a in subparser(words[0])._actions for s in a.option_strings}

@@ -185,6 +185,16 @@ def test_python_dash_m_and_help():
     assert bare.returncode == 2
 
 
+def test_version():
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    run = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "--version"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (0, f"cnncalc {version}\n", "")
+
+
 def test_pydantic_plugins_are_looked_for_only_when_some_are_turned_on():
     """The command line turns pydantic's plugins off (unless PYDANTIC_DISABLE_PLUGINS says
     otherwise) and then does not import the machinery that would look for them; with the

@@ -17,6 +17,7 @@ import sys
 import warnings
 from importlib import import_module
 
+from .. import __version__
 from ..errors import CnncalcError
 from . import options
 
@@ -58,6 +59,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         epilog="Examples: cnncalc analyze vgg16 | cnncalc analyze my.yaml --set H=160 W=160 "
         "--format json | cnncalc analyze resnet18 --symbolic",
     )
+    p.add_argument("--version", action="version", version=f"cnncalc {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     for name in COMMANDS:
