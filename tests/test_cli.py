@@ -185,6 +185,22 @@ def test_python_dash_m_and_help():
     assert bare.returncode == 2
 
 
+def test_a_csv_of_formulas_says_where_they_hold(run_cli):
+    """LeNet-5's second pool needs H >= 16 and W >= 16 (two 5x5 convolutions and a 2x2 pool
+    before it leave floor((H - 12)/2) rows); below that its formulas give no network's numbers
+    (params 13706 - 9600*3 = -15,094 at H = 1). A CSV has no place for the conditions: standard
+    error says them, and standard output stays the CSV it was."""
+    code, out, err = run_cli("analyze", "lenet5", "--symbolic", "--format", "csv")
+    assert code == 0
+    assert out.splitlines()[0].startswith("name,kind,output_shape,params,macs")
+    assert err == (
+        "cnncalc: note: the formulas hold where H >= 16 (avgpool2); W >= 16 (avgpool2); "
+        "--format json lists these conditions as constraints\n"
+    )
+    code, out, err = run_cli("analyze", "lenet5", "--format", "csv")  # numbers: nothing to say
+    assert code == 0 and err == ""
+
+
 def test_version():
     import tomllib
 

@@ -94,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif args.format == "csv":
         sys.stdout.write(report.to_csv(analysis, args.dtype))
+        if analysis.constraints:  # a CSV has no place for them; the other formats show them
+            held = "; ".join(f"{c.condition} ({c.layer})" for c in analysis.constraints)
+            sys.stderr.write(
+                f"cnncalc: note: the formulas hold where {held}; --format json lists these "
+                "conditions as constraints\n"
+            )
     elif args.format == "markdown":
         sys.stdout.write(report.to_markdown(analysis, args.depth, args.dtype))
     else:
