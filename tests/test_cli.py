@@ -201,6 +201,35 @@ def test_a_csv_of_formulas_says_where_they_hold(run_cli):
     assert code == 0 and err == ""
 
 
+def test_a_symbolic_comparison_says_where_each_design_s_formulas_hold(run_cli):
+    """LeNet-5 needs H, W >= 16 at its second pool (see above); VGG-16 halves the size five
+    times and needs H, W >= 32 at pool5. Every format says so; the CSV on standard error."""
+    lenet = "lenet5: valid when H >= 16 (avgpool2); W >= 16 (avgpool2)"
+    vgg = "vgg16: valid when H >= 32 (pool5); W >= 32 (pool5)"
+    args = ("compare", "lenet5", "vgg16", "--symbolic")
+    code, out, err = run_cli(*args, "--format", "csv")
+    assert (
+        code == 0
+        and out.startswith("label,spec,params")
+        and err == f"cnncalc: note: {lenet}\ncnncalc: note: {vgg}\n"
+    )
+    code, out, _ = run_cli(*args, "--format", "markdown")
+    assert f"- {lenet}\n- {vgg}\n" in out
+    code, out, _ = run_cli(*args, "--width", "200")
+    assert f"{lenet}\n{vgg}\n" in out
+    code, out, _ = run_cli(*args, "--format", "json")
+    first, second = json.loads(out)["designs"]
+    assert [k["condition"] for k in first["constraints"]] == ["H >= 16", "W >= 16"]
+    assert [(k["condition"], k["layer"]) for k in second["constraints"]] == [
+        ("H >= 32", "pool5"),
+        ("W >= 32", "pool5"),
+    ]
+    code, out, err = run_cli(
+        "compare", "lenet5", "vgg16", "--format", "json"
+    )  # at their sizes: nothing to hold
+    assert all(d["constraints"] == [] for d in json.loads(out)["designs"]) and err == ""
+
+
 def test_version():
     import tomllib
 

@@ -106,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.comparison_dict(result), indent=2) + "\n")
     elif args.format == "csv":
         sys.stdout.write(report.comparison_csv(result))
+        from ..report.compare import condition_lines
+
+        for line in condition_lines(result):  # a CSV has no place for them; the other formats give them
+            sys.stderr.write(f"cnncalc: note: {line}\n")
     elif args.format == "markdown":
         sys.stdout.write(report.comparison_markdown(result))
     else:

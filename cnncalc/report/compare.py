@@ -81,6 +81,9 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
                 "symbols": {k: (None if v is None else json_value(v)) for k, v in a.symbols.items()},
                 "totals": {m: json_value(getattr(a.totals, m)) for m in METRICS},
                 "ratio": {m: ratio_json(v) for m, v in ratios.items()},
+                "constraints": [
+                    {"condition": k.condition, "layer": k.layer, "reason": k.reason} for k in a.constraints
+                ],
                 **({"unknown_cost": list(a.totals.unknown_cost)} if a.totals.unknown_cost else {}),
             }
         )
@@ -133,11 +136,22 @@ def _unknown_lines(c: Comparison) -> list[str]:
     ]
 
 
+def condition_lines(c: Comparison) -> list[str]:
+    """For each design with open symbols, the conditions its formulas hold under (its layers'
+    outputs exist): ``lenet5: valid when H >= 16 (avgpool2); W >= 16 (avgpool2)``."""
+    return [
+        f"{label}: valid when " + "; ".join(f"{k.condition} ({k.layer})" for k in a.constraints)
+        for label, a in zip(c.labels, c.designs, strict=True)
+        if a.constraints
+    ]
+
+
 def comparison_markdown(c: Comparison) -> str:
     """Markdown of ``cnncalc compare``: totals and ratios, then the categories."""
     n = len(c.designs)
     lines = [f"## Compared with {c.labels[0]}", ""]
     lines += [f"- {label}: {symbols_line(a)}" for label, a in zip(c.labels, c.designs, strict=True)]
+    lines += [f"- {line}" for line in condition_lines(c)]
     lines += ["", "| | " + " | ".join(c.labels) + " |", "|---|" + "---:|" * n]
     for m in METRICS:
         lines.append(f"| {LABELS[m]} | " + " | ".join(md(_total(a, m)) for a in c.designs) + " |")
@@ -211,6 +225,9 @@ def comparison_render(c: Comparison, width: int = 120, units: str = "auto"):
             )
         )
     parts.append(Text("\n".join(f"{label}: {symbols_line(a)}" for label, a, _ in designs), style="dim"))
+    conditions = condition_lines(c)
+    if conditions:
+        parts.append(Text("\n".join(conditions), style="dim"))
     unknown = _unknown_lines(c)
     if unknown:
         parts.append(Text("\n".join(unknown), style="yellow"))
