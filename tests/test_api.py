@@ -305,6 +305,18 @@ def test_the_result_renders_as_the_command_s_table_and_as_html(console):
     assert all(f">{r.name}<" in html for r in a.layers) and ">61,706<" in html
 
 
+def test_html_of_formulas_says_where_they_hold():
+    """LeNet-5's second pool needs H >= 16 and W >= 16; a symbolic analysis's HTML (a notebook's
+    view of it) says so, as the table does, and so does a comparison's; with every size given
+    there is nothing to say."""
+    html = cnncalc.analyze("lenet5", symbolic=True)._repr_html_()
+    assert "<p>Valid when:</p><ul><li>H &gt;= 16 (avgpool2: the window height 2 must fit" in html
+    assert "<li>W &gt;= 16 (avgpool2:" in html
+    assert "Valid when" not in cnncalc.analyze("lenet5")._repr_html_()
+    html = cnncalc.compare("lenet5", "vgg16", symbolic=True)._repr_html_()
+    assert "<p>vgg16:</p><p>Valid when:</p><ul><li>H &gt;= 32 (pool5:" in html
+
+
 def test_html_escapes_what_the_spec_wrote():
     spec = cnncalc.load('name: "<script>x</script>"\ninput: [1, 1, 4, 4]\nlayers: [relu]\n')
     html = cnncalc.analyze(spec)._repr_html_()

@@ -68,7 +68,7 @@ def analysis_html(a, convention: str | None = None) -> str:
     foot = [f"{len(a.layers)} layers", "", "", _cell(t.params), _cell(t.macs), _cell(t.flops)]
     macs = "MACs" if convention in (None, "cnncalc") else f"MACs ({escape(convention)})"
     table = _table(["layer", "kind", "output shape", "params", macs, "FLOPs"], rows, {3, 4, 5}, foot)
-    notes = ""
+    notes = _conditions(a.constraints)
     if t.unknown_cost:
         notes += f"<p>Unknown cost, left out of the totals: {escape(', '.join(t.unknown_cost))}</p>"
     if a.warnings:
@@ -89,7 +89,22 @@ def comparison_html(c) -> str:
     headers = ["design"]
     for m in ("params", "MACs", "FLOPs", "activations"):
         headers += [m, f"{m} ratio"]
-    return _table(headers, rows, set(range(1, len(headers))))
+    notes = "".join(
+        f"<p>{escape(label)}:</p>{_conditions(d.constraints)}"
+        for label, d in zip(c.labels, c.designs, strict=True)
+        if d.constraints
+    )
+    return _table(headers, rows, set(range(1, len(headers)))) + notes
+
+
+def _conditions(constraints) -> str:
+    """Where the formulas hold (the sizes at which every layer has an output), or nothing."""
+    if not constraints:
+        return ""
+    items = "".join(
+        f"<li>{escape(k.condition)} ({escape(k.layer)}: {escape(k.reason)})</li>" for k in constraints
+    )
+    return f"<p>Valid when:</p><ul>{items}</ul>"
 
 
 def verification_html(v) -> str:
