@@ -187,6 +187,32 @@ def test_an_unprovable_range_is_refused(tmp_path, run_cli):
     assert code == 2 and "cannot be proved over H in [1, 10]" in err and "remainder" in err
 
 
+# LeNet-5's params with H and W open: conv1 156, conv2 2,416, fc1 120 x (16 h w) + 120, fc2
+# 84 x 120 + 84, fc3 10 x 84 + 10, where h = floor((H - 12)/4) and w alike: 13,706 + 1,920 h w.
+# Its second pool needs H >= 16 and W >= 16. Below, the formula is no network's: at H = W = 1,
+# h = w = -3 and it gives 13,706 + 1,920 x 9 = 30,986, more than at any size that exists.
+def test_an_open_range_is_cut_to_where_the_network_exists(run_cli):
+    args = ("check", "lenet5", "--open", "H=1:20", "--open", "W=1:20", "--max-params", "25000")
+    code, out, err = run_cli(*args, "--width", "200")
+    assert code == 0 and err == ""
+    largest = 13_706 + 1_920 * ((20 - 12) // 4) ** 2  # 21,386, at H = W = 20
+    assert f"{largest:,}" in out and "H=20 (of 16..20), W=20 (of 16..20)" in out
+    cut = "H >= 16 (avgpool2); W >= 16 (avgpool2)"
+    assert f"Ranges cut to where the network exists (beyond, no layer has an output): {cut}." in out
+    code, out, _ = run_cli(*args, "--format", "json")
+    (c,) = json.loads(out)["checks"]
+    assert (c["value"], c["ranges"], c["narrowed_by"]) == (
+        largest,
+        {"H": [16, 20], "W": [16, 20]},
+        ["H >= 16 (avgpool2)", "W >= 16 (avgpool2)"],
+    )
+    code, out, err = run_cli("check", "lenet5", "--open", "H=1:15", "--max-params", "25000")
+    assert code == 2 and out == ""
+    assert err.startswith(
+        "cnncalc: error: command line: no H in [1, 15] has a network: avgpool2 needs H >= 16"
+    )
+
+
 def test_formats(tmp_path, run_cli):
     path = tmp_path / "small.yaml"
     path.write_text(SPEC.replace("macs: 2M", "macs: 800k"))

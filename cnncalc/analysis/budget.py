@@ -40,6 +40,8 @@ class Verdict:
     value: int  # the total; over open ranges, the largest
     at: dict[str, Any]  # the sizes where ``value`` is reached (open symbols at their corner)
     ranges: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # open symbols: (low, high)
+    # the conditions that cut an open range to where the network exists: "H >= 16 (avgpool2)"
+    narrowed: tuple[str, ...] = ()
 
     @property
     def over(self) -> bool:
@@ -97,6 +99,7 @@ def _check_one(spec: Spec, b: Budget, values: dict, dtype: str) -> list[Verdict]
         return [_verdict(spec, b, a, m, limit, _metric(a, m, dtype), {}, {}) for m, limit in b.limits.items()]
     ranges = {name: _range(spec, b, name, span) for name, span in opened.items()}
     a = analyze(spec, concrete, symbolic=True)
+    ranges, narrowed = _where_it_exists(spec, a, b, ranges)
     out = []
     for m, limit in b.limits.items():
         formula = _metric(a, m, dtype)
@@ -123,8 +126,55 @@ def _check_one(spec: Spec, b: Budget, values: dict, dtype: str) -> list[Verdict]
                     f"({exc}); narrow the range"
                 ) from None
             assert exact == value, (exact, value)  # the formula is the analysis at those sizes
-        out.append(_verdict(spec, b, a, m, limit, value, corner, box))
+        cut = tuple(why for n, why in narrowed if n in box)
+        out.append(_verdict(spec, b, a, m, limit, value, corner, box, cut))
     return out
+
+
+def _where_it_exists(
+    spec: Spec, a: Analysis, b: Budget, ranges: dict[str, tuple[Any, Any]]
+) -> tuple[dict[str, tuple[Any, Any]], list[tuple[str, str]]]:
+    """The open ranges cut to the sizes at which the network exists, and why each cut was made.
+
+    A condition of the analysis that bounds one open symbol by a number (``H >= 16``: below it a
+    layer has no output) moves that end of the symbol's range: the formulas say nothing of the
+    values beyond it, where there is no network to check.
+
+    Raises:
+        UsageError: when no value of a range has a network.
+    """
+    from .sweep import symbol_bound
+
+    out = dict(ranges)
+    why: list[tuple[str, str]] = []
+    for c in a.constraints:
+        found = symbol_bound(c.condition)
+        if found is None or found[0] not in out:
+            continue
+        name, op, bound = found
+        lo, hi = out[name]
+        integer = spec.symbols[name].integer
+        if op == ">=" and bound > lo:
+            lo = -(-bound.numerator // bound.denominator) if integer else bound
+        elif op == "<=" and bound < hi:
+            hi = bound.numerator // bound.denominator if integer else bound
+        else:
+            continue
+        if lo > hi:
+            asked = ranges[name]
+            raise UsageError(
+                f"{b.where}: no {name} in [{_text(asked[0])}, {_text(asked[1])}] has a network: "
+                f"{c.layer} needs {c.condition} ({c.reason})"
+            )
+        out[name] = (_exact(lo), _exact(hi))
+        why.append((name, f"{c.condition} ({c.layer})"))
+    return out, why
+
+
+def _exact(v: Any) -> Any:
+    """An int where the number is whole (a Fraction otherwise)."""
+    v = Fraction(v)
+    return v.numerator if v.denominator == 1 else v
 
 
 def _refuse_unknown(a: Analysis, b: Budget, metric: str) -> None:
@@ -136,11 +186,19 @@ def _refuse_unknown(a: Analysis, b: Budget, metric: str) -> None:
         )
 
 
-def _verdict(spec, b, a, metric, limit, value, at, ranges) -> Verdict:
+def _verdict(spec, b, a, metric, limit, value, at, ranges, narrowed=()) -> Verdict:
     _refuse_unknown(a, b, metric)
     point = {k: v for k, v in a.symbols.items() if v is not None}
     return Verdict(
-        spec.name, spec.filename, b.where_of(metric), metric, limit, int(value), {**point, **at}, ranges
+        spec.name,
+        spec.filename,
+        b.where_of(metric),
+        metric,
+        limit,
+        int(value),
+        {**point, **at},
+        ranges,
+        tuple(narrowed),
     )
 
 

@@ -14,7 +14,8 @@ Results = list  # [(spec, (Verdict, ...)), ...]
 
 
 def _sizes(v: Verdict) -> str:
-    """``H=224, W=224`` (an open symbol: ``H in [32, 224]``); the batch and others too."""
+    """``H=224, W=224`` (an open symbol: ``H=224 (of 32..224)``, at its range's largest total);
+    the batch and others too."""
     parts = []
     for name, value in v.at.items():
         if name in v.ranges:
@@ -43,8 +44,10 @@ def summary(v: Verdict) -> str:
     how = f"over by {number(v.excess)}" if v.over else f"{number(-v.excess)} to spare"
     share = _share(v)
     where = f" at {_sizes(v)}" if v.at else ""
+    cut = f"; ranges cut to where the network exists: {'; '.join(v.narrowed)}" if v.narrowed else ""
     return (
         f"{v.metric} {number(v.value)} {op} {number(v.limit)} ({how}{', ' + share if share else ''}){where}"
+        + cut
     )
 
 
@@ -100,11 +103,25 @@ def table(results: Results, width: int = 120):
     declared = list(dict.fromkeys(v.where for _, vs in results for v in vs if v.where != "command line"))
     if declared:
         notes.append(Text("Declared at " + ", ".join(declared) + ".", style="dim"))
-    if any(v.ranges for _, vs in results for v in vs):
+    cuts = list(dict.fromkeys(why for _, vs in results for v in vs for why in v.narrowed))
+    if cuts:
         notes.append(
             Text(
-                "(largest): the largest total over the ranges given (H=224 (of 32..224): H from 32 "
-                "to 224), proved monotone and reached at the sizes shown.",
+                "Ranges cut to where the network exists (beyond, no layer has an output): "
+                + "; ".join(cuts)
+                + ".",
+                style="dim",
+            )
+        )
+    ranged = next((v for _, vs in results for v in vs if v.ranges), None)
+    if ranged is not None:  # the notation read on the first such row
+        name, (lo, hi) = next(iter(ranged.ranges.items()))
+        span = f"{_num(lo)}..{_num(hi)}"
+        example = f"{name}={_num(ranged.at[name])} (of {span}): {name} from {_num(lo)} to {_num(hi)}"
+        notes.append(
+            Text(
+                f"(largest): the largest total over the ranges given ({example}), proved monotone "
+                "and reached at the sizes shown.",
                 style="dim",
             )
         )
@@ -167,6 +184,7 @@ def to_dict(results: Results) -> dict:
                     "excess": v.excess,
                     "symbols": {k: _json(x) for k, x in v.at.items()},
                     "ranges": {k: [_json(lo), _json(hi)] for k, (lo, hi) in v.ranges.items()},
+                    "narrowed_by": list(v.narrowed),
                 }
             )
         if not verdicts:
