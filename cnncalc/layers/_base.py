@@ -20,7 +20,7 @@ operator it cannot map) has a shape but no params, MACs or FLOPs: the engine rec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, TypeAlias, get_args
 
@@ -456,6 +456,30 @@ def axis_index(axis: int, x: Shape) -> int:
     if not -len(x) <= axis < len(x):
         raise ShapeError(f"axis {axis} is out of range for the rank-{len(x)} input {dims.fmt_shape(x)}")
     return axis % len(x)
+
+
+def broadcast(shapes: Sequence[Shape], what: str = "axis") -> tuple[Shape, list[Check]]:
+    """The shape of ``shapes`` broadcast together by NumPy's rules (aligned from the last axis,
+    the shorter ones read with leading 1s; on each axis the size that is not 1), and the checks
+    that the sizes which are not 1 are equal (``what`` names an axis in their messages)."""
+    rank = max(len(x) for x in shapes)
+    padded = [(1,) * (rank - len(x)) + tuple(x) for x in shapes]
+    out: list[dims.Dim] = []
+    checks: list[Check] = []
+    for axis in range(rank):
+        sizes = [x[axis] for x in padded if not (dims.is_concrete(x[axis]) and x[axis] == 1)]
+        out.append(sizes[0] if sizes else 1)
+        checks += [
+            Check(
+                dims.add(s, dims.mul(-1, sizes[0])),
+                "zero",
+                lambda s=s, first=sizes[0], axis=axis: (
+                    f"{what} {axis} must match or be 1: {dims.fmt(first)} vs {dims.fmt(s)}"
+                ),
+            )
+            for s in sizes[1:]
+        ]
+    return tuple(out), checks
 
 
 def broadcast_checks(what: str, shape: Shape, x: Shape) -> list[Check]:

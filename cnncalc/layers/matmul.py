@@ -4,36 +4,8 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from ._base import WHOLE, Check, Layer, Shape, Window
+from ._base import WHOLE, Check, Layer, Shape, Window, broadcast
 from ._registry import register
-
-
-def _broadcast(a: Shape, b: Shape) -> tuple[Shape, list[Check]]:
-    """The leading (batch) axes of a product, broadcast by NumPy's rules, and the checks that
-    two sizes which are not 1 are equal."""
-    rank = max(len(a), len(b))
-    a = (1,) * (rank - len(a)) + tuple(a)
-    b = (1,) * (rank - len(b)) + tuple(b)
-    out: list[dims.Dim] = []
-    checks: list[Check] = []
-    for axis, (p, q) in enumerate(zip(a, b, strict=True)):
-        if dims.is_concrete(p) and p == 1:
-            out.append(q)
-        elif (dims.is_concrete(q) and q == 1) or dims.add(p, dims.mul(-1, q)) == 0:
-            out.append(p)
-        else:
-            checks.append(
-                Check(
-                    dims.add(p, dims.mul(-1, q)),
-                    "zero",
-                    lambda axis=axis, p=p, q=q: (
-                        f"batch axis {axis} must match or be 1: {dims.fmt(p)} (input 1) vs "
-                        f"{dims.fmt(q)} (input 2)"
-                    ),
-                )
-            )
-            out.append(p)
-    return tuple(out), checks
 
 
 @register
@@ -94,11 +66,11 @@ class MatMul(Layer):
                 f"{dims.fmt_shape(b)}: {dims.fmt(a[-1])} vs {dims.fmt(b[-2])}"
             ),
         )
-        return [inner, *_broadcast(a[:-2], b[:-2])[1]]
+        return [inner, *broadcast((a[:-2], b[:-2]), "batch axis")[1]]
 
     def output_shape(self, *xs: Shape) -> Shape:
         a, b = self._operands(xs)
-        lead, _ = _broadcast(a[:-2], b[:-2])
+        lead, _ = broadcast((a[:-2], b[:-2]))
         return (*lead, a[-2], b[-1])
 
     def macs(self, *xs: Shape, out: Shape) -> dims.Dim:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core import dims
 from ..errors import ShapeError
-from ._base import Check, Layer, Shape, copy_checked
+from ._base import Check, Layer, Shape, broadcast, copy_checked
 from ._registry import register
 
 
@@ -156,27 +156,10 @@ class Multiply(Layer):
 
     def checks(self, *xs: Shape) -> list[Check]:
         _same_rank(self.kind, xs)
-        out = []
-        for axis in range(len(xs[0])):
-            sizes = [x[axis] for x in xs if not (dims.is_concrete(x[axis]) and x[axis] == 1)]
-            out += [
-                _equal(
-                    s,
-                    sizes[0],
-                    lambda s=s, first=sizes[0], axis=axis: (
-                        f"axis {axis} must match or be 1: {dims.fmt(first)} vs {dims.fmt(s)}"
-                    ),
-                )
-                for s in sizes[1:]
-            ]
-        return out
+        return broadcast(xs)[1]
 
     def output_shape(self, *xs: Shape) -> Shape:
-        out = []
-        for axis in range(len(xs[0])):
-            sizes = [x[axis] for x in xs if not (dims.is_concrete(x[axis]) and x[axis] == 1)]
-            out.append(sizes[0] if sizes else 1)
-        return tuple(out)
+        return broadcast(xs)[0]
 
     def flops(self, *xs: Shape, out: Shape) -> dims.Dim:
         return dims.mul(len(xs) - 1, dims.prod(out))
